@@ -91,6 +91,16 @@ CREATE INDEX leads_client_vanity ON leads (client_id, vanity) WHERE vanity IS NO
 CREATE INDEX leads_batch_status ON leads (batch_id, status);
 CREATE INDEX leads_client_status ON leads (client_id, status);
 
+-- Every lead seen in an upload, new or already known: the scope of "run this batch".
+CREATE TABLE batch_members (
+    batch_id    bigint NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+    lead_id     bigint NOT NULL REFERENCES leads(id) ON DELETE CASCADE,
+    position    integer NOT NULL,
+    is_new      boolean NOT NULL,
+    PRIMARY KEY (batch_id, lead_id)
+);
+CREATE INDEX batch_members_lead ON batch_members (lead_id);
+
 -- Scraped profiles shared by all clients; fresh for profile_cache_ttl_days (30).
 CREATE TABLE profile_cache (
     profile_key  text PRIMARY KEY,
@@ -206,5 +216,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         "DROP TABLE IF EXISTS apify_runs, lead_feedback, lead_scores, runs, lead_embeddings, "
-        "text_embeddings, profile_cache, leads, batches, client_icps, clients CASCADE"
+        "text_embeddings, profile_cache, batch_members, leads, batches, client_icps, clients CASCADE"
     )

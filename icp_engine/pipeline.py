@@ -1,0 +1,575 @@
+"""Qualification runs: enrich -> classify -> embed -> score, resumable, recorded in Postgres.
+
+A run is a row of ``runs`` (client, optional batch, ICP version, options, stage, counts). Every
+stage works on leads selected by their *state in the database*, in chunks, committing after each
+chunk, so a killed process loses at most the chunk in flight and the next execution of the same
+run picks up where it stopped:
+
+* ``enrich``   leads with status ``discovered`` -> ``enriched`` (or ``failed`` after
+  :data:`MAX_ATTEMPTS` retryable failures, with ``error_message`` and ``retry_count``).
+* ``classify`` enriched leads without ``company_type`` -> industry class + company type.
+* ``embed``    leads without a whole-profile vector for the embedder's model -> ``lead_embeddings``.
+* ``score``    leads without a ``lead_scores`` row for the run's ICP version -> scored;
+  ``enriched`` -> ``qualified``.
+
+A run is executed by one worker at a time: :func:`claim_run` takes a lease (``worker_id`` +
+``heartbeat_at``, refreshed every :data:`HEARTBEAT_S` seconds by a background thread); a lease
+older than :data:`LEASE_S` is stale and may be taken over (a crashed worker on any machine).
+Stopping is cooperative: setting ``runs.status`` to ``paused`` or ``cancelled`` (from any
+process) makes the worker stop after the current chunk. Progress is read from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from .domain import ICP, Profile
+from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
+from .repository import NotFound, icp_row, scope_condition
+from .storage import Database
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+HEARTBEAT_S = 10.0
+LEASE_S = 60.0
+STAGES = ("enrich", "classify", "embed", "score")
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+class RunStopped(Exception):
+    """The run was paused or cancelled from outside; raised between chunks."""
+
+
+class RunBusy(RuntimeError):
+    """Another live worker holds the run's lease."""
+
+
+def new_worker_id() -> str:
+    """``host:pid:random`` - unique per process, readable in the runs table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class RunOptions:
+    """Options stored in ``runs.options``.
+
+    ``enrich``: ``page`` | ``apify-json`` | ``apify``; ``profiles_path``: the Apify items file for
+    ``apify-json``; ``reranker``: ``none`` | ``local`` | ``jina`` | ``cohere``; ``chunk_size``:
+    leads per committed chunk (1-10,000); ``classify``: run the classification stage.
+    """
+
+    enrich: str = "page"
+    profiles_path: str | None = None
+    reranker: str = "none"
+    rerank_top_n: int = 200
+    classify: bool = True
+    chunk_size: int = 500
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "RunOptions":
+        d = dict(d or {})
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        return cls(**known)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class RunContext:
+    """What a run needs besides the database: built by the engine from the run's options.
+
+    ``provider``: enrichment provider; ``scorer``: object with ``score(icp, profiles)`` and
+    ``version``; ``embedder``: for whole-profile vectors (None skips the embed stage);
+    ``classifier``: callable ``profiles -> list[Classification]`` (None skips classify).
+    """
+
+    provider: EnrichmentProvider
+    scorer: Any
+    embedder: Any | None = None
+    classifier: Callable[[Sequence[Profile]], list[Any]] | None = None
+
+
+# ---------------------------------------------------------------- leases
+
+
+def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
+    """Take the run's lease for ``worker_id`` and mark it running; return the run row.
+
+    Raises :class:`RunBusy` if another worker's heartbeat is fresher than :data:`LEASE_S`,
+    :class:`NotFound` for an unknown run, ``ValueError`` for a completed or cancelled run.
+    """
+    R = db.t.runs.c
+    with db.begin() as conn:
+        row = conn.execute(sa.select(db.t.runs).where(R.id == run_id).with_for_update()).mappings().first()
+        if row is None:
+            raise NotFound(f"no run {run_id}")
+        if row["status"] in ("completed", "cancelled"):
+            raise ValueError(f"run {run_id} is {row['status']}")
+        now = datetime.now(timezone.utc)
+        hb = row["heartbeat_at"]
+        if (
+            row["status"] == "running"
+            and row["worker_id"]
+            and row["worker_id"] != worker_id
+            and hb is not None
+            and (now - hb).total_seconds() < LEASE_S
+        ):
+            raise RunBusy(f"run {run_id} is being worked on by {row['worker_id']}")
+        conn.execute(
+            db.t.runs.update()
+            .where(R.id == run_id)
+            .values(
+                status="running",
+                worker_id=worker_id,
+                heartbeat_at=sa.func.now(),
+                started_at=sa.func.coalesce(R.started_at, sa.func.now()),
+                error=None,
+            )
+        )
+        return dict(conn.execute(sa.select(db.t.runs).where(R.id == run_id)).mappings().one())
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, db: Database, run_id: int, worker_id: str):
+        super().__init__(daemon=True, name=f"heartbeat-run-{run_id}")
+        self.db, self.run_id, self.worker_id = db, run_id, worker_id
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        R = self.db.t.runs.c
+        while not self.stop_event.wait(HEARTBEAT_S):
+            try:
+                with self.db.begin() as conn:
+                    conn.execute(
+                        self.db.t.runs.update()
+                        .where(R.id == self.run_id, R.worker_id == self.worker_id)
+                        .values(heartbeat_at=sa.func.now())
+                    )
+            except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal
+                log.warning("heartbeat for run %s failed: %s", self.run_id, exc)
+
+
+# ---------------------------------------------------------------- the run
+
+
+class RunExecutor:
+    """Executes one run to completion (or until paused/cancelled).
+
+    ``RunExecutor(db, run_id, ctx, worker_id=None, on_progress=None).execute()`` returns the
+    final progress dict (see :func:`run_progress`). Raises :class:`RunStopped` when paused or
+    cancelled from outside (state is consistent; call again to resume), :class:`RunBusy` when
+    another live worker holds the run. Any other exception marks the run ``failed`` with the
+    message and re-raises.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        run_id: int,
+        ctx: RunContext,
+        *,
+        worker_id: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ):
+        self.db = db
+        self.t = db.t
+        self.run_id = run_id
+        self.ctx = ctx
+        self.worker_id = worker_id or new_worker_id()
+        self.on_progress = on_progress
+        self._started = time.monotonic()
+
+    # -- helpers
+    def _set(self, **values: Any) -> None:
+        with self.db.begin() as conn:
+            conn.execute(self.t.runs.update().where(self.t.runs.c.id == self.run_id).values(**values))
+
+    def _check_stop(self) -> None:
+        with self.db.connect() as conn:
+            status = conn.execute(
+                sa.select(self.t.runs.c.status, self.t.runs.c.worker_id).where(self.t.runs.c.id == self.run_id)
+            ).one()
+        if status.status in ("paused", "cancelled"):
+            raise RunStopped(f"run {self.run_id} {status.status}")
+        if status.worker_id != self.worker_id:
+            raise RunBusy(f"run {self.run_id} was taken over by {status.worker_id}")
+
+    def _report(self, stage: str) -> None:
+        prog = run_progress(self.db, self.run_id)
+        with self.db.begin() as conn:
+            conn.execute(
+                self.t.runs.update()
+                .where(self.t.runs.c.id == self.run_id)
+                .values(stage=stage, counts=prog["counts"], heartbeat_at=sa.func.now())
+            )
+        if self.on_progress:
+            prog["stage"] = stage
+            self.on_progress(prog)
+
+    def execute(self) -> dict[str, Any]:
+        run = claim_run(self.db, self.run_id, self.worker_id)
+        self.client_id = run["client_id"]
+        self.batch_id = run["batch_id"]
+        self.options = RunOptions.from_dict(run["options"])
+        with self.db.connect() as conn:
+            ver = icp_row(conn, self.t, run["icp_version_id"])
+        self.icp_version_id = ver["id"]
+        self.icp = ICP.model_validate(ver["icp"])
+        hb = _Heartbeat(self.db, self.run_id, self.worker_id)
+        hb.start()
+        try:
+            self._report("enrich")
+            self._stage_enrich()
+            if self.ctx.classifier is not None and self.options.classify:
+                self._report("classify")
+                self._stage_classify()
+            if self.ctx.embedder is not None:
+                self._report("embed")
+                self._stage_embed()
+            self._report("score")
+            self._stage_score()
+            self._report("done")
+            self._set(status="completed", stage="done", finished_at=sa.func.now())
+        except (RunStopped, RunBusy):
+            raise
+        except Exception as exc:
+            log.exception("run %s failed", self.run_id)
+            self._set(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=sa.func.now())
+            raise
+        finally:
+            hb.stop_event.set()
+        return run_progress(self.db, self.run_id)
+
+    def _scope(self) -> sa.ColumnElement[bool]:
+        return scope_condition(self.t, self.client_id, self.batch_id)
+
+    # -- stage: enrich
+    def _stage_enrich(self) -> None:
+        L = self.t.leads.c
+        for _attempt in range(MAX_ATTEMPTS):
+            with self.db.connect() as conn:
+                pending = conn.execute(
+                    sa.select(
+                        L.id, L.profile_key, L.input_url, L.profile_id, L.vanity, L.name, L.headline,
+                        L.location, L.company, L.titles,
+                    )
+                    .where(self._scope(), L.status == "discovered")
+                    .order_by(L.id)
+                ).all()
+            if not pending:
+                return
+            size = max(1, min(self.options.chunk_size, 10_000))
+            for start in range(0, len(pending), size):
+                self._check_stop()
+                chunk = pending[start : start + size]
+                requests = [
+                    EnrichRequest(
+                        lead_id=r.id,
+                        key=r.profile_key,
+                        url=r.input_url,
+                        profile_id=r.profile_id,
+                        vanity=r.vanity,
+                        page=Profile(
+                            name=r.name, headline=r.headline, location=r.location,
+                            company=r.company, titles=list(r.titles or []),
+                            profile_id=r.profile_id, vanity=r.vanity,
+                        ),
+                    )
+                    for r in chunk
+                ]
+                outcomes = {o.lead_id: o for o in self.ctx.provider.enrich(requests)}
+                self._write_outcomes(requests, outcomes)
+                self._report("enrich")
+
+    def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome]) -> None:
+        L = self.t.leads
+        provider_name = getattr(self.ctx.provider, "name", "page")
+        with self.db.begin() as conn:
+            cache_rows = []
+            for req in requests:
+                o = outcomes.get(req.lead_id)
+                if o is None:
+                    o = EnrichOutcome(lead_id=req.lead_id, error="the provider returned nothing", retryable=True)
+                if o.profile is not None:
+                    p = o.profile
+                    conn.execute(
+                        L.update()
+                        .where(L.c.id == req.lead_id)
+                        .values(
+                            status="enriched",
+                            error_message=None,
+                            name=sa.func.coalesce(p.name, L.c.name),
+                            headline=sa.func.coalesce(p.headline, L.c.headline),
+                            location=sa.func.coalesce(p.location, L.c.location),
+                            titles=list(p.titles or []),
+                            company=p.company,
+                            company_size=p.company_size,
+                            industry=p.industry,
+                            summary=p.summary,
+                            past_roles=list(p.past_roles or []),
+                            skills=list(p.skills or []),
+                            profile_id=sa.func.coalesce(L.c.profile_id, p.profile_id),
+                            vanity=sa.func.coalesce(L.c.vanity, p.vanity),
+                            enrichment_source=p.source or provider_name,
+                            enriched_at=sa.func.now(),
+                            updated_at=sa.func.now(),
+                        )
+                    )
+                    if o.item is not None and provider_name != "page":
+                        cache_rows.append(
+                            {
+                                "profile_key": req.key,
+                                "profile_id": p.profile_id or req.profile_id,
+                                "vanity": (p.vanity or req.vanity or None),
+                                "source": provider_name,
+                                "item": o.item,
+                            }
+                        )
+                else:
+                    retry = L.c.retry_count + 1
+                    status: Any = (
+                        sa.case((retry >= MAX_ATTEMPTS, "failed"), else_="discovered") if o.retryable else "failed"
+                    )
+                    conn.execute(
+                        L.update()
+                        .where(L.c.id == req.lead_id)
+                        .values(
+                            retry_count=retry,
+                            error_message=o.error or "enrichment failed",
+                            status=status,
+                            updated_at=sa.func.now(),
+                        )
+                    )
+            if cache_rows:
+                stmt = pg_insert(self.t.profile_cache).values(cache_rows)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["profile_key"],
+                    set_={"item": stmt.excluded.item, "source": stmt.excluded.source, "fetched_at": sa.func.now(),
+                          "profile_id": stmt.excluded.profile_id, "vanity": stmt.excluded.vanity},
+                )
+                conn.execute(stmt)
+
+    # -- stage: classify
+    def _stage_classify(self) -> None:
+        L = self.t.leads.c
+        size = max(1, min(self.options.chunk_size, 10_000))
+        while True:
+            self._check_stop()
+            with self.db.connect() as conn:
+                rows = conn.execute(
+                    sa.select(self.t.leads)
+                    .where(self._scope(), L.status != "failed", L.status != "discovered", L.company_type.is_(None))
+                    .order_by(L.id)
+                    .limit(size)
+                ).mappings().all()
+            if not rows:
+                return
+            profiles = [profile_from_row(r) for r in rows]
+            results = self.ctx.classifier(profiles)
+            with self.db.begin() as conn:
+                for r, c in zip(rows, results):
+                    conn.execute(
+                        self.t.leads.update()
+                        .where(L.id == r["id"])
+                        .values(
+                            industry_class=getattr(c, "industry", None),
+                            company_type=getattr(c, "company_type", None) or "unknown",
+                            classification_reason=getattr(c, "reasoning", None),
+                            classification_source=getattr(c, "source", None),
+                        )
+                    )
+            self._report("classify")
+
+    # -- stage: embed (whole-profile vectors for pgvector nearest-neighbour queries)
+    def _stage_embed(self) -> None:
+        L = self.t.leads.c
+        E = self.t.lead_embeddings
+        model = self.ctx.embedder.name
+        size = max(1, min(self.options.chunk_size * 4, 10_000))
+        while True:
+            self._check_stop()
+            has_vec = sa.select(E.c.lead_id).where(E.c.lead_id == L.id, E.c.model == model).exists()
+            with self.db.connect() as conn:
+                rows = conn.execute(
+                    sa.select(self.t.leads)
+                    .where(self._scope(), L.status != "failed", L.status != "discovered", ~has_vec)
+                    .order_by(L.id)
+                    .limit(size)
+                ).mappings().all()
+            if not rows:
+                return
+            texts = [profile_text(profile_from_row(r)) for r in rows]
+            vecs = np.asarray(self.ctx.embedder.embed(texts), dtype=np.float32)
+            with self.db.begin() as conn:
+                stmt = pg_insert(E).values(
+                    [{"lead_id": r["id"], "model": model, "embedding": v} for r, v in zip(rows, vecs)]
+                ).on_conflict_do_nothing()
+                conn.execute(stmt)
+            self._report("embed")
+
+    # -- stage: score
+    def _stage_score(self) -> None:
+        L = self.t.leads.c
+        S = self.t.lead_scores
+        size = max(1, min(self.options.chunk_size * 4, 10_000))
+        version = str(getattr(self.ctx.scorer, "version", "unknown"))
+        while True:
+            self._check_stop()
+            scored = sa.select(S.c.lead_id).where(
+                S.c.lead_id == L.id, S.c.icp_version_id == self.icp_version_id
+            ).exists()
+            with self.db.connect() as conn:
+                rows = conn.execute(
+                    sa.select(self.t.leads)
+                    .where(self._scope(), L.status.in_(("enriched", "qualified", "exported")), ~scored)
+                    .order_by(L.id)
+                    .limit(size)
+                ).mappings().all()
+            if not rows:
+                return
+            profiles = [profile_from_row(r) for r in rows]
+            results = self.ctx.scorer.score(self.icp, profiles)
+            with self.db.begin() as conn:
+                values = [
+                    {
+                        "lead_id": r["id"],
+                        "icp_version_id": self.icp_version_id,
+                        "run_id": self.run_id,
+                        "icp_score": float(res.icp_score),
+                        "bucket": res.bucket,
+                        "match_reasoning": res.match_reasoning,
+                        "components": _jsonable(res.components),
+                        "scorer_version": version,
+                    }
+                    for r, res in zip(rows, results)
+                ]
+                stmt = pg_insert(S).values(values)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["lead_id", "icp_version_id"],
+                    set_={c: stmt.excluded[c] for c in ("run_id", "icp_score", "bucket", "match_reasoning",
+                                                         "components", "scorer_version")} | {"scored_at": sa.func.now()},
+                )
+                conn.execute(stmt)
+                conn.execute(
+                    self.t.leads.update()
+                    .where(L.id.in_([r["id"] for r in rows]), L.status == "enriched")
+                    .values(status="qualified", updated_at=sa.func.now())
+                )
+            self._report("score")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def profile_from_row(r: Any) -> Profile:
+    """A ``leads`` row (mapping) -> :class:`Profile` (the scorer's input)."""
+    return Profile(
+        name=r["name"],
+        headline=r["headline"],
+        location=r["location"],
+        titles=list(r["titles"] or []),
+        company=r["company"],
+        company_size=r["company_size"],
+        industry=r["industry"] or r.get("industry_class"),
+        summary=r["summary"],
+        past_roles=list(r["past_roles"] or []),
+        skills=list(r["skills"] or []),
+        profile_id=r["profile_id"],
+        vanity=r["vanity"],
+        source=r["enrichment_source"] or "page",
+    )
+
+
+def profile_text(p: Profile) -> str:
+    """Short profile text for the whole-profile vector: headline, titles, company, industry."""
+    parts = [p.headline or "", "; ".join(p.titles or []), p.company or "", p.industry or ""]
+    return " | ".join(x for x in parts if x)[:1000]
+
+
+# ---------------------------------------------------------------- progress (read side)
+
+
+def run_progress(db: Database, run_id: int) -> dict[str, Any]:
+    """Progress of a run computed from the leads' state in the database.
+
+    Returns ``{"run_id", "status", "stage", "counts": {"total", "discovered", "enriched",
+    "failed", "classified", "scored"}, "elapsed_s", "rate_per_s", "eta_s", "error"}``;
+    ``rate_per_s`` is scored leads per second since the run started, ``eta_s`` the remaining
+    scoring time at that rate (None when unknown).
+    """
+    t = db.t
+    L = t.leads.c
+    with db.connect() as conn:
+        run = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
+        if run is None:
+            raise NotFound(f"no run {run_id}")
+        scope = scope_condition(t, run["client_id"], run["batch_id"])
+        by_status = dict(
+            conn.execute(sa.select(L.status, sa.func.count()).where(scope).group_by(L.status)).all()
+        )
+        scored = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t.lead_scores.join(t.leads, t.leads.c.id == t.lead_scores.c.lead_id))
+            .where(scope, t.lead_scores.c.icp_version_id == run["icp_version_id"])
+        ).scalar_one()
+        classified = conn.execute(
+            sa.select(sa.func.count()).where(scope, L.company_type.is_not(None))
+        ).scalar_one()
+    total = int(sum(by_status.values()))
+    failed = int(by_status.get("failed", 0))
+    discovered = int(by_status.get("discovered", 0))
+    counts = {
+        "total": total,
+        "discovered": discovered,
+        "enriched": total - discovered - failed,
+        "failed": failed,
+        "classified": int(classified),
+        "scored": int(scored),
+    }
+    elapsed = None
+    rate = None
+    eta = None
+    if run["started_at"] is not None:
+        end = run["finished_at"] or datetime.now(timezone.utc)
+        elapsed = max(0.0, (end - run["started_at"]).total_seconds())
+        if elapsed > 0 and scored:
+            rate = scored / elapsed
+            remaining = total - failed - scored
+            eta = remaining / rate if rate and run["status"] == "running" else None
+    return {
+        "run_id": run_id,
+        "status": run["status"],
+        "stage": run["stage"],
+        "counts": counts,
+        "elapsed_s": elapsed,
+        "rate_per_s": rate,
+        "eta_s": eta,
+        "error": run["error"],
+        "worker_id": run["worker_id"],
+    }
