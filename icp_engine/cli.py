@@ -81,6 +81,7 @@ def run(
     reranker: str = typer.Option("none", "--reranker", help="none | local | jina | cohere"),
     batch_name: Optional[str] = typer.Option(None, "--batch-name"),
     no_classify: bool = typer.Option(False, "--no-classify", help="Skip the classification stage."),
+    chunk_size: int = typer.Option(500, "--chunk-size", min=1, max=10_000, help="Leads per committed chunk."),
 ) -> None:
     """One shot: ingest INPUT for CLIENT, qualify it against the ICP, write the ranked CSV."""
     from .ingest.upload import UploadError
@@ -115,7 +116,7 @@ def run(
         err.print(f"[yellow]warning:[/yellow] {w}")
     options = RunOptions(
         enrich=enrich, profiles_path=str(profiles) if profiles else None, reranker=reranker,
-        classify=not no_classify,
+        classify=not no_classify, chunk_size=chunk_size,
     )
     run_id = eng.create_run(c["id"], batch_id=batch["id"], icp_version_id=ver["id"], options=options, author="cli")
     err.print(f"run {run_id} started (resume with: python -m icp_engine resume {run_id})")

@@ -28,6 +28,7 @@ from .pipeline import (
     RunExecutor,
     RunOptions,
     RunStopped,
+    _worker_is_dead,
     new_worker_id,
     run_progress,
 )
@@ -75,12 +76,12 @@ class Engine:
 
     def scorer(self, reranker: str = "none", rerank_top_n: int | None = None):
         """The :class:`~icp_engine.scoring.scorer.Scorer` used by runs, ``rank`` and previews."""
-        from .scoring.scorer import Scorer
-
         top_n = int(rerank_top_n or self.settings.rerank_top_n)
         key = (reranker or "none", top_n)
         with self._lock:
             if key not in self._scorers:
+                from .scoring.scorer import Scorer
+
                 self._scorers[key] = Scorer(self.embedder, reranker=self.reranker(reranker), rerank_top_n=top_n)
             return self._scorers[key]
 
@@ -108,7 +109,7 @@ class Engine:
 
             if not options.profiles_path:
                 raise ValueError("--enrich apify-json needs the exported items file (--profiles ITEMS.json)")
-            return ApifyJsonProvider.from_path(options.profiles_path)
+            return ApifyJsonProvider(options.profiles_path)
         if name == "apify":
             if not self.settings.apify_api_token:
                 raise ValueError("live Apify enrichment needs APIFY_API_TOKEN")
@@ -310,7 +311,16 @@ class Engine:
         if run is None:
             raise NotFound(f"no run {run_id}")
         options = RunOptions.from_dict(run["options"])
-        ctx = self._context(run_id, options)
+        try:
+            ctx = self._context(run_id, options)
+        except Exception as exc:
+            with self.db.begin() as conn:
+                conn.execute(
+                    self.t.runs.update()
+                    .where(self.t.runs.c.id == run_id)
+                    .values(status="failed", error=f"could not prepare the run: {exc}"[:2000])
+                )
+            raise
         return RunExecutor(self.db, run_id, ctx, worker_id=self.worker_id, on_progress=on_progress).execute()
 
     def start_run_background(self, run_id: int) -> None:
@@ -382,14 +392,15 @@ class Engine:
         R = self.t.runs.c
         stale = sa.func.now() - sa.text(f"interval '{int(LEASE_S)} seconds'")
         with self.db.connect() as conn:
-            ids = conn.execute(
-                sa.select(R.id).where(
-                    sa.or_(
-                        sa.and_(R.status == "running", sa.or_(R.heartbeat_at.is_(None), R.heartbeat_at < stale)),
-                        R.status == "queued",
-                    )
-                )
-            ).scalars().all()
+            rows = conn.execute(
+                sa.select(R.id, R.status, R.worker_id, (R.heartbeat_at.is_(None) | (R.heartbeat_at < stale)).label("stale"))
+                .where(R.status.in_(("running", "queued")))
+                .order_by(R.id)
+            ).all()
+        ids = [
+            r.id for r in rows
+            if r.status == "queued" or r.stale or (r.worker_id and _worker_is_dead(r.worker_id))
+        ]
         for rid in ids:
             self.start_run_background(int(rid))
         return [int(i) for i in ids]

@@ -128,6 +128,7 @@ def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
             and row["worker_id"] != worker_id
             and hb is not None
             and (now - hb).total_seconds() < LEASE_S
+            and not _worker_is_dead(row["worker_id"])
         ):
             raise RunBusy(f"run {run_id} is being worked on by {row['worker_id']}")
         conn.execute(
@@ -142,6 +143,28 @@ def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
             )
         )
         return dict(conn.execute(sa.select(db.t.runs).where(R.id == run_id)).mappings().one())
+
+
+def _worker_is_dead(worker_id: str) -> bool:
+    """True when ``worker_id`` (``host:pid:rand``) names a process of this host that no longer exists.
+
+    Lets a restarted process take over at once from a SIGKILLed one on the same machine instead of
+    waiting for the lease to expire; workers on other hosts are judged by their heartbeat only.
+    """
+    try:
+        host, pid, _ = worker_id.rsplit(":", 2)
+        pid_i = int(pid)
+    except ValueError:
+        return False
+    if host != socket.gethostname() or pid_i == os.getpid():
+        return False
+    try:
+        os.kill(pid_i, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class _Heartbeat(threading.Thread):

@@ -1,0 +1,154 @@
+"""Qualification runs on a real Postgres: stages, retries to `failed`, pause/resume, leases."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator, Sequence
+
+import pytest
+import sqlalchemy as sa
+
+from icp_engine.domain import ICP, Follower, Profile, ScoreResult, bucket_for
+from icp_engine.engine import Engine
+from icp_engine.enrich import EnrichOutcome, EnrichRequest
+from icp_engine.enrich.page import PageProvider
+from icp_engine.pipeline import MAX_ATTEMPTS, RunBusy, RunContext, RunExecutor, RunOptions, RunStopped, claim_run
+
+
+class LengthScorer:
+    """Deterministic stand-in for the scorer: these tests check the run's bookkeeping."""
+
+    version = "length-test"
+
+    def __init__(self):
+        self.calls = 0
+
+    def score(self, icp: ICP, profiles: Sequence[Profile]) -> list[ScoreResult]:
+        self.calls += 1
+        out = []
+        for p in profiles:
+            s = float(min(100, len(p.headline or "") * 2))
+            out.append(ScoreResult(s, bucket_for(s), f"len={len(p.headline or '')}", {"len": len(p.headline or "")}))
+        return out
+
+
+class FlakyProvider:
+    """Fails retryably for the listed keys (always), else behaves like the page provider."""
+
+    name = "flaky"
+
+    def __init__(self, failing: set[str], fatal: set[str] = frozenset()):
+        self.failing, self.fatal = failing, fatal
+        self.seen: list[str] = []
+        self.page = PageProvider()
+
+    def enrich(self, requests: Sequence[EnrichRequest]) -> Iterator[EnrichOutcome]:
+        ok = []
+        for r in requests:
+            self.seen.append(r.key)
+            if r.key in self.fatal:
+                yield EnrichOutcome(lead_id=r.lead_id, error="profile is private", retryable=False)
+            elif r.key in self.failing:
+                yield EnrichOutcome(lead_id=r.lead_id, error="no item returned", retryable=True)
+            else:
+                ok.append(r)
+        yield from self.page.enrich(ok)
+
+
+def _people(n: int) -> list[Follower]:
+    return [
+        Follower(key=f"p{i:03d}", url=f"https://www.linkedin.com/in/p{i:03d}",
+                 profile_url=f"https://www.linkedin.com/in/p{i:03d}", vanity=f"p{i:03d}",
+                 name=f"Person {i}", headline="CFO at Example " + "x" * (i % 40))
+        for i in range(n)
+    ]
+
+
+@pytest.fixture()
+def engine(db, settings):
+    return Engine(settings, db=db)
+
+
+def _setup(engine: Engine, n: int = 12, chunk: int = 5):
+    c = engine.create_client("Pipe")
+    engine.save_icp(c["id"], ICP(target_titles=["CFO"]))
+    b = engine.ingest_followers(c["id"], _people(n), batch_name="b")
+    run_id = engine.create_run(c["id"], batch_id=b["id"], options=RunOptions(chunk_size=chunk, classify=False))
+    return c, b, run_id
+
+
+def test_run_enriches_scores_and_records_icp_version(engine):
+    c, b, run_id = _setup(engine)
+    progress = []
+    ctx = RunContext(provider=PageProvider(), scorer=LengthScorer())
+    final = RunExecutor(engine.db, run_id, ctx, on_progress=progress.append).execute()
+    assert final["status"] == "completed"
+    assert final["counts"] == {"total": 12, "discovered": 0, "enriched": 12, "failed": 0, "classified": 0, "scored": 12}
+    assert [p["stage"] for p in progress][0] == "enrich" and progress[-1]["stage"] == "done"
+    with engine.db.connect() as conn:
+        statuses = conn.execute(sa.text("SELECT DISTINCT status FROM leads")).scalars().all()
+        versions = conn.execute(sa.text("SELECT DISTINCT icp_version_id FROM lead_scores")).scalars().all()
+        titles = conn.execute(sa.text("SELECT titles, company FROM leads ORDER BY id LIMIT 1")).one()
+    assert statuses == ["qualified"]
+    assert versions == [engine.current_icp(c["id"])[0]["id"]]
+    assert titles.titles == ["CFO"] and titles.company.startswith("Example")
+
+
+def test_retryable_failures_become_failed_after_three_attempts(engine):
+    c, b, run_id = _setup(engine, n=6, chunk=10)
+    prov = FlakyProvider(failing={"p001"}, fatal={"p002"})
+    final = RunExecutor(engine.db, run_id, RunContext(provider=prov, scorer=LengthScorer())).execute()
+    assert final["counts"]["failed"] == 2 and final["counts"]["scored"] == 4
+    assert prov.seen.count("p001") == MAX_ATTEMPTS
+    assert prov.seen.count("p002") == 1
+    with engine.db.connect() as conn:
+        rows = {r.profile_key: r for r in conn.execute(
+            sa.text("SELECT profile_key, status, retry_count, error_message FROM leads"))}
+    assert (rows["p001"].status, rows["p001"].retry_count, rows["p001"].error_message) == ("failed", 3, "no item returned")
+    assert (rows["p002"].status, rows["p002"].error_message) == ("failed", "profile is private")
+    # the user retries failed leads: back to discovered with a fresh count
+    assert engine.retry_failed(c["id"], b["id"]) == 2
+    with engine.db.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM leads WHERE status='discovered' AND retry_count=0")).scalar_one() == 2
+
+
+def test_pause_between_chunks_then_resume_loses_nothing(engine):
+    c, b, run_id = _setup(engine, n=23, chunk=5)
+
+    class PausingScorer(LengthScorer):
+        def score(self, icp, profiles):
+            out = super().score(icp, profiles)
+            if self.calls == 1:
+                engine.pause_run(run_id)  # another process pauses the run mid-way
+            return out
+
+    ctx = RunContext(provider=PageProvider(), scorer=PausingScorer())
+    with pytest.raises(RunStopped):
+        RunExecutor(engine.db, run_id, ctx).execute()
+    st = engine.run_status(run_id)
+    assert st["status"] == "paused" and 0 < st["counts"]["scored"] < 23
+    engine._set_run_status(run_id, "queued", ("paused",))
+    final = RunExecutor(engine.db, run_id, RunContext(provider=PageProvider(), scorer=LengthScorer())).execute()
+    assert final["status"] == "completed" and final["counts"]["scored"] == 23
+    with engine.db.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM lead_scores")).scalar_one() == 23
+
+
+def test_lease_blocks_second_worker_until_stale(engine):
+    c, b, run_id = _setup(engine, n=3)
+    claim_run(engine.db, run_id, "worker-a")
+    with pytest.raises(RunBusy):
+        claim_run(engine.db, run_id, "worker-b")
+    with engine.db.begin() as conn:  # worker-a died two minutes ago
+        conn.execute(sa.text("UPDATE runs SET heartbeat_at = now() - interval '2 minutes' WHERE id=:i"), {"i": run_id})
+    row = claim_run(engine.db, run_id, "worker-b")
+    assert row["worker_id"] == "worker-b" and row["status"] == "running"
+
+
+def test_resume_unfinished_runs_in_background(engine):
+    c, b, run_id = _setup(engine, n=4)
+    engine._scorers[("none", engine.settings.rerank_top_n)] = LengthScorer()
+    resumed = engine.resume_unfinished_runs()
+    assert resumed == [run_id]
+    engine._threads[run_id].join(timeout=120)
+    assert engine.run_status(run_id)["status"] == "completed"
