@@ -289,6 +289,10 @@ class Engine:
                 )
                 .returning(self.t.runs.c.id)
             ).scalar_one()
+        if options.enrich == "apify" and self.settings.apify_api_token:
+            est = self.estimate_run(client_id, batch_id, options)
+            with self.db.begin() as conn:
+                conn.execute(self.t.runs.update().where(self.t.runs.c.id == run_id).values(estimate=est))
         return int(run_id)
 
     def _context(self, run_id: int, options: RunOptions) -> RunContext:
@@ -401,6 +405,14 @@ class Engine:
             r.id for r in rows
             if r.status == "queued" or r.stale or (r.worker_id and _worker_is_dead(r.worker_id))
         ]
+        if self.settings.apify_api_token:
+            try:
+                from .enrich.apify import ApifyProvider
+
+                with ApifyProvider(self.settings, self.db, run_id=None) as prov:
+                    prov.recover()  # collect actor runs left by dead workers into the profile cache
+            except Exception as exc:  # noqa: BLE001 - recovery is best effort; runs retry later
+                log.warning("Apify recovery failed: %s", exc)
         for rid in ids:
             self.start_run_background(int(rid))
         return [int(i) for i in ids]
@@ -438,7 +450,8 @@ class Engine:
                 ).all()
             reqs = [EnrichRequest(lead_id=r.id, key=r.profile_key, url=r.input_url, profile_id=r.profile_id,
                                   vanity=r.vanity) for r in rows]
-            est.update(ApifyProvider(self.settings, self.db, run_id=None).estimate(reqs))
+            with ApifyProvider(self.settings, self.db, run_id=None) as prov:
+                est.update(prov.estimate(reqs))
         return est
 
     # ------------------------------------------------------------ scoring without the database

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 HEARTBEAT_S = 10.0
 LEASE_S = 60.0
+REPORT_EVERY_S = 0.5
 STAGES = ("enrich", "classify", "embed", "score")
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -215,7 +216,8 @@ class RunExecutor:
         self.ctx = ctx
         self.worker_id = worker_id or new_worker_id()
         self.on_progress = on_progress
-        self._started = time.monotonic()
+        self._last_stage = ""
+        self._last_report = 0.0
 
     # -- helpers
     def _set(self, **values: Any) -> None:
@@ -232,7 +234,12 @@ class RunExecutor:
         if status.worker_id != self.worker_id:
             raise RunBusy(f"run {self.run_id} was taken over by {status.worker_id}")
 
-    def _report(self, stage: str) -> None:
+    def _report(self, stage: str, force: bool = False) -> None:
+        """Store progress counts in ``runs`` (at most every :data:`REPORT_EVERY_S`, always on a new stage)."""
+        now = time.monotonic()
+        if not force and stage == self._last_stage and now - self._last_report < REPORT_EVERY_S:
+            return
+        self._last_stage, self._last_report = stage, now
         prog = run_progress(self.db, self.run_id)
         with self.db.begin() as conn:
             conn.execute(
@@ -266,7 +273,7 @@ class RunExecutor:
                 self._stage_embed()
             self._report("score")
             self._stage_score()
-            self._report("done")
+            self._report("done", force=True)
             self._set(status="completed", stage="done", finished_at=sa.func.now())
         except (RunStopped, RunBusy):
             raise
@@ -315,77 +322,118 @@ class RunExecutor:
                     )
                     for r in chunk
                 ]
-                outcomes = {o.lead_id: o for o in self.ctx.provider.enrich(requests)}
-                self._write_outcomes(requests, outcomes)
+                got: dict[int, EnrichOutcome] = {}
+                try:
+                    for o in self.ctx.provider.enrich(requests):
+                        got[o.lead_id] = o
+                except BaseException:
+                    # keep what came back (already paid for); the rest is not an attempt
+                    self._write_outcomes([r for r in requests if r.lead_id in got], got)
+                    raise
+                self._write_outcomes(requests, got)
+                self._store_provider_stats()
                 self._report("enrich")
 
     def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome]) -> None:
+        """Write one chunk's outcomes in one transaction (batched statements)."""
         L = self.t.leads
+        c = L.c
         provider_name = getattr(self.ctx.provider, "name", "page")
+        ok: list[dict[str, Any]] = []
+        retry: list[dict[str, Any]] = []
+        fatal: list[dict[str, Any]] = []
+        cache_rows: list[dict[str, Any]] = []
+        for req in requests:
+            o = outcomes.get(req.lead_id)
+            if o is None:
+                o = EnrichOutcome(lead_id=req.lead_id, error="the provider returned nothing", retryable=True)
+            if o.profile is None:
+                (retry if o.retryable else fatal).append(
+                    {"b_id": req.lead_id, "b_error": o.error or "enrichment failed"}
+                )
+                continue
+            p = o.profile
+            ok.append(
+                {
+                    "b_id": req.lead_id, "b_name": p.name, "b_headline": p.headline, "b_location": p.location,
+                    "b_titles": list(p.titles or []), "b_company": p.company, "b_company_size": p.company_size,
+                    "b_industry": p.industry, "b_summary": p.summary, "b_past_roles": list(p.past_roles or []),
+                    "b_skills": list(p.skills or []), "b_profile_id": p.profile_id, "b_vanity": p.vanity,
+                    "b_source": p.source or provider_name,
+                }
+            )
+            # apify caches its own items as it reads them; a cache hit must not renew its 30-day clock
+            if o.item is not None and provider_name == "apify-json" and not getattr(o, "from_cache", False):
+                cache_rows.append(
+                    {
+                        "profile_key": req.key,
+                        "profile_id": p.profile_id or req.profile_id,
+                        "vanity": p.vanity or req.vanity or None,
+                        "source": provider_name,
+                        "item": o.item,
+                    }
+                )
+        bp = sa.bindparam
         with self.db.begin() as conn:
-            cache_rows = []
-            for req in requests:
-                o = outcomes.get(req.lead_id)
-                if o is None:
-                    o = EnrichOutcome(lead_id=req.lead_id, error="the provider returned nothing", retryable=True)
-                if o.profile is not None:
-                    p = o.profile
-                    conn.execute(
-                        L.update()
-                        .where(L.c.id == req.lead_id)
-                        .values(
-                            status="enriched",
-                            error_message=None,
-                            name=sa.func.coalesce(p.name, L.c.name),
-                            headline=sa.func.coalesce(p.headline, L.c.headline),
-                            location=sa.func.coalesce(p.location, L.c.location),
-                            titles=list(p.titles or []),
-                            company=p.company,
-                            company_size=p.company_size,
-                            industry=p.industry,
-                            summary=p.summary,
-                            past_roles=list(p.past_roles or []),
-                            skills=list(p.skills or []),
-                            profile_id=sa.func.coalesce(L.c.profile_id, p.profile_id),
-                            vanity=sa.func.coalesce(L.c.vanity, p.vanity),
-                            enrichment_source=p.source or provider_name,
-                            enriched_at=sa.func.now(),
-                            updated_at=sa.func.now(),
-                        )
-                    )
-                    if o.item is not None and provider_name != "page":
-                        cache_rows.append(
-                            {
-                                "profile_key": req.key,
-                                "profile_id": p.profile_id or req.profile_id,
-                                "vanity": (p.vanity or req.vanity or None),
-                                "source": provider_name,
-                                "item": o.item,
-                            }
-                        )
-                else:
-                    retry = L.c.retry_count + 1
-                    status: Any = (
-                        sa.case((retry >= MAX_ATTEMPTS, "failed"), else_="discovered") if o.retryable else "failed"
-                    )
-                    conn.execute(
-                        L.update()
-                        .where(L.c.id == req.lead_id)
-                        .values(
-                            retry_count=retry,
-                            error_message=o.error or "enrichment failed",
-                            status=status,
-                            updated_at=sa.func.now(),
-                        )
-                    )
+            if ok:
+                conn.execute(
+                    L.update()
+                    .where(c.id == bp("b_id"))
+                    .values(
+                        status="enriched",
+                        error_message=None,
+                        name=sa.func.coalesce(bp("b_name"), c.name),
+                        headline=sa.func.coalesce(bp("b_headline"), c.headline),
+                        location=sa.func.coalesce(bp("b_location"), c.location),
+                        titles=bp("b_titles"),
+                        company=bp("b_company"),
+                        company_size=bp("b_company_size"),
+                        industry=bp("b_industry"),
+                        summary=bp("b_summary"),
+                        past_roles=bp("b_past_roles"),
+                        skills=bp("b_skills"),
+                        profile_id=sa.func.coalesce(c.profile_id, bp("b_profile_id")),
+                        vanity=sa.func.coalesce(c.vanity, bp("b_vanity")),
+                        enrichment_source=bp("b_source"),
+                        enriched_at=sa.func.now(),
+                        updated_at=sa.func.now(),
+                    ),
+                    ok,
+                )
+            if retry:
+                conn.execute(
+                    L.update()
+                    .where(c.id == bp("b_id"))
+                    .values(
+                        retry_count=c.retry_count + 1,
+                        error_message=bp("b_error"),
+                        status=sa.case((c.retry_count + 1 >= MAX_ATTEMPTS, "failed"), else_="discovered"),
+                        updated_at=sa.func.now(),
+                    ),
+                    retry,
+                )
+            if fatal:
+                conn.execute(
+                    L.update()
+                    .where(c.id == bp("b_id"))
+                    .values(retry_count=c.retry_count + 1, error_message=bp("b_error"), status="failed",
+                            updated_at=sa.func.now()),
+                    fatal,
+                )
             if cache_rows:
-                stmt = pg_insert(self.t.profile_cache).values(cache_rows)
+                stmt = pg_insert(self.t.profile_cache)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["profile_key"],
                     set_={"item": stmt.excluded.item, "source": stmt.excluded.source, "fetched_at": sa.func.now(),
                           "profile_id": stmt.excluded.profile_id, "vanity": stmt.excluded.vanity},
                 )
-                conn.execute(stmt)
+                conn.execute(stmt, cache_rows)
+
+    def _store_provider_stats(self) -> None:
+        """Copy the provider's counters (runs started, items charged, retries, cost) into ``runs.actual``."""
+        stats = getattr(self.ctx.provider, "stats", None)
+        if stats:
+            self._set(actual=_jsonable(dict(stats)))
 
     # -- stage: classify
     def _stage_classify(self) -> None:
@@ -404,18 +452,28 @@ class RunExecutor:
                 return
             profiles = [profile_from_row(r) for r in rows]
             results = self.ctx.classifier(profiles)
+            bp = sa.bindparam
             with self.db.begin() as conn:
-                for r, c in zip(rows, results):
-                    conn.execute(
-                        self.t.leads.update()
-                        .where(L.id == r["id"])
-                        .values(
-                            industry_class=getattr(c, "industry", None),
-                            company_type=getattr(c, "company_type", None) or "unknown",
-                            classification_reason=getattr(c, "reasoning", None),
-                            classification_source=getattr(c, "source", None),
-                        )
-                    )
+                conn.execute(
+                    self.t.leads.update()
+                    .where(L.id == bp("b_id"))
+                    .values(
+                        industry_class=bp("b_industry"),
+                        company_type=bp("b_type"),
+                        classification_reason=bp("b_reason"),
+                        classification_source=bp("b_source"),
+                    ),
+                    [
+                        {
+                            "b_id": r["id"],
+                            "b_industry": getattr(c, "industry", None),
+                            "b_type": getattr(c, "company_type", None) or "unknown",
+                            "b_reason": getattr(c, "reasoning", None),
+                            "b_source": getattr(c, "source", None),
+                        }
+                        for r, c in zip(rows, results)
+                    ],
+                )
             self._report("classify")
 
     # -- stage: embed (whole-profile vectors for pgvector nearest-neighbour queries)
@@ -437,12 +495,14 @@ class RunExecutor:
             if not rows:
                 return
             texts = [profile_text(profile_from_row(r)) for r in rows]
-            vecs = np.asarray(self.ctx.embedder.embed(texts), dtype=np.float32)
+            # whole-profile texts are unique per lead: embed them directly, not through the text cache
+            inner = getattr(self.ctx.embedder, "inner", self.ctx.embedder)
+            vecs = np.asarray(inner.embed(texts), dtype=np.float32)
             with self.db.begin() as conn:
-                stmt = pg_insert(E).values(
-                    [{"lead_id": r["id"], "model": model, "embedding": v} for r, v in zip(rows, vecs)]
-                ).on_conflict_do_nothing()
-                conn.execute(stmt)
+                conn.execute(
+                    pg_insert(E).on_conflict_do_nothing(),
+                    [{"lead_id": r["id"], "model": model, "embedding": v} for r, v in zip(rows, vecs)],
+                )
             self._report("embed")
 
     # -- stage: score
@@ -481,13 +541,13 @@ class RunExecutor:
                     }
                     for r, res in zip(rows, results)
                 ]
-                stmt = pg_insert(S).values(values)
+                stmt = pg_insert(S)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["lead_id", "icp_version_id"],
                     set_={c: stmt.excluded[c] for c in ("run_id", "icp_score", "bucket", "match_reasoning",
                                                          "components", "scorer_version")} | {"scored_at": sa.func.now()},
                 )
-                conn.execute(stmt)
+                conn.execute(stmt, values)
                 conn.execute(
                     self.t.leads.update()
                     .where(L.id.in_([r["id"] for r in rows]), L.status == "enriched")

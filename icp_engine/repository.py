@@ -174,23 +174,23 @@ def insert_batch_with_leads(
     new_ids: list[int] = []
     if split.new:
         rows = [_lead_values(client_id, batch["id"], people[i]) for i in split.new]
-        for chunk_start in range(0, len(rows), 5000):
-            chunk = rows[chunk_start : chunk_start + 5000]
-            stmt = pg_insert(t.leads).values(chunk)
-            # a concurrent upload may have inserted the same person: keep theirs
-            stmt = stmt.on_conflict_do_nothing(index_elements=["client_id", "profile_key"]).returning(
-                t.leads.c.id, t.leads.c.profile_key
-            )
-            got = {r.profile_key: r.id for r in conn.execute(stmt)}
-            for v in chunk:
-                lid = got.get(v["profile_key"])
-                if lid is None:
-                    lid = conn.execute(
-                        sa.select(t.leads.c.id).where(
-                            t.leads.c.client_id == client_id, t.leads.c.profile_key == v["profile_key"]
-                        )
-                    ).scalar_one()
-                new_ids.append(lid)
+        # executemany ("insertmanyvalues"): compiled once, sent in pages of rows
+        # a concurrent upload may have inserted the same person: keep theirs
+        stmt = (
+            pg_insert(t.leads)
+            .on_conflict_do_nothing(index_elements=["client_id", "profile_key"])
+            .returning(t.leads.c.id, t.leads.c.profile_key)
+        )
+        got = {r.profile_key: r.id for r in conn.execute(stmt, rows)}
+        for v in rows:
+            lid = got.get(v["profile_key"])
+            if lid is None:
+                lid = conn.execute(
+                    sa.select(t.leads.c.id).where(
+                        t.leads.c.client_id == client_id, t.leads.c.profile_key == v["profile_key"]
+                    )
+                ).scalar_one()
+            new_ids.append(lid)
     members = []
     new_iter = iter(new_ids)
     lead_for_index: dict[int, int] = {}
@@ -207,18 +207,23 @@ def insert_batch_with_leads(
     for s in range(0, len(members), 10000):
         conn.execute(t.batch_members.insert(), members[s : s + 10000])
     # fill aliases learnt from this upload into known leads (e.g. a vanity for a URN-only lead)
-    for i, lid in split.known.items():
-        p = people[i]
+    if split.known:
+        L = t.leads.c
         conn.execute(
             t.leads.update()
-            .where(t.leads.c.id == lid)
+            .where(L.id == sa.bindparam("b_id"))
             .values(
-                profile_id=sa.func.coalesce(t.leads.c.profile_id, p.profile_id),
-                vanity=sa.func.coalesce(t.leads.c.vanity, p.vanity),
-                name=sa.func.coalesce(t.leads.c.name, p.name),
-                headline=sa.func.coalesce(t.leads.c.headline, p.headline),
-                location=sa.func.coalesce(t.leads.c.location, p.location),
-            )
+                profile_id=sa.func.coalesce(L.profile_id, sa.bindparam("b_profile_id")),
+                vanity=sa.func.coalesce(L.vanity, sa.bindparam("b_vanity")),
+                name=sa.func.coalesce(L.name, sa.bindparam("b_name")),
+                headline=sa.func.coalesce(L.headline, sa.bindparam("b_headline")),
+                location=sa.func.coalesce(L.location, sa.bindparam("b_location")),
+            ),
+            [
+                {"b_id": lid, "b_profile_id": people[i].profile_id, "b_vanity": people[i].vanity,
+                 "b_name": people[i].name, "b_headline": people[i].headline, "b_location": people[i].location}
+                for i, lid in split.known.items()
+            ],
         )
     out = dict(batch)
     out["new_lead_ids"] = new_ids

@@ -1,7 +1,7 @@
 """Enrichment providers behind one interface.
 
 * ``page``: what the uploaded page/file itself holds (name, headline, location; offline default).
-* ``apify-json``: items of an Apify dataset the user exported (JSON array file).
+* ``apify-json``: items of an Apify dataset the user exported (JSON array or JSON Lines file).
 * ``apify``: live runs of the LinkedIn profile scraper actor (``APIFY_API_TOKEN``).
 
 A provider takes :class:`EnrichRequest` s and yields one :class:`EnrichOutcome` per request
@@ -35,6 +35,12 @@ class EnrichOutcome:
 
     ``item`` is the raw source record (e.g. the Apify dataset item) for the profile cache.
     ``retryable``: a failure that a later run may fix (profile not returned, transient error).
+    ``note``: a remark for the user on a success (e.g. "served from the profile cache", "no item
+    in the export matched; kept what the page showed").
+    ``from_cache``: the item came from the shared ``profile_cache`` (do not write it back: that
+    would refresh its 30-day TTL). The ``apify`` provider writes the items it scrapes to the cache
+    itself, as soon as a dataset is read; for ``apify-json`` the pipeline may store ``item`` with
+    :func:`icp_engine.enrich.cache.put` (``source="apify-json"``).
     """
 
     lead_id: int
@@ -42,6 +48,8 @@ class EnrichOutcome:
     error: str | None = None
     item: dict[str, Any] | None = None
     retryable: bool = False
+    note: str | None = None
+    from_cache: bool = False
 
 
 @runtime_checkable
@@ -51,3 +59,40 @@ class EnrichmentProvider(Protocol):
     name: str
 
     def enrich(self, requests: Sequence[EnrichRequest]) -> Iterator[EnrichOutcome]: ...
+
+
+PROVIDER_NAMES: tuple[str, ...] = ("page", "apify-json", "apify")
+
+
+def get_provider(
+    name: str,
+    *,
+    settings: Any = None,
+    db: Any = None,
+    run_id: int | None = None,
+    profiles_path: Any = None,
+    transport: Any = None,
+) -> EnrichmentProvider:
+    """Build the provider called ``name`` (one of :data:`PROVIDER_NAMES`).
+
+    ``page`` needs nothing; ``apify-json`` needs ``profiles_path`` (exported dataset, JSON array
+    or JSONL); ``apify`` needs ``settings`` (with ``apify_api_token``) and ``db``.
+    Raises ``ValueError`` for an unknown name or a missing argument.
+    """
+    if name == "page":
+        from .page import PageProvider
+
+        return PageProvider()
+    if name == "apify-json":
+        from .apify_json import ApifyJsonProvider
+
+        if profiles_path is None:
+            raise ValueError("the apify-json provider needs the exported dataset file (--profiles)")
+        return ApifyJsonProvider(profiles_path)
+    if name == "apify":
+        from .apify import ApifyProvider
+
+        if settings is None or db is None:
+            raise ValueError("the apify provider needs settings and a database")
+        return ApifyProvider(settings, db, run_id, transport=transport)
+    raise ValueError(f"unknown enrichment provider {name!r}; expected one of {', '.join(PROVIDER_NAMES)}")

@@ -18,3 +18,53 @@ class Reranker(Protocol):
     name: str
 
     def rerank(self, query: str, documents: Sequence[str]) -> list[float]: ...
+
+
+class MissingCredentialsError(ValueError):
+    """A hosted reranker was asked for but its API key is not configured."""
+
+
+class NoReranker:
+    """The ``none`` reranker: every document scores 0.0 (keeps stage-1 order). ``name`` ``"none"``."""
+
+    name = "none"
+
+    def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
+        return [0.0] * len(documents)
+
+
+RERANKERS: tuple[str, ...] = ("none", "local", "jina", "cohere")
+
+
+def get_reranker(name: str | None, settings, transport=None) -> Reranker:
+    """The reranker called ``name`` (one of :data:`RERANKERS`; None/"" mean ``none``).
+
+    ``local``: :class:`~icp_engine.rerank.local.LocalCrossEncoderReranker` (offline).
+    ``jina`` / ``cohere``: hosted, configured from ``settings`` (``JINA_API_KEY``,
+    ``jina_base_url``, ``jina_model``; ``COHERE_API_KEY``, ``cohere_base_url``, ``cohere_model``;
+    ``http_timeout_s``, ``http_max_attempts``); ``transport`` is for tests.
+    Raises :class:`MissingCredentialsError` when the key is missing, ``ValueError`` for an
+    unknown name.
+    """
+    key = (name or "none").strip().lower()
+    if key == "none":
+        return NoReranker()
+    if key == "local":
+        from .local import LocalCrossEncoderReranker
+
+        return LocalCrossEncoderReranker()
+    common = dict(timeout_s=settings.http_timeout_s, max_attempts=settings.http_max_attempts, transport=transport)
+    if key == "jina":
+        if not settings.jina_api_key:
+            raise MissingCredentialsError("the jina reranker needs JINA_API_KEY (environment, .env or secrets.toml)")
+        from .remote import JinaReranker
+
+        return JinaReranker(settings.jina_api_key, model=settings.jina_model, base_url=settings.jina_base_url, **common)
+    if key == "cohere":
+        if not settings.cohere_api_key:
+            raise MissingCredentialsError("the cohere reranker needs COHERE_API_KEY (environment, .env or secrets.toml)")
+        from .remote import CohereReranker
+
+        return CohereReranker(settings.cohere_api_key, model=settings.cohere_model,
+                              base_url=settings.cohere_base_url, **common)
+    raise ValueError(f"unknown reranker {name!r}; choose one of {', '.join(RERANKERS)}")

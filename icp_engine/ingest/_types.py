@@ -1,0 +1,40 @@
+"""Result and error types shared by the ingestion parsers (re-exported by :mod:`.upload`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain import Follower
+
+#: Values of :attr:`ParsedUpload.kind`.
+UPLOAD_KINDS: tuple[str, ...] = (
+    "followers_page", "connections_page", "search_page", "people_page", "connections_csv",
+    "url_list",
+)
+
+
+class UploadError(ValueError):
+    """An upload was refused. ``str(err)`` is a complete sentence meant for the end user
+    (what is wrong and what to upload instead); nothing has been stored when it is raised."""
+
+
+@dataclass
+class ParsedUpload:
+    """Everything found in one uploaded file or pasted text.
+
+    * ``kind`` - one of :data:`UPLOAD_KINDS`.
+    * ``people`` - :class:`~icp_engine.domain.Follower` records, unique by ``key`` (and by the
+      ``profile_id`` / ``vanity`` aliases known in the file), in file order; never empty.
+    * ``page_owner`` - key of the page owner (saved pages only; vanity or ``ACoAA…`` id), else None.
+    * ``stats`` - counters, e.g. ``cards``, ``people``, ``duplicates``, ``skipped_headless``,
+      ``skeletons`` (pages), ``rows``, ``blank_rows``, ``skipped_no_url`` (CSV), ``ignored``
+      (URL lists), plus ``bytes`` and ``encoding`` of the input.
+    * ``warnings`` - user-facing sentences about things skipped or guessed.
+    """
+
+    kind: str
+    people: list[Follower]
+    page_owner: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

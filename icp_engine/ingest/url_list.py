@@ -1,0 +1,74 @@
+"""Pasted or uploaded lists of LinkedIn profile URLs -> followers.
+
+Any text works: one URL per line, or URLs separated by commas, semicolons, tabs or spaces, a
+``.txt`` file, or a ``.csv`` with a URL column (other cells are ignored). A URL may be absolute
+(``https://de.linkedin.com/in/x``), scheme-less (``linkedin.com/in/x``, ``www.linkedin.com/in/x``)
+or relative (``/in/x``), with any query string or sub-page; each is canonicalised by
+:func:`icp_engine.ingest.profile_url.profile_ref` and deduped on its key (and ``miniProfileUrn``
+id). Non-empty lines without any profile URL are counted in ``stats["ignored"]``; links to
+companies, schools and other non-profile pages in ``stats["not_profiles"]``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..domain import Follower
+from ._types import ParsedUpload
+from .profile_url import profile_ref
+
+#: A LinkedIn link (absolute, scheme-less or protocol-relative) or a relative ``/in/`` path.
+_URL_RE = re.compile(
+    r"(?:(?:https?:)?//)?(?:[a-z0-9-]+\.)*linkedin\.com/[^\s,;\"'<>|\\]*"
+    r"|(?<![\w/.])/in/[^\s,;\"'<>|\\]+",
+    re.IGNORECASE,
+)
+_TRAILING = ".)]}:!>"
+
+
+def parse_url_list(text: str) -> ParsedUpload:
+    """Find every LinkedIn profile URL in ``text``.
+
+    Returns a :class:`ParsedUpload` of kind ``url_list`` (``people`` may be empty; the caller
+    decides whether that is an error). Never raises on odd text.
+    """
+    people: list[Follower] = []
+    seen: set[str] = set()
+    stats = {"lines": 0, "urls": 0, "people": 0, "duplicates": 0, "not_profiles": 0, "ignored": 0}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        stats["lines"] += 1
+        found = False
+        for m in _URL_RE.finditer(line):
+            raw = m.group(0).rstrip(_TRAILING)
+            stats["urls"] += 1
+            ref = profile_ref(raw)
+            if ref is None:
+                stats["not_profiles"] += 1
+                continue
+            found = True
+            aliases = [a for a in (ref.key, ref.profile_id) if a]
+            if any(a in seen for a in aliases):
+                stats["duplicates"] += 1
+                continue
+            seen.update(aliases)
+            people.append(Follower(key=ref.key, url=ref.url, profile_url=ref.profile_url,
+                                   profile_id=ref.profile_id, vanity=ref.vanity))
+        if not found and not _is_header(line):
+            stats["ignored"] += 1
+    stats["people"] = len(people)
+    warnings = []
+    if stats["not_profiles"]:
+        warnings.append(f"{stats['not_profiles']} LinkedIn link(s) are not member profiles "
+                        "(companies, schools, posts...) and were skipped.")
+    if stats["ignored"] and people:
+        warnings.append(f"{stats['ignored']} line(s) hold no LinkedIn profile URL and were "
+                        "ignored.")
+    return ParsedUpload(kind="url_list", people=people, stats=stats, warnings=warnings)
+
+
+def _is_header(line: str) -> bool:
+    s = line.strip().strip('"').lower()
+    return s in ("url", "urls", "profile url", "profile_url", "linkedin", "linkedin url") or (
+        "url" in s and len(s) < 80 and "," in s and "linkedin.com" not in s)

@@ -1,0 +1,280 @@
+"""Clients & ICP: create a client, edit its ICP (saved as versions), preview scores live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from icp_engine import views
+from icp_engine.domain import ICP, SIZE_BANDS
+from icp_engine.pipeline import profile_from_row
+from pages import _ui
+
+# Suggestions for the free-form fields (anything else can be typed).
+TITLE_SUGGESTIONS = [
+    "CFO", "Chief Financial Officer", "VP Finance", "Head of Finance", "Finance Director",
+    "Financial Controller", "Controller", "FP&A Manager", "CEO", "Founder", "Co-Founder", "COO",
+    "CTO", "VP Engineering", "Head of Engineering", "CMO", "VP Marketing", "Head of Marketing",
+    "Head of Growth", "CRO", "VP Sales", "Head of Sales", "Head of Revenue Operations",
+    "CHRO", "VP People", "Head of People", "HR Director", "Head of Procurement", "General Counsel",
+]
+EXCLUSION_SUGGESTIONS = ["student", "intern", "recruiter", "talent acquisition", "retired", "job seeker", "freelancer"]
+KEYWORD_SUGGESTIONS = ["SaaS", "B2B", "FP&A", "fintech", "seed", "Series A", "e-commerce", "AI", "marketplace"]
+NAMED_SIZE_FALLBACK = ["startup", "small business", "mid-market", "enterprise"]
+
+TEMPLATES: dict[str, dict[str, Any]] = {
+    "Finance leaders at B2B SaaS": {
+        "name": "Finance leaders at B2B SaaS",
+        "target_titles": ["CFO", "VP Finance", "Head of Finance", "Finance Director", "Financial Controller"],
+        "target_industries": ["Software Development", "Financial Services"],
+        "company_sizes": ["51-200", "201-500", "501-1000"],
+        "keywords": ["SaaS", "B2B", "FP&A"],
+        "exclusions": ["student", "intern", "recruiter"],
+        "notes": "Finance decision makers at B2B software companies past product-market fit.",
+    },
+    "Founders of seed-stage startups": {
+        "name": "Founders of seed-stage startups",
+        "target_titles": ["Founder", "Co-Founder", "CEO"],
+        "target_industries": ["Software Development", "Technology, Information and Internet"],
+        "company_sizes": ["1-10", "11-50"],
+        "keywords": ["seed", "pre-seed", "startup"],
+        "exclusions": ["student", "recruiter", "investor"],
+        "notes": "Founders who are raising or just raised a seed round.",
+    },
+    "Marketing leaders at mid-market e-commerce": {
+        "name": "Marketing leaders at mid-market e-commerce",
+        "target_titles": ["CMO", "VP Marketing", "Head of Marketing", "Head of Growth"],
+        "target_industries": ["Retail", "Online and Mail Order Retail"],
+        "company_sizes": ["201-500", "501-1000", "1001-5000"],
+        "keywords": ["e-commerce", "D2C", "performance marketing"],
+        "exclusions": ["student", "intern", "agency"],
+        "notes": "",
+    },
+    "People & HR leaders at scale-ups": {
+        "name": "People & HR leaders at scale-ups",
+        "target_titles": ["CHRO", "VP People", "Head of People", "HR Director"],
+        "target_industries": [],
+        "company_sizes": ["201-500", "501-1000", "1001-5000"],
+        "keywords": ["hiring", "people operations"],
+        "exclusions": ["recruiter", "student"],
+        "notes": "",
+    },
+}
+
+FIELDS = ("name", "target_titles", "target_industries", "company_sizes", "keywords", "exclusions", "locations", "notes")
+
+
+def _industry_labels() -> list[str]:
+    """LinkedIn Industry Codes V2 labels from icp_engine.taxonomy (empty if not available)."""
+    try:
+        from icp_engine import taxonomy
+
+        labels = getattr(taxonomy, "INDUSTRIES", None)
+        return list(labels) if labels else []
+    except Exception:  # noqa: BLE001 - the editor still works with free text
+        return []
+
+
+def _named_sizes() -> list[str]:
+    try:
+        from icp_engine import taxonomy
+
+        named = getattr(taxonomy, "NAMED_SIZES", None)
+        return list(named) if named else NAMED_SIZE_FALLBACK
+    except Exception:  # noqa: BLE001
+        return NAMED_SIZE_FALLBACK
+
+
+def _key(cid: int, field: str) -> str:
+    return f"icp_{field}_{cid}"
+
+
+def _load_into_state(cid: int, icp: dict[str, Any], *, force: bool = False) -> None:
+    for f in FIELDS:
+        k = _key(cid, f)
+        if force or k not in st.session_state:
+            v = icp.get(f)
+            st.session_state[k] = (v or "") if f in ("name", "notes") else list(v or [])
+
+
+def _apply_template(cid: int) -> None:
+    name = st.session_state.get(f"icp_template_{cid}")
+    if name in TEMPLATES:
+        _load_into_state(cid, TEMPLATES[name], force=True)
+        st.session_state[f"icp_note_{cid}"] = f"from template: {name}"
+
+
+def _restore_version(cid: int, history: list[dict[str, Any]]) -> None:
+    ver = st.session_state.get(f"icp_restore_{cid}")
+    for row in history:
+        if row["version"] == ver:
+            _load_into_state(cid, row["icp"], force=True)
+            st.session_state[f"icp_note_{cid}"] = f"restored version {ver}"
+
+
+def _chips(label: str, cid: int, field: str, suggestions: list[str], *, new: bool = True, help: str | None = None) -> list[str]:
+    k = _key(cid, field)
+    current = list(st.session_state.get(k) or [])
+    options = list(dict.fromkeys([*suggestions, *current]))
+    return st.multiselect(label, options, key=k, accept_new_options=new, help=help, placeholder="Type or pick…")
+
+
+def create_client_form(eng) -> None:
+    with st.form("new_client", clear_on_submit=True):
+        st.markdown("**New client**")
+        name = st.text_input("Client name", placeholder="e.g. Acme Analytics")
+        notes = st.text_input("Notes (optional)")
+        if st.form_submit_button("Create client", type="primary"):
+            try:
+                row = eng.create_client(name.strip(), notes)
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                _ui.select_client(row["id"])
+                _ui.flash(f"Client **{row['name']}** created. Now set its ICP below.")
+                st.rerun()
+
+
+def clients_table(eng) -> None:
+    clients = eng.list_clients()
+    if not clients:
+        st.caption("No clients yet.")
+        return
+    df = pd.DataFrame(clients)[["name", "leads", "icp_version", "created_at", "notes"]]
+    st.dataframe(df, hide_index=True, width="stretch")
+
+
+def icp_editor(eng, client: dict[str, Any]) -> ICP:
+    cid = client["id"]
+    current = eng.current_icp(cid)
+    history = eng.icp_history(cid)
+    _load_into_state(cid, current[1].model_dump() if current else {})
+
+    cols = st.columns([3, 1, 3, 1])
+    cols[0].selectbox("Start from a template", list(TEMPLATES), key=f"icp_template_{cid}", index=None,
+                      placeholder="Pick a template…")
+    cols[1].button("Apply", on_click=_apply_template, args=(cid,), key=f"icp_apply_{cid}",
+                   disabled=not st.session_state.get(f"icp_template_{cid}"))
+    if history:
+        cols[2].selectbox("Load an earlier version", [h["version"] for h in history], key=f"icp_restore_{cid}",
+                          format_func=lambda v: f"version {v}", index=None, placeholder="Pick a version…")
+        cols[3].button("Load", on_click=_restore_version, args=(cid, history), key=f"icp_load_{cid}",
+                       disabled=st.session_state.get(f"icp_restore_{cid}") is None)
+
+    st.text_input("ICP name", key=_key(cid, "name"), placeholder="e.g. Finance leaders at B2B SaaS")
+    c1, c2 = st.columns(2)
+    with c1:
+        _chips("Target titles", cid, "target_titles", TITLE_SUGGESTIONS,
+               help="Job titles to reach. Pick suggestions or type your own and press Enter.")
+        industries = _industry_labels()
+        _chips("Industries (LinkedIn V2 taxonomy)", cid, "target_industries", industries,
+               new=True, help="Type to search the LinkedIn industry list; a parent group covers its children.")
+        sizes = list(SIZE_BANDS) + [s for s in _named_sizes() if s not in SIZE_BANDS]
+        _chips("Company sizes (employees)", cid, "company_sizes", sizes, new=False)
+    with c2:
+        _chips("Keywords", cid, "keywords", KEYWORD_SUGGESTIONS,
+               help="Words that should appear in the headline, summary or skills.")
+        _chips("Exclusions", cid, "exclusions", EXCLUSION_SUGGESTIONS,
+               help="Students, recruiters, competitors' names…: leads matching them go to the bottom.")
+        _chips("Locations (optional)", cid, "locations", [], help="Empty means location is not a criterion.")
+    st.text_area("Notes", key=_key(cid, "notes"), height=80,
+                 placeholder="Anything else that describes the ideal customer.")
+
+    icp = ICP.model_validate({f: st.session_state.get(_key(cid, f)) for f in FIELDS})
+    saved = current[1] if current else None
+    dirty = saved is None or saved.model_dump() != icp.model_dump()
+
+    s1, s2 = st.columns([3, 1])
+    note = s1.text_input("Change note", key=f"icp_note_{cid}", placeholder="What changed and why")
+    s2.write("")
+    if s2.button("Save new version", type="primary", key=f"icp_save_{cid}", disabled=not dirty or icp.is_empty()):
+        row = eng.save_icp(cid, icp, author=_ui.author(), note=note.strip())
+        _ui.flash(f"Saved ICP version {row['version']} by {row['created_by']}.")
+        st.session_state.pop(f"icp_note_{cid}", None)
+        st.rerun()
+    if icp.is_empty():
+        st.caption("Set at least one criterion (titles, industries, sizes, keywords or locations) to save.")
+    elif not dirty:
+        st.caption(f"Saved as version {current[0]['version']}." if current else "")
+    else:
+        st.caption("Unsaved changes.")
+    return icp
+
+
+def live_preview(eng, client: dict[str, Any], icp: ICP) -> None:
+    st.subheader("Live preview")
+    cid = client["id"]
+    seed = st.session_state.get(f"preview_seed_{cid}", 0)
+    rows = views.sample_leads(eng, cid, 5, seed=seed)
+    if not rows:
+        st.caption("Upload followers to see how five of them would score with this ICP.")
+        return
+    if icp.is_empty():
+        st.caption("Set a criterion to see scores.")
+        return
+    try:
+        results = eng.rank(icp, [profile_from_row(r) for r in rows])
+    except Exception as exc:  # noqa: BLE001 - a preview must never break the editor
+        st.warning(f"Preview unavailable: {exc}")
+        return
+    table = pd.DataFrame(
+        [
+            {"name": r["name"], "headline": r["headline"], "score": round(float(res.icp_score), 1),
+             "bucket": res.bucket, "why": res.match_reasoning}
+            for r, res in zip(rows, results)
+        ]
+    ).sort_values("score", ascending=False)
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={"score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f")},
+    )
+    if st.button("Other samples", icon=":material/shuffle:", key=f"preview_shuffle_{cid}"):
+        st.session_state[f"preview_seed_{cid}"] = seed + 1
+        st.rerun()
+
+
+def version_history(eng, client: dict[str, Any]) -> None:
+    history = eng.icp_history(client["id"])
+    st.subheader("Version history")
+    if not history:
+        st.caption("No ICP saved yet.")
+        return
+    records = []
+    for i, row in enumerate(history):
+        older = history[i + 1]["icp"] if i + 1 < len(history) else None
+        records.append(
+            {
+                "version": row["version"],
+                "when": row["created_at"],
+                "who": row["created_by"],
+                "note": row["change_note"],
+                "changes": "; ".join(views.icp_diff(older, row["icp"])) or "no change",
+            }
+        )
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+
+
+def main() -> None:
+    eng = _ui.engine()
+    st.title("Clients & ICP")
+    _ui.show_flash()
+    left, right = st.columns([1, 2])
+    with left:
+        create_client_form(eng)
+    with right:
+        st.markdown("**Clients**")
+        clients_table(eng)
+    cid = _ui.current_client_id()
+    if cid is None:
+        st.info("Create a client to start.")
+        return
+    client = _ui.require_client(eng)
+    st.header(f"ICP of {client['name']}")
+    icp = icp_editor(eng, client)
+    live_preview(eng, client, icp)
+    version_history(eng, client)
+
+
+main()

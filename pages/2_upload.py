@@ -1,0 +1,169 @@
+"""Upload: saved follower pages, Connections.csv or URL lists -> preview -> store as a batch."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from icp_engine import views
+from pages import _ui
+
+ACCEPTED = ["html", "htm", "csv", "txt", "zip"]
+PREVIEW_ROWS = 500
+
+
+def _uploader_key() -> str:
+    return f"upload_files_{st.session_state.get('_upload_round', 0)}"
+
+
+def _inputs() -> list[tuple[str, bytes]]:
+    """The uploaded files plus the pasted URLs (as a ``pasted-urls.txt`` file)."""
+    files = st.file_uploader(
+        "Drop saved LinkedIn pages (.html), Connections.csv, URL lists (.txt/.csv) or a .zip of them",
+        type=ACCEPTED,
+        accept_multiple_files=True,
+        key=_uploader_key(),
+    )
+    pasted = st.text_area(
+        "…or paste profile URLs (one per line)",
+        key=f"upload_urls_{st.session_state.get('_upload_round', 0)}",
+        height=100,
+        placeholder="https://www.linkedin.com/in/some-person/",
+    )
+    out = [(f.name, f.getvalue()) for f in files or []]
+    if pasted.strip():
+        out.append(("pasted-urls.txt", pasted.encode("utf-8")))
+    return out
+
+
+def _preview(eng, cid: int, name: str, data: bytes) -> dict[str, Any]:
+    """Parse once per (client, file content); cached in the session (parsing big pages takes seconds)."""
+    cache = st.session_state.setdefault("_upload_previews", {})
+    key = (cid, name, hashlib.sha256(data).hexdigest())
+    if key not in cache:
+        try:
+            cache[key] = {"ok": True, **eng.preview_upload(cid, name, data)}
+        except ValueError as exc:  # UploadError is a ValueError with a user-facing message
+            cache[key] = {"ok": False, "error": str(exc)}
+        while len(cache) > 20:
+            cache.pop(next(iter(cache)))
+    return cache[key]
+
+
+def _merge(previews: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[bool], list[str]]:
+    """All people of the good files, deduplicated on the profile key (first occurrence wins)."""
+    people, known, kinds, seen = [], [], [], set()
+    for _name, p in previews:
+        parsed = p["parsed"]
+        kinds.append(parsed.kind)
+        for i, person in enumerate(parsed.people):
+            if person.key in seen:
+                continue
+            seen.add(person.key)
+            people.append(person)
+            known.append(i in p["known_indexes"])
+    return people, known, kinds
+
+
+def main() -> None:
+    eng = _ui.engine()
+    st.title("Upload followers")
+    _ui.show_flash()
+    client = _ui.require_client(eng)
+    cid = client["id"]
+    st.caption(f"Client: **{client['name']}**. Nothing is stored until you press *Store*.")
+    batches = views.batch_options(eng, cid, limit=50)
+    if batches:
+        with st.expander(f"Earlier uploads of this client ({len(batches)})"):
+            st.dataframe(
+                pd.DataFrame(batches)[["name", "source_kind", "people_in_file", "new_leads", "known_leads", "created_at"]],
+                hide_index=True, width="stretch",
+            )
+
+    inputs = _inputs()
+    if not inputs:
+        st.info(
+            "On LinkedIn open *My Network → Followers* (or a connections or search page), scroll to the "
+            "end of the list, then save it with your browser (*Save page as…*). Drop the .html file here."
+        )
+        return
+
+    good: list[tuple[str, dict[str, Any]]] = []
+    with st.spinner("Reading the files…"):
+        for name, data in inputs:
+            p = _preview(eng, cid, name, data)
+            if p["ok"]:
+                good.append((name, p))
+            else:
+                st.error(f"**{name}**: {p['error']} Nothing from this file will be stored.")
+
+    if not good:
+        return
+
+    people, known, kinds = _merge(good)
+    for name, p in good:
+        parsed = p["parsed"]
+        st.markdown(
+            f"**{name}** ({parsed.kind}): {len(parsed.people)} people, "
+            f"{p['new']} new, {p['known']} already leads of this client"
+        )
+        for w in getattr(parsed, "warnings", []) or []:
+            st.warning(f"{name}: {w}")
+
+    n_new = sum(1 for k in known if not k)
+    n_known = len(known) - n_new
+    m = st.columns(3)
+    m[0].metric("People found", len(people))
+    m[1].metric("New leads", n_new)
+    m[2].metric("Already leads", n_known)
+
+    preview = pd.DataFrame(
+        [
+            {
+                "name": p.name or "",
+                "headline": p.headline or "",
+                "status": "already a lead" if k else "new",
+                "location": p.location or "",
+                "profile": p.profile_url,
+            }
+            for p, k in list(zip(people, known))[:PREVIEW_ROWS]
+        ]
+    )
+    st.dataframe(
+        preview, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(preview)),
+        column_config={"profile": st.column_config.LinkColumn("profile")},
+    )
+    if len(people) > PREVIEW_ROWS:
+        st.caption(f"Showing the first {PREVIEW_ROWS} of {len(people)} people.")
+
+    stem = good[0][0].rsplit(".", 1)[0] if len(good) == 1 else f"{len(good)} files"
+    default_name = f"{stem} · {datetime.now().strftime('%Y-%m-%d %H:%M')}"
+    batch_name = st.text_input("Batch name", value=default_name, key=f"batch_name_{st.session_state.get('_upload_round', 0)}")
+    if st.button(f"Store {len(people)} people", type="primary", disabled=not people):
+        try:
+            if len(good) == 1 and good[0][0] != "pasted-urls.txt":
+                name, data = next((n, d) for n, d in inputs if n == good[0][0])
+                batch = eng.ingest_upload(cid, name, data, batch_name=batch_name.strip() or None, author=_ui.author())
+            else:
+                batch = eng.ingest_followers(
+                    cid, people, batch_name=batch_name.strip() or default_name,
+                    source_filename=", ".join(n for n, _ in good), source_kind="+".join(sorted(set(kinds))),
+                    author=_ui.author(),
+                )
+        except ValueError as exc:
+            st.error(f"Nothing was stored: {exc}")
+            return
+        st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
+        st.session_state.pop("_upload_previews", None)
+        _ui.flash(
+            f"Stored batch **{batch['name']}**: {batch['new_leads']} new leads, "
+            f"{batch['known_leads']} already leads of {client['name']}. Next: *Run* to qualify them."
+        )
+        st.rerun()
+
+
+main()

@@ -1,0 +1,234 @@
+"""Run: qualify a batch (or all leads) in the background with live progress read from the database."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from icp_engine import views
+from icp_engine.pipeline import LEASE_S, RunOptions
+from pages import _ui
+
+ACTIVE = ("queued", "running")
+ENRICH_LABELS = {
+    "page": "Page data only (offline, free)",
+    "apify-json": "Apify items I exported (JSON file)",
+    "apify": "Live Apify scraping (paid)",
+}
+RERANK_LABELS = {
+    "none": "None",
+    "local": "Local cross-encoder (offline)",
+    "jina": "Jina reranker (API)",
+    "cohere": "Cohere rerank (API)",
+}
+REFRESH_S = 2.0
+
+
+def _save_items_file(eng, uploaded) -> str:
+    """Store an uploaded Apify items file under ``<ICP_DATA_DIR>/uploads`` and return its path."""
+    data = uploaded.getvalue()
+    folder = Path(eng.settings.icp_data_dir) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in uploaded.name)[-80:]
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}-{safe}"
+    if not path.exists():
+        path.write_bytes(data)
+    return str(path)
+
+
+def _is_stale(run: dict[str, Any]) -> bool:
+    hb = run.get("heartbeat_at")
+    if run.get("status") != "running":
+        return False
+    if hb is None:
+        return True
+    return (datetime.now(timezone.utc) - hb).total_seconds() > LEASE_S
+
+
+def providers_box(eng) -> None:
+    avail = eng.settings.available_providers
+    rows = [
+        {"service": "Apify (live enrichment)", "available": avail.get("apify"), "needs": "APIFY_API_TOKEN"},
+        {"service": "OpenAI (embeddings, classification)", "available": avail.get("openai"), "needs": "OPENAI_API_KEY"},
+        {"service": "Jina (reranker)", "available": avail.get("jina"), "needs": "JINA_API_KEY"},
+        {"service": "Cohere (reranker)", "available": avail.get("cohere"), "needs": "COHERE_API_KEY"},
+    ]
+    with st.expander("Which services are available"):
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"available": st.column_config.CheckboxColumn("available")})
+        st.caption("Set a key in the environment, `.env` or `.streamlit/secrets.toml` and restart to enable a service.")
+
+
+def start_form(eng, client: dict[str, Any]) -> None:
+    cid = client["id"]
+    history = eng.icp_history(cid)
+    if not history:
+        st.warning("This client has no ICP yet: set one on **Clients & ICP** first.")
+        st.page_link("pages/1_clients.py", label="Go to Clients & ICP", icon=":material/groups:")
+        return
+    batches = views.batch_options(eng, cid)
+    if not batches:
+        st.warning("No leads yet: upload followers first.")
+        st.page_link("pages/2_upload.py", label="Go to Upload", icon=":material/upload_file:")
+        return
+    avail = eng.settings.available_providers
+    bnames = {b["id"]: f"{b['name']} ({b['people_in_file']} people)" for b in batches}
+    c1, c2 = st.columns(2)
+    batch_id = c1.selectbox("Leads", [None, *bnames], format_func=lambda b: "All leads of the client" if b is None else bnames[b],
+                            key=f"run_batch_{cid}", index=1)
+    versions = {h["id"]: h for h in history}
+    icp_version_id = c2.selectbox(
+        "ICP version", list(versions), key=f"run_icp_{cid}",
+        format_func=lambda v: f"v{versions[v]['version']} · {versions[v]['icp'].get('name') or 'unnamed'} · {versions[v]['created_by']}",
+    )
+    c3, c4 = st.columns(2)
+    enrich = c3.radio(
+        "Enrichment", list(ENRICH_LABELS), format_func=lambda k: ENRICH_LABELS[k] + ("" if k != "apify" or avail.get("apify") else " — needs APIFY_API_TOKEN"),
+        key=f"run_enrich_{cid}",
+    )
+    rerankers = ["none", "local"] + [r for r in ("jina", "cohere") if avail.get(r)]
+    reranker = c4.radio("Reranker", rerankers, format_func=RERANK_LABELS.get, key=f"run_rerank_{cid}",
+                        help="Re-orders the best leads with a cross-encoder. Jina/Cohere appear when their key is set.")
+    profiles_path = None
+    problems: list[str] = []
+    if enrich == "apify-json":
+        items = st.file_uploader("Apify dataset items (.json)", type=["json"], key=f"run_items_{cid}")
+        if items is None:
+            problems.append("Upload the exported Apify items file.")
+        else:
+            profiles_path = _save_items_file(eng, items)
+    if enrich == "apify" and not avail.get("apify"):
+        problems.append("Live Apify scraping needs APIFY_API_TOKEN.")
+    options = RunOptions(enrich=enrich, profiles_path=profiles_path, reranker=reranker)
+
+    if not problems:
+        try:
+            est = eng.estimate_run(cid, batch_id, options)
+        except Exception as exc:  # noqa: BLE001 - an estimate failure must not hide the page
+            est = {}
+            st.warning(f"Could not estimate the run: {exc}")
+        if est:
+            parts = [f"**{est.get('leads_to_enrich', 0)}** leads to enrich"]
+            if "estimated_cost_usd" in est or "cost_usd" in est:
+                cost = est.get("estimated_cost_usd", est.get("cost_usd"))
+                parts.append(f"estimated Apify cost **${float(cost):.2f}**")
+            for k in ("profiles_to_scrape", "cached", "actor_runs"):
+                if k in est:
+                    parts.append(f"{k.replace('_', ' ')}: {est[k]}")
+            st.markdown("Estimate: " + " · ".join(parts))
+    for p in problems:
+        st.error(p)
+    if st.button("Start qualification", type="primary", disabled=bool(problems), key=f"run_start_{cid}"):
+        try:
+            run_id = eng.create_run(cid, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
+                                    author=_ui.author())
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        eng.start_run_background(run_id)
+        st.session_state[f"run_view_{cid}"] = run_id
+        _ui.flash(f"Run #{run_id} started.")
+        st.rerun()
+
+
+def _progress_body(eng, run_id: int) -> None:
+    status = eng.run_status(run_id)
+    c = status["counts"]
+    total = max(1, c["total"])
+    st.markdown(f"**Run #{run_id}** · status **{status['status']}** · stage **{status['stage']}**")
+    done_enrich = c["enriched"] + c["failed"]
+    st.progress(min(1.0, done_enrich / total), text=f"Enrich: {done_enrich}/{c['total']} ({c['failed']} failed)")
+    st.progress(min(1.0, c["classified"] / total), text=f"Classify: {c['classified']}/{c['total']}")
+    st.progress(min(1.0, c["scored"] / total), text=f"Score: {c['scored']}/{c['total']}")
+    m = st.columns(3)
+    rate = status.get("rate_per_s")
+    m[0].metric("Rate", f"{rate:.1f} leads/s" if rate else "–")
+    m[1].metric("Elapsed", _ui.fmt_seconds(status.get("elapsed_s")))
+    m[2].metric("ETA", _ui.fmt_seconds(status.get("eta_s")) if status["status"] in ACTIVE else "–")
+    if status.get("error"):
+        st.error(status["error"])
+    seen = st.session_state.setdefault("_run_seen_status", {})
+    previous = seen.get(run_id)
+    seen[run_id] = status["status"]
+    if previous in ACTIVE and status["status"] not in ACTIVE:
+        st.rerun(scope="app")  # refresh the page (buttons, runs table) and stop polling
+
+
+def progress_panel(eng, client: dict[str, Any]) -> None:
+    cid = client["id"]
+    runs = eng.list_runs(cid, limit=20)
+    if not runs:
+        return
+    st.subheader("Progress")
+    by_id = {r["id"]: r for r in runs}
+    wanted = st.session_state.get(f"run_view_{cid}")
+    if wanted not in by_id:
+        active = [r for r in runs if r["status"] in (*ACTIVE, "paused")]
+        wanted = (active or runs)[0]["id"]
+    run_id = st.selectbox("Run", list(by_id), index=list(by_id).index(wanted), key=f"run_pick_{cid}_{wanted}",
+                          format_func=lambda i: f"Run #{i} · started {by_id[i]['created_at']:%Y-%m-%d %H:%M} by {by_id[i]['created_by']}")
+    st.session_state[f"run_view_{cid}"] = run_id
+    run = by_id[run_id]
+    live = run["status"] in ACTIVE
+    st.fragment(run_every=REFRESH_S if live else None)(_progress_body)(eng, run_id)
+
+    stale = _is_stale(run) and not eng.is_running_here(run_id)
+    if stale:
+        st.warning("This run has no live worker (the app was restarted or the worker died). Resume it to continue.")
+    b = st.columns(4)
+    if b[0].button("Pause", disabled=run["status"] not in ACTIVE, key=f"pause_{run_id}"):
+        eng.pause_run(run_id)
+        _ui.flash(f"Run #{run_id} will pause after its current chunk.", "info")
+        st.rerun()
+    if b[1].button("Resume", disabled=not (run["status"] in ("paused", "failed") or stale), key=f"resume_{run_id}"):
+        eng.resume_run(run_id)
+        st.rerun()
+    if b[2].button("Cancel", disabled=run["status"] in ("completed", "cancelled"), key=f"cancel_{run_id}"):
+        eng.cancel_run(run_id)
+        _ui.flash(f"Run #{run_id} cancelled; work already done is kept.", "info")
+        st.rerun()
+    failed = views.failed_count(eng, cid, run["batch_id"])
+    if b[3].button(f"Retry {failed} failed leads", disabled=failed == 0 or live, key=f"retry_{run_id}"):
+        n = eng.retry_failed(cid, run["batch_id"])
+        new_id = eng.create_run(cid, batch_id=run["batch_id"], icp_version_id=run["icp_version_id"],
+                                options=RunOptions.from_dict(run["options"]), author=_ui.author())
+        eng.start_run_background(new_id)
+        st.session_state[f"run_view_{cid}"] = new_id
+        _ui.flash(f"{n} failed leads queued again in run #{new_id}.")
+        st.rerun()
+    if run["status"] == "completed":
+        st.success("Done. Next: **Review** a sample of the leads, then **Export** the ranked CSV.")
+        st.page_link("pages/4_review.py", label="Go to Review", icon=":material/fact_check:")
+
+    st.subheader("Recent runs")
+    table = pd.DataFrame(
+        [
+            {
+                "run": r["id"], "status": r["status"], "stage": r["stage"],
+                "leads": (r.get("counts") or {}).get("total"), "scored": (r.get("counts") or {}).get("scored"),
+                "failed": (r.get("counts") or {}).get("failed"),
+                "enrich": (r.get("options") or {}).get("enrich"), "reranker": (r.get("options") or {}).get("reranker"),
+                "by": r["created_by"], "created": r["created_at"], "finished": r["finished_at"],
+            }
+            for r in runs
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def main() -> None:
+    eng = _ui.engine()
+    st.title("Run qualification")
+    _ui.show_flash()
+    client = _ui.require_client(eng)
+    providers_box(eng)
+    start_form(eng, client)
+    progress_panel(eng, client)
+
+
+main()

@@ -1,0 +1,146 @@
+"""Review: label leads keep / trash / skip in a seeded random order, scores hidden by default."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from icp_engine import views
+from pages import _ui
+
+QUEUE_SIZE = 20
+_NUMBER = re.compile(r"\s*\((?:\d+(?:\.\d+)?|\.\d+)\)")
+
+
+def _fmt_component(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_fmt_component(v)}" for k, v in value.items())
+    return "–" if value is None else str(value)
+
+
+def evidence_markdown(reasoning: str, show_scores: bool) -> str:
+    """The scorer's one-line reasoning as a bullet per criterion (``a · b · c``).
+
+    While scores are hidden, similarity numbers such as ``(0.81)`` are dropped so the reviewer
+    sees the evidence (which title matched which target, the industry, the size) but no score.
+    """
+    parts = [p.strip() for p in reasoning.split(" · ") if p.strip()]
+    if not parts:
+        return "–"
+    if not show_scores:
+        parts = [_NUMBER.sub("", p) for p in parts]
+    return "\n".join(f"- {p}" for p in parts)
+
+
+def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
+    with st.container(border=True):
+        name = lead.get("name") or lead.get("profile_key")
+        st.markdown(f"### [{name}]({lead['profile_url']})")
+        if lead.get("headline"):
+            st.markdown(f"_{lead['headline']}_")
+        facts = {
+            "Current titles": "; ".join(lead.get("titles") or []) or "–",
+            "Company": lead.get("company") or "–",
+            "Industry": lead.get("industry") or lead.get("industry_class") or "–",
+            "Company size": lead.get("company_size") or "–",
+            "Company type": lead.get("company_type") or "–",
+            "Location": lead.get("location") or "–",
+        }
+        cols = st.columns(3)
+        for i, (k, v) in enumerate(facts.items()):
+            cols[i % 3].markdown(f"**{k}**  \n{v}")
+        if lead.get("past_roles"):
+            st.markdown("**Earlier roles:** " + "; ".join(lead["past_roles"]))
+        if lead.get("summary"):
+            with st.expander("Summary"):
+                st.write(lead["summary"])
+        if lead.get("skills"):
+            st.caption("Skills: " + ", ".join(lead["skills"][:20]))
+        st.markdown("**Evidence per criterion**")
+        st.markdown(evidence_markdown(lead.get("match_reasoning") or "", show_scores))
+        comps = lead.get("components") or {}
+        if show_scores:
+            st.metric("ICP score", f"{float(lead['icp_score']):.0f} / 100", lead.get("bucket"), delta_color="off")
+            if comps:
+                st.dataframe(
+                    pd.DataFrame([{"criterion": k, "value": _fmt_component(v)} for k, v in comps.items()]),
+                    hide_index=True, width="stretch",
+                )
+        else:
+            st.caption("Score hidden while labelling (toggle *Show scores* to see it).")
+
+
+def _label(eng, lead_id: int, label: str, reviewer: str, name: str) -> None:
+    eng.record_feedback(lead_id, label, reviewer)
+    st.session_state["_review_last"] = f"{label} · {name}"
+
+
+def main() -> None:
+    eng = _ui.engine()
+    st.title("Review")
+    _ui.show_flash()
+    client = _ui.require_client(eng)
+    cid = client["id"]
+    reviewer = _ui.reviewer()
+    if not reviewer:
+        st.warning("Type your name in the sidebar (*Reviewer name*): labels are stored per reviewer.")
+        st.stop()
+
+    batches = views.batch_options(eng, cid)
+    bnames = {b["id"]: b["name"] for b in batches}
+    top = st.columns([3, 1])
+    batch_id = top[0].selectbox("Leads", [None, *bnames], key=f"review_batch_{cid}",
+                                format_func=lambda b: "All leads of the client" if b is None else bnames[b])
+    show_scores = top[1].toggle("Show scores", value=False, key="review_show_scores")
+
+    progress = eng.review_progress(cid, reviewer, batch_id)
+    scored = progress["scored"]
+    if scored == 0:
+        st.info("No scored leads yet: start a qualification on **Run**.")
+        st.page_link("pages/3_run.py", label="Go to Run", icon=":material/play_circle:")
+        return
+    st.progress(min(1.0, progress["labelled"] / scored),
+                text=f"{progress['labelled']} of {scored} reviewed · keep {progress['keep']} · "
+                     f"trash {progress['trash']} · skip {progress['skip']}")
+    st.caption(f"Order is random per reviewer ({reviewer}) and independent of the score; it stays the same on reload.")
+
+    queue = eng.review_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE)
+    last = st.session_state.get("_review_last")
+    undo_col, info_col = st.columns([1, 3])
+    if undo_col.button("Undo last label", icon=":material/undo:", key="review_undo"):
+        undone = eng.undo_last_feedback(cid, reviewer)
+        _ui.flash(f"Undid **{undone['label']}** on lead {undone['lead_id']}." if undone else "Nothing to undo.", "info")
+        st.session_state.pop("_review_last", None)
+        st.rerun()
+    if last:
+        info_col.caption(f"Last: {last}")
+
+    if not queue:
+        st.success("All scored leads are reviewed. Export them on **Export**.")
+        st.page_link("pages/5_export.py", label="Go to Export", icon=":material/download:")
+        return
+    lead = queue[0]
+    profile_card(lead, show_scores)
+    name = lead.get("name") or lead.get("profile_key")
+    b = st.columns(3)
+    b[0].button("Keep", icon=":material/thumb_up:", type="primary", width="stretch", key=f"keep_{lead['id']}",
+                on_click=_label, args=(eng, lead["id"], "keep", reviewer, name))
+    b[1].button("Trash", icon=":material/delete:", width="stretch", key=f"trash_{lead['id']}",
+                on_click=_label, args=(eng, lead["id"], "trash", reviewer, name))
+    b[2].button("Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{lead['id']}",
+                on_click=_label, args=(eng, lead["id"], "skip", reviewer, name))
+
+    recent = views.recent_labels(eng, cid, reviewer, limit=8)
+    if recent:
+        with st.expander("Your recent labels"):
+            st.dataframe(pd.DataFrame(recent), hide_index=True, width="stretch")
+
+
+main()

@@ -1,0 +1,475 @@
+"""Dashboard page logic with Streamlit's AppTest, on the real test Postgres.
+
+The app builds its engine from environment variables; the ``app_env`` fixture points them at the
+test database (the session's embedded server via ``ICP_DATA_DIR``, or ``TEST_DATABASE_URL``) and
+clears Streamlit's resource cache so the app connects there. Data is seeded through the same
+engine API the pages use; scores are written as rows of ``lead_scores`` so the Review/Export tests
+do not depend on the scorer's exact numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
+
+from icp_engine import views
+from icp_engine.domain import ICP, Follower, bucket_for
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+FINANCE_ICP = ICP(
+    name="Finance leaders",
+    target_titles=["CFO", "VP Finance", "Head of Finance"],
+    target_industries=["Software Development", "Financial Services"],
+    company_sizes=["51-200", "201-500"],
+)
+KEY_ENV = ("OPENAI_API_KEY", "APIFY_API_TOKEN", "JINA_API_KEY", "COHERE_API_KEY", "FATHOM_API_KEY")
+
+
+class _NavigationPagesManager(PagesManager):
+    """AppTest resets ``PagesManager.uses_pages_directory`` before every run, so with a ``pages/``
+    folder next to ``app.py`` every test run would start in the legacy "pages directory" mode that
+    a real server has only for its very first run (``app.py`` then reruns itself, which would drop
+    the widget values the test just set). Start each test run the way a running server does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture()
+def app_env(settings, db, monkeypatch, tmp_path):
+    """Environment for ``app.py``: the test database, no API keys, a clean resource cache."""
+    import streamlit as st
+
+    monkeypatch.setenv("ICP_DATA_DIR", str(settings.icp_data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    for k in KEY_ENV:
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env / secrets.toml of the developer
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture()
+def eng(settings, db):
+    from icp_engine.engine import Engine
+
+    return Engine(settings, db=db)
+
+
+def new_app(reviewer: str = "Dana") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["reviewer"] = reviewer
+    return at
+
+
+def people(n: int, prefix: str = "person") -> list[Follower]:
+    return [
+        Follower(
+            key=f"{prefix}-{i}",
+            url=f"https://www.linkedin.com/in/{prefix}-{i}/",
+            profile_url=f"https://www.linkedin.com/in/{prefix}-{i}",
+            vanity=f"{prefix}-{i}",
+            name=f"{prefix.title()} Number{i}",
+            headline=f"Role {i} at Company {i % 7}",
+        )
+        for i in range(n)
+    ]
+
+
+def seed_scored(eng, db, n: int = 30, client: str = "Acme") -> dict:
+    """A client with an ICP, one batch of ``n`` leads, enriched and scored (score = 100*i/(n-1))."""
+    c = eng.create_client(client)
+    ver = eng.save_icp(c["id"], FINANCE_ICP, author="setup")
+    batch = eng.ingest_followers(c["id"], people(n), batch_name="first upload")
+    ids = sorted(batch["new_lead_ids"])
+    t = db.t
+    with db.begin() as conn:
+        for i, lid in enumerate(ids):
+            score = 100.0 * i / max(1, n - 1)
+            conn.execute(
+                t.leads.update().where(t.leads.c.id == lid).values(
+                    status="qualified", titles=["CFO" if score >= 80 else f"Title {i % 3}"],
+                    company=f"Company {i % 4}", industry="Software Development", company_size="51-200",
+                )
+            )
+            conn.execute(
+                t.lead_scores.insert().values(
+                    lead_id=lid, icp_version_id=ver["id"], icp_score=score, bucket=bucket_for(score),
+                    match_reasoning=f"title evidence {i}", components={"title": round(score / 100, 2), "industry": 1.0},
+                    scorer_version="test",
+                )
+            )
+    return {"client": c, "version": ver, "batch": batch, "lead_ids": ids}
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+# ---------------------------------------------------------------- app shell
+
+
+def test_app_starts_with_no_client(app_env):
+    at = new_app()
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Clients & ICP"
+    assert at.sidebar.selectbox(key="client_id").value is None
+    assert any("Create a client" in i.value for i in at.info)
+
+
+def test_database_error_page(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:nopw@127.0.0.1:1/none")
+    at = new_app()
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "The database could not start"
+    assert "cannot connect" in at.error[0].value
+
+
+def test_pages_ask_for_a_client_first(app_env):
+    for page in ("pages/2_upload.py", "pages/3_run.py", "pages/4_review.py", "pages/5_export.py"):
+        at = open_page(new_app(), page)
+        assert any("Create or pick a client" in i.value for i in at.info), page
+
+
+# ---------------------------------------------------------------- clients & ICP
+
+
+def test_create_client_selects_it(app_env, eng):
+    at = new_app()
+    at.run()
+    form_name = next(t for t in at.text_input if t.label == "Client name")
+    form_name.input("Northwind Finance")
+    next(b for b in at.button if b.label == "Create client").click()
+    at.run()
+    assert not at.exception
+    clients = eng.list_clients()
+    assert [c["name"] for c in clients] == ["Northwind Finance"]
+    assert at.sidebar.selectbox(key="client_id").value == clients[0]["id"]
+    assert any("created" in s.value for s in at.success)
+
+    # duplicate name: clear error, nothing created
+    next(t for t in at.text_input if t.label == "Client name").input("Northwind Finance")
+    next(b for b in at.button if b.label == "Create client").click()
+    at.run()
+    assert at.error and len(eng.list_clients()) == 1
+
+
+def test_icp_editor_saves_versions_with_author_and_history(app_env, eng):
+    c = eng.create_client("Acme")
+    at = new_app(reviewer="Dana")
+    at.run()
+    cid = c["id"]
+    assert at.sidebar.selectbox(key="client_id").value == cid
+    save = at.button(key=f"icp_save_{cid}")
+    assert save.disabled  # empty ICP cannot be saved
+    at.multiselect(key=f"icp_target_titles_{cid}").set_value(["CFO", "VP Finance", "Head of Finance"])
+    at.multiselect(key=f"icp_target_industries_{cid}").set_value(["Software Development", "Financial Services"])
+    at.multiselect(key=f"icp_company_sizes_{cid}").set_value(["51-200", "201-500"])
+    at.text_input(key=f"icp_note_{cid}").input("first cut")
+    at.run()
+    at.button(key=f"icp_save_{cid}").click().run()
+    assert not at.exception
+    row, icp = eng.current_icp(cid)
+    assert row["version"] == 1 and row["created_by"] == "Dana" and row["change_note"] == "first cut"
+    assert icp.target_titles == ["CFO", "VP Finance", "Head of Finance"]
+    assert icp.company_sizes == ["51-200", "201-500"]
+
+    # second version: drop a title, add an exclusion; history shows who changed what
+    at.multiselect(key=f"icp_target_titles_{cid}").unselect("Head of Finance")
+    at.multiselect(key=f"icp_exclusions_{cid}").select("student")
+    at.run()
+    at.button(key=f"icp_save_{cid}").click().run()
+    history = eng.icp_history(cid)
+    assert [h["version"] for h in history] == [2, 1]
+    table = at.dataframe[-1].value
+    assert list(table["version"]) == [2, 1]
+    assert "- titles: Head of Finance" in table["changes"][0] and "+ exclusions: student" in table["changes"][0]
+    assert list(table["who"]) == ["Dana", "Dana"]
+    # unchanged ICP: save disabled
+    assert at.button(key=f"icp_save_{cid}").disabled
+
+
+def test_icp_template_fills_the_editor(app_env, eng):
+    c = eng.create_client("Seedy")
+    at = new_app()
+    at.run()
+    cid = c["id"]
+    at.selectbox(key=f"icp_template_{cid}").select("Founders of seed-stage startups").run()
+    at.button(key=f"icp_apply_{cid}").click().run()
+    assert not at.exception
+    assert at.multiselect(key=f"icp_target_titles_{cid}").value == ["Founder", "Co-Founder", "CEO"]
+    assert at.multiselect(key=f"icp_company_sizes_{cid}").value == ["1-10", "11-50"]
+    assert at.text_input(key=f"icp_note_{cid}").value.startswith("from template")
+
+
+def test_icp_restore_earlier_version(app_env, eng):
+    c = eng.create_client("Acme")
+    eng.save_icp(c["id"], ICP(target_titles=["CFO"]), author="a")
+    eng.save_icp(c["id"], ICP(target_titles=["CTO"]), author="b")
+    at = new_app()
+    at.run()
+    cid = c["id"]
+    assert at.multiselect(key=f"icp_target_titles_{cid}").value == ["CTO"]
+    at.selectbox(key=f"icp_restore_{cid}").select(1).run()
+    at.button(key=f"icp_load_{cid}").click().run()
+    assert at.multiselect(key=f"icp_target_titles_{cid}").value == ["CFO"]
+
+
+# ---------------------------------------------------------------- upload
+
+
+URLS = "\n".join(f"https://www.linkedin.com/in/paste-person-{i}/" for i in range(5))
+
+
+def test_upload_pasted_urls_preview_then_store(app_env, eng):
+    c = eng.create_client("Acme")
+    at = open_page(new_app(), "pages/2_upload.py")
+    at.text_area[0].input(URLS).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"People found": "5", "New leads": "5", "Already leads": "0"}
+    assert eng.list_batches(c["id"]) == []  # preview stores nothing
+    store = next(b for b in at.button if b.label.startswith("Store 5 people"))
+    store.click().run()
+    assert not at.exception
+    batches = eng.list_batches(c["id"])
+    assert len(batches) == 1 and batches[0]["new_leads"] == 5 and batches[0]["created_by"] == "Dana"
+    assert any("5 new leads" in s.value for s in at.success)
+
+    # the same people again (plus one): known ones are reported, one new
+    at.text_area[0].input(URLS + "\nhttps://www.linkedin.com/in/paste-person-9/").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"People found": "6", "New leads": "1", "Already leads": "5"}
+    assert list(at.dataframe[-1].value["status"]).count("already a lead") == 5
+
+
+def test_upload_bad_input_shows_error_and_stores_nothing(app_env, eng):
+    c = eng.create_client("Acme")
+    at = open_page(new_app(), "pages/2_upload.py")
+    at.text_area[0].input("hello, these are not profile links").run()
+    assert not at.exception
+    assert at.error and "pasted-urls.txt" in at.error[0].value
+    assert not [b for b in at.button if b.label.startswith("Store")]
+    assert eng.list_batches(c["id"]) == []
+
+
+# ---------------------------------------------------------------- run
+
+
+def test_run_page_needs_icp_then_runs_in_background(app_env, eng, db):
+    c = eng.create_client("Acme")
+    eng.ingest_followers(c["id"], people(6), batch_name="b1")
+    at = open_page(new_app(), "pages/3_run.py")
+    assert any("no ICP yet" in w.value for w in at.warning)
+
+    eng.save_icp(c["id"], FINANCE_ICP, author="setup")
+    at.run()
+    assert not at.exception
+    assert any("6** leads to enrich" in m.value for m in at.markdown)
+    # live Apify without a token is offered but blocks the start
+    at.radio(key=f"run_enrich_{c['id']}").set_value("apify").run()
+    assert any("APIFY_API_TOKEN" in e.value for e in at.error)
+    assert at.button(key=f"run_start_{c['id']}").disabled
+    assert at.radio(key=f"run_rerank_{c['id']}").options == ["None", "Local cross-encoder (offline)"]
+    at.radio(key=f"run_enrich_{c['id']}").set_value("page").run()
+    at.button(key=f"run_start_{c['id']}").click().run()
+    assert not at.exception
+    runs = eng.list_runs(c["id"])
+    assert len(runs) == 1 and runs[0]["created_by"] == "Dana"
+    run_id = runs[0]["id"]
+    deadline = time.time() + 120
+    while eng.run_status(run_id)["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    status = eng.run_status(run_id)
+    assert status["status"] == "completed", status
+    assert status["counts"]["scored"] == 6
+    at.run()
+    assert any("Done." in s.value for s in at.success)
+    assert any("Score: 6/6" in p.proto.text for p in at.get("progress"))
+
+
+def test_run_page_pause_resume_cancel_and_retry(app_env, eng, db):
+    s = seed_scored(eng, db, n=4)
+    cid = s["client"]["id"]
+    at = open_page(new_app(), "pages/3_run.py")  # the app's engine starts (and resumes old runs) here
+    run_id = eng.create_run(cid, batch_id=s["batch"]["id"])  # queued, nobody works on it
+    with db.begin() as conn:  # one failed lead to retry
+        conn.execute(db.t.leads.update().where(db.t.leads.c.id == s["lead_ids"][0]).values(
+            status="failed", error_message="boom", retry_count=3))
+    at.run()
+    assert at.selectbox(key=f"run_pick_{cid}_{run_id}").value == run_id
+    at.button(key=f"pause_{run_id}").click().run()
+    assert eng.run_status(run_id)["status"] == "paused"
+    at.button(key=f"cancel_{run_id}").click().run()
+    assert eng.run_status(run_id)["status"] == "cancelled"
+    retry = at.button(key=f"retry_{run_id}")
+    assert retry.label == "Retry 1 failed leads" and not retry.disabled
+    retry.click().run()
+    assert not at.exception
+    runs = eng.list_runs(cid)
+    assert len(runs) == 2 and runs[0]["id"] != run_id
+    with db.connect() as conn:
+        st_ = conn.execute(sa.select(db.t.leads.c.status, db.t.leads.c.retry_count)
+                           .where(db.t.leads.c.id == s["lead_ids"][0])).one()
+    assert st_.status != "failed" and st_.retry_count == 0
+
+
+# ---------------------------------------------------------------- review
+
+
+def test_review_random_order_hidden_scores_keep_trash_undo(app_env, eng, db):
+    s = seed_scored(eng, db, n=12)
+    cid = s["client"]["id"]
+    at = open_page(new_app(reviewer="Dana"), "pages/4_review.py")
+    assert not at.get("metric")  # score hidden by default
+    first = eng.review_queue(cid, "Dana", limit=20)
+    scores = [r["icp_score"] for r in first]
+    assert scores != sorted(scores, reverse=True) and scores != sorted(scores)  # not sorted by score
+    lead = first[0]
+    assert lead["name"] in at.markdown[0].value or any(lead["name"] in m.value for m in at.markdown)
+
+    at.toggle(key="review_show_scores").set_value(True).run()
+    assert at.metric[0].label == "ICP score"
+
+    at.button(key=f"keep_{lead['id']}").click().run()
+    assert not at.exception
+    second = first[1]
+    at.button(key=f"trash_{second['id']}").click().run()
+    third = first[2]
+    at.button(key=f"skip_{third['id']}").click().run()
+    prog = eng.review_progress(cid, "Dana")
+    assert (prog["keep"], prog["trash"], prog["skip"], prog["labelled"]) == (1, 1, 1, 3)
+    with db.connect() as conn:
+        fb = conn.execute(sa.select(db.t.lead_feedback).order_by(db.t.lead_feedback.c.id)).mappings().all()
+    assert [(f["lead_id"], f["label"], f["reviewer"], f["icp_version_id"]) for f in fb] == [
+        (lead["id"], "keep", "Dana", s["version"]["id"]),
+        (second["id"], "trash", "Dana", s["version"]["id"]),
+        (third["id"], "skip", "Dana", s["version"]["id"]),
+    ]
+    assert "3 of 12 reviewed" in at.get("progress")[0].proto.text
+
+    at.button(key="review_undo").click().run()
+    assert eng.review_progress(cid, "Dana")["labelled"] == 2
+    # the undone lead is back at its place in the queue
+    assert any(third["name"] in m.value for m in at.markdown)
+
+
+def test_review_order_is_per_reviewer_and_stable(app_env, eng, db):
+    s = seed_scored(eng, db, n=15)
+    cid = s["client"]["id"]
+    a1 = [r["id"] for r in eng.review_queue(cid, "Dana", limit=15)]
+    a2 = [r["id"] for r in eng.review_queue(cid, "Dana", limit=15)]
+    b = [r["id"] for r in eng.review_queue(cid, "Lee", limit=15)]
+    assert a1 == a2 and a1 != b and sorted(a1) == sorted(b)
+    at = open_page(new_app(reviewer="Lee"), "pages/4_review.py")
+    assert at.button(key=f"keep_{b[0]}")
+
+
+def test_review_needs_reviewer_name(app_env, eng, db):
+    seed_scored(eng, db, n=3)
+    at = open_page(new_app(reviewer=""), "pages/4_review.py")
+    assert any("Reviewer name" in w.value for w in at.warning)
+
+
+# ---------------------------------------------------------------- export
+
+
+def test_export_page_filters_summary_paging(app_env, eng, db):
+    s = seed_scored(eng, db, n=120)
+    cid = s["client"]["id"]
+    at = open_page(new_app(), "pages/5_export.py")
+    assert not at.exception
+    counts = eng.bucket_counts(cid)
+    assert {m.label.lower(): int(m.value) for m in at.metric} == counts
+    assert sum(counts.values()) == 120
+    assert any("**120** leads match" in m.value for m in at.markdown)
+    table = at.dataframe[-1].value
+    assert len(table) == 50 and list(table["icp_score"]) == sorted(table["icp_score"], reverse=True)
+    assert any("Page 1 of 3" in c.value for c in at.caption)
+    at.button(key=f"next_{cid}").click().run()
+    assert any("Page 2 of 3" in c.value for c in at.caption)
+    assert at.dataframe[-1].value["icp_score"].max() < table["icp_score"].min()
+
+    # filter: minimum score 80 -> only strong; page resets to 1
+    at.slider(key=f"export_min_{cid}").set_value(80).run()
+    assert any("Page 1 of 1" in c.value for c in at.caption)
+    n_strong = counts["strong"]
+    assert any(f"**{n_strong}** leads match" in m.value for m in at.markdown)
+    assert (at.dataframe[-1].value["icp_score"] >= 80).all()
+    dl = at.get("download_button")[0]
+    assert f"({n_strong} leads)" in dl.proto.label
+
+    # only kept: none yet -> download disabled
+    at.checkbox(key=f"export_kept_{cid}").check().run()
+    assert any("**0** leads match" in m.value for m in at.markdown)
+    assert at.get("download_button")[0].proto.disabled
+
+
+# ---------------------------------------------------------------- views (SQL helpers)
+
+
+def test_views_lead_page_and_summary(eng, db):
+    s = seed_scored(eng, db, n=30)
+    cid = s["client"]["id"]
+    page = views.lead_page(eng, cid, page=0, page_size=10)
+    assert page["total"] == 30 and page["pages"] == 3 and len(page["rows"]) == 10
+    assert [r["icp_score"] for r in page["rows"]] == sorted((r["icp_score"] for r in page["rows"]), reverse=True)
+    last = views.lead_page(eng, cid, page=99, page_size=10)
+    assert last["page"] == 2 and len(last["rows"]) == 10
+    assert last["rows"][-1]["icp_score"] == 0
+
+    f = views.LeadFilters(buckets=("strong",))
+    summ = views.export_summary(eng, cid, f)
+    strong = eng.bucket_counts(cid)["strong"]
+    assert summ["leads"] == strong == summ["strong"]
+    assert summ["top_titles"] == [("CFO", strong)]
+    assert sum(n for _, n in summ["top_companies"]) == strong
+
+    eng.record_feedback(s["lead_ids"][-1], "keep", "Dana")
+    kept = views.LeadFilters(only_kept=True)
+    assert views.export_ids(eng, cid, kept) == [s["lead_ids"][-1]]
+    assert views.export_summary(eng, cid)["kept"] == 1
+
+
+def test_views_batches_samples_overview(eng, db):
+    s = seed_scored(eng, db, n=10)
+    cid = s["client"]["id"]
+    eng.ingest_followers(cid, people(12), batch_name="second")  # 10 known + 2 new, unscored
+    per_batch = views.buckets_by_batch(eng, cid)
+    assert [b["batch_name"] for b in per_batch] == ["first upload", "second"]
+    assert sum(per_batch[0][b] for b in views.BUCKETS) == 10
+    assert sum(per_batch[1][b] for b in views.BUCKETS) == 10  # the 10 known leads are scored
+    sample = views.sample_leads(eng, cid, 5)
+    assert len(sample) == 5 and all(r["status"] == "qualified" for r in sample)
+    assert [r["id"] for r in sample] == [r["id"] for r in views.sample_leads(eng, cid, 5)]
+    ov = views.client_overview(eng, cid)
+    assert ov["leads"] == 12 and ov["batches"] == 2 and ov["scored"] == 10
+    assert ov["by_status"] == {"qualified": 10, "discovered": 2}
+
+
+def test_icp_diff():
+    assert views.icp_diff(None, {"target_titles": ["CFO"], "notes": "x"}) == ["+ titles: CFO", "notes set"]
+    assert views.icp_diff({"target_titles": ["CFO", "CEO"]}, {"target_titles": ["CFO"], "keywords": ["SaaS"]}) == [
+        "- titles: CEO", "+ keywords: SaaS",
+    ]
+    assert views.icp_diff({"name": "a"}, {"name": "a"}) == []

