@@ -305,13 +305,15 @@ def evaluate_benchmark(
 
 
 def _fine_score(r: Any) -> float:
+    """Tie-break for equal displayed scores: stage-1 fit, reranker value, then raw title score."""
     c = r.components or {}
-    v = c.get("stage1")
-    if v is None:
-        return 0.0
+    v = float(c.get("stage1") or 0.0)
     if c.get("rerank") is not None:
-        return float(v) + float(c["rerank"])
-    return float(v)
+        v += float(c["rerank"])
+    raw = c.get("title_raw")
+    if raw is not None:
+        v += 1e-3 * math.tanh(float(raw))
+    return v
 
 
 def format_table(results: Sequence[TrackResult], markdown: bool = True) -> str:

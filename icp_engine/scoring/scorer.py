@@ -328,7 +328,7 @@ class Scorer:
             else:
                 fit, raw, j, cand, src = title_best
                 comps["title"] = round(fit, 4)
-                comps["title_raw"] = round(raw, 4)
+                comps["title_raw"] = round(raw, 6)
                 comps["title_evidence"] = cand
                 comps["title_target"] = prep.targets[j]
                 sym = "≈" if fit >= 0.6 else ("~" if fit >= 0.3 else "≠")
@@ -395,7 +395,7 @@ class Scorer:
                 parts.append(f"location: {_short(p.location or '', 40)} " + ("✓" if hit else "✗"))
 
         fit = cal.combine(comps, prep.criteria)
-        comps["stage1"] = round(fit, 4)
+        comps["stage1"] = round(fit, 6)
 
         # exclusions and status
         excluded = self._exclusion(prep, p, cands)
