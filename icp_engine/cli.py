@@ -207,6 +207,58 @@ def rank(
                               "match_reasoning": res.match_reasoning}, ensure_ascii=False) + "\n")
 
 
+@app.command("eval")
+def eval_(
+    bench: Optional[Path] = typer.Argument(
+        None, help="Benchmark folder with queries.jsonl, pool.jsonl, qrels.tsv (format: ../shared/bench/README.md)."
+    ),
+    split: str = typer.Option("test", "--split", help="dev | test"),
+    rerankers: str = typer.Option("none", "--rerankers", help="Comma list of configurations to compare: none,local,jina,cohere"),
+    tracks: Optional[str] = typer.Option(None, "--tracks", help="Comma list of tracks (default: all)."),
+    client: Optional[str] = typer.Option(None, "--client", help="Evaluate on this client's reviewed leads instead."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Matching quality: nDCG@10, P@10, P@50, AUC and time, on benchmark files or a client's review labels.
+
+    With BENCH: one row per (configuration, track); ``none`` is stage 1 alone, the others add that
+    reranker on the top N. With ``--client``: keep = positive, trash = negative, on the current ICP.
+    """
+    from . import evals
+
+    if client:
+        eng = _engine()
+        c = eng.get_client(client)
+        res = evals.evaluate_feedback(eng.feedback_rows(c["id"]))
+        typer.echo(json.dumps(res, indent=2, default=float))
+        return
+    if bench is None:
+        raise typer.BadParameter("give a benchmark folder or --client NAME")
+    if not (bench / "queries.jsonl").is_file():
+        raise typer.BadParameter(f"{bench} has no queries.jsonl")
+    from .embeddings import get_embedder
+    from .scoring.scorer import Scorer
+
+    settings = Settings()
+    embedder = get_embedder(settings, db=None)
+    configs: dict[str, Any] = {}
+    for name in [r.strip() for r in rerankers.split(",") if r.strip()]:
+        if name == "none":
+            configs["stage1"] = Scorer(embedder)
+        else:
+            from .rerank import get_reranker
+
+            configs[f"stage1+{name}"] = Scorer(embedder, reranker=get_reranker(name, settings),
+                                               rerank_top_n=settings.rerank_top_n)
+    track_list = [t.strip() for t in tracks.split(",")] if tracks else None
+    t0 = time.perf_counter()
+    results = evals.evaluate_benchmark(bench, split=split, configs=configs, tracks=track_list)
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], indent=2, default=float))
+    else:
+        typer.echo(evals.format_table(results))
+    err.print(f"evaluated in {time.perf_counter() - t0:.1f} s")
+
+
 @app.command()
 def status(run_id: int) -> None:
     """Show a run's progress (read from the database)."""

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     fathom_api_key: str | None = None
     fathom_base_url: str = "https://api.fathom.ai/external/v1"
 
-    embedding_provider: str = "auto"  # auto | local | openai
+    embedding_provider: str = "auto"  # auto | local | bge | openai
     reranker: str = "none"  # none | local | jina | cohere
     rerank_top_n: int = 200
 

@@ -161,3 +161,48 @@ def test_run_with_apify_json_carries_company_data(cli, db):
     assert "VP Finance" in nora["current_titles"]
     enriched = [r for r in rows.values() if r["company_size"]]
     assert len(enriched) >= 5
+
+
+def _tiny_bench(folder: Path) -> None:
+    """A 2-query invented benchmark in the shared/bench file format (not its data)."""
+    queries = [
+        {"qid": "q1", "track": "titles", "name": "finance", "titles": ["Chief Financial Officer"],
+         "industries": [], "company_sizes": [], "keywords": []},
+        {"qid": "q2", "track": "titles", "name": "eng", "titles": ["Software Engineer"],
+         "industries": [], "company_sizes": [], "keywords": []},
+    ]
+    pool = ["CFO", "Finance Director", "Backend Developer", "Software Engineer II", "Pastry Chef", "Nurse",
+            "VP Finance", "Truck Driver", "Frontend Engineer", "Accountant", "Barista", "Data Engineer"]
+    rel = {"q1": {"p0": 2, "p1": 1, "p6": 1, "p9": 1}, "q2": {"p2": 2, "p3": 2, "p8": 1, "p11": 1}}
+    (folder / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    (folder / "pool.jsonl").write_text("\n".join(
+        json.dumps({"pid": f"p{i}", "track": "titles", "split": "test", "title": t}) for i, t in enumerate(pool)) + "\n")
+    (folder / "qrels.tsv").write_text("".join(f"{q}\t0\t{p}\t{r}\n" for q, d in rel.items() for p, r in d.items()))
+
+
+def test_eval_on_benchmark_files(cli):
+    bench = cli.tmp / "bench"
+    bench.mkdir()
+    _tiny_bench(bench)
+    res = cli("eval", str(bench), "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [(r["config"], r["track"], r["queries"]) for r in rows] == [("stage1", "titles", 2)]
+    assert rows[0]["ndcg10"] > 0.7 and rows[0]["auc"] > 0.8
+    assert 0 <= rows[0]["p10"] <= 1 and rows[0]["seconds"] >= 0
+
+
+def test_eval_on_client_review_labels(cli, db, settings):
+    from icp_engine.engine import Engine
+
+    out = cli.tmp / "o.csv"
+    assert cli("run", "--client", "Labels", "--icp", str(cli.icp), "--input",
+               str(FIXTURES / "ui" / "followers_finance.html"), "--out", str(out)).exit_code == 0
+    eng = Engine(settings, db=db)
+    c = eng.get_client("Labels")
+    for r in eng.review_queue(c["id"], "ana", limit=50):
+        eng.record_feedback(r["id"], "keep" if r["icp_score"] >= 60 else "trash", "ana")
+    res = cli("eval", "--client", "Labels")
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert got["n"] == 12 and got["auc"] == 1.0
