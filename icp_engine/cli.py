@@ -278,6 +278,18 @@ def resume(run_id: int) -> None:
 
 
 @app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Exit when no run is waiting."),
+    poll: float = typer.Option(5.0, "--poll", help="Seconds between looks for new runs."),
+) -> None:
+    """Execute queued and abandoned runs; start one per machine that shares the database."""
+    eng = _engine()
+    err.print(f"worker {eng.worker_id} on {'DATABASE_URL' if eng.settings.database_url else 'embedded Postgres'}")
+    n = eng.work(once=once, poll_s=poll)
+    err.print(f"{n} run(s) completed")
+
+
+@app.command()
 def pause(run_id: int) -> None:
     """Ask a running run to stop after its current chunk (resume later)."""
     typer.echo("paused" if _engine().pause_run(run_id) else "not running")

@@ -393,18 +393,7 @@ class Engine:
         Called when the dashboard starts, so a restarted app resumes interrupted work.
         Returns the run ids resumed.
         """
-        R = self.t.runs.c
-        stale = sa.func.now() - sa.text(f"interval '{int(LEASE_S)} seconds'")
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(R.id, R.status, R.worker_id, (R.heartbeat_at.is_(None) | (R.heartbeat_at < stale)).label("stale"))
-                .where(R.status.in_(("running", "queued")))
-                .order_by(R.id)
-            ).all()
-        ids = [
-            r.id for r in rows
-            if r.status == "queued" or r.stale or (r.worker_id and _worker_is_dead(r.worker_id))
-        ]
+        ids = self.claimable_runs()
         if self.settings.apify_api_token:
             try:
                 from .enrich.apify import ApifyProvider
@@ -416,6 +405,46 @@ class Engine:
         for rid in ids:
             self.start_run_background(int(rid))
         return [int(i) for i in ids]
+
+    def claimable_runs(self) -> list[int]:
+        """Runs a worker may take now: ``queued`` ones, and ``running`` ones whose worker is gone
+        (lease older than ``LEASE_S`` or, on this host, a dead process). Oldest first."""
+        R = self.t.runs.c
+        stale = sa.func.now() - sa.text(f"interval '{int(LEASE_S)} seconds'")
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(R.id, R.status, R.worker_id, (R.heartbeat_at.is_(None) | (R.heartbeat_at < stale)).label("stale"))
+                .where(R.status.in_(("running", "queued")))
+                .order_by(R.id)
+            ).all()
+        return [
+            int(r.id) for r in rows
+            if r.status == "queued" or r.stale or (r.worker_id and _worker_is_dead(r.worker_id))
+        ]
+
+    def work(self, *, once: bool = False, poll_s: float = 5.0, stop: threading.Event | None = None) -> int:
+        """Worker loop: execute claimable runs one after another (any number of workers, on any
+        machines sharing the database; the run lease keeps each run to one worker at a time).
+
+        Returns the number of runs completed. ``once``: return when nothing is left to do.
+        """
+        done = 0
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            ids = self.claimable_runs()
+            for rid in ids:
+                try:
+                    self.execute_run(rid)
+                    done += 1
+                except (RunStopped, RunBusy, ValueError) as exc:
+                    log.info("run %s skipped: %s", rid, exc)
+                except Exception:  # noqa: BLE001 - recorded on the run; go on with the next
+                    log.exception("run %s failed", rid)
+            if once and not ids:
+                break
+            if not ids:
+                stop.wait(poll_s)
+        return done
 
     def retry_failed(self, client_id: int, batch_id: int | None = None) -> int:
         """Put ``failed`` leads of a scope back to ``discovered`` with ``retry_count`` 0; returns how many."""

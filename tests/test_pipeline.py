@@ -152,3 +152,26 @@ def test_resume_unfinished_runs_in_background(engine):
     assert resumed == [run_id]
     engine._threads[run_id].join(timeout=120)
     assert engine.run_status(run_id)["status"] == "completed"
+
+
+def test_two_workers_share_the_queue_without_double_work(engine, db, settings):
+    """Two engines (as on two machines) drain queued runs; each run is executed once."""
+    c = engine.create_client("Workers")
+    engine.save_icp(c["id"], ICP(target_titles=["CFO"]))
+    runs = []
+    for k in range(4):
+        b = engine.ingest_followers(c["id"], _people(10)[k * 2:(k + 1) * 2 + 3], batch_name=f"b{k}")
+        runs.append(engine.create_run(c["id"], batch_id=b["id"], options=RunOptions(classify=False)))
+    other = Engine(settings, db=db)
+    for e in (engine, other):
+        e._scorers[("none", settings.rerank_top_n)] = LengthScorer()
+    done = []
+    threads = [threading.Thread(target=lambda e=e: done.append(e.work(once=True))) for e in (engine, other)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=300)
+    assert sum(done) == 4
+    with db.connect() as conn:
+        assert set(conn.execute(sa.text("SELECT status FROM runs")).scalars()) == {"completed"}
+        assert conn.execute(sa.text("SELECT count(*), count(DISTINCT lead_id) FROM lead_scores")).one() == (10, 10)
