@@ -66,7 +66,32 @@ Fix the cause, then reload this page.
         st.rerun()
 
 
+def _from_url() -> None:
+    """On a new session (e.g. a page reload), take client and reviewer from the URL."""
+    if st.session_state.get("_url_loaded"):
+        return
+    st.session_state["_url_loaded"] = True
+    qp = st.query_params
+    if qp.get("reviewer") and _ui.REVIEWER_KEY not in st.session_state:
+        st.session_state[_ui.REVIEWER_KEY] = qp["reviewer"][:80]
+    if qp.get("client", "").isdigit() and _ui.PENDING_CLIENT_KEY not in st.session_state:
+        st.session_state[_ui.PENDING_CLIENT_KEY] = int(qp["client"])
+
+
+def _to_url() -> None:
+    """Keep client and reviewer in the URL so a reload (or a shared link) keeps them."""
+    want = {}
+    if st.session_state.get(_ui.CLIENT_KEY) is not None:
+        want["client"] = str(st.session_state[_ui.CLIENT_KEY])
+    if _ui.reviewer():
+        want["reviewer"] = _ui.reviewer()
+    current = {k: st.query_params.get(k) for k in ("client", "reviewer")}
+    if any(current.get(k) != v for k, v in want.items()):
+        st.query_params.update(want)
+
+
 def sidebar(engine) -> None:
+    _from_url()
     pending = st.session_state.pop(_ui.PENDING_CLIENT_KEY, None)
     clients = engine.list_clients()
     ids = [c["id"] for c in clients]
@@ -96,15 +121,17 @@ def sidebar(engine) -> None:
             ("Database: " + ("external (DATABASE_URL)" if avail.get("database") else "embedded"))
             + " · Services: " + (", ".join(on) if on else "offline (no API keys)")
         )
+    _to_url()
 
 
 def main() -> None:
     try:
         engine = _ui.get_engine()
     except DatabaseError as exc:
+        error = exc
 
         def database_error() -> None:
-            database_error_page(exc)
+            database_error_page(error)
 
         st.navigation([st.Page(database_error, title="Database error")], position="hidden").run()
         return

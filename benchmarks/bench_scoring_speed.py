@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_scoring_speed.py [--sizes 1000,10000] [--bge] [--rerank local --top-n 200]
 
 Leads are generated from invented titles, companies, industries, sizes and headlines (a seeded
-random mix, ~60 % with a headline only, as the offline ``page`` enrichment gives), scored
+random mix with a few thousand distinct titles, ~60 % with a headline only, as the offline ``page`` enrichment gives), scored
 against a finance ICP with titles, industries, sizes and keywords. The embedder is the default
 offline one (WordLlama) without the Postgres cache, i.e. a cold run; ``--bge`` times the
 bge-small ONNX embedder instead. Prints seconds and leads/s per size.
@@ -34,6 +34,9 @@ INDUSTRIES = ["Software Development", "Computer Software", "Financial Services",
               "Hospitals and Health Care", "Retail", "IT Services and IT Consulting",
               "Staffing and Recruiting", "Manufacturing", "Marketing and Advertising", None]
 SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "10001+", None]
+SCOPES = ["", "", "", " EMEA", " APAC", " North America", " DACH", " Global", ", Payments", ", Platform",
+          ", Growth", " & Operations", " & Strategy", ", Retail", ", Healthcare", ", Cloud", ", Data",
+          " (Interim)", ", Corporate", ", Europe", " II", ", B2B", ", SMB", ", Enterprise"]
 TAILS = ["", " | SaaS", " | ex-Big4", " | Board advisor", " | CPA", " (Series B)", " | B2B payments"]
 
 
@@ -44,7 +47,7 @@ def synthetic_profiles(n: int, seed: int = 7):
     rnd = random.Random(seed)
     out = []
     for i in range(n):
-        role = rnd.choice(SENIOR) + rnd.choice(ROLES)
+        role = rnd.choice(SENIOR) + rnd.choice(ROLES) + rnd.choice(SCOPES)
         comp = rnd.choice(COMPANIES) + f" {rnd.randint(1, 999)}"
         sep = rnd.choice([" at ", " @ ", " | ", ", "])
         headline = f"{role}{sep}{comp}{rnd.choice(TAILS)}"

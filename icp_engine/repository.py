@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
@@ -111,14 +112,18 @@ def split_known(conn: Connection, t: Tables, client_id: int, people: Sequence[Fo
     vanities = {p.vanity for p in people if p.vanity}
     L = t.leads.c
     found: dict[str, int] = {}
+
+    def arr(name: str, values: set[str]):  # one array parameter, not one parameter per person
+        return sa.any_(sa.bindparam(name, sorted(values), type_=ARRAY(sa.Text)))
+
     if people:
         rows = conn.execute(
             sa.select(L.id, L.profile_key, L.profile_id, L.vanity).where(
                 L.client_id == client_id,
                 sa.or_(
-                    L.profile_key.in_(keys),
-                    L.profile_id.in_(ids) if ids else sa.false(),
-                    L.vanity.in_(vanities) if vanities else sa.false(),
+                    L.profile_key == arr("keys", keys),
+                    L.profile_id == arr("ids", ids),
+                    L.vanity == arr("vanities", vanities),
                 ),
             )
         ).all()

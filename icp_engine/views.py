@@ -160,36 +160,51 @@ def export_summary(
     lists (1-50). Three aggregate queries, nothing loaded row by row.
     """
     top = max(1, min(int(top), 50))
-    sub = filtered_query(engine, client_id, filters).order_by(None).subquery()
+    q = filtered_query(engine, client_id, filters).order_by(None)
+    sub = q.subquery()
+    # one statement: the filtered join is computed once (a CTE used three times is materialised)
+    base = sa.select(sub.c.titles, sub.c.company, sub.c.icp_score, sub.c.bucket, sub.c.review_label).cte("base")
+    agg = sa.select(
+        sa.func.json_build_object(
+            "leads", sa.func.count(),
+            "strong", sa.func.count().filter(base.c.bucket == "strong"),
+            "avg_score", sa.func.avg(base.c.icp_score),
+            "kept", sa.func.count().filter(base.c.review_label == "keep"),
+        )
+    ).select_from(base)
+    unnested = sa.select(sa.func.unnest(base.c.titles).label("v")).subquery()
+    t_top = (
+        sa.select(unnested.c.v, sa.func.count().label("n"))
+        .where(sa.func.length(sa.func.trim(unnested.c.v)) > 0)
+        .group_by(unnested.c.v)
+        .order_by(sa.desc("n"), unnested.c.v)
+        .limit(top)
+        .subquery()
+    )
+    c_top = (
+        sa.select(base.c.company.label("v"), sa.func.count().label("n"))
+        .where(base.c.company.is_not(None), sa.func.length(sa.func.trim(base.c.company)) > 0)
+        .group_by(base.c.company)
+        .order_by(sa.desc("n"), base.c.company)
+        .limit(top)
+        .subquery()
+    )
+
+    def as_json(x: sa.Subquery) -> sa.ScalarSelect:
+        pairs = sa.func.json_agg(sa.func.json_build_array(x.c.v, x.c.n))
+        return sa.select(sa.func.coalesce(pairs, sa.text("'[]'::json"))).select_from(x).scalar_subquery()
+
     with engine.db.connect() as conn:
-        agg = conn.execute(
-            sa.select(
-                sa.func.count().label("leads"),
-                sa.func.count().filter(sub.c.bucket == "strong").label("strong"),
-                sa.func.avg(sub.c.icp_score).label("avg_score"),
-                sa.func.count().filter(sub.c.review_label == "keep").label("kept"),
-            )
-        ).mappings().one()
-        inner = sa.select(sa.func.unnest(sub.c.titles).label("title")).subquery()
-        titles = conn.execute(
-            sa.select(inner.c.title, sa.func.count().label("n"))
-            .where(sa.func.length(sa.func.trim(inner.c.title)) > 0)
-            .group_by(inner.c.title)
-            .order_by(sa.desc("n"), inner.c.title)
-            .limit(top)
-        ).all()
-        companies = conn.execute(
-            sa.select(sub.c.company, sa.func.count().label("n"))
-            .where(sub.c.company.is_not(None), sa.func.length(sa.func.trim(sub.c.company)) > 0)
-            .group_by(sub.c.company)
-            .order_by(sa.desc("n"), sub.c.company)
-            .limit(top)
-        ).all()
+        a, titles, companies = conn.execute(
+            sa.select(agg.scalar_subquery(), as_json(t_top), as_json(c_top))
+        ).one()
+    titles = sorted(titles, key=lambda p: (-p[1], p[0]))
+    companies = sorted(companies, key=lambda p: (-p[1], p[0]))
     return {
-        "leads": int(agg["leads"]),
-        "strong": int(agg["strong"]),
-        "avg_score": float(agg["avg_score"]) if agg["avg_score"] is not None else None,
-        "kept": int(agg["kept"]),
+        "leads": int(a["leads"]),
+        "strong": int(a["strong"]),
+        "avg_score": float(a["avg_score"]) if a["avg_score"] is not None else None,
+        "kept": int(a["kept"]),
         "top_titles": [(str(t), int(n)) for t, n in titles],
         "top_companies": [(str(c), int(n)) for c, n in companies],
     }
@@ -329,6 +344,20 @@ def failed_count(engine: "Engine", client_id: int, batch_id: int | None = None) 
             conn.execute(
                 sa.select(sa.func.count()).where(
                     scope_condition(engine.t, client_id, batch_id), L.status == "failed"
+                )
+            ).scalar_one()
+        )
+
+
+def unscored_count(engine: "Engine", client_id: int, batch_id: int | None, icp_version_id: int) -> int:
+    """Leads of a scope (not ``failed``) without a score for this ICP version: what a run would score."""
+    L, S = engine.t.leads.c, engine.t.lead_scores.c
+    scored = sa.select(S.lead_id).where(S.lead_id == L.id, S.icp_version_id == icp_version_id).exists()
+    with engine.db.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(
+                    scope_condition(engine.t, client_id, batch_id), L.status != "failed", ~scored
                 )
             ).scalar_one()
         )

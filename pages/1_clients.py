@@ -22,7 +22,7 @@ TITLE_SUGGESTIONS = [
 ]
 EXCLUSION_SUGGESTIONS = ["student", "intern", "recruiter", "talent acquisition", "retired", "job seeker", "freelancer"]
 KEYWORD_SUGGESTIONS = ["SaaS", "B2B", "FP&A", "fintech", "seed", "Series A", "e-commerce", "AI", "marketplace"]
-NAMED_SIZE_FALLBACK = ["startup", "small business", "mid-market", "enterprise"]
+NAMED_SIZES_SHOWN = ["startup", "small business", "scaleup", "mid market", "enterprise"]
 
 TEMPLATES: dict[str, dict[str, Any]] = {
     "Finance leaders at B2B SaaS": {
@@ -39,6 +39,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "target_titles": ["Founder", "Co-Founder", "CEO"],
         "target_industries": ["Software Development", "Technology, Information and Internet"],
         "company_sizes": ["1-10", "11-50"],
+        "company_types": ["startup"],
         "keywords": ["seed", "pre-seed", "startup"],
         "exclusions": ["student", "recruiter", "investor"],
         "notes": "Founders who are raising or just raised a seed round.",
@@ -57,13 +58,15 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "target_titles": ["CHRO", "VP People", "Head of People", "HR Director"],
         "target_industries": [],
         "company_sizes": ["201-500", "501-1000", "1001-5000"],
+        "company_types": ["scaleup", "mid-market"],
         "keywords": ["hiring", "people operations"],
         "exclusions": ["recruiter", "student"],
         "notes": "",
     },
 }
 
-FIELDS = ("name", "target_titles", "target_industries", "company_sizes", "keywords", "exclusions", "locations", "notes")
+FIELDS = ("name", "target_titles", "target_industries", "company_sizes", "company_types", "keywords", "exclusions",
+          "locations", "notes")
 
 
 def _industry_labels() -> list[str]:
@@ -77,14 +80,25 @@ def _industry_labels() -> list[str]:
         return []
 
 
-def _named_sizes() -> list[str]:
+def _company_types() -> list[str]:
+    """The classifier's company types (icp_engine.taxonomy.COMPANY_TYPES) without ``unknown``."""
     try:
         from icp_engine import taxonomy
 
-        named = getattr(taxonomy, "NAMED_SIZES", None)
-        return list(named) if named else NAMED_SIZE_FALLBACK
+        return [t for t in getattr(taxonomy, "COMPANY_TYPES", ()) if t != "unknown"]
     except Exception:  # noqa: BLE001
-        return NAMED_SIZE_FALLBACK
+        return []
+
+
+def _named_sizes() -> list[str]:
+    """A few named sizes the scorer maps onto bands (icp_engine.taxonomy.NAMED_SIZES)."""
+    try:
+        from icp_engine import taxonomy
+
+        named = getattr(taxonomy, "NAMED_SIZES", None) or {}
+    except Exception:  # noqa: BLE001
+        named = {}
+    return [s for s in NAMED_SIZES_SHOWN if s in named]
 
 
 def _key(cid: int, field: str) -> str:
@@ -179,6 +193,8 @@ def icp_editor(eng, client: dict[str, Any]) -> ICP:
         _chips("Exclusions", cid, "exclusions", EXCLUSION_SUGGESTIONS,
                help="Students, recruiters, competitors' names…: leads matching them go to the bottom.")
         _chips("Locations (optional)", cid, "locations", [], help="Empty means location is not a criterion.")
+        _chips("Company types (optional)", cid, "company_types", _company_types(), new=False,
+               help="Startup, scale-up, agency…, as classified from size, industry and profile text.")
     st.text_area("Notes", key=_key(cid, "notes"), height=80,
                  placeholder="Anything else that describes the ideal customer.")
 
@@ -272,6 +288,13 @@ def main() -> None:
         return
     client = _ui.require_client(eng)
     st.header(f"ICP of {client['name']}")
+    ov = views.client_overview(eng, cid)
+    m = st.columns(5)
+    m[0].metric("Leads", f"{ov['leads']:,}")
+    m[1].metric("Uploads", ov["batches"])
+    m[2].metric("Scored (current ICP)", f"{ov['scored']:,}")
+    m[3].metric("Reviewed", sum(v for k, v in ov["labels"].items() if k != "skip"))
+    m[4].metric("Active runs", ov["runs_active"])
     icp = icp_editor(eng, client)
     live_preview(eng, client, icp)
     version_history(eng, client)

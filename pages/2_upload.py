@@ -144,16 +144,15 @@ def main() -> None:
     default_name = f"{stem} · {datetime.now().strftime('%Y-%m-%d %H:%M')}"
     batch_name = st.text_input("Batch name", value=default_name, key=f"batch_name_{st.session_state.get('_upload_round', 0)}")
     if st.button(f"Store {len(people)} people", type="primary", disabled=not people):
+        # the people parsed for the preview are stored as they are (no second parse of big files)
+        single = len(good) == 1
+        sha = hashlib.sha256(next(d for n, d in inputs if n == good[0][0])).hexdigest() if single else None
         try:
-            if len(good) == 1 and good[0][0] != "pasted-urls.txt":
-                name, data = next((n, d) for n, d in inputs if n == good[0][0])
-                batch = eng.ingest_upload(cid, name, data, batch_name=batch_name.strip() or None, author=_ui.author())
-            else:
-                batch = eng.ingest_followers(
-                    cid, people, batch_name=batch_name.strip() or default_name,
-                    source_filename=", ".join(n for n, _ in good), source_kind="+".join(sorted(set(kinds))),
-                    author=_ui.author(),
-                )
+            batch = eng.ingest_followers(
+                cid, people, batch_name=batch_name.strip() or default_name,
+                source_filename=", ".join(n for n, _ in good), source_kind="+".join(sorted(set(kinds))),
+                file_sha256=sha, author=_ui.author(),
+            )
         except ValueError as exc:
             st.error(f"Nothing was stored: {exc}")
             return

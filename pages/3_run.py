@@ -104,7 +104,16 @@ def start_form(eng, client: dict[str, Any]) -> None:
             profiles_path = _save_items_file(eng, items)
     if enrich == "apify" and not avail.get("apify"):
         problems.append("Live Apify scraping needs APIFY_API_TOKEN.")
-    options = RunOptions(enrich=enrich, profiles_path=profiles_path, reranker=reranker)
+    with st.expander("Advanced"):
+        a1, a2, a3 = st.columns(3)
+        classify = a1.checkbox("Classify industry and company type", value=True, key=f"run_classify_{cid}",
+                               help="Fills industry and company type where enrichment left them empty.")
+        chunk = a2.number_input("Leads per committed chunk", 50, 10_000, 500, step=50, key=f"run_chunk_{cid}",
+                                help="Work is saved after every chunk: a stopped run loses at most one chunk.")
+        top_n = a3.number_input("Rerank the best N", 10, 5_000, int(eng.settings.rerank_top_n), step=10,
+                                key=f"run_topn_{cid}", disabled=reranker == "none")
+    options = RunOptions(enrich=enrich, profiles_path=profiles_path, reranker=reranker, classify=classify,
+                         chunk_size=int(chunk), rerank_top_n=int(top_n))
 
     if not problems:
         try:
@@ -113,13 +122,19 @@ def start_form(eng, client: dict[str, Any]) -> None:
             est = {}
             st.warning(f"Could not estimate the run: {exc}")
         if est:
-            parts = [f"**{est.get('leads_to_enrich', 0)}** leads to enrich"]
-            if "estimated_cost_usd" in est or "cost_usd" in est:
-                cost = est.get("estimated_cost_usd", est.get("cost_usd"))
-                parts.append(f"estimated Apify cost **${float(cost):.2f}**")
-            for k in ("profiles_to_scrape", "cached", "actor_runs"):
-                if k in est:
-                    parts.append(f"{k.replace('_', ' ')}: {est[k]}")
+            to_score = views.unscored_count(eng, cid, batch_id, icp_version_id)
+            parts = [f"**{est.get('leads_to_enrich', 0)}** leads to enrich",
+                     f"**{to_score}** to score with v{versions[icp_version_id]['version']}"]
+            if "cost_usd" in est:  # live Apify: what would be scraped and paid
+                parts.append(f"**{est.get('profiles_to_scrape', 0)}** profiles to scrape in "
+                             f"{est.get('runs_to_start', 0)} actor runs")
+                if est.get("cached"):
+                    parts.append(f"{est['cached']} from the 30-day cache (free)")
+                if est.get("in_flight"):
+                    parts.append(f"{est['in_flight']} in runs already paid for")
+                if est.get("invalid"):
+                    parts.append(f"{est['invalid']} not LinkedIn profile URLs")
+                parts.append(f"estimated Apify cost **${float(est['cost_usd']):.2f}**")
             st.markdown("Estimate: " + " · ".join(parts))
     for p in problems:
         st.error(p)

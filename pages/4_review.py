@@ -109,12 +109,13 @@ def main() -> None:
     st.progress(min(1.0, progress["labelled"] / scored),
                 text=f"{progress['labelled']} of {scored} reviewed · keep {progress['keep']} · "
                      f"trash {progress['trash']} · skip {progress['skip']}")
-    st.caption(f"Order is random per reviewer ({reviewer}) and independent of the score; it stays the same on reload.")
+    st.caption(f"Order is random per reviewer ({reviewer}) and independent of the score; it stays the same on reload. "
+               "Keys: **K** keep · **T** trash · **S** skip · **U** undo.")
 
     queue = eng.review_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE)
     last = st.session_state.get("_review_last")
     undo_col, info_col = st.columns([1, 3])
-    if undo_col.button("Undo last label", icon=":material/undo:", key="review_undo"):
+    if undo_col.button("Undo last label", icon=":material/undo:", key="review_undo", shortcut="U"):
         undone = eng.undo_last_feedback(cid, reviewer)
         _ui.flash(f"Undid **{undone['label']}** on lead {undone['lead_id']}." if undone else "Nothing to undo.", "info")
         st.session_state.pop("_review_last", None)
@@ -127,15 +128,29 @@ def main() -> None:
         st.page_link("pages/5_export.py", label="Go to Export", icon=":material/download:")
         return
     lead = queue[0]
-    profile_card(lead, show_scores)
     name = lead.get("name") or lead.get("profile_key")
     b = st.columns(3)
-    b[0].button("Keep", icon=":material/thumb_up:", type="primary", width="stretch", key=f"keep_{lead['id']}",
+    b[0].button("Keep", icon=":material/thumb_up:", type="primary", width="stretch", key=f"keep_{lead['id']}", shortcut="K",
                 on_click=_label, args=(eng, lead["id"], "keep", reviewer, name))
-    b[1].button("Trash", icon=":material/delete:", width="stretch", key=f"trash_{lead['id']}",
+    b[1].button("Trash", icon=":material/delete:", width="stretch", key=f"trash_{lead['id']}", shortcut="T",
                 on_click=_label, args=(eng, lead["id"], "trash", reviewer, name))
-    b[2].button("Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{lead['id']}",
+    b[2].button("Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{lead['id']}", shortcut="S",
                 on_click=_label, args=(eng, lead["id"], "skip", reviewer, name))
+    profile_card(lead, show_scores)
+
+    if st.toggle("Show similar leads", key="review_similar", help="Nearest leads of this client by cosine similarity "
+                 "of their profile embeddings (pgvector)."):
+        try:
+            similar = eng.similar_leads(lead["id"], k=5)
+        except Exception as exc:  # noqa: BLE001 - optional helper, never blocks labelling
+            st.caption(f"Similar leads unavailable: {exc}")
+        else:
+            if similar:
+                df = pd.DataFrame(similar)
+                df["cosine_similarity"] = df["cosine_similarity"].astype(float).round(3)
+                st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch")
+            else:
+                st.caption("No embeddings yet for this client's leads.")
 
     recent = views.recent_labels(eng, cid, reviewer, limit=8)
     if recent:

@@ -85,8 +85,11 @@ def lead_table(eng, cid: int, f: views.LeadFilters) -> None:
     rows = views.score_rows(result["rows"])
     if rows:
         st.dataframe(
-            pd.DataFrame(rows).drop(columns=["id"]),
+            pd.DataFrame(rows).drop(columns=["id"]).fillna(""),
             hide_index=True, width="stretch",
+            column_order=("name", "icp_score", "bucket", "review_label", "titles", "company", "industry",
+                          "company_size", "location", "headline", "status", "batch_name", "profile_url",
+                          "match_reasoning"),
             column_config={
                 "icp_score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f"),
                 "profile_url": st.column_config.LinkColumn("profile"),

@@ -22,6 +22,7 @@ from icp_engine import views
 from icp_engine.domain import ICP, Follower, bucket_for
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES_UI = ROOT / "tests" / "fixtures" / "ui"
 APP = str(ROOT / "app.py")
 FINANCE_ICP = ICP(
     name="Finance leaders",
@@ -145,6 +146,22 @@ def test_database_error_page(app_env, monkeypatch, tmp_path):
     assert "cannot connect" in at.error[0].value
 
 
+def test_client_and_reviewer_come_from_the_url(app_env, eng):
+    eng.create_client("First")
+    second = eng.create_client("Second")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["client"] = str(second["id"])
+    at.query_params["reviewer"] = "Lee"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="client_id").value == second["id"]
+    assert at.sidebar.text_input(key="reviewer").value == "Lee"
+    assert at.header[0].value == "ICP of Second"
+    # and the choice is written back to the URL
+    at.sidebar.text_input(key="reviewer").input("Mo").run()
+    assert at.query_params["reviewer"] in ("Mo", ["Mo"])
+
+
 def test_pages_ask_for_a_client_first(app_env):
     for page in ("pages/2_upload.py", "pages/3_run.py", "pages/4_review.py", "pages/5_export.py"):
         at = open_page(new_app(), page)
@@ -219,7 +236,11 @@ def test_icp_template_fills_the_editor(app_env, eng):
     assert not at.exception
     assert at.multiselect(key=f"icp_target_titles_{cid}").value == ["Founder", "Co-Founder", "CEO"]
     assert at.multiselect(key=f"icp_company_sizes_{cid}").value == ["1-10", "11-50"]
+    assert at.multiselect(key=f"icp_company_types_{cid}").value == ["startup"]
     assert at.text_input(key=f"icp_note_{cid}").value.startswith("from template")
+    at.button(key=f"icp_save_{cid}").click().run()
+    row, icp = eng.current_icp(cid)
+    assert icp.company_types == ["startup"] and row["change_note"] == "from template: Founders of seed-stage startups"
 
 
 def test_icp_restore_earlier_version(app_env, eng):
@@ -273,6 +294,39 @@ def test_upload_bad_input_shows_error_and_stores_nothing(app_env, eng):
     assert eng.list_batches(c["id"]) == []
 
 
+def test_upload_files_merge_dedupe_and_zip(app_env, eng):
+    import io
+    import zipfile
+
+    c = eng.create_client("Acme")
+    page = (FIXTURES_UI / "followers_finance.html").read_bytes()
+    urls = b"https://www.linkedin.com/in/ingrid-salvesen-cfo/\nhttps://www.linkedin.com/in/brand-new-person/\n"
+    at = open_page(new_app(), "pages/2_upload.py")
+    at.file_uploader[0].set_value([("followers.html", page, "text/html"), ("more.txt", urls, "text/plain")]).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {"People found": "13", "New leads": "13", "Already leads": "0"}
+    assert any("followers.html" in m.value and "12 people" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label.startswith("Store 13 people")).click().run()
+    assert not at.exception
+    (batch,) = eng.list_batches(c["id"])
+    assert batch["new_leads"] == 13 and batch["source_filename"] == "followers.html, more.txt"
+
+    # the same page again: everyone is known now
+    at.file_uploader[0].set_value(("followers-again.html", page, "text/html")).run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric} == {"People found": "12", "New leads": "0", "Already leads": "12"}
+
+    # a zip that is not LinkedIn's data export: a clear error, nothing offered for storing
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("Followers _ LinkedIn.html", page)
+    at.file_uploader[0].set_value(("saved.zip", buf.getvalue(), "application/zip")).run()
+    assert not at.exception
+    assert "saved.zip" in at.error[0].value and "Nothing from this file will be stored" in at.error[0].value
+    assert not at.metric and not [b for b in at.button if b.label.startswith("Store")]
+    assert len(eng.list_batches(c["id"])) == 1
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -285,7 +339,7 @@ def test_run_page_needs_icp_then_runs_in_background(app_env, eng, db):
     eng.save_icp(c["id"], FINANCE_ICP, author="setup")
     at.run()
     assert not at.exception
-    assert any("6** leads to enrich" in m.value for m in at.markdown)
+    assert any("**6** leads to enrich · **6** to score with v1" in m.value for m in at.markdown)
     # live Apify without a token is offered but blocks the start
     at.radio(key=f"run_enrich_{c['id']}").set_value("apify").run()
     assert any("APIFY_API_TOKEN" in e.value for e in at.error)
@@ -306,6 +360,58 @@ def test_run_page_needs_icp_then_runs_in_background(app_env, eng, db):
     at.run()
     assert any("Done." in s.value for s in at.success)
     assert any("Score: 6/6" in p.proto.text for p in at.get("progress"))
+
+
+def test_run_page_apify_estimate_when_token_set(app_env, eng, monkeypatch):
+    monkeypatch.setenv("APIFY_API_TOKEN", "apify_api_test_token")
+    monkeypatch.setenv("JINA_API_KEY", "jina_test_key")
+    c = eng.create_client("Acme")
+    eng.save_icp(c["id"], FINANCE_ICP)
+    eng.ingest_followers(c["id"], people(6), batch_name="b1")
+    at = open_page(new_app(), "pages/3_run.py")
+    cid = c["id"]
+    assert at.radio(key=f"run_rerank_{cid}").options == [
+        "None", "Local cross-encoder (offline)", "Jina reranker (API)"]
+    at.radio(key=f"run_enrich_{cid}").set_value("apify").run()
+    assert not at.exception and not at.error
+    assert not at.button(key=f"run_start_{cid}").disabled
+    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    # 6 profiles x $0.003 + 1 actor start x $0.002 (Settings defaults)
+    assert "**6** profiles to scrape in 1 actor runs" in est and "**$0.02**" in est
+    assert eng.list_runs(cid) == []  # estimating starts nothing
+
+
+def test_run_with_exported_apify_items(app_env, eng, db, settings):
+    c = eng.create_client("Ledgerwise")
+    cid = c["id"]
+    eng.save_icp(cid, FINANCE_ICP, author="setup")
+    page = (FIXTURES_UI / "followers_finance.html").read_bytes()
+    eng.ingest_upload(cid, "followers.html", page, batch_name="followers")
+    at = open_page(new_app(), "pages/3_run.py")
+    at.radio(key=f"run_enrich_{cid}").set_value("apify-json").run()
+    assert any("Upload the exported Apify items" in e.value for e in at.error)
+    assert at.button(key=f"run_start_{cid}").disabled
+    items = (FIXTURES_UI / "apify_items_finance.json").read_bytes()
+    at.file_uploader(key=f"run_items_{cid}").set_value(("dataset.json", items, "application/json")).run()
+    assert not at.exception and not at.error
+    saved = list((Path(settings.icp_data_dir) / "uploads").glob("*-dataset.json"))
+    assert saved and saved[0].read_bytes() == items
+    at.button(key=f"run_start_{cid}").click().run()
+    run_id = eng.list_runs(cid)[0]["id"]
+    assert eng.list_runs(cid)[0]["options"]["enrich"] == "apify-json"
+    deadline = time.time() + 120
+    while eng.run_status(run_id)["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    assert eng.run_status(run_id)["status"] == "completed", eng.run_status(run_id)
+    rows = {r["name"]: r for r in eng.export_rows(cid)}
+    assert len(rows) == 12
+    ingrid = rows["Ingrid Salvesen"]
+    assert (ingrid["company"], ingrid["company_size"], ingrid["enrichment_source"]) == (
+        "Tallowbrook Software", "51-200", "apify-json")
+    assert rows["Marcus Oyelaran"]["company_size"] == "201-500"
+    ranked = [r["name"] for r in eng.export_rows(cid)]
+    assert set(ranked[:4]) == {"Ingrid Salvesen", "Marcus Oyelaran", "Helena Castellanos", "Theo Lindgren"}
+    assert ranked.index("Oliver Pennington") >= 9
 
 
 def test_run_page_pause_resume_cancel_and_retry(app_env, eng, db):
@@ -367,6 +473,10 @@ def test_review_random_order_hidden_scores_keep_trash_undo(app_env, eng, db):
         (third["id"], "skip", "Dana", s["version"]["id"]),
     ]
     assert "3 of 12 reviewed" in at.get("progress")[0].proto.text
+
+    at.toggle(key="review_similar").set_value(True).run()
+    assert not at.exception
+    assert any("No embeddings yet" in c.value for c in at.caption)  # seeded leads have no vectors
 
     at.button(key="review_undo").click().run()
     assert eng.review_progress(cid, "Dana")["labelled"] == 2
@@ -473,3 +583,87 @@ def test_icp_diff():
         "- titles: CEO", "+ keywords: SaaS",
     ]
     assert views.icp_diff({"name": "a"}, {"name": "a"}) == []
+
+
+def test_views_filters_match_the_csv_export(eng, db):
+    """The page table/summary (views.filtered_query) select exactly the rows of the CSV export."""
+    s = seed_scored(eng, db, n=40)
+    cid = s["client"]["id"]
+    ids = s["lead_ids"]
+    eng.record_feedback(ids[-1], "keep", "Dana")
+    eng.record_feedback(ids[-2], "keep", "Dana")
+    eng.record_feedback(ids[-2], "trash", "Lee")  # newest label wins: trash
+    eng.record_feedback(ids[5], "keep", "Dana")
+    eng.undo_last_feedback(cid, "Dana")  # undoes the keep on ids[5]
+    eng.record_feedback(ids[6], "skip", "Dana")  # skips are not labels for export
+    other = eng.ingest_followers(cid, people(3, prefix="other"), batch_name="other batch")
+    assert other["new_leads"] == 3
+    combos = [
+        views.LeadFilters(),
+        views.LeadFilters(only_kept=True),
+        views.LeadFilters(min_score=50),
+        views.LeadFilters(buckets=("good", "possible")),
+        views.LeadFilters(batch_id=s["batch"]["id"], min_score=10, buckets=("poor", "strong")),
+        views.LeadFilters(batch_id=other["id"]),
+    ]
+    for f in combos:
+        expected = [r["id"] for r in eng.export_rows(cid, **f.as_kwargs())]
+        assert views.export_ids(eng, cid, f) == expected, f
+        assert views.lead_page(eng, cid, f, page_size=500)["total"] == len(expected)
+    assert views.export_ids(eng, cid, views.LeadFilters(only_kept=True)) == [ids[-1]]
+    labels = {r["id"]: r["review_label"] for r in views.lead_page(eng, cid, page_size=500)["rows"]}
+    assert labels[ids[-1]] == "keep" and labels[ids[-2]] == "trash" and labels[ids[5]] is None and labels[ids[6]] is None
+
+
+def test_clients_page_overview_and_preview(app_env, eng, db):
+    s = seed_scored(eng, db, n=10)
+    eng.record_feedback(s["lead_ids"][0], "keep", "Dana")
+    at = new_app()
+    at.run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Leads": "10", "Uploads": "1", "Scored (current ICP)": "10", "Reviewed": "1", "Active runs": "0"}
+    # live preview: five of the client's leads scored with the editor's (unsaved) ICP
+    preview = at.dataframe[1].value
+    assert len(preview) == 5 and list(preview["score"]) == sorted(preview["score"], reverse=True)
+    assert set(preview["bucket"]) <= {"strong", "good", "possible", "poor"}
+
+
+def _wait_done(eng, run_id: int, timeout: float = 120) -> dict:
+    deadline = time.time() + timeout
+    while eng.run_status(run_id)["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.3)
+    return eng.run_status(run_id)
+
+
+def test_app_start_resumes_unfinished_runs(app_env, eng):
+    c = eng.create_client("Acme")
+    eng.save_icp(c["id"], FINANCE_ICP)
+    eng.ingest_followers(c["id"], people(5), batch_name="b1")
+    run_id = eng.create_run(c["id"])  # queued by a process that died before starting it
+    at = new_app()
+    at.run()  # the dashboard starts: its engine resumes the run in the background
+    assert _wait_done(eng, run_id)["status"] == "completed"
+
+
+def test_run_page_offers_resume_for_a_run_without_worker(app_env, eng, db):
+    c = eng.create_client("Acme")
+    cid = c["id"]
+    eng.save_icp(cid, FINANCE_ICP)
+    eng.ingest_followers(cid, people(5), batch_name="b1")
+    at = open_page(new_app(), "pages/3_run.py")
+    run_id = eng.create_run(cid)
+    with db.begin() as conn:  # a worker that crashed mid-run: running, heartbeat long gone
+        conn.execute(db.t.runs.update().where(db.t.runs.c.id == run_id).values(
+            status="running", stage="enrich", worker_id="dead-host:1:abc",
+            heartbeat_at=sa.func.now() - sa.text("interval '10 minutes'"), started_at=sa.func.now()))
+    at.run()
+    assert any("no live worker" in w.value for w in at.warning)
+    resume = at.button(key=f"resume_{run_id}")
+    assert not resume.disabled
+    resume.click().run()
+    assert not at.exception
+    assert _wait_done(eng, run_id)["status"] == "completed"
+    assert eng.run_status(run_id)["counts"]["scored"] == 5
+    at.run()
+    assert any("**0** leads to enrich · **0** to score with v1" in m.value for m in at.markdown)

@@ -36,7 +36,10 @@ CHROMIUM_ARGS = [
 FINANCE_LEADERS = {"Ingrid Salvesen", "Marcus Oyelaran", "Helena Castellanos", "Theo Lindgren"}
 WAIT_MS = 60_000  # generous: Streamlit reruns + first model load on 2 cores
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"),
+]
 
 
 def _free_port() -> int:
@@ -197,6 +200,13 @@ def test_full_flow_in_browser(browser_page, db):
     pg.get_by_role("button", name="Start qualification").click()
     pg.get_by_text("Done. Next:").wait_for(timeout=120_000)
     _shot(pg, "3-run")
+    # a reload starts a new session: progress comes from the database, client/reviewer from the URL
+    pg.reload()
+    pg.get_by_role("heading", name="Run qualification").wait_for()
+    pg.get_by_text("Done. Next:").wait_for()
+    pg.get_by_text("Score: 12/12").wait_for()
+    _idle(pg)
+    assert pg.get_by_test_id("stSidebar").get_by_role("textbox", name="Reviewer name").input_value() == "Dana"
 
     # review: scores hidden; keep a finance leader, trash the others we see
     _goto(pg, "Review", "Review")
@@ -208,7 +218,11 @@ def test_full_flow_in_browser(browser_page, db):
         pg.get_by_text(f"{i} of 12 reviewed").wait_for()
         name = pg.locator("h3").first.inner_text().strip()
         label = "keep" if name in FINANCE_LEADERS else "trash"
-        pg.get_by_role("button", name=re.compile(r"\bKeep$" if label == "keep" else r"\bTrash$")).click()
+        if i < 2:
+            pg.get_by_role("button", name=re.compile(r"\bKeep\b" if label == "keep" else r"\bTrash\b")).click()
+        else:  # keyboard shortcuts K / T
+            pg.get_by_role("heading", name="Review").click()
+            pg.keyboard.press("k" if label == "keep" else "t")
         labelled[name] = label
         _idle(pg)
     pg.get_by_text("4 of 12 reviewed").wait_for()

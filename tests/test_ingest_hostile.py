@@ -92,6 +92,13 @@ def test_utf16_page_with_bom():
     assert [p.key for p in result.people] == G1_KEYS
 
 
+def test_utf8_file_cut_inside_its_last_character():
+    data = G1 + "é".encode("utf-8")[:1]
+    result = parse_upload("f.html", data)
+    assert result.stats["encoding"] == "utf-8"
+    assert [p.name for p in result.people][0] == "Rosa Delgado"
+
+
 def test_broken_utf16_is_refused():
     _refused("x.txt", b"\xff\xfe" + "https://www.linkedin.com/in/x".encode("utf-16-le") + b"\x00",
              "not valid UTF-16")
@@ -163,6 +170,39 @@ def test_deeply_nested_data_island_json():
     assert [p.key for p in result.people] == G1_KEYS
 
 
+def _nested(open_tag: str, close_tag: str, n: int, title: str = "Followers") -> bytes:
+    body = "".join(open_tag.format(i=i) for i in range(n)) + close_tag * n
+    return (f"<html><head><title>{title} | LinkedIn</title></head><body><main>{body}"
+            "</main></body></html>").encode("utf-8")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("open_tag", "close_tag", "title"),
+    [
+        ('<div role="listitem"><a href="/in/nest-{i}/">N{i}</a>', "</div>", "Followers"),
+        ('<div class="entity-result"><a href="/in/nest-{i}/">N{i}</a>', "</div>", "Followers"),
+        ('<div><a data-view-name="connections-profile" href="/in/nest-{i}/">N{i}</a>', "</div>",
+         "Connections"),
+    ],
+)
+def test_cards_nested_in_cards(open_tag, close_tag, title):
+    """5,000 cards each nested in the previous one: every person once, in linear-ish time
+    (these shapes were quadratic before: minutes for 20,000)."""
+    result = parse_upload("nested.html", _nested(open_tag, close_tag, 5000, title))
+    assert [p.key for p in result.people] == [f"nest-{i}" for i in range(5000)]
+    if "entity-result" not in open_tag:  # classic cards take names from their name elements
+        assert result.people[10].name == "N10"
+
+
+def test_unexpected_parser_error_becomes_upload_error(monkeypatch):
+    def boom(_html):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(upload_mod, "parse_people_page", boom)
+    _refused("f.html", G1, "could not be read \\(KeyError\\)")
+
+
 # --- ZIP / gzip / MHTML ------------------------------------------------------------------------
 def _zip(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
@@ -187,7 +227,7 @@ def test_linkedin_export_zip():
     [
         ({"followers.html": G1}, "ZIP without Connections.csv"),
         ({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<w/>"},
-         "ZIP without Connections.csv"),
+         "Microsoft Office file"),
         ({}, "ZIP without Connections.csv"),
         ({"Connections.csv": b"   "}, "empty"),
         ({"Connections.csv": b"\x89PNG\r\n\x1a\n\x00\x00"}, "PNG"),
@@ -274,6 +314,12 @@ def test_mhtml_single_file_save():
 
 
 # --- fuzzing -----------------------------------------------------------------------------------
+def _parse_strict(name: str, data: bytes):
+    """``parse_upload`` without its last-resort ``except Exception`` net, so that the fuzzers
+    see parser bugs (any exception but UploadError fails the test)."""
+    return upload_mod._parse_upload(name, data, max_bytes=upload_mod.DEFAULT_MAX_BYTES, depth=0)
+
+
 _FUZZ = settings(max_examples=300, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -282,7 +328,7 @@ _FUZZ = settings(max_examples=300, deadline=None,
 @given(st.binary(max_size=4096), st.sampled_from(["x.html", "x.csv", "x.txt", "x.zip", "x.gz", ""]))
 def test_fuzz_arbitrary_bytes_only_raise_upload_error(data, name):
     try:
-        result = parse_upload(name, data)
+        result = _parse_strict(name, data)
     except UploadError as exc:
         assert str(exc)
         return
@@ -305,7 +351,7 @@ _PIECES = st.sampled_from([
 @given(st.lists(st.one_of(_PIECES, st.binary(max_size=8)), max_size=40).map(b"".join))
 def test_fuzz_structured_pieces_only_raise_upload_error(data):
     try:
-        result = parse_upload("fuzz.html", data)
+        result = _parse_strict("fuzz.html", data)
     except UploadError:
         return
     assert result.people
@@ -318,7 +364,7 @@ def test_fuzz_structured_pieces_only_raise_upload_error(data):
 def test_fuzz_mutated_page(cut, length, insert):
     data = G2[:cut] + insert + G2[cut + length:]
     try:
-        result = parse_upload("followers.html", data)
+        result = _parse_strict("followers.html", data)
     except UploadError:
         return
     keys = [p.key for p in result.people]
@@ -333,6 +379,6 @@ def test_fuzz_text_csv_only_raise_upload_error(text):
                  ("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
                   + text).encode("utf-8")):
         try:
-            parse_upload("Connections.csv", data)
+            _parse_strict("Connections.csv", data)
         except UploadError:
             pass

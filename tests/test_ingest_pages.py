@@ -176,3 +176,56 @@ def test_shared_sdui_sample():
         assert got.key == (exp["profile_id"] if exp["vanity"] is None else exp["vanity"].lower())
         assert (got.name, got.headline, got.location, got.degree) == (
             exp["name"], exp["headline"], exp["location"], exp["degree"])
+
+
+def test_header_inside_a_card_is_not_the_page_owner():
+    html = """<!DOCTYPE html><html><head><title>Followers | LinkedIn</title></head><body><main>
+    <div role="listitem"><header><a href="/in/card-person-a/">Card Person A</a></header>
+      <p><a href="/in/card-person-a/" data-view-name="search-result-lockup-title">Card Person A</a></p>
+      <div><p>CFO at A</p></div></div>
+    <div role="listitem"><p><a href="/in/card-person-b/">Card Person B</a></p></div>
+    </main></body></html>"""
+    result = parse_upload("f.html", html.encode("utf-8"))
+    assert result.page_owner is None
+    assert [p.key for p in result.people] == ["card-person-a", "card-person-b"]
+    assert result.people[0].headline == "CFO at A"
+
+
+def test_suggestion_section_found_by_its_heading_is_skipped():
+    html = (HERE / "followers_g3.html").read_text(encoding="utf-8").replace(
+        "</main>",
+        """<section class="_x9"><div class="_y8"><h2 class="_z7">People you may know</h2></div>
+        <div role="listitem"><p><a href="/in/suggested-sam/" data-view-name="search-result-lockup-title">
+        Suggested Sam</a></p><div><p>Recruiter</p></div></div></section></main>""")
+    result = parse_upload("f.html", html.encode("utf-8"))
+    assert [p.key for p in result.people] == [f["key"] for f in
+                                             EXPECTED["followers_g3.html"]["followers"]]
+
+
+def test_fallback_skips_suggestion_sections():
+    html = """<!DOCTYPE html><html><head><title>Followers | LinkedIn</title></head><body><main>
+    <div class="new-2031"><a href="/in/real-follower/">Real Follower</a></div>
+    <section><h2>People you may know</h2><a href="/in/not-a-follower/">Not A Follower</a></section>
+    </main></body></html>"""
+    result = parse_upload("f.html", html.encode("utf-8"))
+    assert [p.key for p in result.people] == ["real-follower"]
+
+
+@pytest.mark.parametrize("name", [n for n in EXPECTED if not n.startswith("_")])
+def test_parsed_upload_contract(name):
+    from icp_engine.ingest.profile_url import profile_ref
+    from icp_engine.ingest.upload import UPLOAD_KINDS
+
+    data = (HERE / name).read_bytes()
+    result = parse_upload(name, data)
+    assert result.kind in UPLOAD_KINDS
+    assert result.people and all(isinstance(p, Follower) for p in result.people)
+    assert result.stats["bytes"] == len(data) and result.stats["encoding"] == "utf-8"
+    assert result.stats["people"] == len(result.people)
+    assert all(isinstance(w, str) and w for w in result.warnings)
+    _assert_unique(result.people)
+    for p in result.people:
+        ref = profile_ref(p.profile_url)
+        assert ref.key == p.key
+        assert profile_ref(p.url).key == p.key
+        assert p.vanity is None or p.vanity == p.vanity.lower()

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import re
 
-import numpy as np
 import pytest
 
 from icp_engine.domain import ICP, Profile, bucket_for
 from icp_engine.scoring import calibration as cal
 from icp_engine.scoring.industry import industry_fit
-from icp_engine.scoring.scorer import SCORER_VERSION, Scorer, profile_document, rerank_query
+from icp_engine.scoring.scorer import RERANK_WEIGHT, SCORER_VERSION, Scorer, profile_document, rerank_query
 from icp_engine.scoring.sizes import lead_band, size_fit, target_bands
 from icp_engine.scoring.title_match import equivalence_floor, title_info
 from icp_engine.scoring.titles import (
@@ -138,7 +137,9 @@ def test_equivalence_floor_rules():
     assert equivalence_floor(title_info("CFO"), title_info("Chief Financial Officer")) == pytest.approx(0.97)
     assert equivalence_floor(title_info("Head of Finance"), title_info("Finance Director")) == pytest.approx(0.85)
     assert equivalence_floor(title_info("COO"), title_info("CFO")) == 0.0
-    assert equivalence_floor(title_info("Head of Finance"), title_info("Financial Controller")) == pytest.approx(0.55)
+    assert equivalence_floor(title_info("Head of Finance"), title_info("Financial Director")) == pytest.approx(0.85)
+    assert equivalence_floor(title_info("Production Manager"), title_info("Product Manager")) == 0.0
+    assert equivalence_floor(title_info("Operations Director"), title_info("Directory Operator")) == 0.0
 
 
 def test_best_pair_wins_over_titles_and_headline(scorer):
@@ -162,7 +163,10 @@ def test_industry_relations():
     assert industry_fit("Software Development", targets)[0] == 1.0
     assert industry_fit("Computer Software", targets)[0] == 1.0  # legacy V1 name
     assert industry_fit("Computer Games", targets)[0] == pytest.approx(0.95)  # descendant
-    assert industry_fit("Technology, Information and Media", targets)[1] == "ancestor"
+    assert industry_fit("Technology, Information and Media", ["Computer Games"])[1] == "ancestor"
+    parent = industry_fit("Software Development", ["Computer Games"])[0]
+    grandparent = industry_fit("Technology, Information and Media", ["Computer Games"])[0]
+    assert parent == pytest.approx(0.6) and grandparent == pytest.approx(0.3)
     fit, rel, _ = industry_fit("IT Services and IT Consulting", targets)
     assert rel in ("sibling", None) and fit <= 0.5
     assert industry_fit("Hospitals and Health Care", targets)[0] == 0.0
@@ -411,26 +415,41 @@ def test_reranker_applies_to_top_n_only(embedder):
     query, docs = fake.calls[0]
     assert query == rerank_query(FINANCE) and "CFO" in query
     assert len(docs) == 3 and not any("Barista" in d or "Student" in d for d in docs)
-    # calibrated feature: logit 6 -> ~0.998, -6 -> ~0.002, blended with the stage-1 fit
+    # used as a rank: the reranker's first moves up by RERANK_WEIGHT/2, the others (tied last) down
+    assert res[2].components["rerank_rank"] == 1.0 and res[0].components["rerank_rank"] == 0.25
     assert res[2].components["rerank"] == pytest.approx(cal.sigmoid(6.0), abs=1e-3)
-    assert res[2].icp_score > res[0].icp_score and res[2].icp_score > res[1].icp_score
+    assert res[2].icp_score == pytest.approx(cal.to_score(base[2].components["stage1"] + RERANK_WEIGHT / 2), abs=0.1)
     assert res[0].icp_score < base[0].icp_score
-    assert "rerank: 1.00" in res[2].match_reasoning
+    assert res[2].icp_score > base[2].icp_score  # moved up, by at most RERANK_WEIGHT / 2
+    assert "rerank: #1/3" in res[2].match_reasoning and "rerank: #2/3" in res[0].match_reasoning
+    # outside the top N and excluded leads: untouched
     assert res[3].icp_score == base[3].icp_score and "rerank" not in res[3].components
     assert res[4].icp_score == base[4].icp_score
 
 
-def test_reranker_probabilities_are_used_as_is(embedder):
-    class Prob:
-        name = "prob"
+def test_reranker_cannot_change_what_a_score_means(embedder):
+    """Very negative raw logits for every lead (as the local cross-encoder gives) do not sink a batch."""
+
+    class Gloomy:
+        name = "gloomy"
 
         def rerank(self, query, documents):
-            return [0.5 for _ in documents]
+            return [-9.0 - 0.1 * k for k in range(len(documents))]
 
-    r = Scorer(embedder, reranker=Prob()).score(FINANCE, [Profile(titles=["CFO"])])[0]
-    assert r.components["rerank"] == 0.5
-    expected = cal.to_score((1 - 0.3) * r.components["stage1"] + 0.3 * 0.5)
-    assert r.icp_score == pytest.approx(expected, abs=0.1)
+    profiles = [Profile(titles=["CFO"]), Profile(titles=["VP Finance"]), Profile(titles=["Head of Finance"])]
+    base = Scorer(embedder).score(FINANCE, profiles)
+    res = Scorer(embedder, reranker=Gloomy()).score(FINANCE, profiles)
+    for b, r in zip(base, res):
+        assert abs(r.icp_score - b.icp_score) <= 100 * RERANK_WEIGHT / 2 + 0.1
+    assert sum(r.bucket == "strong" for r in res) >= 2
+
+
+def test_rank_scores():
+    from icp_engine.scoring.scorer import _rank_scores
+
+    assert _rank_scores([3.0, 1.0, 2.0]) == [1.0, 0.0, 0.5]
+    assert _rank_scores([1.0, 1.0]) == [0.5, 0.5]
+    assert _rank_scores([7.0]) == [0.5]
 
 
 def test_reranker_wrong_length_raises(embedder):
@@ -475,3 +494,58 @@ def test_finance_icp_ranks_invented_followers(scorer):
     assert set(ranked[-4:]) == {"student", "retiree", "recruiter", "open"}
     assert all(res[k].bucket in ("strong", "good") for k in ranked[:4])
     assert res["engineer"].bucket == "poor"
+    excluded = [k for k in res if res[k].components["excluded"]]
+    assert set(excluded) == {"student", "retiree", "recruiter", "open"}
+    assert max(res[k].icp_score for k in excluded) < 1.0 <= min(
+        res[k].icp_score for k in res if k not in excluded)
+
+
+# ----------------------------------------------------------------------------- company type
+
+
+def test_company_type_criterion(scorer):
+    from icp_engine.scoring.scorer import company_type_fit
+
+    assert company_type_fit("startup", ["startup"]) == 1.0
+    assert company_type_fit("scaleup", ["startup"]) == 0.5
+    assert company_type_fit("enterprise", ["startup"]) == 0.0
+    assert company_type_fit("unknown", ["startup"]) is None
+    icp = ICP(target_titles=["CFO"], company_types=["Start-up"])
+    small = one(scorer, icp, titles=["CFO"], company_size="11-50", industry="Software Development")
+    big = one(scorer, icp, titles=["CFO"], company_size="10001+", industry="Software Development")
+    unknown = one(scorer, icp, titles=["CFO"])
+    assert small.components["company_type"] == 1.0 and big.components["company_type"] == 0.0
+    assert unknown.components["company_type"] is None
+    assert small.icp_score > unknown.icp_score > big.icp_score
+    assert "type: startup ✓" in small.match_reasoning
+
+
+def test_scorer_exposes_version(scorer):
+    assert scorer.version == SCORER_VERSION
+
+
+# ----------------------------------------------------------------------------- combined titles, executives
+
+
+def test_split_roles():
+    from icp_engine.scoring.titles import split_roles
+
+    assert split_roles("President & CEO") == ["President", "CEO"]
+    assert split_roles("CFO & Co-founder") == ["CFO", "Co-founder"]
+    assert split_roles("VP of Finance & Ops") == []
+    assert split_roles("Sales & Marketing Executive") == []
+
+
+@pytest.mark.parametrize("candidate, minimum", [
+    ("President & CEO", 80), ("Founder & CEO", 80), ("Co-founder", 80), ("Co-Founder", 80),
+    ("Managing Director", 60), ("Owner", 60),
+])
+def test_top_executive_titles(scorer, candidate, minimum):
+    r = one(scorer, ICP(target_titles=["CEO", "Founder"]), titles=[candidate])
+    assert r.icp_score >= minimum, r.match_reasoning
+
+
+def test_assistant_to_an_executive_is_not_the_executive(scorer):
+    assert normalize_title("Executive Assistant to the CFO") == "executive assistant"
+    r = one(scorer, ICP(target_titles=["CFO"]), titles=["Executive Assistant to the CFO"])
+    assert r.icp_score < 40

@@ -27,9 +27,12 @@ class ParsedUpload:
     * ``people`` - :class:`~icp_engine.domain.Follower` records, unique by ``key`` (and by the
       ``profile_id`` / ``vanity`` aliases known in the file), in file order; never empty.
     * ``page_owner`` - key of the page owner (saved pages only; vanity or ``ACoAA…`` id), else None.
-    * ``stats`` - counters, e.g. ``cards``, ``people``, ``duplicates``, ``skipped_headless``,
-      ``skeletons`` (pages), ``rows``, ``blank_rows``, ``skipped_no_url`` (CSV), ``ignored``
-      (URL lists), plus ``bytes`` and ``encoding`` of the input.
+    * ``stats`` - counters. Pages: ``cards``, ``people``, ``duplicates``, ``skipped_headless``
+      ("LinkedIn Member"), ``skeletons``, ``suggestion_cards``, ``owner_cards``,
+      ``cards_without_profile_link``, ``island_profiles``, ``generation``. Connections.csv:
+      ``rows``, ``people``, ``blank_rows``, ``skipped_no_url``, ``invalid_url``, ``duplicates``.
+      URL lists: ``lines``, ``urls``, ``people``, ``duplicates``, ``not_profiles``, ``ignored``.
+      Always ``bytes`` and ``encoding`` of the input (``zip_member`` for ZIPs).
     * ``warnings`` - user-facing sentences about things skipped or guessed.
     """
 

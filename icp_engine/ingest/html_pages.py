@@ -35,13 +35,17 @@ footer is taken (then a raw-text URL scan), with a warning in the result.
 Why the fast path uses selectolax (Lexbor), not beautifulsoup4
 ---------------------------------------------------------------
 A saved page with 50,000 followers is ~140 MB of HTML (~2.9 kB per card). Measured on this
-machine (2 cores) with ``benchmarks/bench_parse.py``: selectolax/Lexbor builds the tree in
-~1.3-2 s (with DOM mutation events off, ``LexborDocumentOptions.WO_EVENTS``) and the whole
-upload (decode + validation + card extraction + dedupe) takes ~3 s; lxml alone needs ~5 s just
-to build the tree; beautifulsoup4 needed ~37 s with the lxml backend and over 10 minutes with
-``html.parser`` on such a page (measured for issue 2). beautifulsoup4 is used where its strengths
+machine (2 cores, shared with other jobs: load average 3.5-4) with
+``python benchmarks/bench_parse.py --compare 50000``: building the tree and reading each card's
+links takes 1.2 s with selectolax/Lexbor, 3.6 s with lxml and 113 s with beautifulsoup4 on the
+lxml backend (issue 2 measured 37 s on a quiet machine, and over 10 minutes with
+``html.parser``). The whole upload (UTF-8 check, sniffing, Lexbor tree with DOM mutation events
+off, one page-wide query for all cards and fields, dedupe) takes 2.3 s of CPU, 3.0-3.4 s wall
+clock under that load; 10,000 entries take 0.5 s CPU. Per-card queries, a second pass per card
+or the cyclic GC running during the parse each cost more than a second at this size, which is
+why the code batches its queries and pauses the GC. beautifulsoup4 is used where its strengths
 matter and size does not: its ``UnicodeDammit`` reads ``<meta charset>`` declarations to decode
-pages that are not UTF-8 (see :mod:`icp_engine.ingest.upload`).
+saved pages that are not UTF-8 (see :mod:`icp_engine.ingest.upload`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -75,7 +80,11 @@ _CHROME = ("header, nav, footer, aside, [role=\"banner\"], [role=\"navigation\"]
            "[role=\"contentinfo\"], [role=\"complementary\"], #global-nav")
 _OWNER_REGIONS = ("#global-nav, header, nav, [role=\"banner\"], [role=\"navigation\"], "
                   ".global-nav__me-content")
-_PAGE_REGIONS = f"code, {_OWNER_REGIONS}, {_EXCLUDED_REGIONS}"
+_PAGE_REGIONS = f"code, h2, {_OWNER_REGIONS}, {_EXCLUDED_REGIONS}"
+#: Section headings of suggestion lists (their section is excluded like the right rail).
+_SUGGESTION_HEADINGS = ("people you may know", "people also viewed", "more suggestions",
+                        "add to your feed", "people you may want to follow",
+                        "suggested for you", "who your viewers also viewed")
 #: Fields read from classic cards. They are fetched for all cards at once with one query
 #: qualified by the card selectors (``div.entity-result a[href], …``): Lexbor returns card and
 #: field nodes in document order, so each field belongs to the card opened last. One query for
@@ -92,8 +101,6 @@ _CARD_FIELDS = (("div.entity-result", _G2_FIELDS),
                 ("[data-view-name=\"search-entity-result-universal-template\"]"
                  ":not(.entity-result)", _G2_FIELDS),
                 (_G1, _G1_FIELDS), (_MN, _MN_FIELDS))
-_STREAM = ", ".join([c for c, _ in _CARD_FIELDS]
-                    + [f"{c} {f}" for c, fields in _CARD_FIELDS for f in fields])
 _CARD_CLS_RE = re.compile(
     r"(?:^|\s)(entity-result|follows-recommendation-card|mn-connection-card)(?:\s|$)")
 _CARD_TOKENS = {"entity-result": "g2", "follows-recommendation-card": "g1",
@@ -101,11 +108,24 @@ _CARD_TOKENS = {"entity-result": "g2", "follows-recommendation-card": "g1",
 _NAME_LINK_CLASSES = ("mn-connection-card__link", "follows-recommendation-card__avatar-link")
 _DEGREE_RE = re.compile(r"\b(1st|2nd|3rd\+?)(?![a-z])")
 _PIC_SUFFIX_RE = re.compile(r"[\u2019']s profile picture$|^Profile picture of |^Photo of ", re.I)
-_RAW_URL_RE = re.compile(
-    r"(?:https?:)?(?://)?(?:[a-z0-9-]+\.)*linkedin\.com/in/[^\s\"'<>\\)]+", re.IGNORECASE)
+# Raw profile URLs in visible text. The search is anchored on the literal "linkedin.com/in/" and
+# the scheme/subdomain prefix is read from at most 90 characters before it: a pattern that starts
+# with ``([a-z0-9-]+\.)*`` backtracks quadratically on long runs of letters (a 200 kB script took
+# over 3 minutes), this takes linear time.
+_RAW_URL_TAIL_RE = re.compile(r"linkedin\.com/in/[^\s\"'<>\\)]+", re.IGNORECASE)
+_RAW_URL_PREFIX_RE = re.compile(r"(?:https?:)?(?://)?(?:[a-z0-9-]{1,63}\.){0,5}$", re.IGNORECASE)
+
+
+def _raw_profile_urls(text: str):
+    """Yield profile URLs written out in ``text`` (linear time; see _RAW_URL_TAIL_RE)."""
+    for m in _RAW_URL_TAIL_RE.finditer(text):
+        before = text[max(0, m.start() - 90) : m.start()]
+        pm = _RAW_URL_PREFIX_RE.search(before)
+        yield (before[pm.start():] if pm else "") + m.group(0)
 _SAVED_FROM_RE = re.compile(r"saved from url=\(\d+\)(\S+)", re.IGNORECASE)
 _MAX_CLIMB = 40  # ancestor steps when looking for a card container
 _MAX_ISLANDS = 5000
+_ALT_NAME_SECONDS = 1.0
 _MAX_TEXT = 600  # names/headlines longer than this are cut (junk or hostile input)
 _MAX_ISLAND_CHARS = 20_000_000
 _HEADLESS_NAMES = {"linkedin member", "linkedin-mitglied", "membre de linkedin",
@@ -121,7 +141,8 @@ class PageParse:
     ``kind`` is one of :data:`PAGE_KINDS`; ``people`` are unique by canonical key, in page order;
     ``page_owner`` is the owner's key (vanity or ``ACoAA…`` id) or None; ``stats`` counts
     ``cards``, ``people``, ``skipped_headless``, ``skeletons``, ``duplicates``,
-    ``cards_without_profile_link``, ``owner_cards``, ``island_profiles``, ``generation``
+    ``cards_without_profile_link``, ``owner_cards``, ``suggestion_cards`` (cards in "People you
+    may know" / right-rail sections, dropped), ``island_profiles``, ``generation``
     (``g1``/``g2``/``mn``/``g3``/``mixed``/``fallback``/``none``); ``is_linkedin`` says whether
     any LinkedIn marker (title, saved-from URL, canonical link, LinkedIn card markup or links)
     was found.
@@ -156,10 +177,6 @@ def _clean(text: str | None) -> str | None:
     return s or None
 
 
-def _classes(node: LexborNode) -> str:
-    return node.attributes.get("class") or ""
-
-
 class _Merger:
     """Dedupes people on canonical key and aliases (profile id, vanity), keeping page order."""
 
@@ -171,6 +188,15 @@ class _Merger:
         self.vanity2id = vanity2id
         self.island_people = island_people
         self.duplicates = 0
+        # photo-alt name lookups are one subtree query each: cheap on real pages, quadratic on
+        # hostile nested markup, so they stop after 1 s in total
+        self._alt_deadline: float | None = None
+
+    def alt_name_allowed(self) -> bool:
+        now = time.monotonic()
+        if self._alt_deadline is None:
+            self._alt_deadline = now + _ALT_NAME_SECONDS
+        return now < self._alt_deadline
 
     def add(self, ref: ProfileRef, *, name=None, headline=None, location=None, degree=None,
             member_urn=None, extra_id: str | None = None) -> Follower:
@@ -211,11 +237,12 @@ def parse_people_page(html: str | bytes) -> PageParse:
     ``html``: the page text, or UTF-8 bytes (decode other encodings first; see
     :func:`icp_engine.ingest.upload.parse_upload`, which also enforces size and type limits).
     Returns a :class:`PageParse`; never raises on odd markup (an empty result means no profile
-    was found). Cost: ~3 s for a 140 MB page with 50,000 cards on 2 cores.
+    was found). Cost: ~2.3 s CPU for a 140 MB page with 50,000 cards; peak memory ~0.95 GB
+    above the input.
     """
-    # The cyclic GC would re-scan the ~10^6 short-lived node/str objects of a big page many
-    # times (measured: 16.8 s -> 10 s on a loaded machine for 50k cards); nothing here makes
-    # cycles, so it is paused for the parse.
+    # The cyclic GC would re-scan the ~10^6 node/str objects of a big page many times
+    # (measured on a loaded machine, 50k cards: 16.8 s with it, 10 s without, before the other
+    # optimisations); nothing here creates reference cycles, so it is paused for the parse.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -230,8 +257,8 @@ def _parse_people_page(html: str | bytes) -> PageParse:
     root = tree.body or tree.root
     stats: dict[str, Any] = {
         "cards": 0, "people": 0, "skipped_headless": 0, "skeletons": 0, "duplicates": 0,
-        "cards_without_profile_link": 0, "owner_cards": 0, "island_profiles": 0,
-        "generation": "none",
+        "cards_without_profile_link": 0, "owner_cards": 0, "suggestion_cards": 0,
+        "island_profiles": 0, "generation": "none",
     }
     warnings: list[str] = []
     if root is None:
@@ -245,6 +272,12 @@ def _parse_people_page(html: str | bytes) -> PageParse:
         tag = n.tag
         if tag == "code":
             codes.append(n)
+        elif tag == "h2":
+            text = (n.text() or "").strip().lower()
+            if text.startswith(_SUGGESTION_HEADINGS):
+                region = _suggestion_region(n)
+                if region is not None:
+                    excluded_regions.append(region)
         elif tag == "aside" or _is_excluded_region(n):
             excluded_regions.append(n)
         else:
@@ -263,11 +296,16 @@ def _parse_people_page(html: str | bytes) -> PageParse:
         gens = {c.generation for c in cards[:200]}
         generation = gens.pop() if len(gens) == 1 else "mixed"
         excluded = _excluded_ids(excluded_regions, _CLASSIC_CARDS)
-        cards = [c for c in cards if c.mem_id not in excluded]
+        kept = [c for c in cards if c.mem_id not in excluded]
+        if not kept and scope is not root:  # <main> held only suggestions: look page-wide
+            cards = _stream_classic_cards(root)
+            kept = [c for c in cards if c.mem_id not in excluded]
+        stats["suggestion_cards"] = len(cards) - len(kept)
+        cards = kept
         for card in cards:
             _finish_classic_card(card, merger, stats, owner)
-    else:
-        bad = {a.mem_id for r in excluded_regions for a in r.css('a[href*="/in/"]')}
+    bad = {a.mem_id for r in excluded_regions for a in r.css('a[href*="/in/"]')}
+    if not cards:
         g3_cards = _find_g3_cards(scope, bad) or (
             _find_g3_cards(root, bad) if scope is not root else [])
         if g3_cards:
@@ -279,7 +317,7 @@ def _parse_people_page(html: str | bytes) -> PageParse:
     stats["cards"] = len(cards)
 
     if not cards:
-        _fallback_links(tree, root, merger, owner)
+        _fallback_links(root, merger, owner, bad)
         if merger.people:
             stats["generation"] = "fallback"
             warnings.append(
@@ -298,17 +336,6 @@ def _parse_people_page(html: str | bytes) -> PageParse:
 
 
 # --- card discovery --------------------------------------------------------------------------
-def _unique(nodes: Iterable[LexborNode]) -> list[LexborNode]:
-    seen: set[int] = set()
-    out = []
-    for n in nodes:
-        m = n.mem_id
-        if m not in seen:
-            seen.add(m)
-            out.append(n)
-    return out
-
-
 @dataclass
 class _Card:
     """Raw fields of one classic (G1/G2/mn) card, gathered from the page-wide stream."""
@@ -326,12 +353,33 @@ class _Card:
     anchors: int = 0
 
 
+def _stream_selector(scope: LexborNode) -> str | None:
+    """The card + field query for the card kinds present under ``scope`` (None if none).
+
+    Only present kinds are included: a descendant selector whose card part never matches makes
+    Lexbor walk every field node's ancestors up to the root, which is quadratic on deeply nested
+    (hostile) markup."""
+    parts = []
+    # A G2 page (the common, big case) is settled by one early-stopping probe; only pages
+    # without ``div.entity-result`` pay full-tree probes for the rarer kinds.
+    kinds = _CARD_FIELDS[:1] if scope.css_first(_CARD_FIELDS[0][0]) is not None else _CARD_FIELDS
+    for card_sel, fields in kinds:
+        if kinds is _CARD_FIELDS and scope.css_first(card_sel) is None:
+            continue
+        parts.append(card_sel)
+        parts.extend(f"{card_sel} {f}" for f in fields)
+    return ", ".join(parts) if parts else None
+
+
 def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
     """All G1/G2/mn cards under ``scope`` with their raw fields, in page order (one query)."""
     cards: list[_Card] = []
     cur: _Card | None = None
     last = -1
-    for n in scope.css(_STREAM):
+    selector = _stream_selector(scope)
+    if selector is None:
+        return cards
+    for n in scope.css(selector):
         mem = n.mem_id
         if mem == last:  # a node matching several selectors comes back once per match
             continue
@@ -345,33 +393,38 @@ def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
             if href:
                 cur.anchors += 1
                 cur.hrefs.append(href)
-                cls = attrs.get("class") or ""
-                if cls and any(c in cls for c in _NAME_LINK_CLASSES):
-                    cur.name_hrefs.append(href)
+                if cur.generation != "g2":
+                    cls = attrs.get("class") or ""
+                    if cls and any(c in cls for c in _NAME_LINK_CLASSES):
+                        cur.name_hrefs.append(href)
             continue
         cls = attrs.get("class") or ""
+        # field checks first (most nodes are fields); a card's own class matches none of them
+        if cur is not None:
+            if tag == "span" and not cls:  # the title link's span[aria-hidden] (G2 name)
+                if cur.name is None:
+                    cur.name = _clean(n.text())
+                continue
+            if "primary-subtitle" in cls or "card__headline" in cls or "card__occupation" in cls:
+                if cur.headline is None:
+                    cur.headline = _clean(n.text())
+                continue
+            if "secondary-subtitle" in cls:
+                if cur.location is None:
+                    cur.location = _clean(n.text())
+                continue
+            if "badge-text" in cls:
+                cur.degree_text = cur.degree_text or n.text()
+                continue
+            if "card__name" in cls:
+                if cur.name is None:
+                    cur.name = _clean(n.text())
+                continue
         gen = _card_generation(cls, attrs, tag)
         if gen is not None:
             cur = _Card(node=n, mem_id=mem, generation=gen,
                         urn=attrs.get("data-chameleon-result-urn") or "")
             cards.append(cur)
-            continue
-        if cur is None:
-            continue
-        if tag == "span" and not cls:  # the title link's span[aria-hidden] (G2 name)
-            if cur.name is None:
-                cur.name = _clean(n.text())
-        elif "primary-subtitle" in cls or "card__headline" in cls or "card__occupation" in cls:
-            if cur.headline is None:
-                cur.headline = _clean(n.text())
-        elif "secondary-subtitle" in cls:
-            if cur.location is None:
-                cur.location = _clean(n.text())
-        elif "badge-text" in cls:
-            cur.degree_text = cur.degree_text or n.text()
-        elif "card__name" in cls:
-            if cur.name is None:
-                cur.name = _clean(n.text())
     return cards
 
 
@@ -398,28 +451,51 @@ def _card_generation(cls: str, attrs, tag: str) -> str | None:
     return None
 
 
-def _find_g3_cards(scope: LexborNode, excluded_links: set[int]) -> list[LexborNode]:
+@dataclass
+class _G3Card:
+    """A G3 card node with its own profile links (links of nested cards excluded)."""
+
+    node: LexborNode
+    anchors: list[LexborNode]
+    nested: bool = False  # holds other cards (hostile or odd markup): read the links only
+
+
+def _find_g3_cards(scope: LexborNode, excluded_links: set[int]) -> list[_G3Card]:
     """G3 cards, in page order, skipping links inside right-rail regions.
 
     * list items: the nearest ``[role=listitem]`` ancestor of each ``/in/`` link (so the
       innermost item holding a link; linear time even for nested lists);
     * otherwise cards around ``a[data-view-name=connections-profile|…-lockup-title]`` links
       (see :func:`_cards_from_links`)."""
-    anchors = [a for a in scope.css('[role="listitem"] a[href*="/in/"]')
-               if a.mem_id not in excluded_links]
+    anchors = []
+    if scope.css_first(_G3_ITEMS) is not None:
+        anchors = [a for a in scope.css('[role="listitem"] a[href*="/in/"]')
+                   if a.mem_id not in excluded_links]
     if anchors:
-        cards = []
+        by_id: dict[int, _G3Card] = {}
+        order: list[_G3Card] = []
+        outer: set[int] = set()
         for a in anchors:
             node = a.parent
+            card = None
             for _ in range(_MAX_CLIMB):
                 if node is None or not node.is_element_node:
                     break
                 if node.attrs.get("role") == "listitem":
-                    cards.append(node)
-                    break
+                    if card is None:
+                        card = by_id.get(node.mem_id)
+                        if card is None:
+                            card = by_id[node.mem_id] = _G3Card(node, [])
+                            order.append(card)
+                        card.anchors.append(a)
+                    else:
+                        outer.add(node.mem_id)
+                        break
                 node = node.parent
-        if cards:
-            return _unique(cards)
+        for c in order:
+            c.nested = c.node.mem_id in outer
+        if order:
+            return order
     links = [a for a in scope.css(_G3_LINKS) if a.mem_id not in excluded_links]
     return _cards_from_links(links) if links else []
 
@@ -436,24 +512,27 @@ def _ancestors(node: LexborNode) -> list[LexborNode]:
     return chain
 
 
-def _cards_from_links(links: list[LexborNode]) -> list[LexborNode]:
+def _cards_from_links(links: list[LexborNode]) -> list[_G3Card]:
     """Cards around G3 profile links when no list item marks them.
 
     Consecutive links to the same person (photo + name) form one group; a group's card is its
     widest ancestor that is not shared with the neighbouring groups (i.e. the child of the
     list container). O(links x depth)."""
-    groups: list[LexborNode] = []
+    groups: list[list[LexborNode]] = []
     last_key = None
     for a in links:
         ref = profile_ref(a.attrs.get("href") or "")
         if ref is None:
             continue
         if ref.key != last_key:
-            groups.append(a)
+            groups.append([a])
             last_key = ref.key
-    chains = [_ancestors(a) for a in groups]
+        else:
+            groups[-1].append(a)
+    chains = [_ancestors(g[0]) for g in groups]
     ids = [[n.mem_id for n in ch] for ch in chains]
-    cards = []
+    cards: list[_G3Card] = []
+    seen: dict[int, _G3Card] = {}
     for i, chain in enumerate(chains):
         limit = len(chain)
         for nb in (i - 1, i + 1):
@@ -465,8 +544,13 @@ def _cards_from_links(links: list[LexborNode]) -> list[LexborNode]:
                         break
         if limit == len(chain) and len(chains) == 1:
             limit = min(limit, 4)  # a single card: do not climb to the page container
-        cards.append(chain[max(limit - 1, 0)])
-    return _unique(cards)
+        node = chain[max(limit - 1, 0)]
+        if node.mem_id in seen:
+            seen[node.mem_id].anchors.extend(groups[i])
+            continue
+        card = seen[node.mem_id] = _G3Card(node, list(groups[i]))
+        cards.append(card)
+    return cards
 
 
 def _excluded_ids(regions: list[LexborNode], card_sel: str) -> set[int]:
@@ -491,7 +575,9 @@ def _finish_classic_card(card: _Card, merger: _Merger, stats: dict, owner: str |
                 headless_link = True
             continue
         refs.append(ref)
-    name = card.name or _alt_name(card.node)
+    name = card.name
+    if name is None and merger.alt_name_allowed():
+        name = _alt_name(card.node)
     if not refs:
         if headless_link or (name or "").lower() in _HEADLESS_NAMES:
             stats["skipped_headless"] += 1
@@ -538,14 +624,10 @@ def _norm_degree(d: str) -> str:
     return "3rd+" if d.startswith("3rd") else d
 
 
-def _g3_card(card: LexborNode, merger: _Merger, stats: dict, owner: str | None) -> None:
+def _g3_card(card: _G3Card, merger: _Merger, stats: dict, owner: str | None) -> None:
     refs: list[tuple[ProfileRef, LexborNode]] = []
-    if card.tag == "a":
-        anchors = [card]
-    else:
-        anchors = card.css("a[href]")
-    for a in anchors:
-        ref = profile_ref(a.attributes.get("href") or "")
+    for a in card.anchors:
+        ref = profile_ref(a.attrs.get("href") or "")
         if ref:
             refs.append((ref, a))
     if not refs:
@@ -556,36 +638,46 @@ def _g3_card(card: LexborNode, merger: _Merger, stats: dict, owner: str | None) 
     for r, a in refs:
         if r.key == main.key and _clean(a.text()):
             title = a
-            if (a.attributes.get("data-view-name") or "").endswith("title"):
+            if (a.attrs.get("data-view-name") or "").endswith("title"):
                 break
     name = headline = location = degree = None
     if title is not None:
         name = _clean(title.text())
-        holder = title
+        holder = title  # the <p> holding name + degree; <p> cannot hold blocks, so it is small
         for _ in range(3):
-            if holder.parent is None or holder.tag == "p":
+            parent = holder.parent
+            if parent is None or not parent.is_element_node:
                 break
-            holder = holder.parent
-        m = _DEGREE_RE.search(holder.text() or "")
-        if m:
-            degree = _norm_degree(m.group(1))
-        texts = []
-        sib = holder.next
+            if parent.tag == "p":
+                holder = parent
+                break
+            if parent.tag not in ("span", "strong", "div"):
+                break
+            holder = parent
+        if holder.tag != "p":
+            holder = title
+        else:
+            m = _DEGREE_RE.search(holder.text() or "")
+            if m:
+                degree = _norm_degree(m.group(1))
+        texts: list[str] = []
+        # headline/location are the blocks after the name's <p>; without that <p> (unknown
+        # markup) or in nested cards the siblings may be whole other cards: not read
+        sib = holder.next if holder.tag == "p" and not card.nested else None
         while sib is not None and len(texts) < 2:
             if sib.is_element_node:
                 t = _clean(sib.text())
-                if t:
+                if t and not t.lower().startswith(("connected ", "followed by", "\u2022")):
                     texts.append(t)
+                elif t and degree is None and _DEGREE_RE.search(t):
+                    degree = _norm_degree(_DEGREE_RE.search(t).group(1))
             sib = sib.next
         if texts:
             headline = texts[0]
         if len(texts) > 1:
             location = texts[1]
-    if name is None:
-        fig = card.css_first("figure[aria-label], img[alt]")
-        if fig is not None:
-            label = fig.attributes.get("aria-label") or fig.attributes.get("alt") or ""
-            name = _clean(_PIC_SUFFIX_RE.sub("", label))
+    if name is None and not card.nested and merger.alt_name_allowed():
+        name = _alt_name(card.node)
     if name and _DEGREE_RE.search(name):  # name link swallowed the degree span
         name = _clean(_DEGREE_RE.sub("", name).replace("\u2022", ""))
     if owner and main.key == owner:
@@ -655,13 +747,15 @@ def _page_owner(tree: LexborHTMLParser, regions: list[LexborNode]) -> str | None
     for region in sorted(regions, key=_owner_region_rank):
         if region.css_matches(_CLASSIC_CARDS) or region.css_matches(_G3_ITEMS):
             continue
-        if _inside_excluded(region):
+        if _inside_excluded(region) or _inside_card(region):
             continue
         for a in region.css('a[href*="/in/"]'):
             ref = profile_ref(a.attributes.get("href") or "")
             if ref:
                 return ref.key
-    for a in tree.css('a[href*="/in/"]'):
+    for i, a in enumerate(tree.css('a[href*="/in/"]')):
+        if i >= 500:  # the nav comes first in the document; do not read 10^5 card links
+            break
         label = _clean(a.text()) or ""
         if label.lower() in ("view profile", "view my profile", "me"):
             ref = profile_ref(a.attributes.get("href") or "")
@@ -680,6 +774,34 @@ def _owner_region_rank(n: LexborNode) -> int:
     return 2
 
 
+def _suggestion_region(heading: LexborNode) -> LexborNode | None:
+    """The section a "People you may know"-style heading introduces: the nearest ancestor (up to
+    4 levels) that holds profile links."""
+    node = heading.parent
+    for _ in range(4):
+        if node is None or not node.is_element_node or node.tag in ("main", "body", "html"):
+            return None
+        if node.css_first('a[href*="/in/"]') is not None:
+            return node
+        node = node.parent
+    return None
+
+
+def _inside_card(n: LexborNode) -> bool:
+    """True when ``n`` sits in a people card (a card's own <header> is not the page header)."""
+    p = n.parent
+    for _ in range(_MAX_CLIMB):
+        if p is None or not p.is_element_node:
+            return False
+        attrs = p.attrs
+        if attrs.get("role") == "listitem" or _CARD_CLS_RE.search(attrs.get("class") or ""):
+            return True
+        if attrs.get("data-view-name") == "search-entity-result-universal-template":
+            return True
+        p = p.parent
+    return False
+
+
 def _inside_excluded(n: LexborNode) -> bool:
     p = n.parent
     for _ in range(64):
@@ -691,9 +813,9 @@ def _inside_excluded(n: LexborNode) -> bool:
     return False
 
 
-def _fallback_links(tree: LexborHTMLParser, root: LexborNode, merger: _Merger,
-                    owner: str | None) -> None:
-    chrome: set[int] = set()
+def _fallback_links(root: LexborNode, merger: _Merger, owner: str | None,
+                    excluded_links: set[int]) -> None:
+    chrome: set[int] = set(excluded_links)
     for region in root.css(_CHROME):
         for a in region.css("a[href]"):
             chrome.add(a.mem_id)
@@ -715,8 +837,8 @@ def _fallback_links(tree: LexborHTMLParser, root: LexborNode, merger: _Merger,
         return
     # no anchors at all: scan the visible text for pasted profile URLs
     text = root.text(separator=" ")
-    for m in _RAW_URL_RE.finditer(text):
-        ref = profile_ref(m.group(0).rstrip(".,;"))
+    for url in _raw_profile_urls(text):
+        ref = profile_ref(url.rstrip(".,;"))
         if ref and ref.key != owner:
             merger.add(ref)
 

@@ -35,7 +35,7 @@ _ID_QUERY = re.compile(r"(?:^|[&;])(?:miniProfileUrn|miniprofileurn|profileUrn)=
 _SAFE = re.compile(r"^[A-Za-z0-9_.~-]+$")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 #: Fast path for the two commonest clean forms (absolute www / relative); others go via urljoin.
-_FAST = re.compile(r"^(?:https://www\.linkedin\.com)?/in/([A-Za-z0-9_.~%-]{1,300})/?"
+_FAST = re.compile(r"^(?:https://www\.linkedin\.com)?/in/([A-Za-z0-9_.~%\u00c0-\uffff-]{1,300})/?"
                    r"(?:\?([A-Za-z0-9_.~%&=+-]*))?$")
 
 
@@ -148,6 +148,8 @@ def _decode_segment(seg: str) -> str | None:
             return None
     if not ident or len(ident) > _MAX_SEGMENT or _BAD_VANITY.search(ident):
         return None
+    if not ident.strip(".-_~"):  # "..", "-": path tricks, not names
+        return None
     return ident
 
 
@@ -163,6 +165,10 @@ def _id_from_query(query: str) -> str | None:
     if not query or "rofile" not in query.lower():
         return None
     for m in _ID_QUERY.finditer(query):
+        raw = m.group(1)
+        tail = raw[-39:]
+        if is_profile_id(tail) and (raw[-42:-39].upper() == "%3A" or raw[-40:-39] == ":"):
+            return tail  # the usual urn%3Ali%3Afs_miniProfile%3AACoAA… without decoding
         try:
             value = unquote(m.group(1).replace("+", " "), errors="strict")
         except UnicodeDecodeError:

@@ -7,10 +7,11 @@ so a refused upload leaves the database untouched):
 2. **Empty**: zero bytes or only whitespace -> error.
 3. **Containers**: a ZIP is accepted only when it holds LinkedIn's ``Connections.csv`` (the data
    export "Get a copy of your data"); members are capped at 2,000, the CSV's uncompressed size
-   at ``max_bytes`` and its compression ratio at 200:1 (zip-bomb guards); encrypted or damaged
-   ZIPs and ZIPs without that CSV (including ``.xlsx``/``.docx``) are refused. A single
-   ``.gz`` file (e.g. ``followers.html.gz``) is accepted and decompressed with the same size
-   cap; nothing is nested further (a ZIP inside a gzip is refused).
+   at ``max_bytes`` (checked on the header and again while reading, so a lying header does not
+   help) and its compression ratio at 200:1 above 1 MB (zip-bomb guards); encrypted or damaged
+   ZIPs and ZIPs without that CSV (Office ``.xlsx``/``.docx`` get their own hint) are refused.
+   A single ``.gz`` file (e.g. ``followers.html.gz``) is accepted and decompressed with the same
+   size cap; nothing is nested further (a ZIP inside a gzip is refused).
 4. **Binary sniffing**: PDF, images (PNG, JPEG, GIF, WebP, BMP, TIFF, ICO), legacy Office,
    7z/RAR/bzip2/xz archives, executables, SQLite, and any file with NUL bytes that is not
    UTF-16/32 with a BOM -> error naming the type.
@@ -24,8 +25,10 @@ so a refused upload leaves the database untouched):
    text -> :func:`parse_url_list`.
 7. **Zero profiles** -> error explaining what was expected.
 
-Hostile HTML (megabytes of ``<script>``, huge attributes, deep nesting) is handled by Lexbor in
-linear time; texts taken from it are capped at 600 characters per field.
+Hostile HTML (megabytes of ``<script>``, huge attributes, cards nested in cards) is parsed in
+near-linear time (Lexbor, plus bounded ancestor walks); texts taken from it are capped at 600
+characters per field, links at 8 kB, data islands at 5,000 / 20 MB. Any unexpected parser
+exception is logged and turned into an :class:`UploadError`, so callers only ever see that.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import email
 import email.policy
 import gzip
 import io
+import logging
 import re
 import zipfile
 import zlib
@@ -46,6 +50,8 @@ from .url_list import parse_url_list
 
 __all__ = ["UPLOAD_KINDS", "ParsedUpload", "UploadError", "parse_upload", "parse_text",
            "DEFAULT_MAX_BYTES"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2000
@@ -111,6 +117,11 @@ def parse_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYT
     except (MemoryError, RecursionError) as exc:
         raise UploadError(f"The file '{filename}' is too complex to read safely "
                           f"({type(exc).__name__}). Upload a smaller file.") from exc
+    except Exception as exc:  # last resort: a parser bug must not surface as a crash
+        log.exception("unexpected error while parsing upload %r", filename)
+        raise UploadError(f"The file '{filename}' could not be read ({type(exc).__name__}). "
+                          "Check that it is a saved LinkedIn page, a Connections.csv or a list "
+                          "of profile URLs.") from exc
 
 
 def parse_text(text: str) -> ParsedUpload:
@@ -138,7 +149,7 @@ def _parse_upload(filename: str, data: bytes, *, max_bytes: int, depth: int) -> 
     if size > max_bytes:
         raise UploadError(f"The file '{filename}' is {_mb(size)}; the limit is {_mb(max_bytes)}. "
                           "Split the list or upload LinkedIn's Connections.csv instead.")
-    if size == 0 or not data.strip():
+    if size == 0 or (not data[:4096].strip() and not data.strip()):
         raise UploadError(f"The file '{filename}' is empty.")
 
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
@@ -158,24 +169,33 @@ def _parse_upload(filename: str, data: bytes, *, max_bytes: int, depth: int) -> 
     text, encoding = _decode(filename, data)
     if encoding != "utf-8" and (not text or text.isspace()):  # e.g. a UTF-16 file of spaces
         raise UploadError(f"The file '{filename}' is empty.")
-    result = _parse_decoded(filename, data, text, encoding)
+    head = text[:_SAMPLE]
+    if encoding == "utf-8" and _is_html(filename, head) and not _is_mhtml(head):
+        # Lexbor reads UTF-8 bytes directly: drop the decoded copy of a big page before parsing
+        del text
+        result = _from_html(filename, data[3:] if data.startswith(codecs.BOM_UTF8) else data)
+    else:
+        result = _parse_decoded(filename, data, text, encoding)
     result.stats["bytes"] = size
     result.stats["encoding"] = encoding
     return _require_people(result, f"'{filename}'")
 
 
+def _is_mhtml(head: str) -> bool:
+    return bool(_MHTML_START.match(head.lstrip())) and "multipart/related" in head.lower()
+
+
+def _is_html(filename: str, head: str) -> bool:
+    return bool(_HTML_START.match(head)) or (
+        filename.lower().endswith((".html", ".htm")) and _HTML_ANY.search(head) is not None)
+
+
 def _parse_decoded(filename: str, data: bytes, text: str, encoding: str) -> ParsedUpload:
     head = text[:_SAMPLE]
-    if _MHTML_START.match(head.lstrip()) and "multipart/related" in head.lower():
-        html = _mhtml_html(filename, data)
-        return _from_html(filename, html)
-    if _HTML_START.match(head) or (filename.lower().endswith((".html", ".htm"))
-                                   and _HTML_ANY.search(head)):
-        # Lexbor reads UTF-8 bytes directly: skip re-encoding a big page when it was UTF-8.
-        src: str | bytes = data[3:] if data.startswith(codecs.BOM_UTF8) else data
-        if encoding not in ("utf-8", "utf-8-sig", "ascii"):
-            src = text
-        return _from_html(filename, src)
+    if _is_mhtml(head):
+        return _from_html(filename, _mhtml_html(filename, data))
+    if _is_html(filename, head):
+        return _from_html(filename, text)
     if is_connections_csv(text):
         return parse_connections_csv(text)
     if _HTML_ANY.search(head) and "linkedin" in head.lower() and "/in/" in text:
@@ -260,8 +280,16 @@ def _decode(filename: str, data: bytes) -> tuple[str, str]:
     try:
         text = data.decode("utf-8")
         enc = "utf-8"
-    except UnicodeDecodeError:
-        text, enc = _guess_decode(filename, data)
+    except UnicodeDecodeError as exc:
+        text = None
+        if exc.start >= len(data) - 3:  # a file cut inside its last character: drop that
+            try:
+                text = data[:exc.start].decode("utf-8")
+                enc = "utf-8"
+            except UnicodeDecodeError:
+                text = None
+        if text is None:
+            text, enc = _guess_decode(filename, data)
     _check_text(filename, text)
     return text, enc
 
@@ -331,6 +359,9 @@ def _from_zip(filename: str, data: bytes, *, max_bytes: int) -> ParsedUpload:
                           "a few dozen. Upload Connections.csv on its own.")
     matches = [i for i in infos if not i.is_dir()
                and i.filename.replace("\\", "/").rsplit("/", 1)[-1].lower() == "connections.csv"]
+    if not matches and any(i.filename.startswith(("xl/", "word/", "ppt/")) for i in infos):
+        raise UploadError(f"'{filename}' is a Microsoft Office file (.xlsx/.docx), not a CSV. "
+                          "Save the sheet as CSV (UTF-8) and upload that.")
     if not matches:
         names = ", ".join(i.filename for i in infos[:5]) + (" ..." if len(infos) > 5 else "")
         raise UploadError(

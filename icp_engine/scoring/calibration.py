@@ -23,8 +23,8 @@ import math
 #: Title raw score -> fit: (a, b) of ``sigmoid(a * raw + b)`` per embedder family.
 # BEGIN FITTED CALIBRATION
 TITLE_CALIBRATION: dict[str, tuple[float, float]] = {
-    "bge": (10.872, -12.706),
-    "wordllama": (2.878, -6.448),
+    "bge": (12.173, -13.377),
+    "wordllama": (2.771, -6.506),
 }
 # END FITTED CALIBRATION
 
@@ -35,6 +35,7 @@ CRITERION_WEIGHTS: dict[str, float] = {
     "size": 0.1,
     "keywords": 0.1,
     "location": 0.05,
+    "company_type": 0.1,
 }
 
 #: An unknown criterion counts as this value with ``UNKNOWN_WEIGHT_FACTOR`` of its weight, so

@@ -12,15 +12,20 @@ Stage 1 (always): every ICP criterion is scored separately and combined
 * **size** - size bands with adjacent-band credit; named sizes map onto bands (:mod:`sizes`).
 * **keywords** - found in headline, titles, summary, skills, company, industry.
 * **location** - optional; substring / country-alias match.
+* **company type** - optional (ICP ``company_types``): the lead's company type from size band,
+  industry and words (:func:`lead_company_type`), neighbouring stages get half credit.
 * **exclusions** - ICP ``exclusions`` (e.g. "student", "recruiter", a competitor's name) and,
-  unless the ICP targets them, students, retirees, recruiters and "open to work" people are
-  pushed to the bottom (score x 0.15, at most 10).
+  unless the ICP targets them, students, retirees, recruiters and "open to work" people without
+  a current position are strong negatives: they score below 1 (``fit x 0.9``), every other lead
+  at least 1, so they always land at the bottom.
 
 Missing data is *unknown*, not a mismatch (see :func:`calibration.combine`).
 
 Stage 2 (optional): a :class:`icp_engine.rerank.Reranker` re-scores the top ``rerank_top_n``
-leads of stage 1; its output is turned into a 0-1 feature (values already in [0, 1] are kept,
-others go through a logistic) and blended with the stage-1 fit (weight :data:`RERANK_WEIGHT`).
+leads of stage 1 (excluded leads never). Its outputs are used as ranks: each lead's fit moves by
+at most ``RERANK_WEIGHT / 2`` up (reranker's first) or down (its last), so the reranker reorders
+close calls without changing what a score means. ``components["rerank"]`` shows the output as a
+0-1 value (kept when already in [0, 1], else through a logistic), ``rerank_rank`` the rank.
 """
 
 from __future__ import annotations
@@ -32,26 +37,48 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..domain import ICP, Profile, ScoreResult, bucket_for
-from ..taxonomy import canonical_industry
+from ..taxonomy import canonical_company_type, canonical_industry
 from . import calibration as cal
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
 from .title_match import embedder_family, equivalence_floor, pair_features, title_info, weight_vector
-from .titles import SENIORITY_LEVELS, detect_status, normalize_title, parse_headline, strip_accents
+from .titles import (
+    SENIORITY_LEVELS,
+    detect_status,
+    normalize_title,
+    parse_headline,
+    split_roles,
+    strip_accents,
+)
 
 #: Version of the scoring logic and constants; stored with every qualification.
 SCORER_VERSION = "2.0.0"
 
-#: Raw-score penalty when the only title evidence is a whole, unparsed headline.
-HEADLINE_TEXT_PENALTY = 0.1
+#: With several target titles, the raw title score mixes the best pair with the mean over the
+#: targets (the ICP's titles together say which job is meant): ``(1-w) * max + w * mean``.
+#: Fitted on the benchmark's dev split together with the pair weights.
+TARGET_MEAN_WEIGHT = 0.3
+#: The mean is taken over the best ``TARGET_MEAN_TOP`` targets, so a long target list does not
+#: drown every lead.
+TARGET_MEAN_TOP = 3
 
-#: Weight of the calibrated reranker feature in the blend with the stage-1 fit.
-RERANK_WEIGHT = 0.3
+#: Raw-score penalty by evidence source: a whole, unparsed headline; one role of a combined
+#: title ("President & CEO" -> "CEO"; knowledge floors still apply to the part).
+SOURCE_PENALTY: dict[str, float] = {"headline-text": 0.1, "title-part": 0.05, "headline-part": 0.05}
 
-#: Status flags pushed to the bottom unless the ICP targets them.
-STATUS_FACTOR = 0.15
-STATUS_CAP = 10.0
-EXCLUDED_CAP = 5.0
+#: Reranking nudges the stage-1 fit of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
+#: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most
+#: +-0.05 (5 points) with 0.1. Cross-encoder outputs are not probabilities (the local model's
+#: logits for ICP/profile pairs are mostly negative), so they only reorder close calls, they
+#: never set the level. 0.1 was the best weight on the benchmark's dev split (0.2 and 0.3 cost
+#: AUC and calibration there).
+RERANK_WEIGHT = 0.1
+
+#: Excluded leads (ICP exclusions, and students / retirees / recruiters / open-to-work people
+#: unless the ICP targets them) score in [0, EXCLUDED_MAX]; every other lead scores at least
+#: MIN_SCORE, so excluded leads always sit at the bottom.
+EXCLUDED_MAX = 0.9
+MIN_SCORE = 1.0
 
 _STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "student": ("student", "students", "intern", "interns", "internship", "graduate", "graduates",
@@ -125,6 +152,7 @@ class _Prepared:
     exclusion_phrases: list[tuple[str, str]]
     targeted_status: set[str]
     criteria: list[str] = field(default_factory=list)
+    company_types: list[str] = field(default_factory=list)
 
 
 class Scorer:
@@ -141,6 +169,7 @@ class Scorer:
         self.embedder = embedder
         self.reranker = reranker
         self.rerank_top_n = int(rerank_top_n)
+        self.version = SCORER_VERSION
         self.family = embedder_family(getattr(embedder, "name", ""))
         self._w = weight_vector(self.family)
 
@@ -150,10 +179,14 @@ class Scorer:
 
         ``icp_score`` 0-100 (absolute, see :mod:`icp_engine.scoring.calibration`), ``bucket``,
         ``match_reasoning`` (one line, criteria separated by " · ") and ``components``
-        (``title``, ``seniority``, ``industry``, ``size``, ``keywords``, ``location``: 0-1 or None
-        when unknown; ``excluded``: reason or None; ``stage1``: fit before reranking;
-        ``rerank``: calibrated reranker value when applied; evidence strings under ``*_evidence``).
-        An empty ICP gives every lead 0 with the reasoning "ICP has no criteria".
+        (``title``, ``seniority``, ``industry``, ``size``, ``keywords``, ``location``,
+        ``company_type``: 0-1 or None when unknown, present only for the ICP's criteria;
+        ``title_raw``: uncalibrated title score; ``title_evidence`` / ``title_target``: the best
+        pair; ``excluded``: reason or None; ``stage1``: combined fit in 0-1 before exclusions and
+        reranking; ``rerank`` / ``reranker``: calibrated reranker value and reranker name when
+        applied). All values are plain JSON types. An empty ICP gives every lead 0 with the
+        reasoning "ICP has no criteria". Raises ``ValueError`` if a reranker returns the wrong
+        number of values.
         """
         profiles = list(profiles)
         if not profiles:
@@ -215,11 +248,14 @@ class Scorer:
             criteria.append("keywords")
         if locs:
             criteria.append("location")
+        ctypes = [t for t in (canonical_company_type(x) for x in icp.company_types) if t and t != "unknown"]
+        if ctypes:
+            criteria.append("company_type")
         return _Prepared(
             icp=icp, targets=targets, target_infos=[title_info(t) for t in targets], bands=bands,
             industries=list(icp.target_industries), keywords=kws, locations=locs,
             exclusion_status=ex_status, exclusion_phrases=ex_phrases, targeted_status=targeted,
-            criteria=criteria,
+            criteria=criteria, company_types=list(dict.fromkeys(ctypes)),
         )
 
     @staticmethod
@@ -239,10 +275,16 @@ class Scorer:
                 if n and n not in seen:
                     seen.add(n)
                     out.append((t.strip(), "headline"))
-            if not out:
-                h = p.headline.strip()
-                if normalize_title(h) and len(h) > 2 and re.search(r"[A-Za-z]", h):
-                    out.append((h[:120], "headline-text"))
+        for t, src in list(out):
+            for part in split_roles(t):  # "President & CEO" -> also "President", "CEO"
+                n = normalize_title(part)
+                if n and n not in seen:
+                    seen.add(n)
+                    out.append((part, src + "-part"))
+        if not out and p.headline:
+            h = p.headline.strip()
+            if normalize_title(h) and len(h) > 2 and re.search(r"[A-Za-z]", h):
+                out.append((h[:120], "headline-text"))
         return out
 
     # ------------------------------------------------------------------ title
@@ -271,24 +313,34 @@ class Scorer:
         cos = C @ T.T  # (n_texts, n_targets)
         best_per_text: list[tuple[float, float, int]] = []
         w = self._w
+        lam = TARGET_MEAN_WEIGHT if len(prep.target_infos) > 1 else 0.0
         for k, t in enumerate(texts):
             ci = title_info(t)
-            best = (-1.0, -1e9, 0)
+            raws = [float(pair_features(ti, ci, float(cos[k, j])) @ w) for j, ti in enumerate(prep.target_infos)]
+            j_best = max(range(len(raws)), key=lambda j: (raws[j], -j))
+            top = sorted(raws, reverse=True)[:TARGET_MEAN_TOP]
+            raw = (1.0 - lam) * raws[j_best] + lam * (sum(top) / len(top))
+            fit = cal.title_fit_from_raw(raw, self.family)
+            floor, j_floor = 0.0, j_best
             for j, ti in enumerate(prep.target_infos):
-                raw = float(pair_features(ti, ci, float(cos[k, j])) @ w)
-                fit = max(cal.title_fit_from_raw(raw, self.family), equivalence_floor(ti, ci))
-                if (fit, raw) > best[:2]:
-                    best = (fit, raw, j)
-            best_per_text.append(best)
+                fl = equivalence_floor(ti, ci)
+                if fl > floor:
+                    floor, j_floor = fl, j
+            best_per_text.append((fit, raw, j_best, floor, j_floor))
         out: dict[int, tuple[float, float, int, str, str]] = {}
         for i, lst in enumerate(cands):
             chosen = None
             for t, src in lst:
-                fit, raw, j = best_per_text[uniq[t]]
-                if src == "headline-text":
-                    # a whole unparsed headline is weaker evidence than a parsed title
-                    raw -= HEADLINE_TEXT_PENALTY
+                fit, raw, j, floor, j_floor = best_per_text[uniq[t]]
+                pen = SOURCE_PENALTY.get(src, 0.0)
+                if pen:
+                    # weaker evidence: a whole unparsed headline, one part of a combined title
+                    raw -= pen
                     fit = cal.title_fit_from_raw(raw, self.family)
+                    if src == "headline-text":
+                        floor = 0.0
+                if floor > fit:
+                    fit, j = floor, j_floor
                 if chosen is None or (fit, raw) > chosen[:2]:
                     chosen = (fit, raw, j, t, src)
             if chosen is not None:
@@ -394,19 +446,28 @@ class Scorer:
                 comps["location"] = 1.0 if hit else 0.0
                 parts.append(f"location: {_short(p.location or '', 40)} " + ("✓" if hit else "✗"))
 
+        # company type (startup / scaleup / mid-market / enterprise / agency / freelance)
+        if "company_type" in prep.criteria:
+            ctype, why = lead_company_type(p)
+            fit_t = company_type_fit(ctype, prep.company_types)
+            comps["company_type"] = fit_t
+            if fit_t is None:
+                parts.append("type: unknown")
+            else:
+                mark = "✓" if fit_t >= 1.0 else ("~" if fit_t > 0 else "✗")
+                parts.append(f"type: {ctype} {mark}")
+
         fit = cal.combine(comps, prep.criteria)
         comps["stage1"] = round(fit, 6)
 
         # exclusions and status
         excluded = self._exclusion(prep, p, cands)
         comps["excluded"] = excluded
-        score = cal.to_score(fit)
+        score = max(MIN_SCORE, cal.to_score(fit))
         if excluded:
             kind, why = excluded
-            if kind == "exclusion":
-                score = min(EXCLUDED_CAP, round(score * 0.05, 1))
-            else:
-                score = min(STATUS_CAP, round(score * STATUS_FACTOR, 1))
+            # below every lead that is not excluded, ordered by fit among themselves
+            score = round(min(EXCLUDED_MAX, fit * EXCLUDED_MAX), 1)
             parts.append(f"excluded: {why} ✗")
         comps["excluded"] = excluded[1] if excluded else None
         reasoning = " · ".join(parts)
@@ -444,18 +505,67 @@ class Scorer:
             return
         query = rerank_query(prep.icp)
         docs = [profile_document(profiles[i]) for i in order]
-        values = _calibrate_rerank(self.reranker.rerank(query, docs))
-        if len(values) != len(order):
-            raise ValueError(f"reranker returned {len(values)} values for {len(order)} documents")
+        raw_values = [float(x) for x in self.reranker.rerank(query, docs)]
+        if len(raw_values) != len(order):
+            raise ValueError(f"reranker returned {len(raw_values)} values for {len(order)} documents")
+        values = _calibrate_rerank(raw_values)
         name = getattr(self.reranker, "name", "reranker")
-        for i, v in zip(order, values):
+        ranks = _rank_scores(raw_values)
+        n = len(order)
+        for pos, (i, v, rk) in enumerate(zip(order, values, ranks)):
             r = results[i]
-            new_fit = (1.0 - RERANK_WEIGHT) * fits[i] + RERANK_WEIGHT * v
+            new_fit = max(0.0, min(1.0, fits[i] + RERANK_WEIGHT * (rk - 0.5)))
             r.components["rerank"] = round(v, 4)
+            r.components["rerank_rank"] = round(rk, 4)
             r.components["reranker"] = name
             r.icp_score = cal.to_score(new_fit)
             r.bucket = bucket_for(r.icp_score)
-            r.match_reasoning += f" · rerank: {v:.2f}"
+            place = 1 + sum(1 for x in raw_values if x > raw_values[pos])
+            r.match_reasoning += f" · rerank: #{place}/{n}"
+
+
+def _rank_scores(values: Sequence[float]) -> list[float]:
+    """Rank of each value among ``values`` scaled to [0, 1] (1 = best, ties share the mean rank;
+    a single value gets 0.5)."""
+    n = len(values)
+    if n <= 1:
+        return [0.5] * n
+    out = []
+    for v in values:
+        below = sum(1 for x in values if x < v)
+        equal = sum(1 for x in values if x == v)
+        out.append((below + (equal - 1) / 2.0) / (n - 1))
+    return out
+
+
+_TYPE_ORDER = ("startup", "scaleup", "mid-market", "enterprise")
+
+
+def lead_company_type(p: Profile) -> tuple[str, str]:
+    """Company type of a lead's company, offline: ``(type, evidence)``; type ``"unknown"`` if unsure.
+
+    Uses :func:`icp_engine.classify.company_type_from_text` on the headline, company, summary
+    and industry with the lead's size band (freelance / agency words, then size band and
+    industry, then startup / scale-up / enterprise words).
+    """
+    from ..classify import company_type_from_text
+
+    text = " ".join(x for x in (p.headline, p.company, p.summary, p.industry) if x)
+    return company_type_from_text(text, lead_band(p.company_size), canonical_industry(p.industry))
+
+
+def company_type_fit(ctype: str | None, targets: Sequence[str]) -> float | None:
+    """1.0 for a target type, 0.5 for a neighbouring stage (startup < scaleup < mid-market <
+    enterprise), else 0; None when the type is unknown or no type is targeted."""
+    if not targets or not ctype or ctype == "unknown":
+        return None
+    if ctype in targets:
+        return 1.0
+    if ctype in _TYPE_ORDER:
+        i = _TYPE_ORDER.index(ctype)
+        if any(t in _TYPE_ORDER and abs(_TYPE_ORDER.index(t) - i) == 1 for t in targets):
+            return 0.5
+    return 0.0
 
 
 def rerank_query(icp: ICP) -> str:

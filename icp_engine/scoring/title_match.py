@@ -53,15 +53,15 @@ ROLE_WORDS = frozenset(
 WEIGHTS: dict[str, dict[str, float]] = {
     "bge": {
         "cos": 1.0, "lex_content": 0.0, "lex_all": 0.2, "head": -0.1,
-        "func": 0.05, "func_any": 0.0, "role": 0.1, "level_gap": -0.05,
-        "lex_rev": 0.1, "func_prec": 0.0, "extra_func": -0.1, "fz_tset": -0.05,
-        "fz_ratio": 0.05, "fz_partial": 0.1, "content_eq": 0.0, "content_jacc": 0.0,
+        "func": 0.05, "func_any": 0.0, "role": 0.05, "level_gap": -0.1,
+        "lex_rev": 0.1, "func_prec": -0.05, "extra_func": -0.1, "fz_tset": 0.0,
+        "fz_ratio": 0.05, "fz_partial": 0.1, "content_eq": -0.05, "content_jacc": 0.05,
     },
     "wordllama": {
-        "cos": 1.0, "lex_content": 0.2, "lex_all": 0.3, "head": 0.05,
-        "func": 0.8, "func_any": -0.05, "role": 0.2, "level_gap": -0.5,
-        "lex_rev": 0.2, "func_prec": 0.0, "extra_func": -0.1, "fz_tset": 0.0,
-        "fz_ratio": -0.3, "fz_partial": 0.5, "content_eq": 0.05, "content_jacc": -0.05,
+        "cos": 1.0, "lex_content": 0.2, "lex_all": 0.8, "head": 0.05,
+        "func": 0.8, "func_any": -0.05, "role": 0.2, "level_gap": -0.3,
+        "lex_rev": 0.2, "func_prec": -0.2, "extra_func": -0.2, "fz_tset": -0.1,
+        "fz_ratio": -0.2, "fz_partial": 0.5, "content_eq": -0.05, "content_jacc": 0.0,
     },
 }
 # END FITTED WEIGHTS
@@ -136,30 +136,59 @@ def weight_vector(family: str) -> np.ndarray:
 #: Fit floors for titles that are the same job by construction (applied after calibration).
 IDENTICAL_FLOOR = 0.97
 EQUIVALENT_FLOOR = 0.85
-SAME_FUNCTION_FLOOR = 0.55
+TOP_EXECUTIVE_FLOOR = 0.7
+
+#: Word forms treated as the same word by the floors (adjective -> noun).
+_CANON_WORDS = {
+    "financial": "finance", "operational": "operations", "operating": "operations",
+    "operation": "operations", "engineering": "engineer", "resource": "resources",
+    "technological": "technology", "marketer": "marketing", "cofounder": "founder",
+}
+
+
+#: Words that qualify a title without changing the job.
+_MODIFIERS = frozenset("senior junior lead principal staff group global regional interim acting "
+                       "fractional international national".split())
+
+
+def _canon_tokens(norm: str) -> tuple[str, ...]:
+    out = []
+    for w in tokens(norm):
+        w = _CANON_WORDS.get(w, w)
+        if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "resources", "operations", "sales")):
+            w = w[:-1]
+        out.append(w)
+    return tuple(out)
 
 
 def equivalence_floor(t: TitleInfo, c: TitleInfo) -> float:
     """Minimum title fit implied by knowledge alone, in [0, 1].
 
-    * identical normalised titles (``"CFO"`` / ``"Chief Financial Officer"``): 0.97;
-    * same content words and job functions, both leadership roles, seniority within one level
-      (``"Head of Finance"`` / ``"Finance Director"`` / ``"Director of Finance"``,
-      ``"VP Finance"`` / ``"CFO"``): 0.85;
-    * the target's job functions all present in the candidate, both leadership roles,
-      seniority within one level (``"Head of Finance"`` / ``"Financial Controller"``): 0.55;
-    * else 0 (no floor).
+    * identical titles after normalisation (``"CFO"`` / ``"Chief Financial Officer"``,
+      ``"VP Finance"`` / ``"Vice President, Finance"``): 0.97;
+    * the same content words (role and seniority words aside; ``financial`` = ``finance``) and
+      job functions, both leadership roles (and no other role kind in the candidate), seniority
+      within one level (``"Head of Finance"`` /
+      ``"Finance Director"`` / ``"Director of Finance"``, ``"VP Finance"`` / ``"CFO"``), or the
+      same title up to a qualifier such as senior / lead / group / interim: 0.85;
+    * both top executives without a functional area (CEO, founder, owner, president, managing
+      director, Geschäftsführer): 0.7;
+    * else 0 (no floor: the fitted model decides).
     """
     tf, cf = t.feats, c.feats
     if not tf.norm or not cf.norm:
         return 0.0
-    if tf.norm == cf.norm or (t.stems == c.stems and len(t.stem_list) == len(c.stem_list)):
+    tt, ct = _canon_tokens(tf.norm), _canon_tokens(cf.norm)
+    if tf.norm == cf.norm or sorted(tt) == sorted(ct):
         return IDENTICAL_FLOOR
-    if (t.content and set(t.content) == set(c.content) and tf.functions == cf.functions
-            and "leader" in tf.roles and "leader" in cf.roles
+    if tuple(sorted(w for w in tt if w not in _MODIFIERS)) == tuple(sorted(w for w in ct if w not in _MODIFIERS)):
+        return EQUIVALENT_FLOOR  # "Senior Recruiter" / "Recruiter", "Group CFO" / "CFO"
+    tcont = {w for w in tt if w not in ROLE_WORDS}
+    ccont = {w for w in ct if w not in ROLE_WORDS}
+    if (tcont and tcont == ccont and tf.functions == cf.functions
+            and "leader" in tf.roles and "leader" in cf.roles and not (cf.roles - tf.roles)
             and tf.level is not None and cf.level is not None and abs(tf.level - cf.level) <= 1):
         return EQUIVALENT_FLOOR
-    if (tf.functions and tf.functions <= cf.functions and "leader" in tf.roles and "leader" in cf.roles
-            and tf.level is not None and cf.level is not None and abs(tf.level - cf.level) <= 1):
-        return SAME_FUNCTION_FLOOR
+    if (tf.functions == cf.functions == {"executive"} and tf.level == cf.level == 7):
+        return TOP_EXECUTIVE_FLOOR  # CEO / founder / owner / president / managing director
     return 0.0

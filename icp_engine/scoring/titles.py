@@ -230,7 +230,7 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
                    "production", "facility", "facilities", "business operations", "office manager",
                    "administrat"),
     "executive": ("chief executive", "president", "executive director", "managing director",
-                  "general manager", "founder", "owner", "ceo", "chairman", "board member",
+                  "general manager", "founder", "cofounder", "owner", "ceo", "chairman", "board member",
                   "geschaftsfuhrer", "executive officer", "country manager"),
     "software": ("software", "developer", "programmer", "programming", "web develop",
                  "application", "full stack", "fullstack", "front end", "frontend", "back end",
@@ -284,12 +284,16 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
 }
 
 _FUNC_NAMES = tuple(FUNCTIONS)
+_FUNCTION_RE = re.compile(
+    r"\b(" + "|".join(sorted({re.escape(w.strip()) for ws in FUNCTIONS.values() for w in ws if len(w.strip()) >= 4},
+                              key=len, reverse=True)) + r")"
+)
 
 # Role kinds: the head noun family of a title (what the person does day to day).
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
     "leader": ("chief", "president", "director", "head", "vice president", "manager", "lead",
                "supervisor", "superintendent", "controller", "comptroller", "treasurer",
-               "founder", "owner", "partner", "principal", "executive director"),
+               "founder", "cofounder", "owner", "partner", "principal", "executive director"),
     "developer": ("developer", "programmer", "engineer", "architect", "coder", "devops"),
     "analyst": ("analyst", "scientist", "statistician", "researcher", "economist", "actuary"),
     "specialist": ("specialist", "officer", "coordinator", "generalist", "associate",
@@ -323,6 +327,8 @@ _STOP = frozenset("a an the of and for in at to with on by & / - cum".split())
 
 def strip_accents(s: str) -> str:
     """Remove diacritics (``"Geschäftsführer"`` -> ``"Geschaftsfuhrer"``)."""
+    if s.isascii():
+        return s
     return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
@@ -356,7 +362,9 @@ def normalize_title(title: str) -> str:
     t = re.sub(r"\(([^()]*)\)", lambda m: _paren(m, t), t)
     parts = [p for p in _SPLIT_DASH.split(t) if p.strip()]
     if len(parts) > 1 and _has_role_word(parts[0]):
-        t = " ".join(p for p in parts if _has_role_word(p)) if all(_has_role_word(p) for p in parts[1:2]) else parts[0]
+        # keep the parts that name a role or a job function ("Operations Manager - Application
+        # Support"); drop locations, codes and other job-board noise ("- Kuala Lumpur -")
+        t = " ".join(p for i, p in enumerate(parts) if i == 0 or _has_role_word(p) or _FUNCTION_RE.search(p))
     t = t.replace("&", " & ").replace("/", " / ").replace(",", " , ").replace("_", " ").replace("+", " ")
     # keep compound abbreviations with '&'
     t = re.sub(r"\bf\s*&\s*p\s*&\s*a\b|\bfp\s*&\s*a\b", "fp&a", t)
@@ -366,12 +374,16 @@ def normalize_title(title: str) -> str:
     t = re.sub(r"\bm\s*&\s*a\b", "m&a", t)
     t = re.sub(r"\bf\s*&\s*b\b", "food and beverage", t)
     t = re.sub(r"\s+", " ", t).strip()
+    # "Secretary to the COO", "Assistant to CFO": the job is the assistant's, not the boss's
+    t = re.sub(r"^(.*?\b(?:secretary|assistant|pa|ea|aide|advisor|adviser|chief of staff))\s+to\s+.*$", r"\1", t)
+    t = re.sub(r"\bco\s*-?\s*founder", "cofounder", t)
     t = _expand_tokens(t)
     t = re.sub(r"\s*&\s*", " and ", t)
     t = re.sub(r"\s*/\s*", " ", t)
     t = re.sub(r"\s*,\s*", " ", t)
     t = re.sub(r"[\"'`!?*:;]+", " ", t)
     t = re.sub(r"\.(\s|$)", " ", t)
+    t = re.sub(r"(^|\s)(?:#\S+|[-#]?\d{2,}\S*)(?=\s|$)", " ", t)  # hashtags, reference codes
     t = re.sub(r"\s+", " ", t).strip(" -.")
     return t
 
@@ -409,6 +421,34 @@ _ROLE_WORD_RE = re.compile(
 )
 
 
+_ROLE_HEAD_RE = re.compile(
+    r"\b(chief|officer|president|director|head|manager|lead|leader|supervisor|founder|co-?founder|"
+    r"cofounder|owner|partner|controller|comptroller|treasurer|engineer|developer|programmer|"
+    r"analyst|scientist|specialist|consultant|advisor|adviser|administrator|accountant|auditor|"
+    r"attorney|lawyer|counsel|designer|architect|nurse|recruiter|representative|coordinator|"
+    r"executive|vp|svp|evp|ceo|cfo|coo|cto|cio|cmo|cro|cso|cpo|ciso|chro|gm|md|chairman|"
+    r"geschaftsfuhrer|strategist|editor|writer|marketer|generalist|bookkeeper|buyer|planner)\b"
+)
+
+
+def split_roles(title: str) -> list[str]:
+    """The separate roles of a combined title, or [] when it names one role.
+
+    ``"President & CEO"`` -> ``["President", "CEO"]``, ``"CFO & Co-founder"`` -> ``["CFO",
+    "Co-founder"]``, ``"Software Developer / Programmer"`` -> both; ``"VP of Finance & Ops"`` and
+    ``"Sales & Marketing Executive"`` stay whole (one side names no role).
+    """
+    if not title:
+        return []
+    parts = [p.strip(" ,-") for p in re.split(r"\s*(?:&|/|\+|\band\b|\bcum\b|\||,)\s*", title) if p.strip(" ,-")]
+    if len(parts) < 2 or len(parts) > 4:
+        return []
+    low = [strip_accents(p).lower() for p in parts]
+    if all(_ROLE_HEAD_RE.search(p) for p in low):
+        return parts
+    return []
+
+
 def _has_role_word(text: str) -> bool:
     return bool(_ROLE_WORD_RE.search(strip_accents(text).lower()))
 
@@ -432,18 +472,30 @@ class TitleFeatures:
     roles: frozenset[str] = field(default_factory=frozenset)
 
 
+_LEXICON_CACHE: dict[int, list[tuple[str, re.Pattern[str] | None, tuple[str, ...]]]] = {}
+
+
+def _compiled(lex: dict[str, tuple[str, ...]]) -> list[tuple[str, re.Pattern[str] | None, tuple[str, ...]]]:
+    """Per entry: one regex for its plain words (prefix match at a word start) and its phrases."""
+    key = id(lex)
+    got = _LEXICON_CACHE.get(key)
+    if got is None:
+        got = []
+        for name, words in lex.items():
+            plain = [w for w in words if " " not in w and w.isalpha()]
+            phrases = tuple(" " + w for w in words if not (" " not in w and w.isalpha()))
+            pat = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in plain) + ")") if plain else None
+            got.append((name, pat, phrases))
+        _LEXICON_CACHE[key] = got
+    return got
+
+
 def _match_lexicon(norm: str, lex: dict[str, tuple[str, ...]]) -> frozenset[str]:
     padded = " " + norm + " "
     out = set()
-    for name, words in lex.items():
-        for w in words:
-            if " " in w or not w.isalpha():
-                if (" " + w) in padded:
-                    out.add(name)
-                    break
-            elif re.search(r"\b" + re.escape(w), padded):
-                out.add(name)
-                break
+    for name, pat, phrases in _compiled(lex):
+        if (pat is not None and pat.search(padded)) or any(ph in padded for ph in phrases):
+            out.add(name)
     return frozenset(out)
 
 
@@ -533,9 +585,6 @@ def parse_headline(headline: str | None) -> ParsedHeadline:
                 companies.append(comp)
         elif comp and titles and not companies:
             companies.append(comp)
-        elif not titles and not companies and len(titles) == 0 and len(seg) <= 60 and not _has_role_word(seg):
-            # a bare segment right after a title is usually the company ("CFO | Vantrella Health")
-            pass
     # bare company right after a title segment: "CFO | Vantrella Health | ex-Big4"
     if titles and not companies:
         segs = [s.strip(" ,.-–—") for s in _HEADLINE_SPLIT.split(h) if s.strip(" ,.-–—")]
