@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from . import repository as repo
 from .config import Settings
@@ -631,7 +632,7 @@ class Engine:
         buckets: Sequence[str] | None = None,
         only_kept: bool = False,
     ) -> sa.Select:
-        """The SQL behind exports and paged tables: scored leads of a scope, best first."""
+        """The SQL behind exports: scored leads of a scope (the CSV's columns), best first."""
         L, S, F, B = self.t.leads.c, self.t.lead_scores.c, self.t.lead_feedback.c, self.t.batches.c
         ver = icp_version_id or self._current_version_id(client_id)
         label = (
@@ -643,8 +644,9 @@ class Engine:
         )
         q = (
             sa.select(
-                self.t.leads,
-                S.icp_score, S.bucket, S.match_reasoning, S.components,
+                L.id, L.name, L.profile_url, L.headline, L.titles, L.company, L.industry, L.industry_class,
+                L.company_size, L.company_type, L.location, L.status, L.enrichment_source,
+                S.icp_score, S.bucket, S.match_reasoning,
                 B.name.label("batch_name"),
                 label.label("review_label"),
             )
@@ -675,15 +677,15 @@ class Engine:
         return data
 
     def mark_exported(self, lead_ids: Sequence[int]) -> None:
-        """Set status ``exported`` (and ``exported_at``) on qualified leads."""
+        """Set status ``exported`` (and ``exported_at``) on qualified leads (one statement, one array parameter)."""
         L = self.t.leads.c
+        ids = sa.bindparam("ids", [int(i) for i in lead_ids], type_=ARRAY(sa.BigInteger))
         with self.db.begin() as conn:
-            for s in range(0, len(lead_ids), 10_000):
-                conn.execute(
-                    self.t.leads.update()
-                    .where(L.id.in_(list(lead_ids[s : s + 10_000])), L.status.in_(("qualified", "exported")))
-                    .values(status="exported", exported_at=sa.func.now(), updated_at=sa.func.now())
-                )
+            conn.execute(
+                self.t.leads.update()
+                .where(L.id == sa.any_(ids), L.status.in_(("qualified", "exported")))
+                .values(status="exported", exported_at=sa.func.now(), updated_at=sa.func.now())
+            )
 
     def score_histogram(
         self, client_id: int, *, batch_id: int | None = None, bin_width: int = 5

@@ -12,7 +12,8 @@ Headline heuristic (documented, deliberately conservative; the scorer reads the 
 3. Inside that segment, ``"<title> at <company>"`` / ``"<title> @ <company>"`` split there;
    ``"<title>, <company>"`` splits at the first comma only when the part before it ends in a role
    that does not take a function after a comma (``Founder & CEO, Tessaract Labs`` splits;
-   ``Director, Transaction Services`` and ``VP, Product`` do not).
+   ``Director, Transaction Services`` and ``VP, Product`` do not; a complete "Chief … Officer"
+   does: ``Chief Financial Officer, Quorvex Cloud``).
 4. Otherwise the company is the next segment when it looks like a name: no role word, at most
    6 words, starts with an upper-case letter or digit, not ``ex-``/``former``/``helping``...
 5. A trailing parenthetical is removed from the company (``Tessaract Labs (AI for procurement)``).
@@ -58,8 +59,13 @@ def _clean_company(s: str) -> str | None:
     return s or None
 
 
+#: Regions that follow a comma in titles ("Chief Revenue Officer, EMEA"): never a company.
+_REGIONS = {"emea", "apac", "amer", "americas", "latam", "dach", "nordics", "benelux", "europe", "asia",
+            "north america", "south america", "uk", "uk&i", "global", "worldwide", "international", "mena"}
+
+
 def _looks_like_company(s: str) -> bool:
-    if not s or _ROLE_RE.search(s) or _NOT_COMPANY_START.match(s):
+    if not s or _ROLE_RE.search(s) or _NOT_COMPANY_START.match(s) or s.lower() in _REGIONS:
         return False
     words = s.split()
     return len(words) <= 6 and (s[0].isupper() or s[0].isdigit())
@@ -70,7 +76,9 @@ def parse_headline(headline: str | None) -> tuple[str | None, str | None]:
 
     ``"VP Finance at Quillstone Systems | SaaS metrics nerd"`` -> ``("VP Finance", "Quillstone Systems")``;
     ``"CFO | Vantrella Health | ex-Big4"`` -> ``("CFO", "Vantrella Health")``;
-    ``"Helping founders | Fractional CFO"`` -> ``("Fractional CFO", None)``; no role word -> ``(None, None)``.
+    ``"Helping founders | Fractional CFO"`` -> ``("Fractional CFO", None)``;
+    ``"Chief Financial Officer, Quorvex Cloud"`` -> ``("Chief Financial Officer", "Quorvex Cloud")``;
+    no role word -> ``(None, None)``.
     """
     if not headline:
         return None, None
@@ -88,7 +96,9 @@ def parse_headline(headline: str | None) -> tuple[str | None, str | None]:
             before, after = (p.strip() for p in seg.split(",", 1))
             roles = _ROLE_RE.findall(before)
             last_role = roles[-1].lower() if roles else ""
-            if (roles and before.lower().endswith(last_role) and last_role not in _FUNCTION_TAKERS
+            complete_c_level = last_role == "officer" and "chief" in before.lower()  # "Chief X Officer, Co"
+            if (roles and before.lower().endswith(last_role)
+                    and (last_role not in _FUNCTION_TAKERS or complete_c_level)
                     and _looks_like_company(_clean_company(after) or "")):
                 return before, _clean_company(after)
         company = None

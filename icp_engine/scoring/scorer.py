@@ -544,12 +544,15 @@ _TYPE_ORDER = ("startup", "scaleup", "mid-market", "enterprise")
 def lead_company_type(p: Profile) -> tuple[str, str]:
     """Company type of a lead's company, offline: ``(type, evidence)``; type ``"unknown"`` if unsure.
 
-    Uses :func:`icp_engine.classify.company_type_from_text` on the headline, company, summary
+    A ``company_type`` attribute on the profile (the classifier's stored result) wins; else uses :func:`icp_engine.classify.company_type_from_text` on the headline, company, summary
     and industry with the lead's size band (freelance / agency words, then size band and
     industry, then startup / scale-up / enterprise words).
     """
     from ..classify import company_type_from_text
 
+    given = canonical_company_type(getattr(p, "company_type", None))
+    if given and given != "unknown":  # a classification stored with the lead wins
+        return given, "classified"
     text = " ".join(x for x in (p.headline, p.company, p.summary, p.industry) if x)
     return company_type_from_text(text, lead_band(p.company_size), canonical_industry(p.industry))
 

@@ -181,7 +181,8 @@ def equivalence_floor(t: TitleInfo, c: TitleInfo) -> float:
     tt, ct = _canon_tokens(tf.norm), _canon_tokens(cf.norm)
     if tf.norm == cf.norm or sorted(tt) == sorted(ct):
         return IDENTICAL_FLOOR
-    if tuple(sorted(w for w in tt if w not in _MODIFIERS)) == tuple(sorted(w for w in ct if w not in _MODIFIERS)):
+    core_t = sorted(w for w in tt if w not in _MODIFIERS)
+    if core_t and core_t == sorted(w for w in ct if w not in _MODIFIERS):
         return EQUIVALENT_FLOOR  # "Senior Recruiter" / "Recruiter", "Group CFO" / "CFO"
     tcont = {w for w in tt if w not in ROLE_WORDS}
     ccont = {w for w in ct if w not in ROLE_WORDS}
