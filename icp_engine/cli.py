@@ -157,6 +157,7 @@ def _profile_from_json(obj: dict[str, Any]) -> Profile:
         summary=obj.get("summary"),
         past_roles=as_list(obj.get("past_roles")),
         skills=as_list(obj.get("skills")),
+        company_type=obj.get("company_type"),
         source="rank",
     )
 

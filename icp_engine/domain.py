@@ -115,7 +115,8 @@ class Profile:
     ``titles``: all current job titles (positions without an end date), most relevant first.
     ``company``: first current company. ``company_size``: a :data:`SIZE_BANDS` label.
     ``industry``: the company's industry (LinkedIn label as given by the source).
-    ``past_roles``: up to 2 earlier roles as ``"Title at Company"``. ``source`` names the
+    ``past_roles``: up to 2 earlier roles as ``"Title at Company"``. ``company_type``: one of
+    :data:`icp_engine.taxonomy.COMPANY_TYPES` when classified, else None. ``source`` names the
     provider (``page``, ``apify-json``, ``apify``, ``connections``).
     """
 
@@ -129,6 +130,7 @@ class Profile:
     summary: str | None = None
     past_roles: list[str] = field(default_factory=list)
     skills: list[str] = field(default_factory=list)
+    company_type: str | None = None
     profile_id: str | None = None
     vanity: str | None = None
     source: str = "page"

@@ -22,12 +22,9 @@ process) makes the worker stop after the current chunk. Progress is read from th
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
@@ -37,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from .domain import ICP, Profile
 from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
+from .processes import new_owner_id, owner_dead_on_this_host
 from .repository import NotFound, icp_row, scope_condition
 from .storage import Database
 
@@ -61,7 +59,7 @@ class RunBusy(RuntimeError):
 
 def new_worker_id() -> str:
     """``host:pid:random`` - unique per process, readable in the runs table."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return new_owner_id()
 
 
 @dataclass
@@ -147,25 +145,12 @@ def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
 
 
 def _worker_is_dead(worker_id: str) -> bool:
-    """True when ``worker_id`` (``host:pid:rand``) names a process of this host that no longer exists.
+    """True when ``worker_id`` names a dead process of this host (see :mod:`icp_engine.processes`).
 
     Lets a restarted process take over at once from a SIGKILLed one on the same machine instead of
     waiting for the lease to expire; workers on other hosts are judged by their heartbeat only.
     """
-    try:
-        host, pid, _ = worker_id.rsplit(":", 2)
-        pid_i = int(pid)
-    except ValueError:
-        return False
-    if host != socket.gethostname() or pid_i == os.getpid():
-        return False
-    try:
-        os.kill(pid_i, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return owner_dead_on_this_host(worker_id)
 
 
 class _Heartbeat(threading.Thread):
@@ -340,16 +325,15 @@ class RunExecutor:
         c = L.c
         provider_name = getattr(self.ctx.provider, "name", "page")
         ok: list[dict[str, Any]] = []
-        retry: list[dict[str, Any]] = []
-        fatal: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
         cache_rows: list[dict[str, Any]] = []
         for req in requests:
             o = outcomes.get(req.lead_id)
             if o is None:
                 o = EnrichOutcome(lead_id=req.lead_id, error="the provider returned nothing", retryable=True)
             if o.profile is None:
-                (retry if o.retryable else fatal).append(
-                    {"b_id": req.lead_id, "b_error": o.error or "enrichment failed"}
+                failures.append(
+                    {"b_id": req.lead_id, "b_error": o.error or "enrichment failed", "b_final": not o.retryable}
                 )
                 continue
             p = o.profile
@@ -400,25 +384,20 @@ class RunExecutor:
                     ),
                     ok,
                 )
-            if retry:
+            if failures:
+                tries = c.retry_count + 1
                 conn.execute(
                     L.update()
                     .where(c.id == bp("b_id"))
                     .values(
-                        retry_count=c.retry_count + 1,
+                        retry_count=tries,
                         error_message=bp("b_error"),
-                        status=sa.case((c.retry_count + 1 >= MAX_ATTEMPTS, "failed"), else_="discovered"),
+                        # a permanent error fails at once; a retryable one after MAX_ATTEMPTS tries
+                        status=sa.case((bp("b_final"), "failed"), (tries >= MAX_ATTEMPTS, "failed"),
+                                       else_="discovered"),
                         updated_at=sa.func.now(),
                     ),
-                    retry,
-                )
-            if fatal:
-                conn.execute(
-                    L.update()
-                    .where(c.id == bp("b_id"))
-                    .values(retry_count=c.retry_count + 1, error_message=bp("b_error"), status="failed",
-                            updated_at=sa.func.now()),
-                    fatal,
+                    failures,
                 )
             if cache_rows:
                 stmt = pg_insert(self.t.profile_cache)
@@ -583,6 +562,7 @@ def profile_from_row(r: Any) -> Profile:
         summary=r["summary"],
         past_roles=list(r["past_roles"] or []),
         skills=list(r["skills"] or []),
+        company_type=r.get("company_type"),
         profile_id=r["profile_id"],
         vanity=r["vanity"],
         source=r["enrichment_source"] or "page",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 from .config import Settings
+from .processes import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +60,11 @@ def _prune_dead_handle_pids(pgdata: Path) -> None:
         return
     try:
         pids = json.loads(path.read_text() or "[]")
-        alive = [p for p in pids if _pid_alive(int(p))]
+        alive = [p for p in pids if pid_alive(int(p))]
         if alive != pids:
             path.write_text(json.dumps(alive))
     except (ValueError, OSError) as exc:  # corrupt file: pgserver rewrites it
         log.warning("could not prune %s: %s", path, exc)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def start_embedded_postgres(data_dir: Path) -> str:

@@ -61,7 +61,6 @@ import random
 import socket
 import threading
 import time
-import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -71,6 +70,7 @@ import httpx
 import sqlalchemy as sa
 
 from ..config import Settings
+from ..processes import new_owner_id, pid_alive
 from ..http import ServiceError, _retry_after_seconds, make_client, send
 from . import EnrichOutcome, EnrichRequest
 from . import cache as profile_cache
@@ -104,17 +104,7 @@ class ApifyFatalError(RuntimeError):
 
 def make_owner() -> str:
     """Owner id of this provider: ``"<hostname>:<pid>:<8 hex>"`` (stored in ``apify_runs.owner``)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return new_owner_id()
 
 
 def _parse_ts(value: Any) -> datetime | None:
@@ -458,7 +448,7 @@ class ApifyProvider:
             pid = int(pid_s)
             if pid == os.getpid():
                 return True  # same process, not in _ACTIVE_ROWS (checked by the caller): abandoned
-            return not _pid_alive(pid)
+            return not pid_alive(pid)
         if created_at is None:
             return True
         age = datetime.now(timezone.utc) - created_at

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..domain import SIZE_BANDS, Profile
+from ..taxonomy import size_band_from_count
 
 #: A LinkedIn profile URN id: ``ACoAA`` + 34 characters, case-sensitive (FORMATS.md §A.3).
 PROFILE_ID_RE = re.compile(r"^ACoAA[A-Za-z0-9_-]{34}$")
@@ -115,13 +116,7 @@ def size_band(value: Any) -> str | None:
 
 
 def _band_for_count(n: int) -> str:
-    n = max(n, 1)
-    bounds = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (500, "201-500"), (1000, "501-1000"),
-              (5000, "1001-5000"), (10000, "5001-10000"))
-    for upper, band in bounds:
-        if n <= upper:
-            return band
-    return SIZE_BANDS[-1]
+    return size_band_from_count(max(n, 1)) or SIZE_BANDS[-1]
 
 
 def _s(value: Any) -> str | None:

@@ -544,9 +544,10 @@ _TYPE_ORDER = ("startup", "scaleup", "mid-market", "enterprise")
 def lead_company_type(p: Profile) -> tuple[str, str]:
     """Company type of a lead's company, offline: ``(type, evidence)``; type ``"unknown"`` if unsure.
 
-    A ``company_type`` attribute on the profile (the classifier's stored result) wins; else uses :func:`icp_engine.classify.company_type_from_text` on the headline, company, summary
-    and industry with the lead's size band (freelance / agency words, then size band and
-    industry, then startup / scale-up / enterprise words).
+    A ``company_type`` attribute on the profile (the classifier's stored result) wins; else
+    :func:`icp_engine.classify.company_type_from_text` reads the headline, company, summary and
+    industry with the lead's size band (freelance / agency words, then size band and industry,
+    then startup / scale-up / enterprise words).
     """
     from ..classify import company_type_from_text
 
