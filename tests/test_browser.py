@@ -2,7 +2,8 @@
 
 create client → edit the ICP → upload a saved followers page → preview → store → run →
 review with keep / trash → download the CSV, whose contents are checked (finance leaders on top,
-the student at the bottom). Screenshots of every page go to ``docs/screenshots/`` (used by README).
+the student at the bottom). Screenshots of every page go to ``docs/screenshots/`` (used by README) when
+``ICP_UPDATE_SCREENSHOTS=1`` is set.
 
 The app runs as ``streamlit run app.py`` in a subprocess against the test database: the test
 session's embedded Postgres (same ``ICP_DATA_DIR``) or ``TEST_DATABASE_URL``.
@@ -28,7 +29,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 FOLLOWERS_PAGE = ROOT / "tests" / "fixtures" / "ui" / "followers_finance.html"
-SHOTS = ROOT / "docs" / "screenshots"
+# README screenshots are refreshed only on request (ICP_UPDATE_SCREENSHOTS=1), so a test run
+# does not dirty the work tree; otherwise they go to a temporary folder.
+SHOTS = (ROOT / "docs" / "screenshots") if os.environ.get("ICP_UPDATE_SCREENSHOTS") else (
+    Path(tempfile.gettempdir()) / "icp-browser-screenshots")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run", "--disable-sync",
