@@ -179,17 +179,13 @@ def insert_batch_with_leads(
     new_ids: list[int] = []
     if split.new:
         rows = [_lead_values(client_id, batch["id"], people[i]) for i in split.new]
-        # executemany ("insertmanyvalues"): compiled once, sent in pages of rows
-        # a concurrent upload may have inserted the same person: keep theirs
-        stmt = (
-            pg_insert(t.leads)
-            .on_conflict_do_nothing(index_elements=["client_id", "profile_key"])
-            .returning(t.leads.c.id, t.leads.c.profile_key)
+        got = _copy_insert_returning(
+            conn, "leads", rows, conflict="(client_id, profile_key) DO NOTHING", returning=("id", "profile_key")
         )
-        got = {r.profile_key: r.id for r in conn.execute(stmt, rows)}
+        keyed = {key: lid for lid, key in got}
         for v in rows:
-            lid = got.get(v["profile_key"])
-            if lid is None:
+            lid = keyed.get(v["profile_key"])
+            if lid is None:  # a concurrent upload inserted the same person first: keep theirs
                 lid = conn.execute(
                     sa.select(t.leads.c.id).where(
                         t.leads.c.client_id == client_id, t.leads.c.profile_key == v["profile_key"]
@@ -209,8 +205,7 @@ def insert_batch_with_leads(
             continue
         seen.add(lid)
         members.append({"batch_id": batch["id"], "lead_id": lid, "position": i, "is_new": i not in split.known})
-    for s in range(0, len(members), 10000):
-        conn.execute(t.batch_members.insert(), members[s : s + 10000])
+    _copy_insert_returning(conn, "batch_members", members)
     # fill aliases learnt from this upload into known leads (e.g. a vanity for a URN-only lead)
     if split.known:
         L = t.leads.c
@@ -234,6 +229,42 @@ def insert_batch_with_leads(
     out["new_lead_ids"] = new_ids
     out["known_lead_ids"] = list(split.known.values())
     return out
+
+
+def _copy_insert_returning(
+    conn: Connection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: str | None = None,
+    returning: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """Bulk insert with ``COPY`` into a temporary table, then one ``INSERT ... SELECT``.
+
+    Several times faster than multi-row INSERTs for tens of thousands of rows (50k leads: the
+    statement text and its parameters are never built). Runs in the caller's transaction; the
+    temporary table is dropped at commit. ``conflict`` is the text after ``ON CONFLICT``;
+    returns the ``returning`` columns of the inserted rows.
+    """
+    if not rows:
+        return []
+    cols = list(rows[0])
+    col_list = ", ".join(cols)
+    tmp = f"_bulk_{table}"
+    # same column types, no constraints or defaults; dropped at commit
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {col_list} FROM {table} WITH NO DATA")
+    raw = conn.connection.driver_connection  # psycopg 3 connection, same transaction
+    with raw.cursor() as cur, cur.copy(f"COPY {tmp} ({col_list}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row([r[c] for c in cols])
+    sql = f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {tmp}"
+    if conflict:
+        sql += f" ON CONFLICT {conflict}"
+    if returning:
+        sql += " RETURNING " + ", ".join(returning)
+    result = conn.exec_driver_sql(sql)  # SQLAlchemy wraps errors (IntegrityError, ...)
+    return [tuple(r) for r in result] if returning else []
 
 
 def _lead_values(client_id: int, batch_id: int, p: Follower) -> dict[str, Any]:

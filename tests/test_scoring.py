@@ -16,7 +16,13 @@ from icp_engine.scoring import calibration as cal
 from icp_engine.scoring.industry import industry_fit
 from icp_engine.scoring.scorer import RERANK_WEIGHT, SCORER_VERSION, Scorer, profile_document, rerank_query
 from icp_engine.scoring.sizes import lead_band, size_fit, target_bands
-from icp_engine.scoring.title_match import equivalence_floor, title_info
+from icp_engine.scoring.title_match import (
+    CSUITE_FLOOR,
+    chief_officer_role,
+    equivalence_floor,
+    is_csuite_icp,
+    title_info,
+)
 from icp_engine.scoring.titles import (
     detect_status,
     normalize_title,
@@ -58,6 +64,10 @@ def one(scorer, icp, **profile):
     ("Data Analyst - Kuala Lumpur - (6 months contract)", "data analyst"),
     ("HR Generalist (Human Resources Generalist)", "human resources generalist"),
     ("SVP, Finance", "senior vice president finance"),
+    ("Senior Business Dev Mgr", "senior business development manager"),
+    ("A&P Executive", "advertising and promotions executive"),
+    ("P&O Business Partner", "people and organisation business partner"),
+    ("Marcom Specialist", "marketing communications specialist"),
     ("Geschäftsführer", "geschaftsfuhrer"),
 ])
 def test_normalize_title_expands_abbreviations_and_drops_noise(raw, norm):
@@ -65,7 +75,8 @@ def test_normalize_title_expands_abbreviations_and_drops_noise(raw, norm):
 
 
 @pytest.mark.parametrize("title, level", [
-    ("Chief Operating Officer", 7), ("Founder & CEO", 7), ("VP Sales", 6), ("SVP Finance", 6),
+    ("Chief Operating Officer", 7), ("Founder & CEO", 7), ("Chief Financial and Operating Officer", 7),
+    ("Chief of Staff", 4), ("VP Sales", 6), ("SVP Finance", 6),
     ("Head of Finance", 5), ("Finance Director", 5), ("Assistant Director of Finance", 4),
     ("FP&A Manager", 4), ("Senior Accountant", 3), ("Accountant", 2), ("Junior Analyst", 1),
     ("Finance Intern", 0),
@@ -124,6 +135,46 @@ def test_title_abbreviations_both_ways(scorer):
 def test_c_level_titles_are_not_confused(scorer, target, other):
     r = one(scorer, ICP(target_titles=[target]), titles=[other])
     assert r.components["title"] < 0.4, r.match_reasoning
+
+
+@pytest.mark.parametrize("title, level, executive", [
+    ("Product Owner", 4, False), ("Process Owner", 4, False), ("Data Owner", 4, False),
+    ("Owner", 7, True), ("Business Owner", 7, True), ("Restaurant Owner", 7, True),
+])
+def test_artefact_owner_is_not_a_business_owner(title, level, executive):
+    f = title_features(title)
+    assert f.level == level
+    assert ("executive" in f.functions) is executive
+
+
+def test_product_owner_is_not_a_top_executive(scorer):
+    r = one(scorer, ICP(target_titles=["CEO", "Founder"]), titles=["Product Owner"])
+    assert r.components["title"] < 0.4, r.match_reasoning
+    r2 = one(scorer, ICP(target_titles=["CEO", "Founder"]), titles=["Owner"])
+    assert r2.components["title"] >= 0.7, r2.match_reasoning
+
+
+def test_chief_officer_role_and_csuite_icp():
+    assert chief_officer_role(title_info("Group CEO")) == "chief executive officer"
+    assert chief_officer_role(title_info("CISO")) == "chief information security officer"
+    assert chief_officer_role(title_info("Chief of Staff")) is None
+    assert chief_officer_role(title_info("Fire Chief")) is None
+    assert is_csuite_icp([title_info("CEO"), title_info("Chief Operating Officer (COO)")])
+    assert not is_csuite_icp([title_info("CEO"), title_info("Chief Executive Officer")])
+    assert not is_csuite_icp([title_info("CFO"), title_info("VP Finance")])
+
+
+@pytest.mark.parametrize("other", ["CIO", "Chief Technology Officer", "Chief Innovation Officer"])
+def test_csuite_icp_covers_every_chief_officer(scorer, other):
+    """An ICP naming several C-level roles means the C-suite: other chief officers are good fits,
+    while an ICP with a single C-level role still keeps them apart."""
+    suite = one(scorer, ICP(target_titles=["CEO", "COO", "Executive Director"]), titles=[other])
+    assert suite.components["title"] >= CSUITE_FLOOR - 1e-9, suite.match_reasoning
+    assert suite.bucket in ("good", "strong")
+    single = one(scorer, ICP(target_titles=["COO"]), titles=[other])
+    assert single.components["title"] < 0.4, single.match_reasoning
+    below = one(scorer, ICP(target_titles=["CEO", "COO"]), titles=["Chief of Staff"])
+    assert below.components["title"] < CSUITE_FLOOR, below.match_reasoning
 
 
 @pytest.mark.parametrize("candidate", ["Finance Director", "Director of Finance", "Vice President, Finance",

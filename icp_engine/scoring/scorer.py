@@ -7,7 +7,9 @@ Stage 1 (always): every ICP criterion is scored separately and combined
   headline (:func:`titles.parse_headline`); the best pair wins. Pair score = weighted features
   (embedding cosine of abbreviation-expanded titles, word overlap, job function, role kind,
   seniority gap; :mod:`title_match`), calibrated to a 0-1 fit. **Seniority** is part of the
-  title fit and shown on its own in the reasoning/components.
+  title fit and shown on its own in the reasoning/components. An ICP naming two or more
+  different C-level roles ("CEO, COO") means the C-suite: every "chief ... officer" then gets
+  at least :data:`title_match.CSUITE_FLOOR` (:func:`title_match.is_csuite_icp`).
 * **industry** - LinkedIn V2 hierarchy (:mod:`industry`), legacy V1 names mapped.
 * **size** - size bands with adjacent-band credit; named sizes map onto bands (:mod:`sizes`).
 * **keywords** - found in headline, titles, summary, skills, company, industry.
@@ -41,7 +43,15 @@ from ..taxonomy import canonical_company_type, canonical_industry
 from . import calibration as cal
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
-from .title_match import embedder_family, equivalence_floor, pair_features, title_info, weight_vector
+from .title_match import (
+    csuite_floor,
+    embedder_family,
+    equivalence_floor,
+    is_csuite_icp,
+    pair_features,
+    title_info,
+    weight_vector,
+)
 from .titles import (
     SENIORITY_LEVELS,
     detect_status,
@@ -52,7 +62,7 @@ from .titles import (
 )
 
 #: Version of the scoring logic and constants; stored with every qualification.
-SCORER_VERSION = "2.0.0"
+SCORER_VERSION = "2.1.0"
 
 #: With several target titles, the raw title score mixes the best pair with the mean over the
 #: targets (the ICP's titles together say which job is meant): ``(1-w) * max + w * mean``.
@@ -314,6 +324,7 @@ class Scorer:
         best_per_text: list[tuple[float, float, int]] = []
         w = self._w
         lam = TARGET_MEAN_WEIGHT if len(prep.target_infos) > 1 else 0.0
+        csuite = is_csuite_icp(prep.target_infos)
         for k, t in enumerate(texts):
             ci = title_info(t)
             raws = [float(pair_features(ti, ci, float(cos[k, j])) @ w) for j, ti in enumerate(prep.target_infos)]
@@ -326,6 +337,10 @@ class Scorer:
                 fl = equivalence_floor(ti, ci)
                 if fl > floor:
                     floor, j_floor = fl, j
+            if csuite:  # "CEO, COO" ICP: any chief officer is one of the C-suite
+                fl = csuite_floor(ci)
+                if fl > floor:
+                    floor, j_floor = fl, j_best
             best_per_text.append((fit, raw, j_best, floor, j_floor))
         out: dict[int, tuple[float, float, int, str, str]] = {}
         for i, lst in enumerate(cands):

@@ -25,8 +25,10 @@ fit by :mod:`icp_engine.scoring.calibration`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -137,6 +139,11 @@ def weight_vector(family: str) -> np.ndarray:
 IDENTICAL_FLOOR = 0.97
 EQUIVALENT_FLOOR = 0.85
 TOP_EXECUTIVE_FLOOR = 0.7
+#: Floor of any "chief ... officer" when the ICP names two or more different C-level roles
+#: (see :func:`is_csuite_icp`).
+CSUITE_FLOOR = 0.7
+
+_CHIEF_OFFICER = re.compile(r"\bchief (?:[a-z&-]+ ){1,3}officer\b")
 
 #: Word forms treated as the same word by the floors (adjective -> noun).
 _CANON_WORDS = {
@@ -193,3 +200,30 @@ def equivalence_floor(t: TitleInfo, c: TitleInfo) -> float:
     if (tf.functions == cf.functions == {"executive"} and tf.level == cf.level == 7):
         return TOP_EXECUTIVE_FLOOR  # CEO / founder / owner / president / managing director
     return 0.0
+
+
+def chief_officer_role(t: TitleInfo) -> str | None:
+    """The ``"chief ... officer"`` phrase of a title (normalised, abbreviations expanded), or None.
+
+    ``"CFO"`` -> ``"chief financial officer"``, ``"Group CEO"`` -> ``"chief executive officer"``,
+    ``"Chief of Staff"`` / ``"Fire Chief"`` -> None.
+    """
+    m = _CHIEF_OFFICER.search(t.feats.norm)
+    return m.group(0) if m else None
+
+
+def is_csuite_icp(targets: Sequence[TitleInfo]) -> bool:
+    """True when the ICP's target titles name two or more *different* C-level officers.
+
+    Such an ICP ("CEO, COO", "CFO, CTO, CIO") describes the C-suite as a group rather than one
+    function, so every other chief officer (CIO, chief innovation officer...) is a good fit too:
+    the scorer then gives any ``"chief ... officer"`` title at least :data:`CSUITE_FLOOR`. An ICP
+    naming a single C-level role (``"CFO"``, ``"CFO, VP Finance"``) keeps its function.
+    """
+    return len({r for r in (chief_officer_role(t) for t in targets) if r}) >= 2
+
+
+def csuite_floor(c: TitleInfo) -> float:
+    """:data:`CSUITE_FLOOR` for a chief-officer candidate title, else 0 (use with
+    :func:`is_csuite_icp`)."""
+    return CSUITE_FLOOR if chief_officer_role(c) else 0.0

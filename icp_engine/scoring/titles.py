@@ -135,6 +135,9 @@ ABBREVIATIONS: dict[str, str] = {
     "supv": "supervisor",
     "tl": "team lead",
     "sme": "subject matter expert",
+    "marcom": "marketing communications",
+    "marcomm": "marketing communications",
+    "marcomms": "marketing communications",
 }
 
 #: Multi-word expansions whose initials identify a C-level role (used to match "CFO" both ways).
@@ -155,14 +158,14 @@ SENIORITY_LEVELS: dict[int, str] = {
 }
 
 _SENIORITY_PATTERNS: list[tuple[int, re.Pattern[str]]] = [
-    (7, re.compile(r"\b(chief \w+( \w+)? officer|chief executive|founder|co-?founder|owner|president|"
+    (7, re.compile(r"\b(chief \w+( \w+){0,2} officer|chief executive|founder|co-?founder|owner|president|"
                    r"managing director|managing partner|general partner|partner|principal owner|"
                    r"gesch[aä]ftsf[uü]hrer|proprietor|chairman|chairwoman|chair of the board)\b")),
     (6, re.compile(r"\b(vice president|vice-president|head of global|group head)\b")),
     (5, re.compile(r"\b(director|head|directeur|directora|director general|dean|superintendent|"
                    r"controller|comptroller|treasurer)\b")),
     (4, re.compile(r"\b(manager|management lead|supervisor|team lead|team leader|lead|foreman|"
-                   r"chief(?! \w+ officer)|administrator of|principal)\b")),
+                   r"chief(?!( \w+){1,3} officer)|administrator of|principal)\b")),
     (3, re.compile(r"\b(senior|staff|expert|architect|specialist ii|consultant)\b")),
     (1, re.compile(r"\b(junior|entry level|entry-level|associate|assistant|trainee|graduate|"
                    r"apprentice|clerk|aide|helper)\b")),
@@ -218,6 +221,7 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
                        "spokes", "publicist", "public affairs", "corporate affairs", "copywrit",
                        "editor", "journalis", "content"),
     "hr": ("human resources", "human resource", "people operations", "people and culture",
+           "people and organisation", "people and organization",
            "personnel", "talent", "recruit", "staffing", "hiring", "employee relations",
            "compensation", "benefits", "payroll", "labor relations", "labour relations",
            "workforce", "learning and development", "training", "organizational development",
@@ -358,6 +362,10 @@ def normalize_title(title: str) -> str:
     t = strip_accents(str(title)).strip()
     t = _NOISE_PARENS.sub(" ", t)
     t = t.lower()
+    # job-board shorthand that is not a single token: "A&P", "P&O", "Business Dev"
+    t = re.sub(r"\ba\s*&\s*p\b", "advertising and promotions", t)
+    t = re.sub(r"\bp\s*&\s*o\b", "people and organisation", t)
+    t = re.sub(r"\b(business|biz)\s*dev\b", "business development", t)
     # "Long Form (LF)" -> keep long form; "(LF)" alone kept as a token
     t = re.sub(r"\(([^()]*)\)", lambda m: _paren(m, t), t)
     parts = [p for p in _SPLIT_DASH.split(t) if p.strip()]
@@ -499,22 +507,35 @@ def _match_lexicon(norm: str, lex: dict[str, tuple[str, ...]]) -> frozenset[str]
     return frozenset(out)
 
 
+#: "Product Owner", "Process Owner", "Data Owner"...: the owner of a work artefact (an agile or
+#: governance role, read as a lead), not the owner of a business (a top executive).
+_ARTEFACT_OWNER = re.compile(
+    r"\b(product|process|service|system|data|application|platform|technology|development|"
+    r"content|risk|control|feature|solution|asset|budget|account|relationship|workstream|"
+    r"capability|business process)(s?) owner\b")
+
+
 @lru_cache(maxsize=200_000)
 def title_features(title: str) -> TitleFeatures:
-    """:class:`TitleFeatures` of a raw title (normalised first). Cached."""
+    """:class:`TitleFeatures` of a raw title (normalised first). Cached.
+
+    An artefact owner (``"Product Owner"``, ``"Process Owner"``) counts as a lead (level 4), not
+    as a business owner (level 7, executive function).
+    """
     norm = normalize_title(title)
     if not norm:
         return TitleFeatures("", None)
+    view = _ARTEFACT_OWNER.sub(r"\1\2 lead", norm)
     # lexicon view: "vice president" is a rank, not the executive function; the "officer" of a
     # C-level title is not a specialist role
-    lex = re.sub(r"\b(senior |executive |assistant )?vice president\b", "vp-rank", norm)
+    lex = re.sub(r"\b(senior |executive |assistant )?vice president\b", "vp-rank", view)
     lex = re.sub(r"\bchief ((?:\w+ ){1,3})officer\b", r"chief \1", lex)
     roles = _match_lexicon(lex, ROLE_KINDS)
     if "vp-rank" in lex:
         roles = roles | {"leader"}
     return TitleFeatures(
         norm=norm,
-        level=seniority_level(norm),
+        level=seniority_level(view),
         functions=_match_lexicon(lex, FUNCTIONS),
         roles=roles,
     )
