@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -414,21 +414,31 @@ class RunExecutor:
         if stats:
             self._set(actual=_jsonable(dict(stats)))
 
-    # -- stage: classify
-    def _stage_classify(self) -> None:
+    def _chunks(self, todo: sa.ColumnElement[bool], size: int) -> Iterator[list[Any]]:
+        """Leads of the run's scope matching ``todo``, in id order, ``size`` (1-10,000) at a time.
+
+        Keyset pagination (each query starts after the last id seen) keeps every chunk's query
+        cheap at 100k leads; the stop flag is checked before each chunk.
+        """
         L = self.t.leads.c
-        size = max(1, min(self.options.chunk_size, 10_000))
+        size = max(1, min(size, 10_000))
+        last = 0
         while True:
             self._check_stop()
             with self.db.connect() as conn:
                 rows = conn.execute(
-                    sa.select(self.t.leads)
-                    .where(self._scope(), L.status != "failed", L.status != "discovered", L.company_type.is_(None))
-                    .order_by(L.id)
-                    .limit(size)
+                    sa.select(self.t.leads).where(self._scope(), todo, L.id > last).order_by(L.id).limit(size)
                 ).mappings().all()
             if not rows:
                 return
+            last = rows[-1]["id"]
+            yield list(rows)
+
+    # -- stage: classify
+    def _stage_classify(self) -> None:
+        L = self.t.leads.c
+        todo = sa.and_(L.status != "failed", L.status != "discovered", L.company_type.is_(None))
+        for rows in self._chunks(todo, self.options.chunk_size * 4):
             profiles = [profile_from_row(r) for r in rows]
             results = self.ctx.classifier(profiles)
             bp = sa.bindparam
@@ -460,19 +470,9 @@ class RunExecutor:
         L = self.t.leads.c
         E = self.t.lead_embeddings
         model = self.ctx.embedder.name
-        size = max(1, min(self.options.chunk_size * 4, 10_000))
-        while True:
-            self._check_stop()
-            has_vec = sa.select(E.c.lead_id).where(E.c.lead_id == L.id, E.c.model == model).exists()
-            with self.db.connect() as conn:
-                rows = conn.execute(
-                    sa.select(self.t.leads)
-                    .where(self._scope(), L.status != "failed", L.status != "discovered", ~has_vec)
-                    .order_by(L.id)
-                    .limit(size)
-                ).mappings().all()
-            if not rows:
-                return
+        has_vec = sa.select(E.c.lead_id).where(E.c.lead_id == L.id, E.c.model == model).exists()
+        todo = sa.and_(L.status != "failed", L.status != "discovered", ~has_vec)
+        for rows in self._chunks(todo, self.options.chunk_size * 4):
             texts = [profile_text(profile_from_row(r)) for r in rows]
             # whole-profile texts are unique per lead: embed them directly, not through the text cache
             inner = getattr(self.ctx.embedder, "inner", self.ctx.embedder)
@@ -488,22 +488,10 @@ class RunExecutor:
     def _stage_score(self) -> None:
         L = self.t.leads.c
         S = self.t.lead_scores
-        size = max(1, min(self.options.chunk_size * 4, 10_000))
         version = str(getattr(self.ctx.scorer, "version", "unknown"))
-        while True:
-            self._check_stop()
-            scored = sa.select(S.c.lead_id).where(
-                S.c.lead_id == L.id, S.c.icp_version_id == self.icp_version_id
-            ).exists()
-            with self.db.connect() as conn:
-                rows = conn.execute(
-                    sa.select(self.t.leads)
-                    .where(self._scope(), L.status.in_(("enriched", "qualified", "exported")), ~scored)
-                    .order_by(L.id)
-                    .limit(size)
-                ).mappings().all()
-            if not rows:
-                return
+        scored = sa.select(S.c.lead_id).where(S.c.lead_id == L.id, S.c.icp_version_id == self.icp_version_id).exists()
+        todo = sa.and_(L.status.in_(("enriched", "qualified", "exported")), ~scored)
+        for rows in self._chunks(todo, self.options.chunk_size * 4):
             profiles = [profile_from_row(r) for r in rows]
             results = self.ctx.scorer.score(self.icp, profiles)
             with self.db.begin() as conn:
