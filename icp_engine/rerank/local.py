@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..embeddings.local import onnx_session
+from ..embeddings.local import onnx_feeds, onnx_session
 
 __all__ = ["LocalCrossEncoderReranker"]
 
@@ -43,13 +43,7 @@ class LocalCrossEncoderReranker:
 
     def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         encs = self._tok.encode_batch(pairs)
-        feeds = {
-            "input_ids": np.array([e.ids for e in encs], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64),
-        }
-        feeds = {k: v for k, v in feeds.items() if k in self._input_names}
-        logits = self._session.run(None, feeds)[0]
+        logits = self._session.run(None, onnx_feeds(encs, self._input_names))[0]
         return np.asarray(logits, dtype=np.float32).reshape(len(pairs), -1)[:, 0]
 
     def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
