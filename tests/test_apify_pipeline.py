@@ -56,12 +56,15 @@ def test_hostile_apify_every_lead_enriched_or_failed_none_charged_twice(db, sett
     by_status = Counter(r.status for r in rows)
     assert set(by_status) <= {"qualified", "failed"}
     failed = {r.profile_key: r for r in rows if r.status == "failed"}
-    assert set(failed) == {"hostile-0007", "hostile-0100"}
+    # the two private profiles always fail; the fake's random faults (drawn in a timing-dependent
+    # order by concurrent runs) can, rarely, make a scrapable lead lose all 3 attempts too
+    assert {"hostile-0007", "hostile-0100"} <= set(failed) and len(failed) <= 5
     assert all(r.error_message and r.retry_count == 3 for r in failed.values())
-    assert by_status["qualified"] == 198
+    qualified = by_status["qualified"]
+    assert qualified == 200 - len(failed)
     assert run.estimate["profiles_to_scrape"] == 200 and run.estimate["runs_to_start"] == 8
-    assert run.actual["items_charged"] == 198 and run.actual["runs_started"] == recorded
-    assert len(charged) == 198
+    assert run.actual["items_charged"] == qualified and run.actual["runs_started"] == recorded
+    assert len(charged) == qualified  # paid exactly once for each profile delivered
 
 
 def _env(settings, base_url: str) -> dict[str, str]:
