@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from icp_engine.storage import DatabaseError
+from icp_engine.errors import DatabaseError
 from pages import _ui
 
 

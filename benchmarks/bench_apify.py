@@ -37,7 +37,7 @@ from fakes.fake_apify import FakeApify, FakeApifyConfig, fake_profile_id  # noqa
 from icp_engine.config import Settings  # noqa: E402
 from icp_engine.enrich import EnrichRequest  # noqa: E402
 from icp_engine.enrich.apify import ApifyProvider  # noqa: E402
-from icp_engine.storage import Database, stop_embedded_postgres  # noqa: E402
+from icp_engine.db import Database, stop_embedded_postgres  # noqa: E402
 
 MAX_ATTEMPTS = 3
 

@@ -27,7 +27,7 @@ from icp_engine.config import Settings  # noqa: E402
 from icp_engine.domain import ICP  # noqa: E402
 from icp_engine.engine import Engine  # noqa: E402
 from icp_engine.pipeline import RunOptions  # noqa: E402
-from icp_engine.storage import stop_embedded_postgres  # noqa: E402
+from icp_engine.db import stop_embedded_postgres  # noqa: E402
 
 ICP_FINANCE = ICP(
     target_titles=["CFO", "VP Finance", "Head of Finance"],

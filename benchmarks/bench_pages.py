@@ -41,6 +41,7 @@ from icp_engine.config import Settings  # noqa: E402
 from icp_engine.domain import ICP  # noqa: E402
 from icp_engine.engine import Engine  # noqa: E402
 from icp_engine.pipeline import RunOptions  # noqa: E402
+from icp_engine.db import schema  # noqa: E402
 
 ICP_JSON = {
     "name": "Finance leaders",
@@ -73,7 +74,7 @@ FROM generate_series(1, :n) AS g
 
 def seed(engine: Engine, n: int) -> dict[str, Any]:
     """One client, ICP, batch of ``n`` scored leads, labels and a completed run (bulk SQL)."""
-    t = engine.t
+    t = schema
     client = engine.create_client("Bench client")
     ver = engine.save_icp(client["id"], ICP.model_validate(ICP_JSON), author="bench")
     with engine.db.begin() as conn:
@@ -174,7 +175,7 @@ def page_calls(engine: Engine, ids: dict[str, Any]) -> dict[str, Callable[[], An
 
 
 def _any_lead(engine: Engine, cid: int) -> int:
-    L = engine.t.leads.c
+    L = schema.leads.c
     with engine.db.connect() as conn:
         return int(conn.execute(sa.select(L.id).where(L.client_id == cid).limit(1)).scalar_one())
 
@@ -304,7 +305,7 @@ def main() -> None:
         engine.db.dispose()
     finally:
         if not args.database_url:
-            from icp_engine.storage import stop_embedded_postgres
+            from icp_engine.db import stop_embedded_postgres
 
             stop_embedded_postgres(tmp)
         shutil.rmtree(tmp, ignore_errors=True)

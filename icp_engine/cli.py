@@ -326,7 +326,7 @@ def clients() -> None:
 @app.command("db-stop")
 def db_stop() -> None:
     """Stop the embedded Postgres server (it otherwise keeps running for the next start)."""
-    from .storage import stop_embedded_postgres
+    from .db import stop_embedded_postgres
 
     s = Settings()
     if s.database_url:

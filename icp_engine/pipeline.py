@@ -29,14 +29,18 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from .db import Database
+from .db import clients as clients_sql
+from .db import leads as leads_sql
+from .db import runs as runs_sql
+from .db import profile_cache as profile_cache_sql
+from .db import scores as scores_sql
+from .db._util import NOW, with_now
 from .domain import ICP, Profile
 from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
+from .errors import NotFound
 from .processes import new_owner_id, owner_dead_on_this_host
-from .repository import NotFound, icp_row, scope_condition
-from .storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +116,8 @@ def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
     Raises :class:`RunBusy` if another worker's heartbeat is fresher than :data:`LEASE_S`,
     :class:`NotFound` for an unknown run, ``ValueError`` for a completed or cancelled run.
     """
-    R = db.t.runs.c
     with db.begin() as conn:
-        row = conn.execute(sa.select(db.t.runs).where(R.id == run_id).with_for_update()).mappings().first()
-        if row is None:
-            raise NotFound(f"no run {run_id}")
+        row = runs_sql.get_run(conn, run_id, for_update=True)
         if row["status"] in ("completed", "cancelled"):
             raise ValueError(f"run {run_id} is {row['status']}")
         now = datetime.now(timezone.utc)
@@ -130,18 +131,7 @@ def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
             and not _worker_is_dead(row["worker_id"])
         ):
             raise RunBusy(f"run {run_id} is being worked on by {row['worker_id']}")
-        conn.execute(
-            db.t.runs.update()
-            .where(R.id == run_id)
-            .values(
-                status="running",
-                worker_id=worker_id,
-                heartbeat_at=sa.func.now(),
-                started_at=sa.func.coalesce(R.started_at, sa.func.now()),
-                error=None,
-            )
-        )
-        return dict(conn.execute(sa.select(db.t.runs).where(R.id == run_id)).mappings().one())
+        return runs_sql.mark_claimed(conn, run_id, worker_id)
 
 
 def _worker_is_dead(worker_id: str) -> bool:
@@ -160,15 +150,10 @@ class _Heartbeat(threading.Thread):
         self.stop_event = threading.Event()
 
     def run(self) -> None:
-        R = self.db.t.runs.c
         while not self.stop_event.wait(HEARTBEAT_S):
             try:
                 with self.db.begin() as conn:
-                    conn.execute(
-                        self.db.t.runs.update()
-                        .where(R.id == self.run_id, R.worker_id == self.worker_id)
-                        .values(heartbeat_at=sa.func.now())
-                    )
+                    runs_sql.heartbeat(conn, self.run_id, self.worker_id)
             except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal
                 log.warning("heartbeat for run %s failed: %s", self.run_id, exc)
 
@@ -196,7 +181,6 @@ class RunExecutor:
         on_progress: ProgressCallback | None = None,
     ):
         self.db = db
-        self.t = db.t
         self.run_id = run_id
         self.ctx = ctx
         self.worker_id = worker_id or new_worker_id()
@@ -207,17 +191,15 @@ class RunExecutor:
     # -- helpers
     def _set(self, **values: Any) -> None:
         with self.db.begin() as conn:
-            conn.execute(self.t.runs.update().where(self.t.runs.c.id == self.run_id).values(**values))
+            runs_sql.update_run(conn, self.run_id, **with_now(values))
 
     def _check_stop(self) -> None:
         with self.db.connect() as conn:
-            status = conn.execute(
-                sa.select(self.t.runs.c.status, self.t.runs.c.worker_id).where(self.t.runs.c.id == self.run_id)
-            ).one()
-        if status.status in ("paused", "cancelled"):
-            raise RunStopped(f"run {self.run_id} {status.status}")
-        if status.worker_id != self.worker_id:
-            raise RunBusy(f"run {self.run_id} was taken over by {status.worker_id}")
+            status, worker = runs_sql.status_and_worker(conn, self.run_id)
+        if status in ("paused", "cancelled"):
+            raise RunStopped(f"run {self.run_id} {status}")
+        if worker != self.worker_id:
+            raise RunBusy(f"run {self.run_id} was taken over by {worker}")
 
     def _report(self, stage: str, force: bool = False) -> None:
         """Store progress counts in ``runs`` (at most every :data:`REPORT_EVERY_S`, always on a new stage)."""
@@ -226,12 +208,7 @@ class RunExecutor:
             return
         self._last_stage, self._last_report = stage, now
         prog = run_progress(self.db, self.run_id)
-        with self.db.begin() as conn:
-            conn.execute(
-                self.t.runs.update()
-                .where(self.t.runs.c.id == self.run_id)
-                .values(stage=stage, counts=prog["counts"], heartbeat_at=sa.func.now())
-            )
+        self._set(stage=stage, counts=prog["counts"], heartbeat_at=NOW)
         if self.on_progress:
             prog["stage"] = stage
             self.on_progress(prog)
@@ -242,7 +219,7 @@ class RunExecutor:
         self.batch_id = run["batch_id"]
         self.options = RunOptions.from_dict(run["options"])
         with self.db.connect() as conn:
-            ver = icp_row(conn, self.t, run["icp_version_id"])
+            ver = clients_sql.icp_version(conn, run["icp_version_id"])
         self.icp_version_id = ver["id"]
         self.icp = ICP.model_validate(ver["icp"])
         hb = _Heartbeat(self.db, self.run_id, self.worker_id)
@@ -259,33 +236,22 @@ class RunExecutor:
             self._report("score")
             self._stage_score()
             self._report("done", force=True)
-            self._set(status="completed", stage="done", finished_at=sa.func.now())
+            self._set(status="completed", stage="done", finished_at=NOW)
         except (RunStopped, RunBusy):
             raise
         except Exception as exc:
             log.exception("run %s failed", self.run_id)
-            self._set(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=sa.func.now())
+            self._set(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=NOW)
             raise
         finally:
             hb.stop_event.set()
         return run_progress(self.db, self.run_id)
 
-    def _scope(self) -> sa.ColumnElement[bool]:
-        return scope_condition(self.t, self.client_id, self.batch_id)
-
     # -- stage: enrich
     def _stage_enrich(self) -> None:
-        L = self.t.leads.c
         for _attempt in range(MAX_ATTEMPTS):
             with self.db.connect() as conn:
-                pending = conn.execute(
-                    sa.select(
-                        L.id, L.profile_key, L.input_url, L.profile_id, L.vanity, L.name, L.headline,
-                        L.location, L.company, L.titles,
-                    )
-                    .where(self._scope(), L.status == "discovered")
-                    .order_by(L.id)
-                ).all()
+                pending = leads_sql.to_enrich(conn, self.client_id, self.batch_id)
             if not pending:
                 return
             size = max(1, min(self.options.chunk_size, 10_000))
@@ -321,8 +287,6 @@ class RunExecutor:
 
     def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome]) -> None:
         """Write one chunk's outcomes in one transaction (batched statements)."""
-        L = self.t.leads
-        c = L.c
         provider_name = getattr(self.ctx.provider, "name", "page")
         ok: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
@@ -357,56 +321,11 @@ class RunExecutor:
                         "item": o.item,
                     }
                 )
-        bp = sa.bindparam
         with self.db.begin() as conn:
-            if ok:
-                conn.execute(
-                    L.update()
-                    .where(c.id == bp("b_id"))
-                    .values(
-                        status="enriched",
-                        error_message=None,
-                        name=sa.func.coalesce(bp("b_name"), c.name),
-                        headline=sa.func.coalesce(bp("b_headline"), c.headline),
-                        location=sa.func.coalesce(bp("b_location"), c.location),
-                        titles=bp("b_titles"),
-                        company=bp("b_company"),
-                        company_size=bp("b_company_size"),
-                        industry=bp("b_industry"),
-                        summary=bp("b_summary"),
-                        past_roles=bp("b_past_roles"),
-                        skills=bp("b_skills"),
-                        profile_id=sa.func.coalesce(c.profile_id, bp("b_profile_id")),
-                        vanity=sa.func.coalesce(c.vanity, bp("b_vanity")),
-                        enrichment_source=bp("b_source"),
-                        enriched_at=sa.func.now(),
-                        updated_at=sa.func.now(),
-                    ),
-                    ok,
-                )
-            if failures:
-                tries = c.retry_count + 1
-                conn.execute(
-                    L.update()
-                    .where(c.id == bp("b_id"))
-                    .values(
-                        retry_count=tries,
-                        error_message=bp("b_error"),
-                        # a permanent error fails at once; a retryable one after MAX_ATTEMPTS tries
-                        status=sa.case((bp("b_final"), "failed"), (tries >= MAX_ATTEMPTS, "failed"),
-                                       else_="discovered"),
-                        updated_at=sa.func.now(),
-                    ),
-                    failures,
-                )
+            leads_sql.write_enriched(conn, ok)
+            leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
             if cache_rows:
-                stmt = pg_insert(self.t.profile_cache)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["profile_key"],
-                    set_={"item": stmt.excluded.item, "source": stmt.excluded.source, "fetched_at": sa.func.now(),
-                          "profile_id": stmt.excluded.profile_id, "vanity": stmt.excluded.vanity},
-                )
-                conn.execute(stmt, cache_rows)
+                profile_cache_sql.upsert(conn, cache_rows)
 
     def _store_provider_stats(self) -> None:
         """Copy the provider's counters (runs started, items charged, retries, cost) into ``runs.actual``."""
@@ -414,112 +333,74 @@ class RunExecutor:
         if stats:
             self._set(actual=_jsonable(dict(stats)))
 
-    def _chunks(self, todo: sa.ColumnElement[bool], size: int) -> Iterator[list[Any]]:
+    def _chunks(self, todo: Any, size: int) -> Iterator[list[dict[str, Any]]]:
         """Leads of the run's scope matching ``todo``, in id order, ``size`` (1-10,000) at a time.
 
         Keyset pagination (each query starts after the last id seen) keeps every chunk's query
         cheap at 100k leads; the stop flag is checked before each chunk.
         """
-        L = self.t.leads.c
         size = max(1, min(size, 10_000))
         last = 0
         while True:
             self._check_stop()
             with self.db.connect() as conn:
-                rows = conn.execute(
-                    sa.select(self.t.leads).where(self._scope(), todo, L.id > last).order_by(L.id).limit(size)
-                ).mappings().all()
+                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, size)
             if not rows:
                 return
             last = rows[-1]["id"]
-            yield list(rows)
+            yield rows
 
     # -- stage: classify
     def _stage_classify(self) -> None:
-        L = self.t.leads.c
-        todo = sa.and_(L.status != "failed", L.status != "discovered", L.company_type.is_(None))
-        for rows in self._chunks(todo, self.options.chunk_size * 4):
+        assert self.ctx.classifier is not None
+        for rows in self._chunks(leads_sql.unclassified(), self.options.chunk_size * 4):
             profiles = [profile_from_row(r) for r in rows]
             results = self.ctx.classifier(profiles)
-            bp = sa.bindparam
             with self.db.begin() as conn:
-                conn.execute(
-                    self.t.leads.update()
-                    .where(L.id == bp("b_id"))
-                    .values(
-                        industry_class=bp("b_industry"),
-                        company_type=bp("b_type"),
-                        classification_reason=bp("b_reason"),
-                        classification_source=bp("b_source"),
-                    ),
-                    [
-                        {
-                            "b_id": r["id"],
-                            "b_industry": getattr(c, "industry", None),
-                            "b_type": getattr(c, "company_type", None) or "unknown",
-                            "b_reason": getattr(c, "reasoning", None),
-                            "b_source": getattr(c, "source", None),
-                        }
-                        for r, c in zip(rows, results)
-                    ],
-                )
+                leads_sql.write_classifications(conn, [
+                    {
+                        "b_id": r["id"],
+                        "b_industry": getattr(c, "industry", None),
+                        "b_type": getattr(c, "company_type", None) or "unknown",
+                        "b_reason": getattr(c, "reasoning", None),
+                        "b_source": getattr(c, "source", None),
+                    }
+                    for r, c in zip(rows, results)
+                ])
             self._report("classify")
 
     # -- stage: embed (whole-profile vectors for pgvector nearest-neighbour queries)
     def _stage_embed(self) -> None:
-        L = self.t.leads.c
-        E = self.t.lead_embeddings
+        assert self.ctx.embedder is not None
         model = self.ctx.embedder.name
-        has_vec = sa.select(E.c.lead_id).where(E.c.lead_id == L.id, E.c.model == model).exists()
-        todo = sa.and_(L.status != "failed", L.status != "discovered", ~has_vec)
-        for rows in self._chunks(todo, self.options.chunk_size * 4):
+        for rows in self._chunks(scores_sql.without_vector(model), self.options.chunk_size * 4):
             texts = [profile_text(profile_from_row(r)) for r in rows]
             # whole-profile texts are unique per lead: embed them directly, not through the text cache
             inner = getattr(self.ctx.embedder, "inner", self.ctx.embedder)
             vecs = np.asarray(inner.embed(texts), dtype=np.float32)
             with self.db.begin() as conn:
-                conn.execute(
-                    pg_insert(E).on_conflict_do_nothing(),
-                    [{"lead_id": r["id"], "model": model, "embedding": v} for r, v in zip(rows, vecs)],
-                )
+                scores_sql.write_vectors(conn, model, [(r["id"], v) for r, v in zip(rows, vecs)])
             self._report("embed")
 
     # -- stage: score
     def _stage_score(self) -> None:
-        L = self.t.leads.c
-        S = self.t.lead_scores
         version = str(getattr(self.ctx.scorer, "version", "unknown"))
-        scored = sa.select(S.c.lead_id).where(S.c.lead_id == L.id, S.c.icp_version_id == self.icp_version_id).exists()
-        todo = sa.and_(L.status.in_(("enriched", "qualified", "exported")), ~scored)
-        for rows in self._chunks(todo, self.options.chunk_size * 4):
+        for rows in self._chunks(scores_sql.unscored(self.icp_version_id), self.options.chunk_size * 4):
             profiles = [profile_from_row(r) for r in rows]
             results = self.ctx.scorer.score(self.icp, profiles)
+            values = [
+                {
+                    "lead_id": r["id"],
+                    "icp_score": float(res.icp_score),
+                    "bucket": res.bucket,
+                    "match_reasoning": res.match_reasoning,
+                    "components": _jsonable(res.components),
+                    "scorer_version": version,
+                }
+                for r, res in zip(rows, results)
+            ]
             with self.db.begin() as conn:
-                values = [
-                    {
-                        "lead_id": r["id"],
-                        "icp_version_id": self.icp_version_id,
-                        "run_id": self.run_id,
-                        "icp_score": float(res.icp_score),
-                        "bucket": res.bucket,
-                        "match_reasoning": res.match_reasoning,
-                        "components": _jsonable(res.components),
-                        "scorer_version": version,
-                    }
-                    for r, res in zip(rows, results)
-                ]
-                stmt = pg_insert(S)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=["lead_id", "icp_version_id"],
-                    set_={c: stmt.excluded[c] for c in ("run_id", "icp_score", "bucket", "match_reasoning",
-                                                         "components", "scorer_version")} | {"scored_at": sa.func.now()},
-                )
-                conn.execute(stmt, values)
-                conn.execute(
-                    self.t.leads.update()
-                    .where(L.id.in_([r["id"] for r in rows]), L.status == "enriched")
-                    .values(status="qualified", updated_at=sa.func.now())
-                )
+                scores_sql.write_scores(conn, self.icp_version_id, self.run_id, values)
             self._report("score")
 
 
@@ -574,35 +455,10 @@ def run_progress(db: Database, run_id: int) -> dict[str, Any]:
     ``rate_per_s`` is scored leads per second since the run started, ``eta_s`` the remaining
     scoring time at that rate (None when unknown).
     """
-    t = db.t
-    L = t.leads.c
     with db.connect() as conn:
-        run = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).mappings().first()
-        if run is None:
-            raise NotFound(f"no run {run_id}")
-        scope = scope_condition(t, run["client_id"], run["batch_id"])
-        by_status = dict(
-            conn.execute(sa.select(L.status, sa.func.count()).where(scope).group_by(L.status)).all()
-        )
-        scored = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(t.lead_scores.join(t.leads, t.leads.c.id == t.lead_scores.c.lead_id))
-            .where(scope, t.lead_scores.c.icp_version_id == run["icp_version_id"])
-        ).scalar_one()
-        classified = conn.execute(
-            sa.select(sa.func.count()).where(scope, L.company_type.is_not(None))
-        ).scalar_one()
-    total = int(sum(by_status.values()))
-    failed = int(by_status.get("failed", 0))
-    discovered = int(by_status.get("discovered", 0))
-    counts = {
-        "total": total,
-        "discovered": discovered,
-        "enriched": total - discovered - failed,
-        "failed": failed,
-        "classified": int(classified),
-        "scored": int(scored),
-    }
+        run = runs_sql.get_run(conn, run_id)
+        counts = runs_sql.progress_counts(conn, run)
+    total, failed, scored = counts["total"], counts["failed"], counts["scored"]
     elapsed = None
     rate = None
     eta = None

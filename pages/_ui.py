@@ -24,7 +24,7 @@ def get_engine() -> Engine:
     """The process-wide engine (settings from the environment, ``.env`` or secrets.toml).
 
     Created once per Streamlit server process; resumes runs left unfinished by an earlier
-    process. Raises :class:`icp_engine.storage.DatabaseError` (not cached, so a later rerun
+    process. Raises :class:`icp_engine.errors.DatabaseError` (not cached, so a later rerun
     retries) when the database cannot start.
     """
     engine = Engine(Settings())

@@ -35,7 +35,7 @@ def data_dir():
     d = Path(tempfile.mkdtemp(prefix="icp-test-", dir="/tmp"))
     yield d
     if not os.environ.get("TEST_DATABASE_URL"):
-        from icp_engine.storage import stop_embedded_postgres
+        from icp_engine.db import stop_embedded_postgres
 
         stop_embedded_postgres(d)
     shutil.rmtree(d, ignore_errors=True)
@@ -58,7 +58,7 @@ def settings(data_dir):
 
 @pytest.fixture(scope="session")
 def database(settings):
-    from icp_engine.storage import Database
+    from icp_engine.db import Database
 
     db = Database(settings)
     yield db
@@ -71,7 +71,9 @@ _KEEP = {"alembic_version", "text_embeddings"}
 @pytest.fixture()
 def db(database):
     """The session database with every table emptied (embedding cache kept: it is content-addressed)."""
-    names = [n for n in database.t._md.tables if n not in _KEEP]
+    from icp_engine.db.schema import metadata
+
+    names = [n for n in metadata.tables if n not in _KEEP]
     with database.begin() as conn:
         conn.execute(sa.text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
     return database

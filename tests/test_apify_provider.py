@@ -14,6 +14,7 @@ from fakes.fake_apify import FakeApify, FakeApifyConfig, make_item
 from icp_engine.domain import Profile
 from icp_engine.enrich import EnrichRequest
 from icp_engine.enrich.apify import ApifyFatalError, ApifyProvider
+from icp_engine.db import schema
 
 TOKEN = "tok-123"
 
@@ -43,7 +44,7 @@ def leads(n, prefix="lead", start=1):
 
 def rows(db):
     with db.begin() as conn:
-        return conn.execute(sa.select(db.t.apify_runs).order_by(db.t.apify_runs.c.id)).all()
+        return conn.execute(sa.select(schema.apify_runs).order_by(schema.apify_runs.c.id)).all()
 
 
 def by_lead(outcomes):
@@ -223,9 +224,9 @@ def _insert_row(db, urls, lead_ids, owner=DEAD_OWNER, **kw):
 
     owner = owner.replace(os.uname().nodename, socket.gethostname())
     with db.begin() as conn:
-        return conn.execute(sa.insert(db.t.apify_runs).values(
+        return conn.execute(sa.insert(schema.apify_runs).values(
             actor_id="yZnhB5JewWf9xSmoM", input_urls=urls, lead_ids=lead_ids, owner=owner, **kw,
-        ).returning(db.t.apify_runs.c.id)).scalar()
+        ).returning(schema.apify_runs.c.id)).scalar()
 
 
 def test_resume_running_row_collects_instead_of_restarting(settings, db, fake):

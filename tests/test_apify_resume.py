@@ -17,6 +17,7 @@ from conftest import ROOT
 from fakes.fake_apify import FakeApify, FakeApifyConfig
 from icp_engine.enrich import EnrichRequest
 from icp_engine.enrich.apify import ApifyProvider
+from icp_engine.db import schema
 
 TOKEN = "resume-token"
 
@@ -26,7 +27,7 @@ CHILD = textwrap.dedent("""
     from icp_engine.config import Settings
     from icp_engine.enrich import EnrichRequest
     from icp_engine.enrich.apify import ApifyProvider
-    from icp_engine.storage import Database
+    from icp_engine.db import Database
     s = Settings(database_url={db_url!r}, apify_api_token={token!r}, apify_api_base_url={base!r},
                  apify_batch_size=3, apify_max_concurrent_runs=3, icp_data_dir={data_dir!r})
     db = Database(s, migrate=False)
@@ -73,5 +74,5 @@ def test_sigkill_mid_run_then_resume_pays_nothing_twice(settings, db, tmp_path):
         assert max(Counter(fake.charged_keys()).values()) == 1 and len(fake.charged) == 9
         assert fake.aborted == [] and fake.runs[foreign].status == "RUNNING"
         with db.begin() as conn:
-            rs = conn.execute(sa.select(db.t.apify_runs)).all()
+            rs = conn.execute(sa.select(schema.apify_runs)).all()
         assert {r.status for r in rs} == {"SUCCEEDED"} and all(r.owner == p.owner for r in rs)

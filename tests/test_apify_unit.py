@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fakes.fake_apify import make_item
 from icp_engine.enrich import EnrichRequest
 from icp_engine.enrich.apify import ApifyProvider
+from icp_engine.db import schema
 
 
 class Api:
@@ -89,7 +90,7 @@ def test_400_on_start_is_not_retried_and_marks_not_started(settings, db):
     assert len(api.calls) == 1
     assert all(o.retryable and "could not start" in o.error for o in out)
     with db.begin() as conn:
-        (row,) = conn.execute(sa.select(db.t.apify_runs)).all()
+        (row,) = conn.execute(sa.select(schema.apify_runs)).all()
     assert row.status == "NOT_STARTED" and "400" in row.error
 
 
@@ -109,7 +110,7 @@ def test_empty_items_and_renamed_profile(settings, db):
         keys = set(conn.execute(sa.text("SELECT profile_key FROM profile_cache")).scalars())
     assert keys == {"renamed-vanity", REQS[1].key}
     with db.begin() as conn:
-        (row,) = conn.execute(sa.select(db.t.apify_runs)).all()
+        (row,) = conn.execute(sa.select(schema.apify_runs)).all()
     assert row.items_count == 2 and row.matched_count == 2
 
 
@@ -167,5 +168,5 @@ def test_run_past_deadline_is_aborted(settings, db):
     assert ("POST", "/v2/actor-runs/SLOW/abort") in calls
     assert all(o.retryable and "ABORTED" in o.error for o in out)
     with db.begin() as conn:
-        (row,) = conn.execute(sa.select(db.t.apify_runs)).all()
+        (row,) = conn.execute(sa.select(schema.apify_runs)).all()
     assert row.status == "ABORTED" and row.collected_at is not None

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import app_test as app_test_module
 
 from icp_engine import views
 from icp_engine.domain import ICP, Follower, bucket_for
+from icp_engine.db import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_UI = ROOT / "tests" / "fixtures" / "ui"
@@ -97,7 +98,7 @@ def seed_scored(eng, db, n: int = 30, client: str = "Acme") -> dict:
     ver = eng.save_icp(c["id"], FINANCE_ICP, author="setup")
     batch = eng.ingest_followers(c["id"], people(n), batch_name="first upload")
     ids = sorted(batch["new_lead_ids"])
-    t = db.t
+    t = schema
     with db.begin() as conn:
         for i, lid in enumerate(ids):
             score = 100.0 * i / max(1, n - 1)
@@ -420,7 +421,7 @@ def test_run_page_pause_resume_cancel_and_retry(app_env, eng, db):
     at = open_page(new_app(), "pages/3_run.py")  # the app's engine starts (and resumes old runs) here
     run_id = eng.create_run(cid, batch_id=s["batch"]["id"])  # queued, nobody works on it
     with db.begin() as conn:  # one failed lead to retry
-        conn.execute(db.t.leads.update().where(db.t.leads.c.id == s["lead_ids"][0]).values(
+        conn.execute(schema.leads.update().where(schema.leads.c.id == s["lead_ids"][0]).values(
             status="failed", error_message="boom", retry_count=3))
     at.run()
     assert at.selectbox(key=f"run_pick_{cid}_{run_id}").value == run_id
@@ -435,8 +436,8 @@ def test_run_page_pause_resume_cancel_and_retry(app_env, eng, db):
     runs = eng.list_runs(cid)
     assert len(runs) == 2 and runs[0]["id"] != run_id
     with db.connect() as conn:
-        st_ = conn.execute(sa.select(db.t.leads.c.status, db.t.leads.c.retry_count)
-                           .where(db.t.leads.c.id == s["lead_ids"][0])).one()
+        st_ = conn.execute(sa.select(schema.leads.c.status, schema.leads.c.retry_count)
+                           .where(schema.leads.c.id == s["lead_ids"][0])).one()
     assert st_.status != "failed" and st_.retry_count == 0
 
 
@@ -466,7 +467,7 @@ def test_review_random_order_hidden_scores_keep_trash_undo(app_env, eng, db):
     prog = eng.review_progress(cid, "Dana")
     assert (prog["keep"], prog["trash"], prog["skip"], prog["labelled"]) == (1, 1, 1, 3)
     with db.connect() as conn:
-        fb = conn.execute(sa.select(db.t.lead_feedback).order_by(db.t.lead_feedback.c.id)).mappings().all()
+        fb = conn.execute(sa.select(schema.lead_feedback).order_by(schema.lead_feedback.c.id)).mappings().all()
     assert [(f["lead_id"], f["label"], f["reviewer"], f["icp_version_id"]) for f in fb] == [
         (lead["id"], "keep", "Dana", s["version"]["id"]),
         (second["id"], "trash", "Dana", s["version"]["id"]),
@@ -654,7 +655,7 @@ def test_run_page_offers_resume_for_a_run_without_worker(app_env, eng, db):
     at = open_page(new_app(), "pages/3_run.py")
     run_id = eng.create_run(cid)
     with db.begin() as conn:  # a worker that crashed mid-run: running, heartbeat long gone
-        conn.execute(db.t.runs.update().where(db.t.runs.c.id == run_id).values(
+        conn.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(
             status="running", stage="enrich", worker_id="dead-host:1:abc",
             heartbeat_at=sa.func.now() - sa.text("interval '10 minutes'"), started_at=sa.func.now()))
     at.run()

@@ -26,6 +26,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from icp_engine.db import schema
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 FOLLOWERS_PAGE = ROOT / "tests" / "fixtures" / "ui" / "followers_finance.html"
@@ -187,7 +189,7 @@ def test_full_flow_in_browser(browser_page, db):
     _idle(pg)
     assert pg.get_by_test_id("stMetric").filter(has_text="People found").inner_text().endswith("12")
     with db.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(db.t.leads)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.leads)).scalar_one() == 0
     _shot(pg, "2-upload")
     pg.get_by_role("button", name="Store 12 people").click()
     pg.get_by_text("12 new leads, 0 already leads").wait_for()
@@ -254,8 +256,8 @@ def test_full_flow_in_browser(browser_page, db):
     assert by_name["Ingrid Salvesen"]["profile_url"] == "https://www.linkedin.com/in/ingrid-salvesen-cfo"
 
     with db.connect() as conn:
-        statuses = conn.execute(sa.select(db.t.leads.c.status, sa.func.count()).group_by(db.t.leads.c.status)).all()
-        icp = conn.execute(sa.select(db.t.client_icps.c.icp, db.t.client_icps.c.created_by)).one()
+        statuses = conn.execute(sa.select(schema.leads.c.status, sa.func.count()).group_by(schema.leads.c.status)).all()
+        icp = conn.execute(sa.select(schema.client_icps.c.icp, schema.client_icps.c.created_by)).one()
     assert dict(statuses) == {"exported": 12}
     assert icp.created_by == "Dana"
     assert icp.icp["target_titles"] == ["CFO", "VP Finance", "Head of Finance"]

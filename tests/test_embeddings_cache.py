@@ -11,6 +11,7 @@ from icp_engine.config import Settings
 from icp_engine.embeddings import get_embedder
 from icp_engine.embeddings.cache import CachedEmbedder, text_sha1
 from icp_engine.embeddings.local import WordLlamaEmbedder
+from icp_engine.db import schema
 
 
 class CountingEmbedder:
@@ -28,7 +29,7 @@ class CountingEmbedder:
 
 
 def _rows(db, model):
-    T = db.t.text_embeddings
+    T = schema.text_embeddings
     with db.connect() as conn:
         return conn.execute(sa.select(T.c.text, T.c.dim, T.c.text_sha1).where(T.c.model == model)).all()
 

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from icp_engine.domain import ICP, Follower, ScoreResult
 from icp_engine.engine import Engine
 from icp_engine.export import neutralise_cell
-from icp_engine.storage import Database
+from icp_engine.db import Database
+from icp_engine.db import schema
 
 
 def F(key: str, name: str, headline: str, **kw) -> Follower:
@@ -99,7 +100,7 @@ def _score_directly(engine: Engine, client_id: int, scores: dict[str, float]) ->
             lid = conn.execute(sa.text("SELECT id FROM leads WHERE profile_key=:k AND client_id=:c"),
                                {"k": key, "c": client_id}).scalar_one()
             res = ScoreResult(icp_score=s, bucket="strong" if s >= 80 else "poor", match_reasoning=f"r{s}")
-            conn.execute(engine.t.lead_scores.insert().values(
+            conn.execute(schema.lead_scores.insert().values(
                 lead_id=lid, icp_version_id=ver["id"], icp_score=res.icp_score, bucket=res.bucket,
                 match_reasoning=res.match_reasoning, components={}, scorer_version="test"))
             conn.execute(sa.text("UPDATE leads SET status='qualified' WHERE id=:i"), {"i": lid})

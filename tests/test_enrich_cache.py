@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from conftest import FIXTURES
 from icp_engine.enrich import EnrichRequest
 from icp_engine.enrich.cache import cache_key, get_fresh, put
+from icp_engine.db import schema
 
 OWN = FIXTURES / "enrich" / "apify_items.json"
 
@@ -22,7 +23,7 @@ def test_put_and_get_fresh_by_key_id_vanity_and_url(db):
     n = put(db, items, source="apify")
     assert n == 6  # the error item is not cached
     with db.begin() as conn:
-        rows = conn.execute(sa.select(db.t.profile_cache)).all()
+        rows = conn.execute(sa.select(schema.profile_cache)).all()
     assert {r.profile_key for r in rows} >= {"maren-okafor-lind", "abena-mensah-clarke", "oskar-haaland"}
     assert all(r.source == "apify" for r in rows)
 

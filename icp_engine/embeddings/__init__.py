@@ -45,7 +45,7 @@ def get_embedder(settings, db=None, *, transport=None) -> Embedder:
     ``"local"`` / ``"wordllama"`` (WordLlama, offline), ``"bge"`` (bge-small-en-v1.5 INT8 ONNX,
     offline), or ``"auto"`` (the default: OpenAI ``text-embedding-3-small`` when
     ``OPENAI_API_KEY`` is set, else WordLlama). With ``db`` (an
-    :class:`icp_engine.storage.Database`) the embedder is wrapped in
+    :class:`icp_engine.db.Database`) the embedder is wrapped in
     :class:`~icp_engine.embeddings.cache.CachedEmbedder` so each text is embedded once per model.
     ``transport`` is passed to the OpenAI HTTP client (tests). Raises ``ValueError`` for an
     unknown provider.

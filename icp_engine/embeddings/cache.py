@@ -1,6 +1,6 @@
 """Embedding cache: every vector stored in Postgres (``text_embeddings``) plus an in-process LRU.
 
-Table (``db/migrations``): ``text_embeddings(model, text_sha1, text, dim, embedding vector,
+Table (:mod:`icp_engine.db.schema`, SQL in :mod:`icp_engine.db.embedding_cache`): ``text_embeddings(model, text_sha1, text, dim, embedding vector,
 created_at)``, primary key ``(model, text_sha1)``; ``model`` is the inner embedder's ``name`` so
 vectors of different models never mix. A text is embedded once per model for the life of the
 database; the cache is content-addressed (SHA-1 of the UTF-8 text), so it never goes stale.
@@ -11,16 +11,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from ..db import embedding_cache as sql
 from . import Embedder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..storage import Database
+    from ..db import Database
 
 __all__ = ["CachedEmbedder", "text_sha1"]
 
@@ -71,14 +71,9 @@ class CachedEmbedder:
                 self._lru.popitem(last=False)
 
     def _db_lookup(self, texts: list[str]) -> dict[str, np.ndarray]:
-        T = self.db.t.text_embeddings
         by_sha = {text_sha1(t): t for t in texts}
         with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(T.c.text_sha1, T.c.embedding).where(
-                    T.c.model == self.name, T.c.text_sha1 == sa.func.any(sa.literal(list(by_sha), sa.ARRAY(sa.Text)))
-                )
-            ).all()
+            rows = sql.lookup(conn, self.name, list(by_sha))
         out: dict[str, np.ndarray] = {}
         for sha, emb in rows:
             v = np.asarray(emb, dtype=np.float32)
@@ -89,17 +84,12 @@ class CachedEmbedder:
     def _db_store(self, items: dict[str, np.ndarray]) -> None:
         if not items:
             return
-        T = self.db.t.text_embeddings
         rows = [
             {"model": self.name, "text_sha1": text_sha1(t), "text": t, "dim": self.dim, "embedding": v}
             for t, v in items.items()
         ]
         with self.db.begin() as conn:
-            for start in range(0, len(rows), 5000):
-                stmt = pg_insert(T).values(rows[start:start + 5000]).on_conflict_do_nothing(
-                    index_elements=["model", "text_sha1"]
-                )
-                conn.execute(stmt)
+            sql.store(conn, rows)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]

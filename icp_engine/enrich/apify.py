@@ -67,9 +67,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Sequence
 
 import httpx
-import sqlalchemy as sa
 
 from ..config import Settings
+from ..db import apify_ledger as ledger
+from ..db.apify_ledger import LOST, NOT_STARTED, NOW, PENDING, TERMINAL
 from ..processes import new_owner_id, pid_alive
 from ..http import ServiceError, _retry_after_seconds, make_client, send
 from . import EnrichOutcome, EnrichRequest
@@ -79,12 +80,6 @@ from .matching import match_items, url_identity
 
 log = logging.getLogger(__name__)
 
-#: Terminal statuses of an Apify actor run (docs.apify.com/platform/actors/running/runs-and-builds).
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"})
-PENDING = "PENDING"
-NOT_STARTED = "NOT_STARTED"
-#: A recorded run that Apify answers 404 for (deleted, or another account): closed, leads retryable.
-LOST = "LOST"
 MAX_URLS_PER_RUN = 1500
 _START_RETRY_STATUS = {429}
 _AMBIGUOUS_STATUS = {408, 500, 502, 503, 504, 520, 522, 524}
@@ -154,7 +149,7 @@ class ApifyProvider:
     * ``settings``: :class:`~icp_engine.config.Settings` (``apify_api_token``, ``apify_api_base_url``,
       ``apify_actor_id``, ``apify_batch_size``, ``apify_max_concurrent_runs``, ``apify_run_timeout_s``,
       prices, ``profile_cache_ttl_days``, ``http_max_attempts``);
-    * ``db``: :class:`~icp_engine.storage.Database`; ``run_id``: the qualification run (``runs.id``)
+    * ``db``: :class:`~icp_engine.db.Database`; ``run_id``: the qualification run (``runs.id``)
       stored on each ``apify_runs`` row, or None;
     * ``transport``: an ``httpx`` transport for tests (``httpx.MockTransport``);
     * ``owner``: the ``apify_runs.owner`` id (default :func:`make_owner`); ``poll_wait_s``: the
@@ -230,13 +225,9 @@ class ApifyProvider:
                 raise ApifyFatalError(_fatal_message(exc.status, exc.body)) from exc
             raise
 
-    @property
-    def _t(self) -> sa.Table:
-        return self.db.t.apify_runs
-
     def _update_row(self, row_id: int, **values: Any) -> None:
         with self.db.begin() as conn:
-            conn.execute(sa.update(self._t).where(self._t.c.id == row_id).values(**values))
+            ledger.update(conn, row_id, **values)
 
     def _run_cost(self, items_count: int) -> float:
         return round(self.settings.apify_cost_per_run_usd + items_count * self.settings.apify_cost_per_profile_usd, 4)
@@ -256,12 +247,8 @@ class ApifyProvider:
         return list(groups.values()), bad
 
     def _in_flight_rows(self, lead_ids: Sequence[int] | None) -> list[Any]:
-        t = self._t
-        q = sa.select(t).where(t.c.actor_id == self.actor_id, t.c.collected_at.is_(None), t.c.status != NOT_STARTED)
-        if lead_ids is not None:
-            q = q.where(t.c.lead_ids.overlap(sa.cast(list(lead_ids), t.c.lead_ids.type)))
         with self.db.begin() as conn:
-            return list(conn.execute(q.order_by(t.c.id)).all())
+            return ledger.in_flight(conn, self.actor_id, lead_ids)
 
     def estimate(self, requests: Sequence[EnrichRequest]) -> dict[str, Any]:
         """What enriching ``requests`` would cost now, before anything is started.
@@ -460,7 +447,6 @@ class ApifyProvider:
         Returns ``(claimed, blocked)``; blocked rows belong to a live owner elsewhere.
         """
         claimed, blocked = [], []
-        t = self._t
         for row in self._in_flight_rows(lead_ids):
             with _ACTIVE_LOCK:
                 if row.id in _ACTIVE_ROWS:
@@ -470,11 +456,8 @@ class ApifyProvider:
                 blocked.append(row)
                 continue
             with self.db.begin() as conn:
-                n = conn.execute(
-                    sa.update(t).where(t.c.id == row.id, t.c.owner == row.owner, t.c.collected_at.is_(None))
-                    .values(owner=self.owner)
-                ).rowcount
-            if n == 1:
+                took = ledger.take_over(conn, row.id, row.owner, self.owner)
+            if took:
                 claimed.append(row)
         return claimed, blocked
 
@@ -502,15 +485,10 @@ class ApifyProvider:
     # ------------------------------------------------------------------ batch lifecycles
 
     def _new_batch(self, batch: _Batch, stop: threading.Event) -> _BatchResult:
-        t = self._t
         lead_ids = [r.lead_id for r in batch.requests]
         with self.db.begin() as conn:  # recorded and committed BEFORE the start request
-            row_id, created_at = conn.execute(
-                sa.insert(t).values(
-                    run_id=self.run_id, actor_id=self.actor_id, status=PENDING, input_urls=batch.urls,
-                    lead_ids=lead_ids, owner=self.owner,
-                ).returning(t.c.id, t.c.created_at)
-            ).one()
+            row_id, created_at = ledger.insert_pending(conn, run_id=self.run_id, actor_id=self.actor_id,
+                                                       urls=batch.urls, lead_ids=lead_ids, owner=self.owner)
         with _ACTIVE_LOCK:
             _ACTIVE_ROWS.add(row_id)
         try:
@@ -541,14 +519,14 @@ class ApifyProvider:
                     return _BatchResult(batch, row_id=row.id, status=PENDING,
                                         error="could not confirm whether a recorded Apify run started")
                 if run is None:
-                    self._update_row(row.id, status=NOT_STARTED, finished_at=sa.func.now(),
+                    self._update_row(row.id, status=NOT_STARTED, finished_at=NOW,
                                      error="start request never reached Apify (checked the actor's recent runs)")
                     self._bump("runs_not_started")
                     return _BatchResult(batch, row_id=row.id, error="run never started")
                 self._bump("reconciled")
                 self._update_row(row.id, apify_run_id=run["id"], dataset_id=run.get("defaultDatasetId"),
                                  status=run.get("status") or "RUNNING",
-                                 started_at=_parse_ts(run.get("startedAt")) or sa.func.now())
+                                 started_at=_parse_ts(run.get("startedAt")) or NOW)
             else:
                 run = {"id": row.apify_run_id, "defaultDatasetId": row.dataset_id, "status": None}
             return self._follow(batch, row.id, run, stop)
@@ -587,7 +565,7 @@ class ApifyProvider:
                     ambiguous = True
                 else:  # 400 input validation, 404 actor not found, ...: retrying will not help
                     self._update_row(row_id, status=NOT_STARTED, error=f"start refused: {last}"[:1000],
-                                     finished_at=sa.func.now())
+                                     finished_at=NOW)
                     self._bump("runs_not_started")
                     return None
             if ambiguous:
@@ -606,7 +584,7 @@ class ApifyProvider:
                     wait_s = min(self.max_backoff_s, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
                 time.sleep(min(wait_s, self.max_backoff_s * 4))
         self._update_row(row_id, status=NOT_STARTED, error=f"start failed after {max_attempts} attempts: {last}"[:1000],
-                         finished_at=sa.func.now())
+                         finished_at=NOW)
         self._bump("runs_not_started")
         return None
 
@@ -614,7 +592,7 @@ class ApifyProvider:
         self._bump("runs_started")
         self._update_row(
             row_id, apify_run_id=run["id"], dataset_id=run.get("defaultDatasetId"),
-            status=run.get("status") or "READY", started_at=_parse_ts(run.get("startedAt")) or sa.func.now(),
+            status=run.get("status") or "READY", started_at=_parse_ts(run.get("startedAt")) or NOW,
         )
 
     def _find_started_run(self, since: datetime, urls: list[str]) -> dict[str, Any] | None:
@@ -629,9 +607,7 @@ class ApifyProvider:
             runs = data.get("items") or []
             ids = [r.get("id") for r in runs if r.get("id")]
             with self.db.begin() as conn:
-                known = set(conn.execute(
-                    sa.select(self._t.c.apify_run_id).where(self._t.c.apify_run_id.in_(ids))
-                ).scalars()) if ids else set()
+                known = ledger.known_apify_run_ids(conn, ids)
             older = False
             for r in runs:
                 started = _parse_ts(r.get("startedAt"))
@@ -675,7 +651,7 @@ class ApifyProvider:
             items = self._fetch_dataset(dataset_id) if dataset_id else []
         except ServiceError as exc:
             if exc.status == 404:  # Apify does not know the run/dataset (deleted, other account)
-                self._update_row(row_id, status=LOST, collected_at=sa.func.now(), finished_at=sa.func.now(),
+                self._update_row(row_id, status=LOST, collected_at=NOW, finished_at=NOW,
                                  error=f"run or dataset not found on Apify: {exc}"[:1000])
                 return _BatchResult(batch, row_id=row_id, apify_run_id=apify_id, status=LOST,
                                     error=f"Apify run {apify_id} or its dataset was not found")
@@ -688,7 +664,7 @@ class ApifyProvider:
             profile_cache.put(self.db, items, source=self.name)
         self._update_row(
             row_id, status=status, dataset_id=dataset_id, items_count=len(items), cost_usd=cost,
-            finished_at=_parse_ts(run.get("finishedAt")) or sa.func.now(), collected_at=sa.func.now(),
+            finished_at=_parse_ts(run.get("finishedAt")) or NOW, collected_at=NOW,
             error=None if status == "SUCCEEDED" else f"run ended {status}: {run.get('statusMessage') or ''}"[:1000],
         )
         self._bump("items_charged", len(items))
@@ -725,14 +701,8 @@ class ApifyProvider:
         Never lists the actor's runs to abort them (other users' batches). Returns the aborted
         Apify run ids; their rows stay uncollected, so a later call collects their partial datasets.
         """
-        t = self._t
         with self.db.begin() as conn:
-            ids = list(conn.execute(
-                sa.select(t.c.apify_run_id).where(
-                    t.c.owner == self.owner, t.c.apify_run_id.is_not(None), t.c.collected_at.is_(None),
-                    t.c.status.not_in(list(TERMINAL)),
-                )
-            ).scalars())
+            ids = ledger.unfinished_of_owner(conn, self.owner)
         done = []
         for rid in ids:
             try:

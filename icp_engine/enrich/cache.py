@@ -1,4 +1,4 @@
-"""The profile cache shared by all clients (table ``profile_cache``, db/migrations 0001).
+"""The profile cache shared by all clients: which cached item serves which lead (SQL: :mod:`icp_engine.db.profile_cache`).
 
 A scraped item is stored once per person under ``profile_key`` (the vanity when the item has
 one, else the ``ACoAA…`` id - the same convention as :attr:`Follower.key`), with its
@@ -9,35 +9,26 @@ is started for that person (never pay twice).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
+from ..db import profile_cache as sql
 from . import EnrichRequest
 from .extract import is_empty_item, item_keys
 from .matching import request_identities
 
-_CHUNK = 5000
-
 
 @contextmanager
 def _conn(conn_or_db: Any) -> Iterator[Connection]:
+    """The connection itself, or a transaction of a :class:`~icp_engine.db.Database`."""
     if isinstance(conn_or_db, Connection):
         yield conn_or_db
     else:
         with conn_or_db.begin() as conn:
             yield conn
-
-
-def _table(conn_or_db: Any) -> sa.Table:
-    db = getattr(conn_or_db, "t", None)
-    if db is not None:
-        return db.profile_cache
-    md = sa.MetaData()
-    return sa.Table("profile_cache", md, autoload_with=conn_or_db)
 
 
 def cache_key(item: dict[str, Any]) -> str | None:
@@ -53,7 +44,7 @@ def get_fresh(conn_or_db: Any, requests: Sequence[EnrichRequest], ttl_days: int 
     id), or whose ``profile_id`` / ``vanity`` column equals one of its ids, and whose
     ``fetched_at`` is less than ``ttl_days`` days old. When several rows match, the newest wins;
     an item whose ``ACoAA`` id differs from the request's known id is never used (reused vanity).
-    ``conn_or_db``: a :class:`~icp_engine.storage.Database` or an open SQLAlchemy connection.
+    ``conn_or_db``: a :class:`~icp_engine.db.Database` or an open SQLAlchemy connection.
     """
     if not requests:
         return {}
@@ -64,17 +55,8 @@ def get_fresh(conn_or_db: Any, requests: Sequence[EnrichRequest], ttl_days: int 
     keys.discard("")
     if not keys:
         return {}
-    t = _table(conn_or_db)
-    rows: list[Any] = []
-    klist = sorted(keys)
     with _conn(conn_or_db) as conn:
-        for i in range(0, len(klist), _CHUNK):
-            chunk = klist[i:i + _CHUNK]
-            stmt = sa.select(t.c.profile_key, t.c.profile_id, t.c.vanity, t.c.item, t.c.fetched_at).where(
-                t.c.fetched_at > sa.func.now() - sa.func.make_interval(0, 0, 0, int(ttl_days)),
-                sa.or_(t.c.profile_key.in_(chunk), t.c.profile_id.in_(chunk), t.c.vanity.in_(chunk)),
-            )
-            rows.extend(conn.execute(stmt).all())
+        rows = sql.fresh_rows(conn, sorted(keys), ttl_days)
     rows.sort(key=lambda r: r.fetched_at, reverse=True)
     index: dict[str, dict[str, Any]] = {}
     for r in rows:  # newest first: keep the first seen per alias
@@ -121,15 +103,5 @@ def put(
         rows[key] = {"profile_key": key, "profile_id": pid, "vanity": vanity, "source": source, "item": item}
     if not rows:
         return 0
-    t = _table(conn_or_db)
-    values = list(rows.values())
     with _conn(conn_or_db) as conn:
-        for i in range(0, len(values), 1000):
-            stmt = pg_insert(t).values(values[i:i + 1000])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[t.c.profile_key],
-                set_={"profile_id": stmt.excluded.profile_id, "vanity": stmt.excluded.vanity,
-                      "source": stmt.excluded.source, "item": stmt.excluded.item, "fetched_at": sa.func.now()},
-            )
-            conn.execute(stmt)
-    return len(values)
+        return sql.upsert(conn, list(rows.values()))

@@ -1,0 +1,336 @@
+"""SQL of leads and batches (tables ``leads``, ``batches``, ``batch_members``).
+
+Uploads (one transaction per batch: all or nothing), the lead state machine of a run
+(``discovered`` -> ``enriched`` / ``failed`` -> ``qualified`` -> ``exported``, see
+:class:`~icp_engine.enums.LeadStatus`), and the scope of "this client" or "this batch".
+Every function takes an open ``Connection`` inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..domain import Follower
+from ..enums import LeadStatus
+from ._util import Row, any_of, as_dicts
+from .schema import batch_members, batches, leads
+
+L, B, M = leads.c, batches.c, batch_members.c
+bp = sa.bindparam
+
+
+def scope_condition(client_id: int, batch_id: int | None) -> sa.ColumnElement[bool]:
+    """SQL condition selecting the leads of a client, or of one batch (its members, new and known)."""
+    cond = L.client_id == client_id
+    if batch_id is not None:
+        cond = sa.and_(cond, L.id.in_(sa.select(M.lead_id).where(M.batch_id == batch_id)))
+    return cond
+
+
+# ---------------------------------------------------------------- uploads
+
+
+@dataclass
+class KnownSplit:
+    """Followers of an upload split into new ones and ones already leads of the client.
+
+    ``new``: indexes in ``people``; ``known`` maps an index in ``people`` to the existing lead id.
+    """
+
+    new: list[int] = field(default_factory=list)
+    known: dict[int, int] = field(default_factory=dict)
+
+
+def split_known(conn: Connection, client_id: int, people: Sequence[Follower]) -> KnownSplit:
+    """Which followers are already leads of this client (matched on key, profile id or vanity)."""
+    found: dict[str, int] = {}
+    if people:
+        rows = conn.execute(
+            sa.select(L.id, L.profile_key, L.profile_id, L.vanity).where(
+                L.client_id == client_id,
+                sa.or_(
+                    L.profile_key == any_of("keys", sorted({p.key for p in people})),
+                    L.profile_id == any_of("ids", sorted({p.profile_id for p in people if p.profile_id})),
+                    L.vanity == any_of("vanities", sorted({p.vanity for p in people if p.vanity})),
+                ),
+            )
+        ).all()
+        for r in rows:
+            for k in (r.profile_key, r.profile_id, r.vanity):
+                if k:
+                    found.setdefault(k, r.id)
+    out = KnownSplit()
+    for i, p in enumerate(people):
+        lead_id = found.get(p.key) or (found.get(p.profile_id) if p.profile_id else None) or (
+            found.get(p.vanity) if p.vanity else None
+        )
+        if lead_id is None:
+            out.new.append(i)
+        else:
+            out.known[i] = lead_id
+    return out
+
+
+def insert_batch_with_leads(
+    conn: Connection,
+    client_id: int,
+    people: Sequence[Follower],
+    *,
+    name: str,
+    source_filename: str,
+    source_kind: str,
+    file_sha256: str | None,
+    author: str,
+) -> Row:
+    """Create a batch, insert the new leads, record every follower as a batch member.
+
+    Returns the batch row plus ``new_lead_ids`` / ``known_lead_ids``. Runs inside the caller's
+    transaction: on any error nothing is written.
+    """
+    split = split_known(conn, client_id, people)
+    batch = conn.execute(
+        batches.insert()
+        .values(
+            client_id=client_id, name=name, source_filename=source_filename, source_kind=source_kind,
+            file_sha256=file_sha256, people_in_file=len(people), new_leads=len(split.new),
+            known_leads=len(split.known), created_by=author,
+        )
+        .returning(*batches.c)
+    ).mappings().one()
+    new_ids: list[int] = []
+    if split.new:
+        rows = [_lead_values(client_id, batch["id"], people[i]) for i in split.new]
+        got = _copy_insert_returning(
+            conn, "leads", rows, conflict="(client_id, profile_key) DO NOTHING", returning=("id", "profile_key")
+        )
+        keyed = {key: lid for lid, key in got}
+        for v in rows:
+            lid = keyed.get(v["profile_key"])
+            if lid is None:  # a concurrent upload inserted the same person first: keep theirs
+                lid = conn.execute(
+                    sa.select(L.id).where(L.client_id == client_id, L.profile_key == v["profile_key"])
+                ).scalar_one()
+            new_ids.append(lid)
+    lead_for_index: dict[int, int] = dict(zip(split.new, new_ids, strict=True))
+    lead_for_index.update(split.known)
+    members = []
+    seen: set[int] = set()
+    for i in range(len(people)):
+        lid = lead_for_index[i]
+        if lid in seen:
+            continue
+        seen.add(lid)
+        members.append({"batch_id": batch["id"], "lead_id": lid, "position": i, "is_new": i not in split.known})
+    _copy_insert_returning(conn, "batch_members", members)
+    # fill aliases learnt from this upload into known leads (e.g. a vanity for a URN-only lead)
+    if split.known:
+        conn.execute(
+            leads.update()
+            .where(L.id == bp("b_id"))
+            .values(
+                profile_id=sa.func.coalesce(L.profile_id, bp("b_profile_id")),
+                vanity=sa.func.coalesce(L.vanity, bp("b_vanity")),
+                name=sa.func.coalesce(L.name, bp("b_name")),
+                headline=sa.func.coalesce(L.headline, bp("b_headline")),
+                location=sa.func.coalesce(L.location, bp("b_location")),
+            ),
+            [
+                {"b_id": lid, "b_profile_id": people[i].profile_id, "b_vanity": people[i].vanity,
+                 "b_name": people[i].name, "b_headline": people[i].headline, "b_location": people[i].location}
+                for i, lid in split.known.items()
+            ],
+        )
+    out = dict(batch)
+    out["new_lead_ids"] = new_ids
+    out["known_lead_ids"] = list(split.known.values())
+    return out
+
+
+def _copy_insert_returning(
+    conn: Connection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: str | None = None,
+    returning: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """Bulk insert with ``COPY`` into a temporary table, then one ``INSERT ... SELECT``.
+
+    Several times faster than multi-row INSERTs for tens of thousands of rows (50k leads: the
+    statement text and its parameters are never built). Runs in the caller's transaction; the
+    temporary table is dropped at commit. ``conflict`` is the text after ``ON CONFLICT``;
+    returns the ``returning`` columns of the inserted rows.
+    """
+    if not rows:
+        return []
+    cols = list(rows[0])
+    col_list = ", ".join(cols)
+    tmp = f"_bulk_{table}"
+    # same column types, no constraints or defaults; dropped at commit
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {tmp}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {col_list} FROM {table} WITH NO DATA")
+    raw: Any = conn.connection.driver_connection  # psycopg 3 connection, same transaction
+    with raw.cursor() as cur, cur.copy(f"COPY {tmp} ({col_list}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row([r[c] for c in cols])
+    sql = f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {tmp}"
+    if conflict:
+        sql += f" ON CONFLICT {conflict}"
+    if returning:
+        sql += " RETURNING " + ", ".join(returning)
+    result = conn.exec_driver_sql(sql)  # SQLAlchemy wraps errors (IntegrityError, ...)
+    return [tuple(r) for r in result] if returning else []
+
+
+def _lead_values(client_id: int, batch_id: int, p: Follower) -> dict[str, Any]:
+    return {
+        "client_id": client_id, "batch_id": batch_id, "profile_key": p.key, "profile_id": p.profile_id,
+        "vanity": p.vanity, "profile_url": p.profile_url, "input_url": p.url, "name": p.name,
+        "headline": p.headline, "location": p.location, "degree": p.degree, "company": p.company,
+        "titles": [p.title] if p.title else [],
+    }
+
+
+def list_batches(conn: Connection, client_id: int) -> list[Row]:
+    """Batches of a client (full rows), newest first."""
+    rows = conn.execute(
+        sa.select(batches).where(B.client_id == client_id).order_by(B.created_at.desc(), B.id.desc())
+    ).mappings()
+    return as_dicts(rows)
+
+
+# ---------------------------------------------------------------- lead state
+
+
+def retry_failed(conn: Connection, client_id: int, batch_id: int | None) -> int:
+    """Put ``failed`` leads of a scope back to ``discovered`` with ``retry_count`` 0; returns how many."""
+    res = conn.execute(
+        leads.update()
+        .where(scope_condition(client_id, batch_id), L.status == LeadStatus.FAILED)
+        .values(status=LeadStatus.DISCOVERED, retry_count=0, error_message=None, updated_at=sa.func.now())
+    )
+    return int(res.rowcount)
+
+
+def mark_exported(conn: Connection, lead_ids: Sequence[int]) -> None:
+    """Set status ``exported`` (and ``exported_at``) on qualified leads (one statement, one array parameter)."""
+    conn.execute(
+        leads.update()
+        .where(L.id == any_of("ids", [int(i) for i in lead_ids], sa.BigInteger),
+               L.status.in_((LeadStatus.QUALIFIED, LeadStatus.EXPORTED)))
+        .values(status=LeadStatus.EXPORTED, exported_at=sa.func.now(), updated_at=sa.func.now())
+    )
+
+
+def count_to_enrich(conn: Connection, client_id: int, batch_id: int | None) -> int:
+    """Leads of a scope still ``discovered`` (what the enrich stage would work on)."""
+    return int(conn.execute(
+        sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), L.status == LeadStatus.DISCOVERED)
+    ).scalar_one())
+
+
+def to_enrich(conn: Connection, client_id: int, batch_id: int | None) -> list[Any]:
+    """``discovered`` leads of a scope in id order: ``id, profile_key, input_url, profile_id, vanity,
+    name, headline, location, company, titles`` (what an enrichment request needs)."""
+    return list(conn.execute(
+        sa.select(L.id, L.profile_key, L.input_url, L.profile_id, L.vanity, L.name, L.headline,
+                  L.location, L.company, L.titles)
+        .where(scope_condition(client_id, batch_id), L.status == LeadStatus.DISCOVERED)
+        .order_by(L.id)
+    ).all())
+
+
+def write_enriched(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store enriched profiles: each row ``{"b_id": lead id, "b_name", "b_headline", "b_location",
+    "b_titles", "b_company", "b_company_size", "b_industry", "b_summary", "b_past_roles", "b_skills",
+    "b_profile_id", "b_vanity", "b_source"}``. Status becomes ``enriched``; name, headline and
+    location keep the page's value when the profile lacks one; known aliases are never replaced."""
+    if not rows:
+        return
+    conn.execute(
+        leads.update()
+        .where(L.id == bp("b_id"))
+        .values(
+            status=LeadStatus.ENRICHED,
+            error_message=None,
+            name=sa.func.coalesce(bp("b_name"), L.name),
+            headline=sa.func.coalesce(bp("b_headline"), L.headline),
+            location=sa.func.coalesce(bp("b_location"), L.location),
+            titles=bp("b_titles"),
+            company=bp("b_company"),
+            company_size=bp("b_company_size"),
+            industry=bp("b_industry"),
+            summary=bp("b_summary"),
+            past_roles=bp("b_past_roles"),
+            skills=bp("b_skills"),
+            profile_id=sa.func.coalesce(L.profile_id, bp("b_profile_id")),
+            vanity=sa.func.coalesce(L.vanity, bp("b_vanity")),
+            enrichment_source=bp("b_source"),
+            enriched_at=sa.func.now(),
+            updated_at=sa.func.now(),
+        ),
+        list(rows),
+    )
+
+
+def write_enrich_failures(conn: Connection, rows: Sequence[dict[str, Any]], max_attempts: int) -> None:
+    """Count a failed enrichment attempt: each row ``{"b_id", "b_error", "b_final"}``.
+
+    ``retry_count`` goes up by one and ``error_message`` is set; the lead becomes ``failed`` at
+    once when ``b_final`` (a permanent error), or after ``max_attempts`` attempts, else stays
+    ``discovered`` for the next attempt.
+    """
+    if not rows:
+        return
+    tries = L.retry_count + 1
+    conn.execute(
+        leads.update()
+        .where(L.id == bp("b_id"))
+        .values(
+            retry_count=tries,
+            error_message=bp("b_error"),
+            status=sa.case((bp("b_final"), LeadStatus.FAILED.value), (tries >= max_attempts, LeadStatus.FAILED.value),
+                           else_=LeadStatus.DISCOVERED.value),
+            updated_at=sa.func.now(),
+        ),
+        list(rows),
+    )
+
+
+def lead_chunk(
+    conn: Connection, client_id: int, batch_id: int | None, todo: sa.ColumnElement[bool], after_id: int, size: int
+) -> list[Row]:
+    """Up to ``size`` full lead rows of a scope matching ``todo`` with ``id > after_id``, in id order
+    (keyset pagination: each chunk's query stays cheap at 100k leads)."""
+    rows = conn.execute(
+        sa.select(leads).where(scope_condition(client_id, batch_id), todo, L.id > after_id).order_by(L.id).limit(size)
+    ).mappings()
+    return as_dicts(rows)
+
+
+def past_enrichment() -> sa.ColumnElement[bool]:
+    """Leads that went through enrichment and did not fail (what classify and embed work on)."""
+    return sa.and_(L.status != LeadStatus.FAILED, L.status != LeadStatus.DISCOVERED)
+
+
+def unclassified() -> sa.ColumnElement[bool]:
+    """Enriched leads without a company type yet (the classify stage's work)."""
+    return sa.and_(past_enrichment(), L.company_type.is_(None))
+
+
+def write_classifications(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store classifications: each row ``{"b_id", "b_industry", "b_type", "b_reason", "b_source"}``."""
+    if not rows:
+        return
+    conn.execute(
+        leads.update()
+        .where(L.id == bp("b_id"))
+        .values(industry_class=bp("b_industry"), company_type=bp("b_type"),
+                classification_reason=bp("b_reason"), classification_source=bp("b_source")),
+        list(rows),
+    )

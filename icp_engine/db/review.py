@@ -1,0 +1,132 @@
+"""SQL of review labels (table ``lead_feedback``): keep / trash / skip per reviewer, with undo.
+
+A label records the reviewer, the time and the client's ICP version at that moment. A newer
+label by the same reviewer supersedes the older one (kept, marked ``undone_at``). Every function
+takes an open ``Connection``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..enums import FeedbackLabel
+from ..errors import NotFound
+from ._util import Row, as_dicts
+from .clients import current_version_id
+from .leads import scope_condition
+from .schema import lead_feedback, lead_scores, leads
+
+L, S, F = leads.c, lead_scores.c, lead_feedback.c
+
+
+def review_queue(
+    conn: Connection,
+    client_id: int,
+    reviewer: str,
+    *,
+    batch_id: int | None = None,
+    limit: int = 20,
+    include_labelled: bool = False,
+) -> list[Row]:
+    """Scored leads (current ICP version) in a seeded random order per reviewer, never by score.
+
+    The order is ``md5(reviewer:client:lead_id)``: stable across reloads and sessions, different
+    per reviewer, independent of the score. Leads this reviewer labelled (and did not undo) are
+    left out unless ``include_labelled``. Rows: the ``leads`` columns plus ``icp_score``,
+    ``bucket``, ``match_reasoning``, ``components``.
+    """
+    ver = current_version_id(conn, client_id)
+    order = sa.func.md5(sa.literal(f"{reviewer}:{client_id}:") + sa.cast(L.id, sa.Text))
+    labelled = sa.select(F.lead_id).where(F.lead_id == L.id, F.reviewer == reviewer, F.undone_at.is_(None)).exists()
+    q = (
+        sa.select(leads, S.icp_score, S.bucket, S.match_reasoning, S.components)
+        .join(lead_scores, sa.and_(S.lead_id == L.id, S.icp_version_id == ver))
+        .where(scope_condition(client_id, batch_id))
+        .order_by(order)
+        .limit(limit)
+    )
+    if not include_labelled:
+        q = q.where(~labelled)
+    return as_dicts(conn.execute(q).mappings())
+
+
+def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: int | None = None) -> dict[str, int]:
+    """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer in a scope
+    (scored = leads with a score of the current ICP version; labels = distinct leads per label)."""
+    ver = current_version_id(conn, client_id)
+    scope = scope_condition(client_id, batch_id)
+    scored = conn.execute(
+        sa.select(sa.func.count()).select_from(lead_scores.join(leads, L.id == S.lead_id))
+        .where(scope, S.icp_version_id == ver)
+    ).scalar_one()
+    labels = conn.execute(
+        sa.select(F.label, sa.func.count(sa.distinct(F.lead_id)))
+        .select_from(lead_feedback.join(leads, L.id == F.lead_id))
+        .where(scope, F.reviewer == reviewer, F.undone_at.is_(None))
+        .group_by(F.label)
+    ).all()
+    out = {"scored": int(scored), "keep": 0, "trash": 0, "skip": 0}
+    out.update({str(k): int(v) for k, v in labels})
+    out["labelled"] = out["keep"] + out["trash"] + out["skip"]
+    return out
+
+
+def record_feedback(conn: Connection, lead_id: int, label: FeedbackLabel, reviewer: str) -> int:
+    """Store a label with the client's current ICP version; supersede the reviewer's earlier label
+    of the lead. Returns the feedback id; raises :class:`NotFound` for an unknown lead."""
+    client_id = conn.execute(sa.select(L.client_id).where(L.id == lead_id)).scalar_one_or_none()
+    if client_id is None:
+        raise NotFound(f"no lead {lead_id}")
+    ver = current_version_id(conn, client_id)
+    conn.execute(
+        lead_feedback.update()
+        .where(F.lead_id == lead_id, F.reviewer == reviewer, F.undone_at.is_(None))
+        .values(undone_at=sa.func.now())
+    )
+    return int(conn.execute(
+        lead_feedback.insert()
+        .values(lead_id=lead_id, client_id=client_id, label=label, reviewer=reviewer, icp_version_id=ver)
+        .returning(F.id)
+    ).scalar_one())
+
+
+def undo_last(conn: Connection, client_id: int, reviewer: str) -> Row | None:
+    """Undo the reviewer's most recent label in this client; returns it, or None if nothing to undo."""
+    row = conn.execute(
+        sa.select(lead_feedback)
+        .where(F.client_id == client_id, F.reviewer == reviewer, F.undone_at.is_(None))
+        .order_by(F.created_at.desc(), F.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).mappings().first()
+    if row is None:
+        return None
+    conn.execute(lead_feedback.update().where(F.id == row["id"]).values(undone_at=sa.func.now()))
+    return dict(row)
+
+
+def feedback_rows(conn: Connection, client_id: int, icp_version_id: int | None = None) -> list[Row]:
+    """Current keep/trash labels with the lead's score under ``icp_version_id`` (default: current):
+    ``[{"lead_id", "label", "reviewer", "icp_score"}]`` (for ``eval --client``)."""
+    ver = icp_version_id or current_version_id(conn, client_id)
+    rows = conn.execute(
+        sa.select(F.lead_id, F.label, F.reviewer, S.icp_score)
+        .join(lead_scores, sa.and_(S.lead_id == F.lead_id, S.icp_version_id == ver))
+        .where(F.client_id == client_id, F.undone_at.is_(None),
+               F.label.in_((FeedbackLabel.KEEP, FeedbackLabel.TRASH)))
+    ).mappings()
+    return as_dicts(rows)
+
+
+def recent_labels(conn: Connection, client_id: int, reviewer: str, limit: int = 10) -> list[Row]:
+    """The reviewer's newest labels in this client (undone ones flagged): ``[{"lead_id", "name",
+    "label", "created_at", "undone"}]``."""
+    rows = conn.execute(
+        sa.select(F.lead_id, L.name, F.label, F.created_at, F.undone_at.is_not(None).label("undone"))
+        .select_from(lead_feedback.join(leads, L.id == F.lead_id))
+        .where(F.client_id == client_id, F.reviewer == reviewer)
+        .order_by(F.created_at.desc(), F.id.desc())
+        .limit(max(1, int(limit)))
+    ).mappings()
+    return as_dicts(rows)

@@ -1,0 +1,124 @@
+"""SQL of qualification runs (table ``runs``) and their progress counts.
+
+A run row holds the client, optional batch, ICP version, options (JSON), status
+(:class:`~icp_engine.enums.RunStatus`), stage, stored counts, estimate/actual numbers and the
+lease of the worker executing it (``worker_id``, ``heartbeat_at``). Every function takes an open
+``Connection``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..enums import LeadStatus, RunStatus
+from ..errors import NotFound
+from ._util import Row, as_dicts
+from .leads import scope_condition
+from .schema import lead_scores, leads, runs
+
+R, L, S = runs.c, leads.c, lead_scores.c
+
+
+def create_run(
+    conn: Connection, client_id: int, batch_id: int | None, icp_version_id: int, options: dict[str, Any], author: str
+) -> int:
+    """Insert a ``queued`` run and return its id."""
+    return int(conn.execute(
+        runs.insert()
+        .values(client_id=client_id, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
+                created_by=author)
+        .returning(R.id)
+    ).scalar_one())
+
+
+def get_run(conn: Connection, run_id: int, *, for_update: bool = False) -> Row:
+    """A run row; raises :class:`NotFound`. ``for_update`` locks it until the transaction ends."""
+    q = sa.select(runs).where(R.id == run_id)
+    row = conn.execute(q.with_for_update() if for_update else q).mappings().first()
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    return dict(row)
+
+
+def list_runs(conn: Connection, client_id: int | None = None, limit: int = 50) -> list[Row]:
+    """Runs (full rows), newest first; of one client when ``client_id`` is given."""
+    q = sa.select(runs).order_by(R.id.desc()).limit(limit)
+    if client_id is not None:
+        q = q.where(R.client_id == client_id)
+    return as_dicts(conn.execute(q).mappings())
+
+
+def update_run(conn: Connection, run_id: int, **values: Any) -> None:
+    """Set columns of a run (``status``, ``stage``, ``counts``, ``error``, ``estimate``, ``actual``...)."""
+    conn.execute(runs.update().where(R.id == run_id).values(**values))
+
+
+def set_status(conn: Connection, run_id: int, status: RunStatus, allowed_from: tuple[RunStatus, ...]) -> bool:
+    """Move a run to ``status`` if it is in one of ``allowed_from``; True if it changed.
+
+    ``finished_at`` is set for ``cancelled`` and cleared otherwise.
+    """
+    res = conn.execute(
+        runs.update()
+        .where(R.id == run_id, R.status.in_(allowed_from))
+        .values(status=status, finished_at=sa.func.now() if status == RunStatus.CANCELLED else None)
+    )
+    return bool(res.rowcount)
+
+
+def mark_claimed(conn: Connection, run_id: int, worker_id: str) -> Row:
+    """Give the run's lease to ``worker_id``: status ``running``, fresh heartbeat, ``started_at`` kept
+    if set, error cleared; returns the updated row."""
+    conn.execute(
+        runs.update()
+        .where(R.id == run_id)
+        .values(status=RunStatus.RUNNING, worker_id=worker_id, heartbeat_at=sa.func.now(),
+                started_at=sa.func.coalesce(R.started_at, sa.func.now()), error=None)
+    )
+    return get_run(conn, run_id)
+
+
+def heartbeat(conn: Connection, run_id: int, worker_id: str) -> None:
+    """Refresh the lease of ``worker_id`` on the run (no-op when another worker holds it)."""
+    conn.execute(runs.update().where(R.id == run_id, R.worker_id == worker_id).values(heartbeat_at=sa.func.now()))
+
+
+def status_and_worker(conn: Connection, run_id: int) -> tuple[str, str | None]:
+    """``(status, worker_id)`` of a run, checked between chunks for pause/cancel/takeover."""
+    row = conn.execute(sa.select(R.status, R.worker_id).where(R.id == run_id)).one()
+    return row.status, row.worker_id
+
+
+def lease_candidates(conn: Connection, lease_s: float) -> list[Any]:
+    """``queued`` and ``running`` runs, oldest first, as ``(id, status, worker_id, stale)`` where
+    ``stale`` = no heartbeat in the last ``lease_s`` seconds."""
+    stale = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, float(lease_s))
+    return list(conn.execute(
+        sa.select(R.id, R.status, R.worker_id, (R.heartbeat_at.is_(None) | (R.heartbeat_at < stale)).label("stale"))
+        .where(R.status.in_(RunStatus.active()))
+        .order_by(R.id)
+    ).all())
+
+
+def progress_counts(conn: Connection, run: Row) -> dict[str, int]:
+    """Leads of a run's scope by state: ``{"total", "discovered", "enriched", "failed",
+    "classified", "scored"}`` (``enriched`` = past enrichment and not failed; ``scored`` = with a
+    score of the run's ICP version; ``classified`` = with a company type)."""
+    scope = scope_condition(run["client_id"], run["batch_id"])
+    by_status = {s: int(n) for s, n in conn.execute(
+        sa.select(L.status, sa.func.count()).where(scope).group_by(L.status)).all()}
+    scored = conn.execute(
+        sa.select(sa.func.count()).select_from(lead_scores.join(leads, L.id == S.lead_id))
+        .where(scope, S.icp_version_id == run["icp_version_id"])
+    ).scalar_one()
+    classified = conn.execute(sa.select(sa.func.count()).where(scope, L.company_type.is_not(None))).scalar_one()
+    total = sum(by_status.values())
+    failed = by_status.get(LeadStatus.FAILED, 0)
+    discovered = by_status.get(LeadStatus.DISCOVERED, 0)
+    return {
+        "total": total, "discovered": discovered, "enriched": total - discovered - failed, "failed": failed,
+        "classified": int(classified), "scored": int(scored),
+    }

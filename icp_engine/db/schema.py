@@ -1,0 +1,273 @@
+"""The database schema, declared: every table of the product as SQLAlchemy Core ``Table`` s.
+
+This module is the source of truth for columns in Python code (queries import the tables from
+here; nothing is reflected at run time) and the ``target_metadata`` of the Alembic environment
+(:mod:`icp_engine.db.migrations`), so ``alembic revision --autogenerate`` diffs a live database
+against it. A change here needs a migration in ``icp_engine/db/migrations/versions``; the test
+``tests/test_db_schema.py`` fails when the migrated database and this module disagree.
+
+Constraint and index names are those Postgres gave the objects of revision 0001 (``<table>_<col>_key``,
+``<table>_<col>_fkey``, ``<table>_<col>_check``), so existing databases match without a rename.
+Status columns carry CHECK constraints built from :mod:`icp_engine.enums`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from ..enums import FeedbackLabel, LeadStatus, RunStatus, values
+
+metadata = sa.MetaData()
+
+_NOW = sa.text("now()")
+_EMPTY_ARRAY = sa.text("'{}'::text[]")
+_EMPTY_BIGINT_ARRAY = sa.text("'{}'::bigint[]")
+_EMPTY_JSON = sa.text("'{}'::jsonb")
+
+
+def _in(column: str, allowed: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in allowed) + ")"
+
+
+def _ts(name: str, *, now: bool = False) -> sa.Column:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=not now, server_default=_NOW if now else None)
+
+
+#: One client of the agency (a LinkedIn creator whose followers are qualified).
+clients = sa.Table(
+    "clients",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False, server_default=sa.text("''")),
+    _ts("created_at", now=True),
+    sa.UniqueConstraint("name", name="clients_name_key"),
+)
+
+#: Every saved ICP is a new version; qualifications record the version they used.
+client_icps = sa.Table(
+    "client_icps",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("client_id", sa.BigInteger, sa.ForeignKey("clients.id", ondelete="CASCADE",
+                                                        name="client_icps_client_id_fkey"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("icp", JSONB, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False, server_default=sa.text("'system'")),
+    sa.Column("change_note", sa.Text, nullable=False, server_default=sa.text("''")),
+    _ts("created_at", now=True),
+    sa.UniqueConstraint("client_id", "version", name="client_icps_client_id_version_key"),
+)
+
+#: One upload (a saved page, Connections.csv, URL list, or several merged).
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("client_id", sa.BigInteger, sa.ForeignKey("clients.id", ondelete="CASCADE",
+                                                        name="batches_client_id_fkey"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("source_filename", sa.Text, nullable=False, server_default=sa.text("''")),
+    sa.Column("source_kind", sa.Text, nullable=False, server_default=sa.text("''")),
+    sa.Column("file_sha256", sa.Text),
+    sa.Column("people_in_file", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("new_leads", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("known_leads", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("created_by", sa.Text, nullable=False, server_default=sa.text("'system'")),
+    _ts("created_at", now=True),
+)
+
+#: A person as a lead of one client (unique per client and profile key, not globally).
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("client_id", sa.BigInteger, sa.ForeignKey("clients.id", ondelete="CASCADE",
+                                                        name="leads_client_id_fkey"), nullable=False),
+    sa.Column("batch_id", sa.BigInteger, sa.ForeignKey("batches.id", ondelete="CASCADE",
+                                                       name="leads_batch_id_fkey"), nullable=False),
+    sa.Column("profile_key", sa.Text, nullable=False),
+    sa.Column("profile_id", sa.Text),
+    sa.Column("vanity", sa.Text),
+    sa.Column("profile_url", sa.Text, nullable=False),
+    sa.Column("input_url", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("headline", sa.Text),
+    sa.Column("location", sa.Text),
+    sa.Column("degree", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default=sa.text(f"'{LeadStatus.DISCOVERED.value}'")),
+    sa.Column("error_message", sa.Text),
+    sa.Column("retry_count", sa.Integer, nullable=False, server_default=sa.text("0")),
+    # enrichment (Profile fields)
+    sa.Column("titles", ARRAY(sa.Text), nullable=False, server_default=_EMPTY_ARRAY),
+    sa.Column("company", sa.Text),
+    sa.Column("company_size", sa.Text),
+    sa.Column("industry", sa.Text),
+    sa.Column("summary", sa.Text),
+    sa.Column("past_roles", ARRAY(sa.Text), nullable=False, server_default=_EMPTY_ARRAY),
+    sa.Column("skills", ARRAY(sa.Text), nullable=False, server_default=_EMPTY_ARRAY),
+    sa.Column("enrichment_source", sa.Text),
+    _ts("enriched_at"),
+    # classification
+    sa.Column("industry_class", sa.Text),
+    sa.Column("company_type", sa.Text),
+    sa.Column("classification_reason", sa.Text),
+    sa.Column("classification_source", sa.Text),
+    _ts("exported_at"),
+    _ts("created_at", now=True),
+    _ts("updated_at", now=True),
+    sa.UniqueConstraint("client_id", "profile_key", name="leads_client_id_profile_key_key"),
+    sa.CheckConstraint(_in("status", values(LeadStatus)), name="leads_status_check"),
+)
+sa.Index("leads_client_profile_id", leads.c.client_id, leads.c.profile_id,
+         postgresql_where=leads.c.profile_id.is_not(None))
+sa.Index("leads_client_vanity", leads.c.client_id, leads.c.vanity, postgresql_where=leads.c.vanity.is_not(None))
+sa.Index("leads_batch_status", leads.c.batch_id, leads.c.status)
+sa.Index("leads_client_status", leads.c.client_id, leads.c.status)
+
+#: Every lead seen in an upload, new or already known: the scope of "run this batch".
+batch_members = sa.Table(
+    "batch_members",
+    metadata,
+    sa.Column("batch_id", sa.BigInteger, sa.ForeignKey("batches.id", ondelete="CASCADE",
+                                                       name="batch_members_batch_id_fkey"), primary_key=True),
+    sa.Column("lead_id", sa.BigInteger, sa.ForeignKey("leads.id", ondelete="CASCADE",
+                                                      name="batch_members_lead_id_fkey"), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("is_new", sa.Boolean, nullable=False),
+)
+sa.Index("batch_members_lead", batch_members.c.lead_id)
+
+#: Scraped profiles shared by all clients; fresh for ``Settings.profile_cache_ttl_days`` (30).
+profile_cache = sa.Table(
+    "profile_cache",
+    metadata,
+    sa.Column("profile_key", sa.Text, primary_key=True),
+    sa.Column("profile_id", sa.Text),
+    sa.Column("vanity", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("item", JSONB, nullable=False),
+    _ts("fetched_at", now=True),
+)
+sa.Index("profile_cache_profile_id", profile_cache.c.profile_id,
+         postgresql_where=profile_cache.c.profile_id.is_not(None))
+sa.Index("profile_cache_vanity", profile_cache.c.vanity, postgresql_where=profile_cache.c.vanity.is_not(None))
+
+#: Embedding cache: one vector per (model, text); the model name is stored with each vector.
+text_embeddings = sa.Table(
+    "text_embeddings",
+    metadata,
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("text_sha1", sa.Text, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("embedding", Vector(), nullable=False),
+    _ts("created_at", now=True),
+)
+
+#: Whole-profile vectors, for nearest-neighbour queries in pgvector (similar leads).
+lead_embeddings = sa.Table(
+    "lead_embeddings",
+    metadata,
+    sa.Column("lead_id", sa.BigInteger, sa.ForeignKey("leads.id", ondelete="CASCADE",
+                                                      name="lead_embeddings_lead_id_fkey"), primary_key=True),
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("embedding", Vector(), nullable=False),
+    _ts("created_at", now=True),
+)
+
+#: Qualification runs: one row per run; progress is read from here by every page and worker.
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("client_id", sa.BigInteger, sa.ForeignKey("clients.id", ondelete="CASCADE",
+                                                        name="runs_client_id_fkey"), nullable=False),
+    sa.Column("batch_id", sa.BigInteger, sa.ForeignKey("batches.id", ondelete="CASCADE",
+                                                       name="runs_batch_id_fkey")),
+    sa.Column("icp_version_id", sa.BigInteger, sa.ForeignKey("client_icps.id", name="runs_icp_version_id_fkey"),
+              nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default=sa.text(f"'{RunStatus.QUEUED.value}'")),
+    sa.Column("stage", sa.Text, nullable=False, server_default=sa.text("'queued'")),
+    sa.Column("options", JSONB, nullable=False, server_default=_EMPTY_JSON),
+    sa.Column("counts", JSONB, nullable=False, server_default=_EMPTY_JSON),
+    sa.Column("estimate", JSONB, nullable=False, server_default=_EMPTY_JSON),
+    sa.Column("actual", JSONB, nullable=False, server_default=_EMPTY_JSON),
+    sa.Column("error", sa.Text),
+    sa.Column("worker_id", sa.Text),
+    _ts("heartbeat_at"),
+    sa.Column("created_by", sa.Text, nullable=False, server_default=sa.text("'system'")),
+    _ts("created_at", now=True),
+    _ts("started_at"),
+    _ts("finished_at"),
+    sa.CheckConstraint(_in("status", values(RunStatus)), name="runs_status_check"),
+)
+sa.Index("runs_status", runs.c.status)
+
+#: Score of a lead under one ICP version (history kept; the newest version is "current").
+lead_scores = sa.Table(
+    "lead_scores",
+    metadata,
+    sa.Column("lead_id", sa.BigInteger, sa.ForeignKey("leads.id", ondelete="CASCADE",
+                                                      name="lead_scores_lead_id_fkey"), primary_key=True),
+    sa.Column("icp_version_id", sa.BigInteger, sa.ForeignKey("client_icps.id", ondelete="CASCADE",
+                                                             name="lead_scores_icp_version_id_fkey"),
+              primary_key=True),
+    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("runs.id", ondelete="SET NULL", name="lead_scores_run_id_fkey")),
+    sa.Column("icp_score", sa.REAL, nullable=False),
+    sa.Column("bucket", sa.Text, nullable=False),
+    sa.Column("match_reasoning", sa.Text, nullable=False),
+    sa.Column("components", JSONB, nullable=False, server_default=_EMPTY_JSON),
+    sa.Column("scorer_version", sa.Text, nullable=False),
+    _ts("scored_at", now=True),
+    sa.CheckConstraint("icp_score >= 0 AND icp_score <= 100", name="lead_scores_icp_score_check"),
+)
+sa.Index("lead_scores_version_score", lead_scores.c.icp_version_id, lead_scores.c.icp_score.desc())
+
+#: Review labels: keep / trash / skip, who, when, which ICP version. Undo sets ``undone_at``.
+lead_feedback = sa.Table(
+    "lead_feedback",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("lead_id", sa.BigInteger, sa.ForeignKey("leads.id", ondelete="CASCADE",
+                                                      name="lead_feedback_lead_id_fkey"), nullable=False),
+    sa.Column("client_id", sa.BigInteger, sa.ForeignKey("clients.id", ondelete="CASCADE",
+                                                        name="lead_feedback_client_id_fkey"), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.Text, nullable=False),
+    sa.Column("icp_version_id", sa.BigInteger, sa.ForeignKey("client_icps.id", ondelete="SET NULL",
+                                                             name="lead_feedback_icp_version_id_fkey")),
+    _ts("created_at", now=True),
+    _ts("undone_at"),
+    sa.CheckConstraint(_in("label", values(FeedbackLabel)), name="lead_feedback_label_check"),
+)
+sa.Index("lead_feedback_lead", lead_feedback.c.lead_id, postgresql_where=lead_feedback.c.undone_at.is_(None))
+sa.Index("lead_feedback_reviewer", lead_feedback.c.client_id, lead_feedback.c.reviewer,
+         lead_feedback.c.created_at.desc())
+
+#: Every Apify actor run the product starts, recorded BEFORE it starts (never pay twice).
+apify_runs = sa.Table(
+    "apify_runs",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("runs.id", ondelete="SET NULL", name="apify_runs_run_id_fkey")),
+    sa.Column("actor_id", sa.Text, nullable=False),
+    sa.Column("apify_run_id", sa.Text),
+    sa.Column("dataset_id", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'PENDING'")),
+    sa.Column("input_urls", JSONB, nullable=False),
+    sa.Column("lead_ids", ARRAY(sa.BigInteger), nullable=False, server_default=_EMPTY_BIGINT_ARRAY),
+    sa.Column("items_count", sa.Integer),
+    sa.Column("matched_count", sa.Integer),
+    sa.Column("cost_usd", sa.Numeric(12, 4)),
+    sa.Column("error", sa.Text),
+    sa.Column("owner", sa.Text, nullable=False),
+    _ts("created_at", now=True),
+    _ts("started_at"),
+    _ts("finished_at"),
+    _ts("collected_at"),
+    sa.UniqueConstraint("apify_run_id", name="apify_runs_apify_run_id_key"),
+)
+sa.Index("apify_runs_status", apify_runs.c.status)

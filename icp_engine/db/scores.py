@@ -1,0 +1,86 @@
+"""SQL of qualification results: scores (``lead_scores``) and whole-profile vectors (``lead_embeddings``).
+
+A lead has at most one score per ICP version (history across versions is kept) and one vector
+per embedding model. Every function takes an open ``Connection``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
+
+from ..enums import LeadStatus
+from ._util import Row, as_dicts
+from .leads import past_enrichment
+from .schema import lead_embeddings, lead_scores, leads
+
+L, S, E = leads.c, lead_scores.c, lead_embeddings.c
+
+#: Lead statuses whose leads are scored (enriched, or already qualified/exported under another version).
+SCORABLE = (LeadStatus.ENRICHED, LeadStatus.QUALIFIED, LeadStatus.EXPORTED)
+
+
+def has_score(icp_version_id: int) -> sa.Exists:
+    """``EXISTS`` a score of the lead (``leads.id``) under this ICP version."""
+    return sa.select(S.lead_id).where(S.lead_id == L.id, S.icp_version_id == icp_version_id).exists()
+
+
+def unscored(icp_version_id: int) -> sa.ColumnElement[bool]:
+    """Scorable leads without a score for this ICP version (the score stage's work)."""
+    return sa.and_(L.status.in_(SCORABLE), ~has_score(icp_version_id))
+
+
+def without_vector(model: str) -> sa.ColumnElement[bool]:
+    """Enriched leads without a whole-profile vector of ``model`` (the embed stage's work)."""
+    has_vec = sa.select(E.lead_id).where(E.lead_id == L.id, E.model == model).exists()
+    return sa.and_(past_enrichment(), ~has_vec)
+
+
+def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows: Sequence[dict[str, Any]]) -> None:
+    """Upsert scores and mark the scored ``enriched`` leads ``qualified``.
+
+    Each row: ``{"lead_id", "icp_score" (0-100), "bucket", "match_reasoning", "components" (JSON),
+    "scorer_version"}``. A lead already scored under this version gets the new score.
+    """
+    if not rows:
+        return
+    values = [dict(r, icp_version_id=icp_version_id, run_id=run_id) for r in rows]
+    stmt = pg_insert(lead_scores)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["lead_id", "icp_version_id"],
+        set_={c: stmt.excluded[c] for c in ("run_id", "icp_score", "bucket", "match_reasoning", "components",
+                                             "scorer_version")} | {"scored_at": sa.func.now()},
+    )
+    conn.execute(stmt, values)
+    conn.execute(
+        leads.update()
+        .where(L.id.in_([r["lead_id"] for r in rows]), L.status == LeadStatus.ENRICHED)
+        .values(status=LeadStatus.QUALIFIED, updated_at=sa.func.now())
+    )
+
+
+def write_vectors(conn: Connection, model: str, rows: Sequence[tuple[int, Any]]) -> None:
+    """Insert whole-profile vectors ``(lead_id, vector)`` of ``model``; existing ones are kept."""
+    if rows:
+        conn.execute(pg_insert(lead_embeddings).on_conflict_do_nothing(),
+                     [{"lead_id": lid, "model": model, "embedding": v} for lid, v in rows])
+
+
+def similar_leads(conn: Connection, lead_id: int, model: str, k: int = 5) -> list[Row]:
+    """The ``k`` leads of the same client nearest to this one by cosine similarity of their ``model``
+    vectors (pgvector ``<=>``): ``[{"id", "name", "headline", "cosine_similarity"}]``, nearest first."""
+    me = sa.select(E.embedding).where(E.lead_id == lead_id, E.model == model).scalar_subquery()
+    client = sa.select(L.client_id).where(L.id == lead_id).scalar_subquery()
+    dist = E.embedding.cosine_distance(me)
+    rows = conn.execute(
+        sa.select(L.id, L.name, L.headline, (1 - dist).label("cosine_similarity"))
+        .select_from(lead_embeddings.join(leads, L.id == E.lead_id))
+        .where(E.model == model, L.client_id == client, L.id != lead_id)
+        .order_by(dist)
+        .limit(k)
+    ).mappings()
+    return as_dicts(rows)
