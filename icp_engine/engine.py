@@ -111,7 +111,7 @@ class Engine:
 
             if not options.profiles_path:
                 raise ValueError("--enrich apify-json needs the exported items file (--profiles ITEMS.json)")
-            return ApifyJsonProvider(options.profiles_path)
+            return ApifyJsonProvider(options.profiles_path, db=self.db)
         if name == "apify":
             if not self.settings.apify_api_token:
                 raise ValueError("live Apify enrichment needs APIFY_API_TOKEN")

@@ -34,7 +34,6 @@ from .db import Database
 from .db import clients as clients_sql
 from .db import leads as leads_sql
 from .db import runs as runs_sql
-from .db import profile_cache as profile_cache_sql
 from .db import scores as scores_sql
 from .db._util import NOW, with_now
 from .domain import ICP, Profile
@@ -290,7 +289,6 @@ class RunExecutor:
         provider_name = getattr(self.ctx.provider, "name", "page")
         ok: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
-        cache_rows: list[dict[str, Any]] = []
         for req in requests:
             o = outcomes.get(req.lead_id)
             if o is None:
@@ -310,22 +308,9 @@ class RunExecutor:
                     "b_source": p.source or provider_name,
                 }
             )
-            # apify caches its own items as it reads them; a cache hit must not renew its 30-day clock
-            if o.item is not None and provider_name == "apify-json" and not getattr(o, "from_cache", False):
-                cache_rows.append(
-                    {
-                        "profile_key": req.key,
-                        "profile_id": p.profile_id or req.profile_id,
-                        "vanity": p.vanity or req.vanity or None,
-                        "source": provider_name,
-                        "item": o.item,
-                    }
-                )
         with self.db.begin() as conn:
             leads_sql.write_enriched(conn, ok)
             leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
-            if cache_rows:
-                profile_cache_sql.upsert(conn, cache_rows)
 
     def _store_provider_stats(self) -> None:
         """Copy the provider's counters (runs started, items charged, retries, cost) into ``runs.actual``."""

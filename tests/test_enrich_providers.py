@@ -215,3 +215,28 @@ def test_get_provider_errors():
 def test_profile_from_page_without_page():
     p = profile_from_page(req(1, "a", "https://www.linkedin.com/in/a", profile_id=None, vanity="a"))
     assert p.source == "page" and p.vanity == "a"
+
+
+def test_apify_json_provider_writes_its_own_cache_rows(db):
+    """Matched export items land in the shared profile cache under the lead's key (the pipeline
+    does not special-case the provider); a live Apify estimate then has nothing to scrape for them."""
+    import sqlalchemy as sa
+
+    from icp_engine.db import schema
+    from icp_engine.enrich.cache import get_fresh
+
+    out = {o.lead_id: o for o in ApifyJsonProvider(OWN, db=db).enrich(_reqs_for_own())}
+    assert out[10].item is not None and out[13].item is None
+    with db.connect() as conn:
+        rows = {r.profile_key: r for r in conn.execute(sa.select(schema.profile_cache)).all()}
+    assert set(rows) == {"maren-okafor-lind", "lucia-ferrante"}  # unmatched / empty items are not cached
+    assert {r.source for r in rows.values()} == {"apify-json"}
+    assert rows["maren-okafor-lind"].item["publicIdentifier"] == "maren-okafor-lind"
+    assert rows["maren-okafor-lind"].vanity == "maren-okafor-lind"
+    assert set(get_fresh(db, _reqs_for_own())) == {10, 11}
+    # without a database nothing is written (the CLI's rank-like uses)
+    with db.begin() as conn:
+        conn.execute(sa.delete(schema.profile_cache))
+    list(ApifyJsonProvider(OWN).enrich(_reqs_for_own()))
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.profile_cache)).scalar_one() == 0

@@ -175,3 +175,22 @@ def test_two_workers_share_the_queue_without_double_work(engine, db, settings):
     with db.connect() as conn:
         assert set(conn.execute(sa.text("SELECT status FROM runs")).scalars()) == {"completed"}
         assert conn.execute(sa.text("SELECT count(*), count(DISTINCT lead_id) FROM lead_scores")).one() == (10, 10)
+
+
+def test_apify_json_run_caches_matched_items(engine):
+    """Through the pipeline: the apify-json provider stores what it matched in the profile cache."""
+    from tests.conftest import FIXTURES
+
+    c = engine.create_client("Export")
+    engine.save_icp(c["id"], ICP(target_titles=["CFO"]))
+    people = [Follower(key=k, url=f"https://www.linkedin.com/in/{k}", profile_url=f"https://www.linkedin.com/in/{k}",
+                       vanity=k, name=k.title(), headline="Finance") for k in ("maren-okafor-lind", "nobody-here")]
+    b = engine.ingest_followers(c["id"], people, batch_name="b")
+    opts = RunOptions(enrich="apify-json", profiles_path=str(FIXTURES / "enrich" / "apify_items.json"), classify=False)
+    run_id = engine.create_run(c["id"], batch_id=b["id"], options=opts)
+    assert engine.execute_run(run_id)["counts"]["scored"] == 2
+    with engine.db.connect() as conn:
+        cached = conn.execute(sa.text("SELECT profile_key, source FROM profile_cache")).all()
+        sources = dict(conn.execute(sa.text("SELECT profile_key, enrichment_source FROM leads")).all())
+    assert [tuple(r) for r in cached] == [("maren-okafor-lind", "apify-json")]
+    assert sources == {"maren-okafor-lind": "apify-json", "nobody-here": "page"}

@@ -5,8 +5,9 @@
 * ``apify``: live runs of the LinkedIn profile scraper actor (``APIFY_API_TOKEN``).
 
 A provider takes :class:`EnrichRequest` s and yields one :class:`EnrichOutcome` per request
-(profile or error). The pipeline writes outcomes to ``leads`` and the raw items to the shared
-``profile_cache``.
+(profile or error). The pipeline writes outcomes to ``leads``; providers that fetch or read
+scraped items write them to the shared ``profile_cache`` themselves (``apify`` as soon as a
+dataset is read, ``apify-json`` before yielding its outcomes).
 """
 
 from __future__ import annotations
@@ -37,10 +38,8 @@ class EnrichOutcome:
     ``retryable``: a failure that a later run may fix (profile not returned, transient error).
     ``note``: a remark for the user on a success (e.g. "served from the profile cache", "no item
     in the export matched; kept what the page showed").
-    ``from_cache``: the item came from the shared ``profile_cache`` (do not write it back: that
-    would refresh its 30-day TTL). The ``apify`` provider writes the items it scrapes to the cache
-    itself, as soon as a dataset is read; for ``apify-json`` the pipeline may store ``item`` with
-    :func:`icp_engine.enrich.cache.put` (``source="apify-json"``).
+    ``from_cache``: the item came from the shared ``profile_cache`` (providers never write such an
+    item back: that would refresh its 30-day TTL).
     """
 
     lead_id: int
@@ -76,7 +75,8 @@ def get_provider(
     """Build the provider called ``name`` (one of :data:`PROVIDER_NAMES`).
 
     ``page`` needs nothing; ``apify-json`` needs ``profiles_path`` (exported dataset, JSON array
-    or JSONL); ``apify`` needs ``settings`` (with ``apify_api_token``) and ``db``.
+    or JSONL) and caches matched items when ``db`` is given; ``apify`` needs ``settings`` (with
+    ``apify_api_token``) and ``db``.
     Raises ``ValueError`` for an unknown name or a missing argument.
     """
     if name == "page":
@@ -88,7 +88,7 @@ def get_provider(
 
         if profiles_path is None:
             raise ValueError("the apify-json provider needs the exported dataset file (--profiles)")
-        return ApifyJsonProvider(profiles_path)
+        return ApifyJsonProvider(profiles_path, db=db)
     if name == "apify":
         from .apify import ApifyProvider
 

@@ -1,5 +1,9 @@
 """``apify`` provider: live runs of a LinkedIn profile scraper actor on Apify.
 
+Three modules: this one (the provider: planning, batches, money rules), :mod:`.apify_client`
+(the HTTP calls) and :mod:`.apify_ledger` (who may collect which recorded run; its SQL is
+:mod:`icp_engine.db.apify_ledger`).
+
 Default actor ``yZnhB5JewWf9xSmoM`` (``supreme_coder/linkedin-profile-scraper``), input
 ``{"urls": [{"url": ...}], "scrapeCompany": false, "findContacts": false}`` (FORMATS.md §B.2,
 up to 1,500 URLs per run). REST flow of docs.apify.com/api/v2 (FORMATS.md §B.6), asynchronous:
@@ -56,45 +60,34 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
-import socket
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import httpx
 
 from ..config import Settings
-from ..db import apify_ledger as ledger
 from ..db.apify_ledger import LOST, NOT_STARTED, NOW, PENDING, TERMINAL
-from ..processes import new_owner_id, pid_alive
-from ..http import ServiceError, _retry_after_seconds, make_client, send
+from ..enums import EnrichProvider
+from ..http import ServiceError
+from ..processes import new_owner_id
 from . import EnrichOutcome, EnrichRequest
 from . import cache as profile_cache
+from .apify_client import ApifyClient, ApifyFatalError
+from .apify_ledger import ApifyLedger
 from .extract import is_empty_item, profile_from_apify_item
 from .matching import match_items, url_identity
 
 log = logging.getLogger(__name__)
 
 MAX_URLS_PER_RUN = 1500
-_START_RETRY_STATUS = {429}
-_AMBIGUOUS_STATUS = {408, 500, 502, 503, 504, 520, 522, 524}
-_FATAL_STATUS = {401, 402, 403}
 
-# Rows being worked on by a provider of this process (shared by all instances).
-_ACTIVE_ROWS: set[int] = set()
-_ACTIVE_LOCK = threading.Lock()
-
-
-class ApifyFatalError(RuntimeError):
-    """Apify refused the account (401/403 bad token, 402 no credit) or no token is set.
-
-    Enrichment cannot continue; leads that were not processed got no outcome and stay as they were.
-    """
+__all__ = ["MAX_URLS_PER_RUN", "ApifyFatalError", "ApifyProvider", "make_owner"]
 
 
 def make_owner() -> str:
@@ -110,16 +103,6 @@ def _parse_ts(value: Any) -> datetime | None:
     except ValueError:
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-def _input_urls(run_input: Any) -> list[str]:
-    urls = run_input.get("urls") if isinstance(run_input, dict) else None
-    out = []
-    for u in urls or []:
-        u = u.get("url") if isinstance(u, dict) else u
-        if isinstance(u, str):
-            out.append(u)
-    return out
 
 
 @dataclass
@@ -163,7 +146,7 @@ class ApifyProvider:
     ``cached``, ``retries``, ``reconciled``, ``cost_usd``.
     """
 
-    name = "apify"
+    name: str = EnrichProvider.APIFY
 
     def __init__(
         self,
@@ -183,21 +166,13 @@ class ApifyProvider:
         self.run_id = run_id
         self.owner = owner or make_owner()
         self.actor_id = settings.apify_actor_id
-        self._actor_path = self.actor_id.replace("/", "~")
-        self.poll_wait_s = max(0, min(int(poll_wait_s), 60))
         self.max_backoff_s = max_backoff_s
-        self.dataset_page_size = max(1, int(dataset_page_size))
         self.abort_grace_s = float(abort_grace_s)
         self.batch_size = max(1, min(int(settings.apify_batch_size), MAX_URLS_PER_RUN))
         self.max_concurrent = max(1, int(settings.apify_max_concurrent_runs))
-        token = settings.apify_api_token
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = make_client(
-            settings.apify_api_base_url.rstrip("/") + "/",
-            headers=headers,
-            timeout_s=max(float(settings.http_timeout_s), self.poll_wait_s + 15.0),
-            transport=transport,
-        )
+        self.api = ApifyClient(settings, transport, poll_wait_s=poll_wait_s, max_backoff_s=max_backoff_s,
+                               dataset_page_size=dataset_page_size, on_retry=self._on_retry)
+        self.ledger = ApifyLedger(db, self.actor_id, self.owner, settings.apify_run_timeout_s)
         self._stats_lock = threading.Lock()
         self._cancel = threading.Event()
         self.stats: dict[str, Any] = {
@@ -214,20 +189,8 @@ class ApifyProvider:
     def _on_retry(self, attempt: int, reason: str) -> None:
         self._bump("retries")
 
-    def _send(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        try:
-            return send(
-                self.client, method, url, service="apify", max_attempts=self.settings.http_max_attempts,
-                max_backoff_s=self.max_backoff_s, on_retry=self._on_retry, **kw,
-            )
-        except ServiceError as exc:
-            if exc.status in _FATAL_STATUS:
-                raise ApifyFatalError(_fatal_message(exc.status, exc.body)) from exc
-            raise
-
     def _update_row(self, row_id: int, **values: Any) -> None:
-        with self.db.begin() as conn:
-            ledger.update(conn, row_id, **values)
+        self.ledger.update(row_id, **values)
 
     def _run_cost(self, items_count: int) -> float:
         return round(self.settings.apify_cost_per_run_usd + items_count * self.settings.apify_cost_per_profile_usd, 4)
@@ -246,10 +209,6 @@ class ApifyProvider:
             groups.setdefault(key, []).append(r)
         return list(groups.values()), bad
 
-    def _in_flight_rows(self, lead_ids: Sequence[int] | None) -> list[Any]:
-        with self.db.begin() as conn:
-            return ledger.in_flight(conn, self.actor_id, lead_ids)
-
     def estimate(self, requests: Sequence[EnrichRequest]) -> dict[str, Any]:
         """What enriching ``requests`` would cost now, before anything is started.
 
@@ -265,7 +224,7 @@ class ApifyProvider:
         rest = [r for r in requests if r.lead_id not in cached]
         flying: set[int] = set()
         if rest:
-            for row in self._in_flight_rows([r.lead_id for r in rest]):
+            for row in self.ledger.in_flight([r.lead_id for r in rest]):
                 flying.update(row.lead_ids or [])
         rest2 = [r for r in rest if r.lead_id not in flying]
         groups, bad = self._group(rest2)
@@ -303,7 +262,7 @@ class ApifyProvider:
         finished = False
         try:
             # 1. runs recorded earlier for these leads (crash, lost contact): collect, never restart
-            claimed, blocked = self._claim_rows([r.lead_id for r in requests])
+            claimed, blocked = self.ledger.claim([r.lead_id for r in requests])
             if claimed:
                 futs = [pool.submit(self._guard, self._resume_batch, _Batch(
                     [pending[i] for i in (row.lead_ids or []) if i in pending], list(row.input_urls or []), row),
@@ -428,45 +387,12 @@ class ApifyProvider:
 
     # ------------------------------------------------------------------ recovery
 
-    def _owner_gone(self, owner: str, created_at: datetime | None) -> bool:
-        host, _, rest = owner.partition(":")
-        pid_s = rest.split(":", 1)[0]
-        if host == socket.gethostname() and pid_s.isdigit():
-            pid = int(pid_s)
-            if pid == os.getpid():
-                return True  # same process, not in _ACTIVE_ROWS (checked by the caller): abandoned
-            return not pid_alive(pid)
-        if created_at is None:
-            return True
-        age = datetime.now(timezone.utc) - created_at
-        return age > timedelta(seconds=self.settings.apify_run_timeout_s + 600)
-
-    def _claim_rows(self, lead_ids: Sequence[int] | None) -> tuple[list[Any], list[Any]]:
-        """Claim uncollected rows (for ``lead_ids``, or all) whose owner is this provider or gone.
-
-        Returns ``(claimed, blocked)``; blocked rows belong to a live owner elsewhere.
-        """
-        claimed, blocked = [], []
-        for row in self._in_flight_rows(lead_ids):
-            with _ACTIVE_LOCK:
-                if row.id in _ACTIVE_ROWS:
-                    blocked.append(row)
-                    continue
-            if row.owner != self.owner and not self._owner_gone(row.owner, row.created_at):
-                blocked.append(row)
-                continue
-            with self.db.begin() as conn:
-                took = ledger.take_over(conn, row.id, row.owner, self.owner)
-            if took:
-                claimed.append(row)
-        return claimed, blocked
-
     def recover(self) -> dict[str, int]:
         """Collect every uncollected run whose owner is gone (call at start-up), items into the cache.
 
         Returns ``{"claimed", "collected", "items", "not_started"}``. Nothing new is started.
         """
-        claimed, _ = self._claim_rows(None)
+        claimed, _ = self.ledger.claim(None)
         out = {"claimed": len(claimed), "collected": 0, "items": 0, "not_started": 0}
         stop = threading.Event()
         for row in claimed:
@@ -485,13 +411,9 @@ class ApifyProvider:
     # ------------------------------------------------------------------ batch lifecycles
 
     def _new_batch(self, batch: _Batch, stop: threading.Event) -> _BatchResult:
-        lead_ids = [r.lead_id for r in batch.requests]
-        with self.db.begin() as conn:  # recorded and committed BEFORE the start request
-            row_id, created_at = ledger.insert_pending(conn, run_id=self.run_id, actor_id=self.actor_id,
-                                                       urls=batch.urls, lead_ids=lead_ids, owner=self.owner)
-        with _ACTIVE_LOCK:
-            _ACTIVE_ROWS.add(row_id)
-        try:
+        # recorded and committed BEFORE the start request
+        row_id, created_at = self.ledger.record_pending(self.run_id, batch.urls, [r.lead_id for r in batch.requests])
+        with self.ledger.working_on(row_id):
             try:
                 run = self._start(row_id, created_at, batch.urls)
             except ApifyFatalError as exc:
@@ -501,15 +423,10 @@ class ApifyProvider:
             if run is None:
                 return _BatchResult(batch, row_id=row_id, error="could not start an Apify run (see apify_runs)")
             return self._follow(batch, row_id, run, stop)
-        finally:
-            with _ACTIVE_LOCK:
-                _ACTIVE_ROWS.discard(row_id)
 
     def _resume_batch(self, batch: _Batch, stop: threading.Event) -> _BatchResult:
         row = batch.row
-        with _ACTIVE_LOCK:
-            _ACTIVE_ROWS.add(row.id)
-        try:
+        with self.ledger.working_on(row.id):
             self._bump("runs_resumed")
             if row.apify_run_id is None:
                 try:
@@ -530,45 +447,27 @@ class ApifyProvider:
             else:
                 run = {"id": row.apify_run_id, "defaultDatasetId": row.dataset_id, "status": None}
             return self._follow(batch, row.id, run, stop)
-        finally:
-            with _ACTIVE_LOCK:
-                _ACTIVE_ROWS.discard(row.id)
 
     def _start(self, row_id: int, created_at: datetime, urls: list[str]) -> dict[str, Any] | None:
-        """Start one run; return its run object, or None when it could not be started (row updated)."""
-        run_input = {"urls": [{"url": u} for u in urls], "scrapeCompany": False, "findContacts": False}
-        path = f"acts/{self._actor_path}/runs"
-        params = {"timeout": int(self.settings.apify_run_timeout_s)}
+        """Start one run; return its run object, or None when it could not be started (row updated).
+
+        Retries after ``retry`` answers (waiting ``Retry-After`` or a jittered backoff); after an
+        ``ambiguous`` one it first looks for the run on Apify and adopts it when found.
+        """
         max_attempts = max(1, int(self.settings.http_max_attempts))
         last = ""
         for attempt in range(1, max_attempts + 1):
-            ambiguous = False
-            wait_s: float | None = None
-            try:
-                resp = self.client.post(path, params=params, json=run_input)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing reached Apify
-                last = f"{type(exc).__name__}: {exc}"
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                last, ambiguous = f"{type(exc).__name__}: {exc}", True
-            else:
-                if resp.status_code < 300:
-                    run = resp.json()["data"]
-                    self._record_started(row_id, run)
-                    return run
-                body = resp.text[:300]
-                last = f"HTTP {resp.status_code}: {body}"
-                if resp.status_code in _FATAL_STATUS:
-                    raise ApifyFatalError(_fatal_message(resp.status_code, body))
-                if resp.status_code in _START_RETRY_STATUS:
-                    wait_s = _retry_after_seconds(resp)
-                elif resp.status_code in _AMBIGUOUS_STATUS:
-                    ambiguous = True
-                else:  # 400 input validation, 404 actor not found, ...: retrying will not help
-                    self._update_row(row_id, status=NOT_STARTED, error=f"start refused: {last}"[:1000],
-                                     finished_at=NOW)
-                    self._bump("runs_not_started")
-                    return None
-            if ambiguous:
+            got = self.api.start_once(urls)
+            if got.outcome == "started":
+                assert got.run is not None
+                self._record_started(row_id, got.run)
+                return got.run
+            last = got.message
+            if got.outcome == "refused":  # retrying will not help
+                self._update_row(row_id, status=NOT_STARTED, error=f"start refused: {last}"[:1000], finished_at=NOW)
+                self._bump("runs_not_started")
+                return None
+            if got.outcome == "ambiguous":
                 try:
                     found = self._find_started_run(created_at, urls)
                 except ServiceError as exc:
@@ -580,6 +479,7 @@ class ApifyProvider:
                     return found
             if attempt < max_attempts:
                 self._bump("retries")
+                wait_s = got.wait_s
                 if wait_s is None:
                     wait_s = min(self.max_backoff_s, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
                 time.sleep(min(wait_s, self.max_backoff_s * 4))
@@ -602,12 +502,8 @@ class ApifyProvider:
         want = sorted(urls)
         offset, limit = 0, 100
         while True:
-            data = self._send("GET", f"acts/{self._actor_path}/runs",
-                              params={"desc": 1, "limit": limit, "offset": offset}).json().get("data") or {}
-            runs = data.get("items") or []
-            ids = [r.get("id") for r in runs if r.get("id")]
-            with self.db.begin() as conn:
-                known = ledger.known_apify_run_ids(conn, ids)
+            runs = self.api.recent_runs(offset, limit)
+            known = self.ledger.known_run_ids([r["id"] for r in runs if r.get("id")])
             older = False
             for r in runs:
                 started = _parse_ts(r.get("startedAt"))
@@ -616,12 +512,8 @@ class ApifyProvider:
                     break
                 if r.get("id") in known or not r.get("defaultKeyValueStoreId"):
                     continue
-                resp = self._send("GET", f"key-value-stores/{r['defaultKeyValueStoreId']}/records/INPUT")
-                try:
-                    got = sorted(_input_urls(resp.json()))
-                except ValueError:
-                    continue
-                if got == want:
+                got = self.api.input_urls(r["defaultKeyValueStoreId"])
+                if got is not None and sorted(got) == want:
                     return r
             if older or len(runs) < limit:
                 return None
@@ -639,16 +531,15 @@ class ApifyProvider:
                 if stop.is_set() or self._cancel.is_set():
                     return _BatchResult(batch, row_id=row_id, apify_run_id=apify_id, skipped=True)
                 if time.monotonic() > deadline and not aborted:
-                    self._abort(apify_id)
+                    self.api.abort(apify_id)
                     aborted = True
-                data = self._send("GET", f"actor-runs/{apify_id}",
-                                  params={"waitForFinish": self.poll_wait_s}).json()["data"]
+                data = self.api.get_run(apify_id)
                 dataset_id = data.get("defaultDatasetId") or dataset_id
                 if data.get("status") != status and data.get("status") not in TERMINAL:
                     self._update_row(row_id, status=data.get("status"), dataset_id=dataset_id)
                 status = data.get("status")
                 run = data
-            items = self._fetch_dataset(dataset_id) if dataset_id else []
+            items = self.api.dataset_items(dataset_id) if dataset_id else []
         except ServiceError as exc:
             if exc.status == 404:  # Apify does not know the run/dataset (deleted, other account)
                 self._update_row(row_id, status=LOST, collected_at=NOW, finished_at=NOW,
@@ -674,26 +565,7 @@ class ApifyProvider:
         return _BatchResult(batch, row_id=row_id, apify_run_id=apify_id, status=status, items=items,
                             error=None if status == "SUCCEEDED" else f"Apify run {apify_id} ended {status}")
 
-    def _fetch_dataset(self, dataset_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        offset = 0
-        limit = self.dataset_page_size
-        while True:
-            resp = self._send("GET", f"datasets/{dataset_id}/items",
-                              params={"clean": "true", "format": "json", "offset": offset, "limit": limit})
-            page = resp.json()
-            if not isinstance(page, list):
-                raise ServiceError("apify", f"dataset {dataset_id}: expected a JSON array of items")
-            items.extend(page)
-            offset += len(page)
-            total = resp.headers.get("X-Apify-Pagination-Total")
-            if not page or len(page) < limit or (total and total.isdigit() and offset >= int(total)):
-                return items
-
     # ------------------------------------------------------------------ stopping
-
-    def _abort(self, apify_run_id: str) -> None:
-        self._send("POST", f"actor-runs/{apify_run_id}/abort")
 
     def abort_own_runs(self) -> list[str]:
         """Abort the unfinished runs recorded in ``apify_runs`` with this provider's ``owner``.
@@ -701,12 +573,10 @@ class ApifyProvider:
         Never lists the actor's runs to abort them (other users' batches). Returns the aborted
         Apify run ids; their rows stay uncollected, so a later call collects their partial datasets.
         """
-        with self.db.begin() as conn:
-            ids = ledger.unfinished_of_owner(conn, self.owner)
         done = []
-        for rid in ids:
+        for rid in self.ledger.unfinished_own_runs():
             try:
-                self._abort(rid)
+                self.api.abort(rid)
                 done.append(rid)
             except ServiceError as exc:
                 log.warning("could not abort Apify run %s: %s", rid, exc)
@@ -719,18 +589,10 @@ class ApifyProvider:
 
     def close(self) -> None:
         """Close the HTTP client."""
-        self.client.close()
+        self.api.close()
 
     def __enter__(self) -> "ApifyProvider":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _fatal_message(status: int | None, body: str) -> str:
-    if status == 401:
-        return f"Apify rejected the API token (401): check APIFY_API_TOKEN. {body[:200]}"
-    if status == 402:
-        return f"Apify account has insufficient credit (402). {body[:200]}"
-    return f"Apify refused access (HTTP {status}). {body[:200]}"

@@ -10,21 +10,29 @@ profile (:func:`~icp_engine.enrich.page.profile_from_page`, ``source = "page"``)
 ``EnrichOutcome.note`` saying that no exported item matched; it is neither failed nor retryable.
 Error items in the export (``succeeded: false`` / only ``inputUrl``) are treated the same way,
 with the item's error in the note.
+
+With a database, every matched item is written to the shared profile cache under the lead's key
+(``source = "apify-json"``) before its outcome is yielded, so a later live Apify run of any client
+gets it for free.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
+from ..db import profile_cache as profile_cache_sql
+from ..enums import EnrichProvider
+from ..errors import InvalidInput
 from . import EnrichOutcome, EnrichRequest
 from .extract import is_empty_item, profile_from_apify_item
 from .matching import match_items
 from .page import profile_from_page
 
 
-class ApifyExportError(ValueError):
+class ApifyExportError(InvalidInput):
     """The file is not an exported Apify dataset (message says why)."""
 
 
@@ -87,21 +95,39 @@ def load_items(source: str | Path | bytes) -> list[dict[str, Any]]:
 class ApifyJsonProvider:
     """Enrichment from an exported Apify dataset (``name = "apify-json"``).
 
-    ``ApifyJsonProvider(path_or_items)``: a file path / bytes (read with :func:`load_items`) or an
-    already-loaded list of items. ``enrich(requests)`` yields one outcome per request: matched ->
-    profile from the item (``source = "apify-json"``, ``item`` set for the profile cache);
-    unmatched -> the page profile with a ``note`` (see the module docstring). Never raises per lead.
+    ``ApifyJsonProvider(path_or_items, db=None)``: a file path / bytes (read with :func:`load_items`)
+    or an already-loaded list of items; ``db`` (a :class:`~icp_engine.db.Database`) to store matched
+    items in the profile cache. ``enrich(requests)`` yields one outcome per request: matched ->
+    profile from the item (``source = "apify-json"``, ``item`` set); unmatched -> the page profile
+    with a ``note`` (see the module docstring). Never raises per lead.
     """
 
-    name = "apify-json"
+    name: str = EnrichProvider.APIFY_JSON
 
-    def __init__(self, source: str | Path | bytes | list[dict[str, Any]]):
+    def __init__(self, source: str | Path | bytes | list[dict[str, Any]], db: Any = None):
         self.items: list[dict[str, Any]] = (
             [i for i in source if isinstance(i, dict)] if isinstance(source, list) else load_items(source)
         )
+        self.db = db
 
     def enrich(self, requests: Sequence[EnrichRequest]) -> Iterator[EnrichOutcome]:
-        requests = list(requests)
+        """One outcome per request (see the class docstring); matched items are cached first."""
+        by_lead = {r.lead_id: r for r in requests}
+        outcomes = list(self._outcomes(list(requests)))
+        if self.db is not None:
+            rows = [
+                {"profile_key": by_lead[o.lead_id].key,
+                 "profile_id": o.profile.profile_id or by_lead[o.lead_id].profile_id,
+                 "vanity": o.profile.vanity or by_lead[o.lead_id].vanity or None,
+                 "source": self.name, "item": o.item}
+                for o in outcomes if o.item is not None and o.profile is not None
+            ]
+            if rows:
+                with self.db.begin() as conn:
+                    profile_cache_sql.upsert(conn, rows)
+        yield from outcomes
+
+    def _outcomes(self, requests: list[EnrichRequest]) -> Iterator[EnrichOutcome]:
         result = match_items(requests, self.items)
         for req, item, how in result.pairs:
             if is_empty_item(item):
