@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from icp_engine.errors import DatabaseError
+from icp_engine import DatabaseError, Engine
 from pages import _ui
-
 
 
 def _leave_pages_directory_mode() -> None:
@@ -90,7 +89,7 @@ def _to_url() -> None:
         st.query_params.update(want)
 
 
-def sidebar(engine) -> None:
+def sidebar(engine: Engine) -> None:
     _from_url()
     pending = st.session_state.pop(_ui.PENDING_CLIENT_KEY, None)
     clients = engine.list_clients()

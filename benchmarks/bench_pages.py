@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from icp_engine import views  # noqa: E402
+from icp_engine import LeadFilters  # noqa: E402
 from icp_engine.config import Settings  # noqa: E402
 from icp_engine.domain import ICP  # noqa: E402
 from icp_engine.engine import Engine  # noqa: E402
@@ -120,40 +120,40 @@ def page_calls(engine: Engine, ids: dict[str, Any]) -> dict[str, Callable[[], An
         sidebar()
         engine.current_icp(cid)
         engine.icp_history(cid)
-        views.sample_leads(engine, cid, 5)
+        engine.views.sample_leads(cid, 5)
 
     def upload() -> None:
         sidebar()
-        views.batch_options(engine, cid, limit=50)
+        engine.views.batch_options(cid, limit=50)
         engine.preview_upload(cid, "urls.txt", urls)  # 2,000 pasted URLs checked against 100k leads
 
     def run() -> None:
         sidebar()
         engine.icp_history(cid)
-        views.batch_options(engine, cid)
+        engine.views.batch_options(cid)
         engine.estimate_run(cid, bid, RunOptions())
-        views.unscored_count(engine, cid, bid, ids["version_id"])
+        engine.views.unscored_count(cid, bid, ids["version_id"])
         engine.list_runs(cid, limit=20)
         engine.run_status(rid)
-        views.failed_count(engine, cid, bid)
+        engine.views.failed_count(cid, bid)
 
     def review() -> None:
         sidebar()
-        views.batch_options(engine, cid)
+        engine.views.batch_options(cid)
         engine.review_progress(cid, "Dana", bid)
         engine.review_queue(cid, "Dana", batch_id=bid, limit=20)
-        views.recent_labels(engine, cid, "Dana", limit=8)
+        engine.views.recent_labels(cid, "Dana", limit=8)
 
-    def export(f: views.LeadFilters) -> Callable[[], None]:
+    def export(f: LeadFilters) -> Callable[[], None]:
         def _export() -> None:
             sidebar()
             engine.current_icp(cid)
-            views.batch_options(engine, cid)
+            engine.views.batch_options(cid)
             engine.bucket_counts(cid, batch_id=f.batch_id)
             engine.score_histogram(cid, batch_id=f.batch_id, bin_width=5)
-            views.buckets_by_batch(engine, cid)
-            views.export_summary(engine, cid, f)
-            views.lead_page(engine, cid, f, page=0, page_size=50)
+            engine.views.buckets_by_batch(cid)
+            engine.views.export_summary(cid, f)
+            engine.views.lead_page(cid, f, page=0, page_size=50)
 
         return _export
 
@@ -163,10 +163,10 @@ def page_calls(engine: Engine, ids: dict[str, Any]) -> dict[str, Callable[[], An
         "Run (SQL, incl. live progress query)": run,
         "Run: one progress refresh (fragment)": lambda: engine.run_status(rid),
         "Review (SQL)": review,
-        "Export, all leads of the client": export(views.LeadFilters()),
-        "Export, batch + min score 60": export(views.LeadFilters(batch_id=bid, min_score=60)),
-        "Export, only kept": export(views.LeadFilters(only_kept=True)),
-        "Export, table page 1000 (deep OFFSET)": lambda: views.lead_page(engine, cid, views.LeadFilters(), page=1000),
+        "Export, all leads of the client": export(LeadFilters()),
+        "Export, batch + min score 60": export(LeadFilters(batch_id=bid, min_score=60)),
+        "Export, only kept": export(LeadFilters(only_kept=True)),
+        "Export, table page 1000 (deep OFFSET)": lambda: engine.views.lead_page(cid, LeadFilters(), page=1000),
         "Review: record a label + next lead": lambda: (
             engine.record_feedback(_any_lead(engine, cid), "skip", "Bench"),
             engine.review_queue(cid, "Bench", batch_id=bid, limit=20),

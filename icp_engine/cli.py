@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
@@ -20,6 +20,12 @@ from rich.table import Table
 
 from .config import Settings
 from .domain import ICP, Profile
+from .enums import EnrichProvider, RerankerName
+from .errors import ICPError
+from .ingest.upload import UploadError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Engine
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="ICP Qualifier: rank LinkedIn followers against an ICP.")
 err = Console(stderr=True)
@@ -40,7 +46,7 @@ def _load_icp(path: Path) -> ICP:
     return icp
 
 
-def _engine():
+def _engine() -> Engine:
     from .engine import Engine
 
     return Engine(Settings())
@@ -76,19 +82,18 @@ def run(
     icp: Path = typer.Option(..., "--icp", help="ICP JSON file."),
     input: Path = typer.Option(..., "--input", help="Saved followers page, Connections.csv or URL list."),
     out: Path = typer.Option(..., "--out", help="Where to write the ranked CSV."),
-    enrich: str = typer.Option("page", "--enrich", help="page | apify-json | apify"),
+    enrich: EnrichProvider = typer.Option(EnrichProvider.PAGE, "--enrich", help="Where profile data comes from."),
     profiles: Optional[Path] = typer.Option(None, "--profiles", help="Apify items JSON for --enrich apify-json."),
-    reranker: str = typer.Option("none", "--reranker", help="none | local | jina | cohere"),
+    reranker: RerankerName = typer.Option(RerankerName.NONE, "--reranker", help="Second-stage reranker."),
     batch_name: Optional[str] = typer.Option(None, "--batch-name"),
     no_classify: bool = typer.Option(False, "--no-classify", help="Skip the classification stage."),
     chunk_size: int = typer.Option(500, "--chunk-size", min=1, max=10_000, help="Leads per committed chunk."),
 ) -> None:
     """One shot: ingest INPUT for CLIENT, qualify it against the ICP, write the ranked CSV."""
-    from .ingest.upload import UploadError
     from .pipeline import RunOptions
 
     icp_obj = _load_icp(icp)
-    if enrich == "apify-json" and not profiles:
+    if enrich == EnrichProvider.APIFY_JSON and not profiles:
         raise typer.BadParameter("--enrich apify-json needs --profiles ITEMS.json")
     if profiles is not None and not profiles.is_file():
         raise typer.BadParameter(f"profiles file not found: {profiles}")
@@ -166,14 +171,13 @@ def _profile_from_json(obj: dict[str, Any]) -> Profile:
 def rank(
     icp: Path = typer.Option(..., "--icp", help="ICP JSON file."),
     leads: Path = typer.Option(..., "--leads", help="JSONL: one lead object per line (id + profile fields); - for stdin."),
-    reranker: str = typer.Option("none", "--reranker", help="none | local | jina | cohere"),
+    reranker: RerankerName = typer.Option(RerankerName.NONE, "--reranker", help="Second-stage reranker."),
 ) -> None:
     """Score JSONL leads against an ICP; print ``{id, icp_score, match_reasoning}`` lines to stdout.
 
     Uses exactly the pipeline's scorer and embedder (without the database cache).
     """
-    from .embeddings import get_embedder
-    from .scoring.scorer import Scorer
+    from .wiring import Wiring
 
     icp_obj = _load_icp(icp)
     stream = sys.stdin if str(leads) == "-" else leads.open(encoding="utf-8")
@@ -194,14 +198,7 @@ def rank(
                 raise typer.Exit(2)
             ids.append(obj.get("id", n))
             profiles.append(_profile_from_json(obj))
-    settings = Settings()
-    rr = None
-    if reranker != "none":
-        from .rerank import get_reranker
-
-        rr = get_reranker(reranker, settings)
-    scorer = Scorer(get_embedder(settings, db=None), reranker=rr, rerank_top_n=settings.rerank_top_n)
-    results = scorer.score(icp_obj, profiles)
+    results = Wiring(Settings()).scorer(reranker).score(icp_obj, profiles)
     out = sys.stdout
     for i, res in zip(ids, results):
         out.write(json.dumps({"id": i, "icp_score": round(float(res.icp_score), 2), "bucket": res.bucket,
@@ -236,20 +233,15 @@ def eval_(
         raise typer.BadParameter("give a benchmark folder or --client NAME")
     if not (bench / "queries.jsonl").is_file():
         raise typer.BadParameter(f"{bench} has no queries.jsonl")
-    from .embeddings import get_embedder
-    from .scoring.scorer import Scorer
+    from .wiring import Wiring, reranker_name
 
-    settings = Settings()
-    embedder = get_embedder(settings, db=None)
+    wiring = Wiring(Settings())
     configs: dict[str, Any] = {}
-    for name in [r.strip() for r in rerankers.split(",") if r.strip()]:
-        if name == "none":
-            configs["stage1"] = Scorer(embedder)
-        else:
-            from .rerank import get_reranker
-
-            configs[f"stage1+{name}"] = Scorer(embedder, reranker=get_reranker(name, settings),
-                                               rerank_top_n=settings.rerank_top_n)
+    try:
+        for name in [reranker_name(r) for r in rerankers.split(",") if r.strip()]:
+            configs["stage1" if name == RerankerName.NONE else f"stage1+{name.value}"] = wiring.scorer(name)
+    except ICPError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     track_list = [t.strip() for t in tracks.split(",")] if tracks else None
     t0 = time.perf_counter()
     results = evals.evaluate_benchmark(bench, split=split, configs=configs, tracks=track_list)
@@ -271,7 +263,7 @@ def status(run_id: int) -> None:
 def resume(run_id: int) -> None:
     """Resume a paused, failed or interrupted run in the foreground, with progress bars."""
     eng = _engine()
-    eng._set_run_status(run_id, "queued", ("paused", "failed"))
+    eng.requeue_run(run_id)
     with Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err) as progress:
         final = eng.execute_run(run_id, on_progress=_Bars(progress))

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .enums import Bucket, FeedbackLabel, LeadStatus, values
+
 #: LinkedIn company size bands (``employeeCountRange`` buckets; 2-10 and 0-1 fold into 1-10).
 SIZE_BANDS: tuple[str, ...] = (
     "1-10",
@@ -25,8 +27,9 @@ SIZE_BANDS: tuple[str, ...] = (
     "10001+",
 )
 
-LEAD_STATUSES: tuple[str, ...] = ("discovered", "enriched", "qualified", "exported", "failed")
-FEEDBACK_LABELS: tuple[str, ...] = ("keep", "trash", "skip")
+#: Values of :class:`~icp_engine.enums.LeadStatus` and :class:`~icp_engine.enums.FeedbackLabel`.
+LEAD_STATUSES: tuple[str, ...] = values(LeadStatus)
+FEEDBACK_LABELS: tuple[str, ...] = values(FeedbackLabel)
 
 
 class ICP(BaseModel):
@@ -155,12 +158,12 @@ class ScoreResult:
     components: dict[str, Any] = field(default_factory=dict)
 
 
-def bucket_for(score: float) -> str:
-    """Map a 0-100 score to its bucket: 80+ strong, 60-79 good, 40-59 possible, else poor."""
+def bucket_for(score: float) -> Bucket:
+    """Map a 0-100 score to its :class:`~icp_engine.enums.Bucket`: 80+ strong, 60-79 good, 40-59 possible, else poor."""
     if score >= 80:
-        return "strong"
+        return Bucket.STRONG
     if score >= 60:
-        return "good"
+        return Bucket.GOOD
     if score >= 40:
-        return "possible"
-    return "poor"
+        return Bucket.POSSIBLE
+    return Bucket.POOR

@@ -22,13 +22,14 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from .errors import ExternalServiceError
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524}
 
 
-class ServiceError(RuntimeError):
+class ServiceError(ExternalServiceError):
     """An external service answered with an error that retrying will not fix (or retries ran out).
 
     ``service``: short name (``apify``, ``openai``, ...); ``status``: HTTP status or None for a

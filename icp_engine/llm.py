@@ -28,13 +28,14 @@ from typing import Any
 import httpx
 
 from .http import ServiceError, make_client, send
+from .errors import ExternalServiceError
 
 __all__ = ["OpenAIChat", "LLMError"]
 
 _REASONING_MODEL = re.compile(r"^(gpt-5(?!-chat)|o\d)")
 
 
-class LLMError(RuntimeError):
+class LLMError(ExternalServiceError):
     """The model answered but the answer is unusable (refusal, cut off, not JSON for the schema)."""
 
 

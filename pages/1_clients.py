@@ -2,103 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from icp_engine import views
-from icp_engine.domain import ICP, SIZE_BANDS
-from icp_engine.pipeline import profile_from_row
+from icp_engine import (
+    EXCLUSION_SUGGESTIONS,
+    ICP,
+    ICP_FIELDS,
+    ICP_TEMPLATES,
+    KEYWORD_SUGGESTIONS,
+    TITLE_SUGGESTIONS,
+    Engine,
+    InvalidInput,
+    company_type_choices,
+    history_with_changes,
+    industry_choices,
+    size_choices,
+)
 from pages import _ui
-
-# Suggestions for the free-form fields (anything else can be typed).
-TITLE_SUGGESTIONS = [
-    "CFO", "Chief Financial Officer", "VP Finance", "Head of Finance", "Finance Director",
-    "Financial Controller", "Controller", "FP&A Manager", "CEO", "Founder", "Co-Founder", "COO",
-    "CTO", "VP Engineering", "Head of Engineering", "CMO", "VP Marketing", "Head of Marketing",
-    "Head of Growth", "CRO", "VP Sales", "Head of Sales", "Head of Revenue Operations",
-    "CHRO", "VP People", "Head of People", "HR Director", "Head of Procurement", "General Counsel",
-]
-EXCLUSION_SUGGESTIONS = ["student", "intern", "recruiter", "talent acquisition", "retired", "job seeker", "freelancer"]
-KEYWORD_SUGGESTIONS = ["SaaS", "B2B", "FP&A", "fintech", "seed", "Series A", "e-commerce", "AI", "marketplace"]
-NAMED_SIZES_SHOWN = ["startup", "small business", "scaleup", "mid market", "enterprise"]
-
-TEMPLATES: dict[str, dict[str, Any]] = {
-    "Finance leaders at B2B SaaS": {
-        "name": "Finance leaders at B2B SaaS",
-        "target_titles": ["CFO", "VP Finance", "Head of Finance", "Finance Director", "Financial Controller"],
-        "target_industries": ["Software Development", "Financial Services"],
-        "company_sizes": ["51-200", "201-500", "501-1000"],
-        "keywords": ["SaaS", "B2B", "FP&A"],
-        "exclusions": ["student", "intern", "recruiter"],
-        "notes": "Finance decision makers at B2B software companies past product-market fit.",
-    },
-    "Founders of seed-stage startups": {
-        "name": "Founders of seed-stage startups",
-        "target_titles": ["Founder", "Co-Founder", "CEO"],
-        "target_industries": ["Software Development", "Technology, Information and Internet"],
-        "company_sizes": ["1-10", "11-50"],
-        "company_types": ["startup"],
-        "keywords": ["seed", "pre-seed", "startup"],
-        "exclusions": ["student", "recruiter", "investor"],
-        "notes": "Founders who are raising or just raised a seed round.",
-    },
-    "Marketing leaders at mid-market e-commerce": {
-        "name": "Marketing leaders at mid-market e-commerce",
-        "target_titles": ["CMO", "VP Marketing", "Head of Marketing", "Head of Growth"],
-        "target_industries": ["Retail", "Online and Mail Order Retail"],
-        "company_sizes": ["201-500", "501-1000", "1001-5000"],
-        "keywords": ["e-commerce", "D2C", "performance marketing"],
-        "exclusions": ["student", "intern", "agency"],
-        "notes": "",
-    },
-    "People & HR leaders at scale-ups": {
-        "name": "People & HR leaders at scale-ups",
-        "target_titles": ["CHRO", "VP People", "Head of People", "HR Director"],
-        "target_industries": [],
-        "company_sizes": ["201-500", "501-1000", "1001-5000"],
-        "company_types": ["scaleup", "mid-market"],
-        "keywords": ["hiring", "people operations"],
-        "exclusions": ["recruiter", "student"],
-        "notes": "",
-    },
-}
-
-FIELDS = ("name", "target_titles", "target_industries", "company_sizes", "company_types", "keywords", "exclusions",
-          "locations", "notes")
-
-
-def _industry_labels() -> list[str]:
-    """LinkedIn Industry Codes V2 labels from icp_engine.taxonomy (empty if not available)."""
-    try:
-        from icp_engine import taxonomy
-
-        labels = getattr(taxonomy, "INDUSTRIES", None)
-        return list(labels) if labels else []
-    except Exception:  # noqa: BLE001 - the editor still works with free text
-        return []
-
-
-def _company_types() -> list[str]:
-    """The classifier's company types (icp_engine.taxonomy.COMPANY_TYPES) without ``unknown``."""
-    try:
-        from icp_engine import taxonomy
-
-        return [t for t in getattr(taxonomy, "COMPANY_TYPES", ()) if t != "unknown"]
-    except Exception:  # noqa: BLE001
-        return []
-
-
-def _named_sizes() -> list[str]:
-    """A few named sizes the scorer maps onto bands (icp_engine.taxonomy.NAMED_SIZES)."""
-    try:
-        from icp_engine import taxonomy
-
-        named = getattr(taxonomy, "NAMED_SIZES", None) or {}
-    except Exception:  # noqa: BLE001
-        named = {}
-    return [s for s in NAMED_SIZES_SHOWN if s in named]
 
 
 def _key(cid: int, field: str) -> str:
@@ -106,7 +30,7 @@ def _key(cid: int, field: str) -> str:
 
 
 def _load_into_state(cid: int, icp: dict[str, Any], *, force: bool = False) -> None:
-    for f in FIELDS:
+    for f in ICP_FIELDS:
         k = _key(cid, f)
         if force or k not in st.session_state:
             v = icp.get(f)
@@ -115,8 +39,8 @@ def _load_into_state(cid: int, icp: dict[str, Any], *, force: bool = False) -> N
 
 def _apply_template(cid: int) -> None:
     name = st.session_state.get(f"icp_template_{cid}")
-    if name in TEMPLATES:
-        _load_into_state(cid, TEMPLATES[name], force=True)
+    if name in ICP_TEMPLATES:
+        _load_into_state(cid, ICP_TEMPLATES[name], force=True)
         st.session_state[f"icp_note_{cid}"] = f"from template: {name}"
 
 
@@ -128,14 +52,15 @@ def _restore_version(cid: int, history: list[dict[str, Any]]) -> None:
             st.session_state[f"icp_note_{cid}"] = f"restored version {ver}"
 
 
-def _chips(label: str, cid: int, field: str, suggestions: list[str], *, new: bool = True, help: str | None = None) -> list[str]:
+def _chips(label: str, cid: int, field: str, suggestions: Sequence[str], *, new: bool = True,
+           help: str | None = None) -> list[str]:
     k = _key(cid, field)
     current = list(st.session_state.get(k) or [])
     options = list(dict.fromkeys([*suggestions, *current]))
     return st.multiselect(label, options, key=k, accept_new_options=new, help=help, placeholder="Type or pick…")
 
 
-def create_client_form(eng) -> None:
+def create_client_form(eng: Engine) -> None:
     with st.form("new_client", clear_on_submit=True):
         st.markdown("**New client**")
         name = st.text_input("Client name", placeholder="e.g. Acme Analytics")
@@ -143,7 +68,7 @@ def create_client_form(eng) -> None:
         if st.form_submit_button("Create client", type="primary"):
             try:
                 row = eng.create_client(name.strip(), notes)
-            except ValueError as exc:
+            except InvalidInput as exc:
                 st.error(str(exc))
             else:
                 _ui.select_client(row["id"])
@@ -151,7 +76,7 @@ def create_client_form(eng) -> None:
                 st.rerun()
 
 
-def clients_table(eng) -> None:
+def clients_table(eng: Engine) -> None:
     clients = eng.list_clients()
     if not clients:
         st.caption("No clients yet.")
@@ -160,14 +85,14 @@ def clients_table(eng) -> None:
     st.dataframe(df, hide_index=True, width="stretch")
 
 
-def icp_editor(eng, client: dict[str, Any]) -> ICP:
+def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     cid = client["id"]
     current = eng.current_icp(cid)
     history = eng.icp_history(cid)
     _load_into_state(cid, current[1].model_dump() if current else {})
 
     cols = st.columns([3, 1, 3, 1])
-    cols[0].selectbox("Start from a template", list(TEMPLATES), key=f"icp_template_{cid}", index=None,
+    cols[0].selectbox("Start from a template", list(ICP_TEMPLATES), key=f"icp_template_{cid}", index=None,
                       placeholder="Pick a template…")
     cols[1].button("Apply", on_click=_apply_template, args=(cid,), key=f"icp_apply_{cid}",
                    disabled=not st.session_state.get(f"icp_template_{cid}"))
@@ -182,23 +107,21 @@ def icp_editor(eng, client: dict[str, Any]) -> ICP:
     with c1:
         _chips("Target titles", cid, "target_titles", TITLE_SUGGESTIONS,
                help="Job titles to reach. Pick suggestions or type your own and press Enter.")
-        industries = _industry_labels()
-        _chips("Industries (LinkedIn V2 taxonomy)", cid, "target_industries", industries,
+        _chips("Industries (LinkedIn V2 taxonomy)", cid, "target_industries", industry_choices(),
                new=True, help="Type to search the LinkedIn industry list; a parent group covers its children.")
-        sizes = list(SIZE_BANDS) + [s for s in _named_sizes() if s not in SIZE_BANDS]
-        _chips("Company sizes (employees)", cid, "company_sizes", sizes, new=False)
+        _chips("Company sizes (employees)", cid, "company_sizes", size_choices(), new=False)
     with c2:
         _chips("Keywords", cid, "keywords", KEYWORD_SUGGESTIONS,
                help="Words that should appear in the headline, summary or skills.")
         _chips("Exclusions", cid, "exclusions", EXCLUSION_SUGGESTIONS,
                help="Students, recruiters, competitors' names…: leads matching them go to the bottom.")
         _chips("Locations (optional)", cid, "locations", [], help="Empty means location is not a criterion.")
-        _chips("Company types (optional)", cid, "company_types", _company_types(), new=False,
+        _chips("Company types (optional)", cid, "company_types", company_type_choices(), new=False,
                help="Startup, scale-up, agency…, as classified from size, industry and profile text.")
     st.text_area("Notes", key=_key(cid, "notes"), height=80,
                  placeholder="Anything else that describes the ideal customer.")
 
-    icp = ICP.model_validate({f: st.session_state.get(_key(cid, f)) for f in FIELDS})
+    icp = ICP.model_validate({f: st.session_state.get(_key(cid, f)) for f in ICP_FIELDS})
     saved = current[1] if current else None
     dirty = saved is None or saved.model_dump() != icp.model_dump()
 
@@ -219,31 +142,23 @@ def icp_editor(eng, client: dict[str, Any]) -> ICP:
     return icp
 
 
-def live_preview(eng, client: dict[str, Any], icp: ICP) -> None:
+def live_preview(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
     st.subheader("Live preview")
     cid = client["id"]
     seed = st.session_state.get(f"preview_seed_{cid}", 0)
-    rows = views.sample_leads(eng, cid, 5, seed=seed)
+    try:
+        rows = eng.preview_icp(cid, icp, 5, seed=seed)
+    except Exception as exc:  # noqa: BLE001 - a preview must never break the editor
+        st.warning(f"Preview unavailable: {exc}")
+        return
     if not rows:
         st.caption("Upload followers to see how five of them would score with this ICP.")
         return
     if icp.is_empty():
         st.caption("Set a criterion to see scores.")
         return
-    try:
-        results = eng.rank(icp, [profile_from_row(r) for r in rows])
-    except Exception as exc:  # noqa: BLE001 - a preview must never break the editor
-        st.warning(f"Preview unavailable: {exc}")
-        return
-    table = pd.DataFrame(
-        [
-            {"name": r["name"], "headline": r["headline"], "score": round(float(res.icp_score), 1),
-             "bucket": res.bucket, "why": res.match_reasoning}
-            for r, res in zip(rows, results)
-        ]
-    ).sort_values("score", ascending=False)
     st.dataframe(
-        table, hide_index=True, width="stretch",
+        pd.DataFrame(rows), hide_index=True, width="stretch",
         column_config={"score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f")},
     )
     if st.button("Other samples", icon=":material/shuffle:", key=f"preview_shuffle_{cid}"):
@@ -251,29 +166,17 @@ def live_preview(eng, client: dict[str, Any], icp: ICP) -> None:
         st.rerun()
 
 
-def version_history(eng, client: dict[str, Any]) -> None:
+def version_history(eng: Engine, client: dict[str, Any]) -> None:
     history = eng.icp_history(client["id"])
     st.subheader("Version history")
     if not history:
         st.caption("No ICP saved yet.")
         return
-    records = []
-    for i, row in enumerate(history):
-        older = history[i + 1]["icp"] if i + 1 < len(history) else None
-        records.append(
-            {
-                "version": row["version"],
-                "when": row["created_at"],
-                "who": row["created_by"],
-                "note": row["change_note"],
-                "changes": "; ".join(views.icp_diff(older, row["icp"])) or "no change",
-            }
-        )
-    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(history_with_changes(history)), hide_index=True, width="stretch")
 
 
 def main() -> None:
-    eng = _ui.engine()
+    eng: Engine = _ui.engine()
     st.title("Clients & ICP")
     _ui.show_flash()
     left, right = st.columns([1, 2])
@@ -288,7 +191,7 @@ def main() -> None:
         return
     client = _ui.require_client(eng)
     st.header(f"ICP of {client['name']}")
-    ov = views.client_overview(eng, cid)
+    ov = eng.views.client_overview(cid)
     m = st.columns(5)
     m[0].metric("Leads", f"{ov['leads']:,}")
     m[1].metric("Uploads", ov["batches"])

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from icp_engine import views
+from icp_engine import Engine, InvalidInput, UploadPreview, default_batch_name, merge_previews
 from pages import _ui
 
 ACCEPTED = ["html", "htm", "csv", "txt", "zip"]
@@ -40,43 +38,30 @@ def _inputs() -> list[tuple[str, bytes]]:
     return out
 
 
-def _preview(eng, cid: int, name: str, data: bytes) -> dict[str, Any]:
-    """Parse once per (client, file content); cached in the session (parsing big pages takes seconds)."""
+def _preview(eng: Engine, cid: int, name: str, data: bytes) -> UploadPreview | str:
+    """The file's preview, or the error sentence for the user. Parsed once per (client, file
+    content) and kept in the session (parsing big pages takes seconds)."""
     cache = st.session_state.setdefault("_upload_previews", {})
     key = (cid, name, hashlib.sha256(data).hexdigest())
     if key not in cache:
         try:
-            cache[key] = {"ok": True, **eng.preview_upload(cid, name, data)}
-        except ValueError as exc:  # UploadError is a ValueError with a user-facing message
-            cache[key] = {"ok": False, "error": str(exc)}
+            cache[key] = eng.preview_upload(cid, name, data)
+        except InvalidInput as exc:  # UploadError: a sentence meant for the user
+            cache[key] = str(exc)
         while len(cache) > 20:
             cache.pop(next(iter(cache)))
-    return cache[key]
-
-
-def _merge(previews: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[bool], list[str]]:
-    """All people of the good files, deduplicated on the profile key (first occurrence wins)."""
-    people, known, kinds, seen = [], [], [], set()
-    for _name, p in previews:
-        parsed = p["parsed"]
-        kinds.append(parsed.kind)
-        for i, person in enumerate(parsed.people):
-            if person.key in seen:
-                continue
-            seen.add(person.key)
-            people.append(person)
-            known.append(i in p["known_indexes"])
-    return people, known, kinds
+    result: UploadPreview | str = cache[key]
+    return result
 
 
 def main() -> None:
-    eng = _ui.engine()
+    eng: Engine = _ui.engine()
     st.title("Upload followers")
     _ui.show_flash()
     client = _ui.require_client(eng)
     cid = client["id"]
     st.caption(f"Client: **{client['name']}**. Nothing is stored until you press *Store*.")
-    batches = views.batch_options(eng, cid, limit=50)
+    batches = eng.views.batch_options(cid, limit=50)
     if batches:
         with st.expander(f"Earlier uploads of this client ({len(batches)})"):
             st.dataframe(
@@ -92,29 +77,29 @@ def main() -> None:
         )
         return
 
-    good: list[tuple[str, dict[str, Any]]] = []
+    good: list[UploadPreview] = []
     with st.spinner("Reading the files…"):
         for name, data in inputs:
             p = _preview(eng, cid, name, data)
-            if p["ok"]:
-                good.append((name, p))
+            if isinstance(p, str):
+                st.error(f"**{name}**: {p} Nothing from this file will be stored.")
             else:
-                st.error(f"**{name}**: {p['error']} Nothing from this file will be stored.")
+                good.append(p)
 
     if not good:
         return
 
-    people, known, kinds = _merge(good)
-    for name, p in good:
-        parsed = p["parsed"]
+    merged = merge_previews(good)
+    people, known = merged.people, merged.known
+    for p in good:
         st.markdown(
-            f"**{name}** ({parsed.kind}): {len(parsed.people)} people, "
-            f"{p['new']} new, {p['known']} already leads of this client"
+            f"**{p.filename}** ({p.parsed.kind}): {len(p.parsed.people)} people, "
+            f"{p.new} new, {p.known} already leads of this client"
         )
-        for w in getattr(parsed, "warnings", []) or []:
-            st.warning(f"{name}: {w}")
+        for w in p.parsed.warnings:
+            st.warning(f"{p.filename}: {w}")
 
-    n_new = sum(1 for k in known if not k)
+    n_new = merged.new_count
     n_known = len(known) - n_new
     m = st.columns(3)
     m[0].metric("People found", len(people))
@@ -140,20 +125,13 @@ def main() -> None:
     if len(people) > PREVIEW_ROWS:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(people)} people.")
 
-    stem = good[0][0].rsplit(".", 1)[0] if len(good) == 1 else f"{len(good)} files"
-    default_name = f"{stem} · {datetime.now().strftime('%Y-%m-%d %H:%M')}"
-    batch_name = st.text_input("Batch name", value=default_name, key=f"batch_name_{st.session_state.get('_upload_round', 0)}")
+    batch_name = st.text_input("Batch name", value=default_batch_name(merged.filenames),
+                               key=f"batch_name_{st.session_state.get('_upload_round', 0)}")
     if st.button(f"Store {len(people)} people", type="primary", disabled=not people):
         # the people parsed for the preview are stored as they are (no second parse of big files)
-        single = len(good) == 1
-        sha = hashlib.sha256(next(d for n, d in inputs if n == good[0][0])).hexdigest() if single else None
         try:
-            batch = eng.ingest_followers(
-                cid, people, batch_name=batch_name.strip() or default_name,
-                source_filename=", ".join(n for n, _ in good), source_kind="+".join(sorted(set(kinds))),
-                file_sha256=sha, author=_ui.author(),
-            )
-        except ValueError as exc:
+            batch = eng.store_upload(cid, good, batch_name=batch_name, author=_ui.author())
+        except InvalidInput as exc:
             st.error(f"Nothing was stored: {exc}")
             return
         st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1

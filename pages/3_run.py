@@ -2,55 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from icp_engine import views
-from icp_engine.pipeline import LEASE_S, RunOptions
+from icp_engine import EnrichProvider, Engine, InvalidInput, RerankerName, RunOptions, RunStatus
 from pages import _ui
 
-ACTIVE = ("queued", "running")
+ACTIVE = RunStatus.active()
 ENRICH_LABELS = {
-    "page": "Page data only (offline, free)",
-    "apify-json": "Apify items I exported (JSON file)",
-    "apify": "Live Apify scraping (paid)",
+    EnrichProvider.PAGE: "Page data only (offline, free)",
+    EnrichProvider.APIFY_JSON: "Apify items I exported (JSON file)",
+    EnrichProvider.APIFY: "Live Apify scraping (paid)",
 }
 RERANK_LABELS = {
-    "none": "None",
-    "local": "Local cross-encoder (offline)",
-    "jina": "Jina reranker (API)",
-    "cohere": "Cohere rerank (API)",
+    RerankerName.NONE: "None",
+    RerankerName.LOCAL: "Local cross-encoder (offline)",
+    RerankerName.JINA: "Jina reranker (API)",
+    RerankerName.COHERE: "Cohere rerank (API)",
 }
 REFRESH_S = 2.0
 
 
-def _save_items_file(eng, uploaded) -> str:
-    """Store an uploaded Apify items file under ``<ICP_DATA_DIR>/uploads`` and return its path."""
-    data = uploaded.getvalue()
-    folder = Path(eng.settings.icp_data_dir) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in uploaded.name)[-80:]
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}-{safe}"
-    if not path.exists():
-        path.write_bytes(data)
-    return str(path)
-
-
-def _is_stale(run: dict[str, Any]) -> bool:
-    hb = run.get("heartbeat_at")
-    if run.get("status") != "running":
-        return False
-    if hb is None:
-        return True
-    return (datetime.now(timezone.utc) - hb).total_seconds() > LEASE_S
-
-
-def providers_box(eng) -> None:
+def providers_box(eng: Engine) -> None:
     avail = eng.settings.available_providers
     rows = [
         {"service": "Apify (live enrichment)", "available": avail.get("apify"), "needs": "APIFY_API_TOKEN"},
@@ -64,14 +39,14 @@ def providers_box(eng) -> None:
         st.caption("Set a key in the environment, `.env` or `.streamlit/secrets.toml` and restart to enable a service.")
 
 
-def start_form(eng, client: dict[str, Any]) -> None:
+def start_form(eng: Engine, client: dict[str, Any]) -> None:
     cid = client["id"]
     history = eng.icp_history(cid)
     if not history:
         st.warning("This client has no ICP yet: set one on **Clients & ICP** first.")
         st.page_link("pages/1_clients.py", label="Go to Clients & ICP", icon=":material/groups:")
         return
-    batches = views.batch_options(eng, cid)
+    batches = eng.views.batch_options(cid)
     if not batches:
         st.warning("No leads yet: upload followers first.")
         st.page_link("pages/2_upload.py", label="Go to Upload", icon=":material/upload_file:")
@@ -88,21 +63,24 @@ def start_form(eng, client: dict[str, Any]) -> None:
     )
     c3, c4 = st.columns(2)
     enrich = c3.radio(
-        "Enrichment", list(ENRICH_LABELS), format_func=lambda k: ENRICH_LABELS[k] + ("" if k != "apify" or avail.get("apify") else " — needs APIFY_API_TOKEN"),
+        "Enrichment", list(ENRICH_LABELS),
+        format_func=lambda k: ENRICH_LABELS[k] + ("" if k != EnrichProvider.APIFY or avail.get("apify")
+                                                  else " — needs APIFY_API_TOKEN"),
         key=f"run_enrich_{cid}",
     )
-    rerankers = ["none", "local"] + [r for r in ("jina", "cohere") if avail.get(r)]
+    rerankers = [RerankerName.NONE, RerankerName.LOCAL] + [
+        r for r in (RerankerName.JINA, RerankerName.COHERE) if avail.get(r)]
     reranker = c4.radio("Reranker", rerankers, format_func=RERANK_LABELS.get, key=f"run_rerank_{cid}",
                         help="Re-orders the best leads with a cross-encoder. Jina/Cohere appear when their key is set.")
     profiles_path = None
     problems: list[str] = []
-    if enrich == "apify-json":
+    if enrich == EnrichProvider.APIFY_JSON:
         items = st.file_uploader("Apify dataset items (.json)", type=["json"], key=f"run_items_{cid}")
         if items is None:
             problems.append("Upload the exported Apify items file.")
         else:
-            profiles_path = _save_items_file(eng, items)
-    if enrich == "apify" and not avail.get("apify"):
+            profiles_path = eng.save_apify_items(items.name, items.getvalue())
+    if enrich == EnrichProvider.APIFY and not avail.get("apify"):
         problems.append("Live Apify scraping needs APIFY_API_TOKEN.")
     with st.expander("Advanced"):
         a1, a2, a3 = st.columns(3)
@@ -111,7 +89,7 @@ def start_form(eng, client: dict[str, Any]) -> None:
         chunk = a2.number_input("Leads per committed chunk", 50, 10_000, 500, step=50, key=f"run_chunk_{cid}",
                                 help="Work is saved after every chunk: a stopped run loses at most one chunk.")
         top_n = a3.number_input("Rerank the best N", 10, 5_000, int(eng.settings.rerank_top_n), step=10,
-                                key=f"run_topn_{cid}", disabled=reranker == "none")
+                                key=f"run_topn_{cid}", disabled=reranker == RerankerName.NONE)
     options = RunOptions(enrich=enrich, profiles_path=profiles_path, reranker=reranker, classify=classify,
                          chunk_size=int(chunk), rerank_top_n=int(top_n))
 
@@ -122,7 +100,7 @@ def start_form(eng, client: dict[str, Any]) -> None:
             est = {}
             st.warning(f"Could not estimate the run: {exc}")
         if est:
-            to_score = views.unscored_count(eng, cid, batch_id, icp_version_id)
+            to_score = eng.views.unscored_count(cid, batch_id, icp_version_id)
             parts = [f"**{est.get('leads_to_enrich', 0)}** leads to enrich",
                      f"**{to_score}** to score with v{versions[icp_version_id]['version']}"]
             if "cost_usd" in est:  # live Apify: what would be scraped and paid
@@ -142,7 +120,7 @@ def start_form(eng, client: dict[str, Any]) -> None:
         try:
             run_id = eng.create_run(cid, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
                                     author=_ui.author())
-        except ValueError as exc:
+        except InvalidInput as exc:
             st.error(str(exc))
             return
         eng.start_run_background(run_id)
@@ -151,7 +129,7 @@ def start_form(eng, client: dict[str, Any]) -> None:
         st.rerun()
 
 
-def _progress_body(eng, run_id: int) -> None:
+def _progress_body(eng: Engine, run_id: int) -> None:
     status = eng.run_status(run_id)
     c = status["counts"]
     total = max(1, c["total"])
@@ -174,7 +152,7 @@ def _progress_body(eng, run_id: int) -> None:
         st.rerun(scope="app")  # refresh the page (buttons, runs table) and stop polling
 
 
-def progress_panel(eng, client: dict[str, Any]) -> None:
+def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
     cid = client["id"]
     runs = eng.list_runs(cid, limit=20)
     if not runs:
@@ -183,7 +161,7 @@ def progress_panel(eng, client: dict[str, Any]) -> None:
     by_id = {r["id"]: r for r in runs}
     wanted = st.session_state.get(f"run_view_{cid}")
     if wanted not in by_id:
-        active = [r for r in runs if r["status"] in (*ACTIVE, "paused")]
+        active = [r for r in runs if r["status"] in RunStatus.unfinished()]
         wanted = (active or runs)[0]["id"]
     run_id = st.selectbox("Run", list(by_id), index=list(by_id).index(wanted), key=f"run_pick_{cid}_{wanted}",
                           format_func=lambda i: f"Run #{i} · started {by_id[i]['created_at']:%Y-%m-%d %H:%M} by {by_id[i]['created_by']}")
@@ -192,7 +170,7 @@ def progress_panel(eng, client: dict[str, Any]) -> None:
     live = run["status"] in ACTIVE
     st.fragment(run_every=REFRESH_S if live else None)(_progress_body)(eng, run_id)
 
-    stale = _is_stale(run) and not eng.is_running_here(run_id)
+    stale = eng.run_needs_resume(run)
     if stale:
         st.warning("This run has no live worker (the app was restarted or the worker died). Resume it to continue.")
     b = st.columns(4)
@@ -200,23 +178,22 @@ def progress_panel(eng, client: dict[str, Any]) -> None:
         eng.pause_run(run_id)
         _ui.flash(f"Run #{run_id} will pause after its current chunk.", "info")
         st.rerun()
-    if b[1].button("Resume", disabled=not (run["status"] in ("paused", "failed") or stale), key=f"resume_{run_id}"):
+    if b[1].button("Resume", disabled=not (run["status"] in (RunStatus.PAUSED, RunStatus.FAILED) or stale),
+                   key=f"resume_{run_id}"):
         eng.resume_run(run_id)
         st.rerun()
-    if b[2].button("Cancel", disabled=run["status"] in ("completed", "cancelled"), key=f"cancel_{run_id}"):
+    if b[2].button("Cancel", disabled=run["status"] in (RunStatus.COMPLETED, RunStatus.CANCELLED),
+                   key=f"cancel_{run_id}"):
         eng.cancel_run(run_id)
         _ui.flash(f"Run #{run_id} cancelled; work already done is kept.", "info")
         st.rerun()
-    failed = views.failed_count(eng, cid, run["batch_id"])
+    failed = eng.views.failed_count(cid, run["batch_id"])
     if b[3].button(f"Retry {failed} failed leads", disabled=failed == 0 or live, key=f"retry_{run_id}"):
-        n = eng.retry_failed(cid, run["batch_id"])
-        new_id = eng.create_run(cid, batch_id=run["batch_id"], icp_version_id=run["icp_version_id"],
-                                options=RunOptions.from_dict(run["options"]), author=_ui.author())
-        eng.start_run_background(new_id)
+        n, new_id = eng.retry_failed_run(run_id, author=_ui.author())
         st.session_state[f"run_view_{cid}"] = new_id
         _ui.flash(f"{n} failed leads queued again in run #{new_id}.")
         st.rerun()
-    if run["status"] == "completed":
+    if run["status"] == RunStatus.COMPLETED:
         st.success("Done. Next: **Review** a sample of the leads, then **Export** the ranked CSV.")
         st.page_link("pages/4_review.py", label="Go to Review", icon=":material/fact_check:")
 
@@ -237,7 +214,7 @@ def progress_panel(eng, client: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    eng = _ui.engine()
+    eng: Engine = _ui.engine()
     st.title("Run qualification")
     _ui.show_flash()
     client = _ui.require_client(eng)

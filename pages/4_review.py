@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import views
+from icp_engine import Engine, FeedbackLabel
 from pages import _ui
 
 QUEUE_SIZE = 20
@@ -77,13 +77,13 @@ def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
             st.caption("Score hidden while labelling (toggle *Show scores* to see it).")
 
 
-def _label(eng, lead_id: int, label: str, reviewer: str, name: str) -> None:
+def _label(eng: Engine, lead_id: int, label: FeedbackLabel, reviewer: str, name: str) -> None:
     eng.record_feedback(lead_id, label, reviewer)
     st.session_state["_review_last"] = f"{label} · {name}"
 
 
 def main() -> None:
-    eng = _ui.engine()
+    eng: Engine = _ui.engine()
     st.title("Review")
     _ui.show_flash()
     client = _ui.require_client(eng)
@@ -93,7 +93,7 @@ def main() -> None:
         st.warning("Type your name in the sidebar (*Reviewer name*): labels are stored per reviewer.")
         st.stop()
 
-    batches = views.batch_options(eng, cid)
+    batches = eng.views.batch_options(cid)
     bnames = {b["id"]: b["name"] for b in batches}
     top = st.columns([3, 1])
     batch_id = top[0].selectbox("Leads", [None, *bnames], key=f"review_batch_{cid}",
@@ -131,11 +131,11 @@ def main() -> None:
     name = lead.get("name") or lead.get("profile_key")
     b = st.columns(3)
     b[0].button("Keep", icon=":material/thumb_up:", type="primary", width="stretch", key=f"keep_{lead['id']}", shortcut="K",
-                on_click=_label, args=(eng, lead["id"], "keep", reviewer, name))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.KEEP, reviewer, name))
     b[1].button("Trash", icon=":material/delete:", width="stretch", key=f"trash_{lead['id']}", shortcut="T",
-                on_click=_label, args=(eng, lead["id"], "trash", reviewer, name))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.TRASH, reviewer, name))
     b[2].button("Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{lead['id']}", shortcut="S",
-                on_click=_label, args=(eng, lead["id"], "skip", reviewer, name))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.SKIP, reviewer, name))
     profile_card(lead, show_scores)
 
     if st.toggle("Show similar leads", key="review_similar", help="Nearest leads of this client by cosine similarity "
@@ -152,7 +152,7 @@ def main() -> None:
             else:
                 st.caption("No embeddings yet for this client's leads.")
 
-    recent = views.recent_labels(eng, cid, reviewer, limit=8)
+    recent = eng.views.recent_labels(cid, reviewer, limit=8)
     if recent:
         with st.expander("Your recent labels"):
             st.dataframe(pd.DataFrame(recent), hide_index=True, width="stretch")

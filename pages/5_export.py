@@ -2,7 +2,7 @@
 
 The CSV is generated when the download button is clicked (Streamlit calls the ``data``
 callable then, on its own thread), and the leads in it are marked ``exported`` at that moment by
-:meth:`icp_engine.engine.Engine.export_csv`. So merely opening this page or changing a filter never
+:meth:`icp_engine.Engine.export_csv`. So merely opening this page or changing a filter never
 marks anything, and what is marked is exactly what was downloaded.
 """
 
@@ -15,31 +15,32 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from icp_engine import views
+from icp_engine import Bucket, Engine, LeadFilters, score_rows
 from pages import _ui
 
 PAGE_SIZE = 50
-BUCKET_COLORS = {"strong": "#15803d", "good": "#65a30d", "possible": "#ca8a04", "poor": "#9ca3af"}
+BUCKETS = [b.value for b in Bucket]
+BUCKET_COLORS = {Bucket.STRONG: "#15803d", Bucket.GOOD: "#65a30d", Bucket.POSSIBLE: "#ca8a04", Bucket.POOR: "#9ca3af"}
 
 
-def filters_bar(eng, cid: int) -> views.LeadFilters:
-    batches = views.batch_options(eng, cid)
+def filters_bar(eng: Engine, cid: int) -> LeadFilters:
+    batches = eng.views.batch_options(cid)
     bnames = {b["id"]: b["name"] for b in batches}
     c = st.columns([3, 2, 3, 2])
     batch_id = c[0].selectbox("Leads", [None, *bnames], key=f"export_batch_{cid}",
                               format_func=lambda b: "All leads of the client" if b is None else bnames[b])
     min_score = c[1].slider("Minimum score", 0, 100, 0, step=5, key=f"export_min_{cid}")
-    buckets = c[2].multiselect("Buckets", list(views.BUCKETS), key=f"export_buckets_{cid}", placeholder="All buckets")
+    buckets = c[2].multiselect("Buckets", BUCKETS, key=f"export_buckets_{cid}", placeholder="All buckets")
     c[3].write("")
     only_kept = c[3].checkbox("Only kept", key=f"export_kept_{cid}", help="Only leads a reviewer marked keep.")
-    return views.LeadFilters(batch_id=batch_id, min_score=float(min_score) if min_score else None,
+    return LeadFilters(batch_id=batch_id, min_score=float(min_score) if min_score else None,
                              buckets=tuple(buckets), only_kept=only_kept)
 
 
-def charts(eng, cid: int, f: views.LeadFilters) -> None:
+def charts(eng: Engine, cid: int, f: LeadFilters) -> None:
     counts = eng.bucket_counts(cid, batch_id=f.batch_id)
     m = st.columns(4)
-    for i, b in enumerate(views.BUCKETS):
+    for i, b in enumerate(BUCKETS):
         m[i].metric(b.capitalize(), counts.get(b, 0))
     left, right = st.columns(2)
     hist = eng.score_histogram(cid, batch_id=f.batch_id, bin_width=5)
@@ -53,19 +54,19 @@ def charts(eng, cid: int, f: views.LeadFilters) -> None:
                               xaxis_range=[0, 100], height=320, margin=dict(l=10, r=10, t=40, b=10), bargap=0.05)
             st.plotly_chart(fig, width="stretch")
     with right:
-        per_batch = views.buckets_by_batch(eng, cid)
+        per_batch = eng.views.buckets_by_batch(cid)
         if len(per_batch) >= 1:
             df = pd.DataFrame(per_batch)
             df["batch"] = "#" + df["batch_id"].astype(str) + " " + df["batch_name"].str.slice(0, 28)
-            long = df.melt(id_vars=["batch"], value_vars=list(views.BUCKETS), var_name="bucket", value_name="leads")
+            long = df.melt(id_vars=["batch"], value_vars=BUCKETS, var_name="bucket", value_name="leads")
             fig = px.bar(long, x="batch", y="leads", color="bucket", color_discrete_map=BUCKET_COLORS,
-                         category_orders={"bucket": list(views.BUCKETS)}, title="Buckets per batch over time")
+                         category_orders={"bucket": BUCKETS}, title="Buckets per batch over time")
             fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), xaxis_title=None)
             st.plotly_chart(fig, width="stretch")
 
 
-def summary(eng, cid: int, f: views.LeadFilters) -> int:
-    s = views.export_summary(eng, cid, f)
+def summary(eng: Engine, cid: int, f: LeadFilters) -> int:
+    s = eng.views.export_summary(cid, f)
     st.markdown(
         f"**{s['leads']}** leads match the filters · **{s['strong']}** strong fits · "
         f"**{s['kept']}** kept by reviewers" + (f" · average score **{s['avg_score']:.0f}**" if s["avg_score"] is not None else "")
@@ -78,11 +79,11 @@ def summary(eng, cid: int, f: views.LeadFilters) -> int:
     return s["leads"]
 
 
-def lead_table(eng, cid: int, f: views.LeadFilters) -> None:
+def lead_table(eng: Engine, cid: int, f: LeadFilters) -> None:
     key = f"export_page_{cid}"
     page = st.session_state.get(key, 0)
-    result = views.lead_page(eng, cid, f, page=page, page_size=PAGE_SIZE)
-    rows = views.score_rows(result["rows"])
+    result = eng.views.lead_page(cid, f, page=page, page_size=PAGE_SIZE)
+    rows = score_rows(result["rows"])
     if rows:
         st.dataframe(
             pd.DataFrame(rows).drop(columns=["id"]).fillna(""),
@@ -106,7 +107,7 @@ def lead_table(eng, cid: int, f: views.LeadFilters) -> None:
 
 
 def main() -> None:
-    eng = _ui.engine()
+    eng: Engine = _ui.engine()
     st.title("Export")
     _ui.show_flash()
     client = _ui.require_client(eng)

@@ -1,8 +1,8 @@
 """Helpers shared by the dashboard pages: the cached engine, the current client and reviewer.
 
 Not a page itself (``st.navigation`` in ``app.py`` lists the pages explicitly). Everything the
-pages do goes through :mod:`icp_engine` (the :class:`~icp_engine.engine.Engine` facade and the
-read-side SQL helpers of :mod:`icp_engine.views`).
+pages do goes through the public API of :mod:`icp_engine` (the :class:`~icp_engine.Engine`
+facade and its read side ``engine.views``); pages import nothing else of the package.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from icp_engine.config import Settings
-from icp_engine.engine import Engine
+from icp_engine import Engine, NotFound, Settings
 
 CLIENT_KEY = "client_id"  # the sidebar picker's widget key (id of the selected client or None)
 PENDING_CLIENT_KEY = "_pending_client_id"  # set by a page to select a client on the next run
@@ -24,7 +23,7 @@ def get_engine() -> Engine:
     """The process-wide engine (settings from the environment, ``.env`` or secrets.toml).
 
     Created once per Streamlit server process; resumes runs left unfinished by an earlier
-    process. Raises :class:`icp_engine.errors.DatabaseError` (not cached, so a later rerun
+    process. Raises :class:`icp_engine.DatabaseError` (not cached, so a later rerun
     retries) when the database cannot start.
     """
     engine = Engine(Settings())
@@ -57,7 +56,7 @@ def require_client(eng: Engine) -> dict[str, Any]:
         st.stop()
     try:
         return eng.get_client(cid)
-    except LookupError:
+    except NotFound:
         st.session_state[CLIENT_KEY] = None
         st.warning("That client no longer exists; pick another one.")
         st.stop()

@@ -18,7 +18,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from icp_engine import views
+from icp_engine import Bucket, LeadFilters, icp_diff
 from icp_engine.domain import ICP, Follower, bucket_for
 from icp_engine.db import schema
 
@@ -387,7 +387,7 @@ def test_run_with_exported_apify_items(app_env, eng, db, settings):
     cid = c["id"]
     eng.save_icp(cid, FINANCE_ICP, author="setup")
     page = (FIXTURES_UI / "followers_finance.html").read_bytes()
-    eng.ingest_upload(cid, "followers.html", page, batch_name="followers")
+    eng.store_upload(cid, [eng.preview_upload(cid, "followers.html", page)], batch_name="followers")
     at = open_page(new_app(), "pages/3_run.py")
     at.radio(key=f"run_enrich_{cid}").set_value("apify-json").run()
     assert any("Upload the exported Apify items" in e.value for e in at.error)
@@ -542,48 +542,48 @@ def test_export_page_filters_summary_paging(app_env, eng, db):
 def test_views_lead_page_and_summary(eng, db):
     s = seed_scored(eng, db, n=30)
     cid = s["client"]["id"]
-    page = views.lead_page(eng, cid, page=0, page_size=10)
+    page = eng.views.lead_page(cid, page=0, page_size=10)
     assert page["total"] == 30 and page["pages"] == 3 and len(page["rows"]) == 10
     assert [r["icp_score"] for r in page["rows"]] == sorted((r["icp_score"] for r in page["rows"]), reverse=True)
-    last = views.lead_page(eng, cid, page=99, page_size=10)
+    last = eng.views.lead_page(cid, page=99, page_size=10)
     assert last["page"] == 2 and len(last["rows"]) == 10
     assert last["rows"][-1]["icp_score"] == 0
 
-    f = views.LeadFilters(buckets=("strong",))
-    summ = views.export_summary(eng, cid, f)
+    f = LeadFilters(buckets=("strong",))
+    summ = eng.views.export_summary(cid, f)
     strong = eng.bucket_counts(cid)["strong"]
     assert summ["leads"] == strong == summ["strong"]
     assert summ["top_titles"] == [("CFO", strong)]
     assert sum(n for _, n in summ["top_companies"]) == strong
 
     eng.record_feedback(s["lead_ids"][-1], "keep", "Dana")
-    kept = views.LeadFilters(only_kept=True)
-    assert views.export_ids(eng, cid, kept) == [s["lead_ids"][-1]]
-    assert views.export_summary(eng, cid)["kept"] == 1
+    kept = LeadFilters(only_kept=True)
+    assert eng.views.export_ids(cid, kept) == [s["lead_ids"][-1]]
+    assert eng.views.export_summary(cid)["kept"] == 1
 
 
 def test_views_batches_samples_overview(eng, db):
     s = seed_scored(eng, db, n=10)
     cid = s["client"]["id"]
     eng.ingest_followers(cid, people(12), batch_name="second")  # 10 known + 2 new, unscored
-    per_batch = views.buckets_by_batch(eng, cid)
+    per_batch = eng.views.buckets_by_batch(cid)
     assert [b["batch_name"] for b in per_batch] == ["first upload", "second"]
-    assert sum(per_batch[0][b] for b in views.BUCKETS) == 10
-    assert sum(per_batch[1][b] for b in views.BUCKETS) == 10  # the 10 known leads are scored
-    sample = views.sample_leads(eng, cid, 5)
+    assert sum(per_batch[0][b] for b in Bucket) == 10
+    assert sum(per_batch[1][b] for b in Bucket) == 10  # the 10 known leads are scored
+    sample = eng.views.sample_leads(cid, 5)
     assert len(sample) == 5 and all(r["status"] == "qualified" for r in sample)
-    assert [r["id"] for r in sample] == [r["id"] for r in views.sample_leads(eng, cid, 5)]
-    ov = views.client_overview(eng, cid)
+    assert [r["id"] for r in sample] == [r["id"] for r in eng.views.sample_leads(cid, 5)]
+    ov = eng.views.client_overview(cid)
     assert ov["leads"] == 12 and ov["batches"] == 2 and ov["scored"] == 10
     assert ov["by_status"] == {"qualified": 10, "discovered": 2}
 
 
 def test_icp_diff():
-    assert views.icp_diff(None, {"target_titles": ["CFO"], "notes": "x"}) == ["+ titles: CFO", "notes set"]
-    assert views.icp_diff({"target_titles": ["CFO", "CEO"]}, {"target_titles": ["CFO"], "keywords": ["SaaS"]}) == [
+    assert icp_diff(None, {"target_titles": ["CFO"], "notes": "x"}) == ["+ titles: CFO", "notes set"]
+    assert icp_diff({"target_titles": ["CFO", "CEO"]}, {"target_titles": ["CFO"], "keywords": ["SaaS"]}) == [
         "- titles: CEO", "+ keywords: SaaS",
     ]
-    assert views.icp_diff({"name": "a"}, {"name": "a"}) == []
+    assert icp_diff({"name": "a"}, {"name": "a"}) == []
 
 
 def test_views_filters_match_the_csv_export(eng, db):
@@ -600,19 +600,19 @@ def test_views_filters_match_the_csv_export(eng, db):
     other = eng.ingest_followers(cid, people(3, prefix="other"), batch_name="other batch")
     assert other["new_leads"] == 3
     combos = [
-        views.LeadFilters(),
-        views.LeadFilters(only_kept=True),
-        views.LeadFilters(min_score=50),
-        views.LeadFilters(buckets=("good", "possible")),
-        views.LeadFilters(batch_id=s["batch"]["id"], min_score=10, buckets=("poor", "strong")),
-        views.LeadFilters(batch_id=other["id"]),
+        LeadFilters(),
+        LeadFilters(only_kept=True),
+        LeadFilters(min_score=50),
+        LeadFilters(buckets=("good", "possible")),
+        LeadFilters(batch_id=s["batch"]["id"], min_score=10, buckets=("poor", "strong")),
+        LeadFilters(batch_id=other["id"]),
     ]
     for f in combos:
         expected = [r["id"] for r in eng.export_rows(cid, **f.as_kwargs())]
-        assert views.export_ids(eng, cid, f) == expected, f
-        assert views.lead_page(eng, cid, f, page_size=500)["total"] == len(expected)
-    assert views.export_ids(eng, cid, views.LeadFilters(only_kept=True)) == [ids[-1]]
-    labels = {r["id"]: r["review_label"] for r in views.lead_page(eng, cid, page_size=500)["rows"]}
+        assert eng.views.export_ids(cid, f) == expected, f
+        assert eng.views.lead_page(cid, f, page_size=500)["total"] == len(expected)
+    assert eng.views.export_ids(cid, LeadFilters(only_kept=True)) == [ids[-1]]
+    labels = {r["id"]: r["review_label"] for r in eng.views.lead_page(cid, page_size=500)["rows"]}
     assert labels[ids[-1]] == "keep" and labels[ids[-2]] == "trash" and labels[ids[5]] is None and labels[ids[6]] is None
 
 

@@ -12,7 +12,10 @@ from icp_engine.domain import ICP, Follower, Profile, ScoreResult, bucket_for
 from icp_engine.engine import Engine
 from icp_engine.enrich import EnrichOutcome, EnrichRequest
 from icp_engine.enrich.page import PageProvider
-from icp_engine.pipeline import MAX_ATTEMPTS, RunBusy, RunContext, RunExecutor, RunOptions, RunStopped, claim_run
+from icp_engine.errors import RunBusy, RunStopped
+from icp_engine.pipeline import MAX_ATTEMPTS, RunContext, RunOptions
+from icp_engine.runs import RunExecutor, claim_run
+from icp_engine.wiring import Wiring
 
 
 class LengthScorer:
@@ -127,7 +130,7 @@ def test_pause_between_chunks_then_resume_loses_nothing(engine):
         RunExecutor(engine.db, run_id, ctx).execute()
     st = engine.run_status(run_id)
     assert st["status"] == "paused" and 0 < st["counts"]["scored"] < 23
-    engine._set_run_status(run_id, "queued", ("paused",))
+    assert engine.requeue_run(run_id)
     final = RunExecutor(engine.db, run_id, RunContext(provider=PageProvider(), scorer=LengthScorer())).execute()
     assert final["status"] == "completed" and final["counts"]["scored"] == 23
     with engine.db.connect() as conn:
@@ -147,10 +150,10 @@ def test_lease_blocks_second_worker_until_stale(engine):
 
 def test_resume_unfinished_runs_in_background(engine):
     c, b, run_id = _setup(engine, n=4)
-    engine._scorers[("none", engine.settings.rerank_top_n)] = LengthScorer()
+    engine = Engine(engine.settings, db=engine.db, wiring=Wiring(engine.settings, engine.db, scorer=LengthScorer()))
     resumed = engine.resume_unfinished_runs()
     assert resumed == [run_id]
-    engine._threads[run_id].join(timeout=120)
+    engine.runs.wait(run_id, timeout=120)
     assert engine.run_status(run_id)["status"] == "completed"
 
 
@@ -162,9 +165,7 @@ def test_two_workers_share_the_queue_without_double_work(engine, db, settings):
     for k in range(4):
         b = engine.ingest_followers(c["id"], _people(10)[k * 2:(k + 1) * 2 + 3], batch_name=f"b{k}")
         runs.append(engine.create_run(c["id"], batch_id=b["id"], options=RunOptions(classify=False)))
-    other = Engine(settings, db=db)
-    for e in (engine, other):
-        e._scorers[("none", settings.rerank_top_n)] = LengthScorer()
+    engine, other = (Engine(settings, db=db, wiring=Wiring(settings, db, scorer=LengthScorer())) for _ in range(2))
     done = []
     threads = [threading.Thread(target=lambda e=e: done.append(e.work(once=True))) for e in (engine, other)]
     for th in threads:

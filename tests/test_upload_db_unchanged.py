@@ -54,11 +54,12 @@ def _counts(db) -> tuple[int, ...]:
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_upload_clear_error_db_unchanged(engine, db, name):
     c = engine.create_client("Hostile")
-    ok = engine.ingest_upload(c["id"], "good.html", (FIXTURES / "ui" / "followers_finance.html").read_bytes())
+    good = (FIXTURES / "ui" / "followers_finance.html").read_bytes()
+    ok = engine.store_upload(c["id"], [engine.preview_upload(c["id"], "good.html", good)])
     before = _counts(db)
     assert before[0] == 12 and ok["new_leads"] == 12
-    with pytest.raises(UploadError) as err:
-        engine.ingest_upload(c["id"], name, HOSTILE[name])
+    with pytest.raises(UploadError) as err:  # the dashboard's path: preview first, then store
+        engine.store_upload(c["id"], [engine.preview_upload(c["id"], name, HOSTILE[name])])
     msg = str(err.value)
     assert 15 < len(msg) < 600 and "Traceback" not in msg
     assert _counts(db) == before
@@ -67,5 +68,5 @@ def test_hostile_upload_clear_error_db_unchanged(engine, db, name):
 def test_too_large_upload_refused_before_parsing(engine, db):
     c = engine.create_client("Big")
     with pytest.raises(UploadError, match="(?i)large|limit|MB|MiB"):
-        engine.ingest_upload(c["id"], "huge.html", b"<html>" + b" " * (6 * 1024 * 1024))
+        engine.preview_upload(c["id"], "huge.html", b"<html>" + b" " * (6 * 1024 * 1024))
     assert _counts(db) == (0, 0, 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..enums import FeedbackLabel
+from ..enums import FeedbackLabel, values
 from ..errors import NotFound
 from ._util import Row, as_dicts
 from .clients import current_version_id
@@ -66,9 +66,9 @@ def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: i
         .where(scope, F.reviewer == reviewer, F.undone_at.is_(None))
         .group_by(F.label)
     ).all()
-    out = {"scored": int(scored), "keep": 0, "trash": 0, "skip": 0}
+    out = {"scored": int(scored), **dict.fromkeys(values(FeedbackLabel), 0)}
     out.update({str(k): int(v) for k, v in labels})
-    out["labelled"] = out["keep"] + out["trash"] + out["skip"]
+    out["labelled"] = sum(out[k] for k in values(FeedbackLabel))
     return out
 
 

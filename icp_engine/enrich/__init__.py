@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
 
 from ..domain import Profile
+from ..enums import EnrichProvider, values
+from ..errors import InvalidInput
 
 
 @dataclass
@@ -60,7 +62,7 @@ class EnrichmentProvider(Protocol):
     def enrich(self, requests: Sequence[EnrichRequest]) -> Iterator[EnrichOutcome]: ...
 
 
-PROVIDER_NAMES: tuple[str, ...] = ("page", "apify-json", "apify")
+PROVIDER_NAMES: tuple[str, ...] = values(EnrichProvider)
 
 
 def get_provider(
@@ -77,22 +79,23 @@ def get_provider(
     ``page`` needs nothing; ``apify-json`` needs ``profiles_path`` (exported dataset, JSON array
     or JSONL) and caches matched items when ``db`` is given; ``apify`` needs ``settings`` (with
     ``apify_api_token``) and ``db``.
-    Raises ``ValueError`` for an unknown name or a missing argument.
+    Raises :class:`~icp_engine.errors.InvalidInput` (a ``ValueError``) for an unknown name or a
+    missing argument.
     """
-    if name == "page":
+    if name == EnrichProvider.PAGE:
         from .page import PageProvider
 
         return PageProvider()
-    if name == "apify-json":
+    if name == EnrichProvider.APIFY_JSON:
         from .apify_json import ApifyJsonProvider
 
         if profiles_path is None:
-            raise ValueError("the apify-json provider needs the exported dataset file (--profiles)")
+            raise InvalidInput("the apify-json provider needs the exported dataset file (--profiles)")
         return ApifyJsonProvider(profiles_path, db=db)
-    if name == "apify":
+    if name == EnrichProvider.APIFY:
         from .apify import ApifyProvider
 
         if settings is None or db is None:
-            raise ValueError("the apify provider needs settings and a database")
+            raise InvalidInput("the apify provider needs settings and a database")
         return ApifyProvider(settings, db, run_id, transport=transport)
-    raise ValueError(f"unknown enrichment provider {name!r}; expected one of {', '.join(PROVIDER_NAMES)}")
+    raise InvalidInput(f"unknown enrichment provider {name!r}; expected one of {', '.join(PROVIDER_NAMES)}")

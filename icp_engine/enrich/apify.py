@@ -146,7 +146,7 @@ class ApifyProvider:
     ``cached``, ``retries``, ``reconciled``, ``cost_usd``.
     """
 
-    name: str = EnrichProvider.APIFY
+    name: str = EnrichProvider.APIFY.value
 
     def __init__(
         self,

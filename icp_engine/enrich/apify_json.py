@@ -102,7 +102,7 @@ class ApifyJsonProvider:
     with a ``note`` (see the module docstring). Never raises per lead.
     """
 
-    name: str = EnrichProvider.APIFY_JSON
+    name: str = EnrichProvider.APIFY_JSON.value
 
     def __init__(self, source: str | Path | bytes | list[dict[str, Any]], db: Any = None):
         self.items: list[dict[str, Any]] = (

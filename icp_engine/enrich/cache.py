@@ -13,8 +13,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from ..db import profile_cache as sql
 from . import EnrichRequest
 from .extract import is_empty_item, item_keys
@@ -22,9 +20,9 @@ from .matching import request_identities
 
 
 @contextmanager
-def _conn(conn_or_db: Any) -> Iterator[Connection]:
-    """The connection itself, or a transaction of a :class:`~icp_engine.db.Database`."""
-    if isinstance(conn_or_db, Connection):
+def _conn(conn_or_db: Any) -> Iterator[Any]:
+    """The connection itself (it has ``execute``), or a transaction of a :class:`~icp_engine.db.Database`."""
+    if hasattr(conn_or_db, "execute"):
         yield conn_or_db
     else:
         with conn_or_db.begin() as conn:

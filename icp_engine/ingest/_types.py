@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import Follower
+from ..errors import InvalidInput
 
 #: Values of :attr:`ParsedUpload.kind`.
 UPLOAD_KINDS: tuple[str, ...] = (
@@ -14,7 +15,7 @@ UPLOAD_KINDS: tuple[str, ...] = (
 )
 
 
-class UploadError(ValueError):
+class UploadError(InvalidInput):
     """An upload was refused. ``str(err)`` is a complete sentence meant for the end user
     (what is wrong and what to upload instead); nothing has been stored when it is raised."""
 

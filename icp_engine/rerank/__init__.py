@@ -9,6 +9,8 @@ raw percentages. Implementations: ``none``, ``local`` (INT8 ONNX cross-encoder b
 from __future__ import annotations
 
 from typing import Protocol, Sequence, runtime_checkable
+from ..enums import RerankerName, values
+from ..errors import InvalidInput
 
 
 @runtime_checkable
@@ -20,20 +22,20 @@ class Reranker(Protocol):
     def rerank(self, query: str, documents: Sequence[str]) -> list[float]: ...
 
 
-class MissingCredentialsError(ValueError):
+class MissingCredentialsError(InvalidInput):
     """A hosted reranker was asked for but its API key is not configured."""
 
 
 class NoReranker:
     """The ``none`` reranker: every document scores 0.0 (keeps stage-1 order). ``name`` ``"none"``."""
 
-    name = "none"
+    name = RerankerName.NONE.value
 
     def rerank(self, query: str, documents: Sequence[str]) -> list[float]:
         return [0.0] * len(documents)
 
 
-RERANKERS: tuple[str, ...] = ("none", "local", "jina", "cohere")
+RERANKERS: tuple[str, ...] = values(RerankerName)
 
 
 def get_reranker(name: str | None, settings, transport=None) -> Reranker:
@@ -46,25 +48,25 @@ def get_reranker(name: str | None, settings, transport=None) -> Reranker:
     Raises :class:`MissingCredentialsError` when the key is missing, ``ValueError`` for an
     unknown name.
     """
-    key = (name or "none").strip().lower()
-    if key == "none":
+    key = (name or RerankerName.NONE).strip().lower()
+    if key == RerankerName.NONE:
         return NoReranker()
-    if key == "local":
+    if key == RerankerName.LOCAL:
         from .local import LocalCrossEncoderReranker
 
         return LocalCrossEncoderReranker()
     common = dict(timeout_s=settings.http_timeout_s, max_attempts=settings.http_max_attempts, transport=transport)
-    if key == "jina":
+    if key == RerankerName.JINA:
         if not settings.jina_api_key:
             raise MissingCredentialsError("the jina reranker needs JINA_API_KEY (environment, .env or secrets.toml)")
         from .remote import JinaReranker
 
         return JinaReranker(settings.jina_api_key, model=settings.jina_model, base_url=settings.jina_base_url, **common)
-    if key == "cohere":
+    if key == RerankerName.COHERE:
         if not settings.cohere_api_key:
             raise MissingCredentialsError("the cohere reranker needs COHERE_API_KEY (environment, .env or secrets.toml)")
         from .remote import CohereReranker
 
         return CohereReranker(settings.cohere_api_key, model=settings.cohere_model,
                               base_url=settings.cohere_base_url, **common)
-    raise ValueError(f"unknown reranker {name!r}; choose one of {', '.join(RERANKERS)}")
+    raise InvalidInput(f"unknown reranker {name!r}; choose one of {', '.join(RERANKERS)}")

@@ -1,0 +1,166 @@
+"""Uploads: parse files, preview them against a client's leads, store them as one batch.
+
+The dashboard's flow (and the CLI's, with one file): every file is parsed and compared with the
+client's leads first (:meth:`Uploads.preview`, nothing written); the good previews are merged,
+people deduplicated on their profile key (first occurrence wins); then :meth:`Uploads.store`
+writes them as one batch in one transaction (all or nothing). Parsing is :mod:`icp_engine.ingest`;
+the SQL is :mod:`icp_engine.db.leads`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .db import Database
+from .db import leads as leads_sql
+from .domain import Follower
+from .errors import InvalidInput
+from .ingest.upload import ParsedUpload, parse_upload
+
+
+@dataclass
+class UploadPreview:
+    """One parsed file compared with the client's leads (nothing stored).
+
+    ``filename``; ``parsed``: the :class:`~icp_engine.ingest.upload.ParsedUpload`; ``sha256``: hex
+    digest of the file's bytes; ``new`` / ``known``: how many of its people are new or already
+    leads of the client; ``known_indexes``: indexes in ``parsed.people`` of the known ones.
+    """
+
+    filename: str
+    parsed: ParsedUpload
+    sha256: str
+    new: int
+    known: int
+    known_indexes: set[int] = field(default_factory=set)
+
+
+@dataclass
+class MergedUpload:
+    """The people of several previews, deduplicated on the profile key (first occurrence wins).
+
+    ``people`` in file order; ``known[i]`` tells whether ``people[i]`` is already a lead; ``kinds``
+    the kind of each file; ``filenames`` the files merged; ``sha256`` the file digest when there
+    is exactly one file, else None.
+    """
+
+    people: list[Follower]
+    known: list[bool]
+    kinds: list[str]
+    filenames: list[str]
+    sha256: str | None
+
+    @property
+    def new_count(self) -> int:
+        """People that are not yet leads of the client."""
+        return sum(1 for k in self.known if not k)
+
+
+def merge_previews(previews: Sequence[UploadPreview]) -> MergedUpload:
+    """Merge previews of several files into one upload (see :class:`MergedUpload`)."""
+    people: list[Follower] = []
+    known: list[bool] = []
+    seen: set[str] = set()
+    for p in previews:
+        for i, person in enumerate(p.parsed.people):
+            if person.key in seen:
+                continue
+            seen.add(person.key)
+            people.append(person)
+            known.append(i in p.known_indexes)
+    return MergedUpload(
+        people=people, known=known, kinds=[p.parsed.kind for p in previews],
+        filenames=[p.filename for p in previews], sha256=previews[0].sha256 if len(previews) == 1 else None,
+    )
+
+
+def default_batch_name(filenames: Sequence[str], now: datetime | None = None) -> str:
+    """``"followers · 2026-11-21 10:04"`` for one file (name without extension), ``"3 files · ..."`` for several."""
+    stem = filenames[0].rsplit("/", 1)[-1].rsplit(".", 1)[0] if len(filenames) == 1 else f"{len(filenames)} files"
+    return f"{stem or 'upload'} · {(now or datetime.now()).strftime('%Y-%m-%d %H:%M')}"
+
+
+class Uploads:
+    """Parsing, previewing and storing uploads for the clients of one database."""
+
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.settings = settings
+
+    def parse(self, filename: str, data: bytes) -> ParsedUpload:
+        """Parse an uploaded file without storing anything (at most ``Settings.max_upload_bytes``).
+
+        Raises :class:`~icp_engine.ingest.upload.UploadError` with a sentence for the user.
+        """
+        return parse_upload(filename, data, max_bytes=self.settings.max_upload_bytes)
+
+    def preview(self, client_id: int, filename: str, data: bytes) -> UploadPreview:
+        """Parse a file and compare its people with the client's leads; nothing is written.
+
+        Raises :class:`~icp_engine.ingest.upload.UploadError` for bad input.
+        """
+        parsed = self.parse(filename, data)
+        with self.db.connect() as conn:
+            split = leads_sql.split_known(conn, client_id, parsed.people)
+        return UploadPreview(filename=filename, parsed=parsed, sha256=hashlib.sha256(data).hexdigest(),
+                             new=len(split.new), known=len(split.known), known_indexes=set(split.known))
+
+    def store_followers(
+        self,
+        client_id: int,
+        people: Sequence[Follower],
+        *,
+        batch_name: str,
+        source_filename: str = "",
+        source_kind: str = "",
+        file_sha256: str | None = None,
+        author: str = "system",
+        warnings: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Store followers as a new batch of the client (one transaction).
+
+        Returns the batch row plus ``new_lead_ids``, ``known_lead_ids``, ``kind`` and ``warnings``.
+        Raises :class:`InvalidInput` when ``people`` is empty; nothing is written on any error.
+        """
+        if not people:
+            raise InvalidInput("no people to store")
+        with self.db.begin() as conn:
+            batch = leads_sql.insert_batch_with_leads(
+                conn, client_id, people, name=batch_name, source_filename=source_filename,
+                source_kind=source_kind, file_sha256=file_sha256, author=author,
+            )
+        batch["kind"] = source_kind
+        batch["warnings"] = warnings or []
+        return batch
+
+    def store(self, client_id: int, previews: Sequence[UploadPreview], *, batch_name: str | None = None,
+              author: str = "system") -> dict[str, Any]:
+        """Store the merged people of these previews as one batch (what was previewed is stored: no
+        second parse). ``batch_name`` defaults to :func:`default_batch_name`. Returns the batch row
+        as :meth:`store_followers` does; ``source_kind`` joins the files' kinds with ``+``."""
+        if not previews:
+            raise InvalidInput("no file to store")
+        merged = merge_previews(previews)
+        return self.store_followers(
+            client_id, merged.people, batch_name=(batch_name or "").strip() or default_batch_name(merged.filenames),
+            source_filename=", ".join(merged.filenames), source_kind="+".join(sorted(set(merged.kinds))),
+            file_sha256=merged.sha256, author=author,
+            warnings=[w for p in previews for w in p.parsed.warnings],
+        )
+
+    def save_apify_items(self, filename: str, data: bytes) -> str:
+        """Keep an uploaded Apify dataset file under ``<ICP_DATA_DIR>/uploads`` (content-addressed,
+        written once) and return its path, for a run's ``profiles_path``."""
+        folder = Path(self.settings.icp_data_dir) / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename)[-80:]
+        path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}-{safe}"
+        if not path.exists():
+            path.write_bytes(data)
+        return str(path)

@@ -1,0 +1,151 @@
+"""Wiring: the models and services of one process, built in one place from Settings and run options.
+
+:class:`Wiring` builds (lazily, once per process) the embedder, the rerankers, the scorers, the
+classifier and the enrichment providers that the engine, the pipeline, the CLI and the dashboard
+use; nothing else constructs them. Tests inject stand-ins through its keyword arguments::
+
+    Wiring(settings, db, scorer=LengthScorer())            # every run scores with the stand-in
+    Engine(settings, db=db, wiring=Wiring(settings, db, scorer=...))
+
+Which implementation is used:
+
+* embedder: :func:`icp_engine.embeddings.get_embedder` (OpenAI with a key, else WordLlama), wrapped
+  in the Postgres text cache when a database is given;
+* reranker: :func:`icp_engine.rerank.get_reranker` by :class:`~icp_engine.enums.RerankerName`
+  (``none`` -> no second stage);
+* scorer: ``Scorer(embedder, reranker=..., rerank_top_n=...)``, one per (reranker, top N);
+* classifier: :func:`icp_engine.classify.classify_many` with the OpenAI chat model when
+  ``OPENAI_API_KEY`` is set;
+* provider: :func:`icp_engine.enrich.get_provider` by :class:`~icp_engine.enums.EnrichProvider`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any
+
+from .config import Settings
+from .domain import Profile
+from .enrich import EnrichmentProvider
+from .enums import EnrichProvider, RerankerName
+from .errors import InvalidInput
+from .pipeline import RunContext, RunOptions
+
+#: ``profiles -> [Classification]`` (industry + company type per profile, in input order).
+Classifier = Callable[[Sequence[Profile]], list[Any]]
+#: ``(run options, run id or None) -> provider``.
+ProviderFactory = Callable[[RunOptions, int | None], EnrichmentProvider]
+
+
+class Wiring:
+    """Builds and caches the models and services of a process.
+
+    ``Wiring(settings, db=None, *, embedder=None, scorer=None, classifier=None, provider=None)``:
+    ``db`` (a :class:`~icp_engine.db.Database`) enables the embedding cache, the ``apify-json``
+    profile cache and the live ``apify`` provider. The keyword arguments replace the built
+    component: ``embedder`` (an :class:`~icp_engine.embeddings.Embedder`, used as is),
+    ``scorer`` (anything with ``score(icp, profiles)`` and ``version``, used for every reranker),
+    ``classifier`` (a :data:`Classifier`), ``provider`` (a :data:`ProviderFactory`). Thread-safe.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Any = None,
+        *,
+        embedder: Any = None,
+        scorer: Any = None,
+        classifier: Classifier | None = None,
+        provider: ProviderFactory | None = None,
+    ):
+        self.settings = settings
+        self.db = db
+        self._embedder = embedder
+        self._scorer = scorer
+        self._classifier = classifier
+        self._provider = provider
+        self._scorers: dict[tuple[RerankerName, int], Any] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def embedder(self) -> Any:
+        """The configured embedder, cached per text in Postgres when there is a database."""
+        if self._embedder is not None:
+            return self._embedder
+        from .embeddings import get_embedder
+
+        return get_embedder(self.settings, db=self.db)
+
+    def reranker(self, name: RerankerName | str | None) -> Any:
+        """The reranker called ``name``; None for ``none``. Raises :class:`InvalidInput` for an
+        unknown name or a hosted reranker without its key."""
+        kind = reranker_name(name)
+        if kind == RerankerName.NONE:
+            return None
+        from .rerank import get_reranker
+
+        return get_reranker(kind, self.settings)
+
+    def scorer(self, reranker: RerankerName | str | None = RerankerName.NONE, rerank_top_n: int | None = None) -> Any:
+        """The :class:`~icp_engine.scoring.scorer.Scorer` used by runs, ``rank``, ``eval`` and previews,
+        one per (reranker, top N); ``rerank_top_n`` defaults to ``Settings.rerank_top_n``."""
+        if self._scorer is not None:
+            return self._scorer
+        kind = reranker_name(reranker)
+        top_n = int(rerank_top_n or self.settings.rerank_top_n)
+        with self._lock:
+            if (kind, top_n) not in self._scorers:
+                from .scoring.scorer import Scorer
+
+                self._scorers[(kind, top_n)] = Scorer(self.embedder, reranker=self.reranker(kind), rerank_top_n=top_n)
+            return self._scorers[(kind, top_n)]
+
+    def classifier(self) -> Classifier:
+        """Batch classifier ``profiles -> [Classification]`` (company data, then the LLM with a key,
+        then offline rules)."""
+        if self._classifier is not None:
+            return self._classifier
+        from .classify import classify_many
+
+        llm = None
+        if self.settings.openai_api_key:
+            from .llm import OpenAIChat
+
+            llm = OpenAIChat(self.settings)
+        embedder = self.embedder
+        return lambda profiles: classify_many(profiles, llm=llm, embedder=embedder)
+
+    def provider(self, options: RunOptions, run_id: int | None = None) -> EnrichmentProvider:
+        """The enrichment provider for a run's options; raises :class:`InvalidInput` for a missing
+        export file or a missing ``APIFY_API_TOKEN``."""
+        if self._provider is not None:
+            return self._provider(options, run_id)
+        from .enrich import get_provider
+
+        if options.enrich == EnrichProvider.APIFY_JSON and not options.profiles_path:
+            raise InvalidInput("--enrich apify-json needs the exported items file (--profiles ITEMS.json)")
+        if options.enrich == EnrichProvider.APIFY and not self.settings.apify_api_token:
+            raise InvalidInput("live Apify enrichment needs APIFY_API_TOKEN")
+        return get_provider(options.enrich, settings=self.settings, db=self.db, run_id=run_id,
+                            profiles_path=options.profiles_path)
+
+    def run_context(self, options: RunOptions, run_id: int | None = None) -> RunContext:
+        """Everything a run needs besides the database, for these options."""
+        return RunContext(
+            provider=self.provider(options, run_id),
+            scorer=self.scorer(options.reranker, options.rerank_top_n),
+            embedder=self.embedder,
+            classifier=self.classifier() if options.classify else None,
+        )
+
+
+def reranker_name(name: RerankerName | str | None) -> RerankerName:
+    """``name`` as a :class:`RerankerName` (None and ``""`` mean ``none``); raises
+    :class:`InvalidInput` for an unknown name."""
+    try:
+        return RerankerName((name or RerankerName.NONE).strip().lower())
+    except ValueError:
+        raise InvalidInput(
+            f"unknown reranker {name!r}; choose one of {', '.join(r.value for r in RerankerName)}") from None
