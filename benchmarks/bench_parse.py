@@ -126,7 +126,7 @@ def make_followers_page(n: int, seed: int = 7) -> bytes:
 <h2>People you may know</h2><ul><li><a href="https://www.linkedin.com/in/bench-pymk-1/">Pymk One</a></li></ul></section></aside>
 <script>window.__como_rehydration__ = [];</script>
 </body></html>
-""".encode("utf-8")
+""".encode()
 
 
 def _time(fn, repeat: int) -> float:

@@ -60,7 +60,16 @@ _EXPORTS: dict[str, str] = {
     "ServiceError": "http", "LLMError": "llm", "ModelNotAvailableError": "embeddings.local",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ApifyExportError", "ApifyFatalError", "Bucket", "DatabaseError", "EXCLUSION_SUGGESTIONS", "EXPORT_COLUMNS",
+    "Engine", "EnrichProvider", "ExternalServiceError", "FeedbackLabel", "Follower", "ICP", "ICPError",
+    "ICP_FIELDS", "ICP_TEMPLATES", "InvalidInput", "KEYWORD_SUGGESTIONS", "LLMError", "LeadFilters", "LeadStatus",
+    "MergedUpload", "ModelNotAvailableError", "NotFound", "PAGE_COLUMNS", "ParsedUpload", "Profile", "RerankerName",
+    "RunBusy", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
+    "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
+    "company_type_choices", "default_batch_name", "history_with_changes", "icp_diff", "industry_choices",
+    "merge_previews", "score_rows", "size_choices",
+]
 
 
 def __getattr__(name: str) -> Any:

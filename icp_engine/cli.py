@@ -35,9 +35,9 @@ def _load_icp(path: Path) -> ICP:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise typer.BadParameter(f"ICP file not found: {path}")
+        raise typer.BadParameter(f"ICP file not found: {path}") from None
     except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"ICP file {path} is not valid JSON: {exc}")
+        raise typer.BadParameter(f"ICP file {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise typer.BadParameter("the ICP file must hold a JSON object")
     icp = ICP.model_validate(data)
@@ -100,13 +100,13 @@ def run(
     try:
         data = input.read_bytes()
     except FileNotFoundError:
-        raise typer.BadParameter(f"input file not found: {input}")
+        raise typer.BadParameter(f"input file not found: {input}") from None
     eng = _engine()
     try:
         parsed = eng.parse_upload(input.name, data)
     except UploadError as exc:
         err.print(f"[red]Cannot read {input}:[/red] {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     c = eng.get_or_create_client(client)
     ver = eng.save_icp(c["id"], icp_obj, author="cli", note=f"from {icp.name}")
     batch = eng.ingest_followers(
@@ -192,7 +192,7 @@ def rank(
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 err.print(f"[red]line {n} is not JSON:[/red] {exc}")
-                raise typer.Exit(2)
+                raise typer.Exit(2) from None
             if not isinstance(obj, dict):
                 err.print(f"[red]line {n} is not a JSON object[/red]")
                 raise typer.Exit(2)

@@ -188,10 +188,6 @@ class Engine:
         """Start every queued or abandoned run in the background (the dashboard, on start)."""
         return self.runs.resume_unfinished()
 
-    def claimable_runs(self) -> list[int]:
-        """Runs a worker may take now (queued, or running with a dead worker), oldest first."""
-        return self.runs.claimable()
-
     def work(self, *, once: bool = False, poll_s: float = 5.0, stop: threading.Event | None = None) -> int:
         """Worker loop of ``python -m icp_engine worker`` (until ``stop`` is set, or nothing is left with
         ``once``); returns the number of runs completed."""

@@ -120,7 +120,7 @@ class Benchmark:
     qrels: dict[str, dict[str, int]]
 
     @classmethod
-    def load(cls, bench_dir: str | Path) -> "Benchmark":
+    def load(cls, bench_dir: str | Path) -> Benchmark:
         """Read ``queries.jsonl``, ``pool.jsonl`` and ``qrels.tsv`` (TREC ``qid 0 pid rel``).
 
         Raises ``FileNotFoundError`` when a file is missing. ``pool_gold.jsonl`` is never read.

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from .config import Settings
@@ -71,7 +71,7 @@ def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
             and row["worker_id"]
             and row["worker_id"] != worker_id
             and hb is not None
-            and (datetime.now(timezone.utc) - hb).total_seconds() < LEASE_S
+            and (datetime.now(UTC) - hb).total_seconds() < LEASE_S
             and not owner_dead_on_this_host(row["worker_id"])
         ):
             raise RunBusy(f"run {run_id} is being worked on by {row['worker_id']}")
@@ -83,7 +83,7 @@ def lease_is_stale(run: dict[str, Any]) -> bool:
     if run.get("status") != RunStatus.RUNNING:
         return False
     hb = run.get("heartbeat_at")
-    return hb is None or (datetime.now(timezone.utc) - hb).total_seconds() > LEASE_S
+    return hb is None or (datetime.now(UTC) - hb).total_seconds() > LEASE_S
 
 
 class _Heartbeat(threading.Thread):
@@ -195,7 +195,7 @@ def run_progress(db: Database, run_id: int) -> dict[str, Any]:
     total, failed, scored = counts["total"], counts["failed"], counts["scored"]
     elapsed = rate = eta = None
     if run["started_at"] is not None:
-        end = run["finished_at"] or datetime.now(timezone.utc)
+        end = run["finished_at"] or datetime.now(UTC)
         elapsed = max(0.0, (end - run["started_at"]).total_seconds())
         if elapsed > 0 and scored:
             rate = scored / elapsed
@@ -279,18 +279,12 @@ class RunService:
                     self.execute(run_id)
                 except (RunStopped, RunBusy) as exc:
                     log.info("run %s: %s", run_id, exc)
-                except Exception:  # noqa: BLE001 - recorded in runs.error by the executor
+                except Exception:  # recorded in runs.error by the executor
                     log.exception("background run %s failed", run_id)
 
             th = threading.Thread(target=target, daemon=True, name=f"run-{run_id}")
             self._threads[run_id] = th
             th.start()
-
-    def wait(self, run_id: int, timeout: float | None = None) -> None:
-        """Wait for this process's background thread of a run (if any) to end."""
-        th = self._threads.get(run_id)
-        if th is not None:
-            th.join(timeout)
 
     def is_running_here(self, run_id: int) -> bool:
         """True while this process has a live thread executing the run."""
@@ -373,7 +367,7 @@ class RunService:
                     done += 1
                 except (RunStopped, RunBusy, ValueError) as exc:
                     log.info("run %s skipped: %s", rid, exc)
-                except Exception:  # noqa: BLE001 - recorded on the run; go on with the next
+                except Exception:  # recorded on the run; go on with the next
                     log.exception("run %s failed", rid)
             if once and not ids:
                 break

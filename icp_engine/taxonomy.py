@@ -980,7 +980,7 @@ def size_band_from_count(n: int | float | None) -> str | None:
         return None
     if n != n or n < 0:  # NaN or negative
         return None
-    for band, lo, hi in _BAND_BOUNDS:
+    for band, _lo, hi in _BAND_BOUNDS:
         if hi is None or n <= hi:
             return band
     return None  # pragma: no cover

@@ -18,7 +18,6 @@ from collections import Counter
 import sqlalchemy as sa
 from fakes.fake_apify import FakeApify, FakeApifyConfig
 
-from icp_engine.config import Settings
 from icp_engine.domain import ICP
 from icp_engine.engine import Engine
 from icp_engine.ingest.upload import parse_text

@@ -93,7 +93,7 @@ def test_utf16_page_with_bom():
 
 
 def test_utf8_file_cut_inside_its_last_character():
-    data = G1 + "é".encode("utf-8")[:1]
+    data = G1 + "é".encode()[:1]
     result = parse_upload("f.html", data)
     assert result.stats["encoding"] == "utf-8"
     assert [p.name for p in result.people][0] == "Rosa Delgado"
@@ -173,7 +173,7 @@ def test_deeply_nested_data_island_json():
 def _nested(open_tag: str, close_tag: str, n: int, title: str = "Followers") -> bytes:
     body = "".join(open_tag.format(i=i) for i in range(n)) + close_tag * n
     return (f"<html><head><title>{title} | LinkedIn</title></head><body><main>{body}"
-            "</main></body></html>").encode("utf-8")
+            "</main></body></html>").encode()
 
 
 @pytest.mark.timeout(120)
@@ -343,7 +343,7 @@ _PIECES = st.sampled_from([
     b'{"publicIdentifier":"x","entityUrn":"urn:li:fs_miniProfile:ACoAAB1ngr1dS0lb3rgFjordL1ghtAnalyt1cs0","$type":"MiniProfile"}',
     b"</code>", b"&amp;", b"\xef\xbb\xbf", b"\xff\xfe", b"PK\x03\x04", b"\x1f\x8b", b"\x00",
     b"First Name,Last Name,URL\r\n", b'"a,b",c,https://www.linkedin.com/in/x\r\n', b'"', b"\n",
-    "é".encode("cp1252"), "ü".encode("utf-8"), b"<script>", b"</script>", b"<aside>", b"<main>",
+    "é".encode("cp1252"), "ü".encode(), b"<script>", b"</script>", b"<aside>", b"<main>",
 ])
 
 

@@ -37,7 +37,7 @@ def test_every_public_name_resolves():
     for name in icp_engine.__all__:
         assert getattr(icp_engine, name) is not None, name
     with pytest.raises(AttributeError):
-        icp_engine.no_such_name  # noqa: B018
+        icp_engine.no_such_name
 
 
 @pytest.mark.parametrize("path", SHELL, ids=lambda p: p.name)
@@ -77,3 +77,7 @@ def test_one_exception_hierarchy():
     for e in (icp_engine.InvalidInput, icp_engine.UploadError, icp_engine.ApifyExportError):
         assert issubclass(e, ValueError)
     assert not issubclass(icp_engine.ApifyFatalError, icp_engine.ServiceError)  # never swallowed as a transient error
+
+
+def test_public_names_are_listed_once():
+    assert sorted(icp_engine.__all__) == sorted(icp_engine._EXPORTS) and len(set(icp_engine.__all__)) == len(icp_engine.__all__)

@@ -29,7 +29,7 @@ HOSTILE = {
     "notes.html": b"<html><head><title>Recipes</title></head><body><p>soup</p></body></html>",
     "list.txt": b"no urls here, just words\nand more words\n",
     "scripts.html": b"<html><head><title>Followers | LinkedIn</title></head><body>"
-                    + b"<script>" + b"x" * 200_000 + b"</script>" * 50
+                     b"<script>" + b"x" * 200_000 + b"</script>" * 50
                     + b'<div data-x="' + b"a" * 2_000_000 + b'"></div></body></html>',
     "broken16.html": b"\xff\xfe" + "<html>".encode("utf-16-le") + b"\x00\xd8",
     "other.zip": _zip({"holiday.jpg": b"\xff\xd8\xff" + b"\x00" * 100}),

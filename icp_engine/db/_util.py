@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 Row = dict[str, Any]
 
 
-def as_dicts(rows: Iterable[Mapping[str, Any]]) -> list[Row]:
-    """Result mappings -> plain dicts."""
+def as_dicts(rows: Iterable[Any]) -> list[Row]:
+    """Result mappings (``RowMapping``) -> plain dicts."""
     return [dict(r) for r in rows]
 
 

@@ -16,7 +16,7 @@ from ..errors import InvalidInput, NotFound
 from ._util import Row, as_dicts
 from .schema import client_icps, clients, leads
 
-C, I = clients.c, client_icps.c  # noqa: E741 - the table's initial, as in every query module
+C, I = clients.c, client_icps.c
 
 
 def create_client(conn: Connection, name: str, notes: str = "") -> Row:

@@ -63,7 +63,7 @@ def start_embedded_postgres(data_dir: Path) -> str:
         _prune_dead_handle_pids(pgdata)
         try:
             server = pgserver.get_server(pgdata, cleanup_mode=None)
-        except Exception as exc:  # noqa: BLE001 - surface any start failure with context
+        except Exception as exc:  # any start failure, surfaced with the server log
             log_file = pgdata / "log"
             tail = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
             raise DatabaseError(f"embedded Postgres failed to start in {pgdata}: {exc}\n{tail}") from exc

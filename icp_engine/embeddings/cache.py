@@ -41,7 +41,7 @@ class CachedEmbedder:
     for monitoring. Thread-safe. Raises what ``inner`` or the database raise.
     """
 
-    def __init__(self, inner: Embedder, db: "Database", lru_size: int = 100_000):
+    def __init__(self, inner: Embedder, db: Database, lru_size: int = 100_000):
         self.inner = inner
         self.db = db
         self.name = inner.name

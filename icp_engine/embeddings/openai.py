@@ -115,7 +115,7 @@ class OpenAIEmbedder:
         )
 
     @classmethod
-    def from_settings(cls, settings: Any, transport: httpx.BaseTransport | None = None) -> "OpenAIEmbedder":
+    def from_settings(cls, settings: Any, transport: httpx.BaseTransport | None = None) -> OpenAIEmbedder:
         """Build from :class:`icp_engine.config.Settings` (key, base URL, model, timeout, attempts)."""
         return cls(
             settings.openai_api_key,

@@ -66,7 +66,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 import httpx
@@ -102,7 +102,7 @@ def _parse_ts(value: Any) -> datetime | None:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -330,7 +330,7 @@ class ApifyProvider:
         except ApifyFatalError as exc:
             fatal.append(exc)
             return _BatchResult(batch, skipped=True, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug or DB error in one batch must not lose the others
+        except Exception as exc:  # a bug or DB error in one batch must not lose the others
             log.exception("apify batch failed")
             return _BatchResult(batch, status="ERROR", error=f"enrichment error: {type(exc).__name__}: {exc}")
 
@@ -591,7 +591,7 @@ class ApifyProvider:
         """Close the HTTP client."""
         self.api.close()
 
-    def __enter__(self) -> "ApifyProvider":
+    def __enter__(self) -> ApifyProvider:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -19,7 +19,7 @@ import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 from ..db import apify_ledger as sql
@@ -92,7 +92,7 @@ class ApifyLedger:
             return not pid_alive(pid)
         if created_at is None:
             return True
-        age = datetime.now(timezone.utc) - created_at
+        age = datetime.now(UTC) - created_at
         return age > timedelta(seconds=self.run_timeout_s + 600)
 
     def claim(self, lead_ids: Sequence[int] | None) -> tuple[list[Any], list[Any]]:

@@ -34,7 +34,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -45,7 +45,7 @@ _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _rand_id(rng: random.Random, n: int = 17) -> str:
@@ -173,7 +173,7 @@ class FakeApify:
 
     # -- control -------------------------------------------------------------------------------
 
-    def start(self) -> "FakeApify":
+    def start(self) -> FakeApify:
         fake = self
 
         class Handler(_Handler):
@@ -192,7 +192,7 @@ class FakeApify:
             self._server.shutdown()
             self._server.server_close()
 
-    def __enter__(self) -> "FakeApify":
+    def __enter__(self) -> FakeApify:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
