@@ -22,7 +22,6 @@ from .config import Settings
 from .domain import ICP, Profile
 from .enums import EnrichProvider, RerankerName
 from .errors import ICPError
-from .ingest.upload import UploadError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -90,6 +89,7 @@ def run(
     chunk_size: int = typer.Option(500, "--chunk-size", min=1, max=10_000, help="Leads per committed chunk."),
 ) -> None:
     """One shot: ingest INPUT for CLIENT, qualify it against the ICP, write the ranked CSV."""
+    from .ingest.upload import UploadError
     from .pipeline import RunOptions
 
     icp_obj = _load_icp(icp)

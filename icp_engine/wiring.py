@@ -24,19 +24,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .domain import Profile
 from .enrich import EnrichmentProvider
 from .enums import EnrichProvider, RerankerName
 from .errors import InvalidInput
-from .pipeline import RunContext, RunOptions
+
+if TYPE_CHECKING:  # pragma: no cover - the pipeline (and the database layer) load only for runs
+    from .pipeline import RunContext, RunOptions
 
 #: ``profiles -> [Classification]`` (industry + company type per profile, in input order).
 Classifier = Callable[[Sequence[Profile]], list[Any]]
 #: ``(run options, run id or None) -> provider``.
-ProviderFactory = Callable[[RunOptions, int | None], EnrichmentProvider]
+ProviderFactory = Callable[["RunOptions", "int | None"], EnrichmentProvider]
 
 
 class Wiring:
@@ -133,6 +135,8 @@ class Wiring:
 
     def run_context(self, options: RunOptions, run_id: int | None = None) -> RunContext:
         """Everything a run needs besides the database, for these options."""
+        from .pipeline import RunContext
+
         return RunContext(
             provider=self.provider(options, run_id),
             scorer=self.scorer(options.reranker, options.rerank_top_n),
