@@ -86,7 +86,10 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_HTML_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<!--|<head|<body|<meta|<title|<div)",
+#: How an HTML document starts, or a fragment copied from the browser's developer tools
+#: ("Copy outerHTML" of the people list: ``<ul …>``, ``<li …>``, ``<section …>``, ``<main …>``).
+_HTML_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<!--|<head|<body|<meta|<title|<div|"
+                         r"<ul[\s>]|<ol[\s>]|<li[\s>]|<section[\s>]|<main[\s>]|<article[\s>])",
                          re.IGNORECASE)
 _HTML_ANY = re.compile(r"<(?:html|body|div|a\s|span|li|ul|main|section)\b", re.IGNORECASE)
 _MHTML_START = re.compile(r"^(?:From|MIME-Version|Snapshot-Content-Location|Subject|Date):",
@@ -198,7 +201,8 @@ def _parse_decoded(filename: str, data: bytes, text: str, encoding: str) -> Pars
         return _from_html(filename, text)
     if is_connections_csv(text):
         return parse_connections_csv(text)
-    if _HTML_ANY.search(head) and "linkedin" in head.lower() and "/in/" in text:
+    low = head.lower()
+    if _HTML_ANY.search(head) and ("linkedin" in low or "licdn" in low) and "/in/" in text:
         return _from_html(filename, text)  # HTML fragment without a document prologue
     return parse_url_list(text)
 
@@ -207,10 +211,10 @@ def _from_html(filename: str, html: str | bytes) -> ParsedUpload:
     page = parse_people_page(html)
     if not page.is_linkedin:
         raise UploadError(
-            f"'{filename}' is an HTML page, but not a saved LinkedIn page (no LinkedIn title, "
-            "address or page markup was found). Open your followers list on linkedin.com, scroll "
-            "to the end, and save it with Ctrl+S / Cmd+S; or upload a list of profile URLs as "
-            ".txt or .csv.")
+            f"'{filename}' is HTML, but not a saved LinkedIn page or a people list copied from one "
+            "(no LinkedIn title, address, card markup or LinkedIn photos were found). Open your "
+            "followers list on linkedin.com, scroll to the end, and save it with Ctrl+S / Cmd+S; "
+            "or upload a list of profile URLs as .txt or .csv.")
     if not page.people:
         raise UploadError(
             f"No LinkedIn profiles were found in '{filename}' (a LinkedIn page with "
