@@ -185,7 +185,7 @@ _HIDDEN_SEL = (".visually-hidden, .a11y-text, .sr-only, .screen-reader-text, .vi
 #: Screen-reader phrases of LinkedIn people cards (presence indicator, link labels, degree):
 #: "Status is offline", "View Nora Vidal’s profile", "Member’s name", "2nd degree connection".
 _HIDDEN_PHRASES_RE = re.compile(
-    r"\bStatus is (?:offline|online|reachable|away|busy|active)\b\.?"
+    r"\bStatus is (?:offline|online|reachable|away|busy|active)\.?"
     r"|\bView [^\n]{0,120}?[\u2019']s\s+(?:full\s+)?profile\b\.?"
     r"|\bMember[\u2019']s (?:name|occupation|headline)\b"
     r"|\b(?:1st|2nd|3rd\+?)[- ]degree connection\b",

@@ -19,10 +19,12 @@ so a refused upload leaves the database untouched):
    the declared ``<meta charset>`` of an HTML page (beautifulsoup4's ``UnicodeDammit``) or
    charset-normalizer's guess (Windows-1252, Latin-1, ...). Text that still looks binary (over
    1 % control characters) -> error.
-6. **Type by content, not by name**: MHTML ("Webpage, Single File") -> its HTML part; HTML ->
-   :func:`icp_engine.ingest.html_pages.parse_people_page` (refused when it carries no LinkedIn
-   marker); a CSV with a ``First Name,`` header -> :func:`parse_connections_csv`; any other
-   text -> :func:`parse_url_list`.
+6. **Type by content, not by name**: MHTML ("Webpage, Single File") -> its HTML part; HTML,
+   including a bare fragment copied from the browser's developer tools (``<ul>…</ul>``, no head
+   or title) -> :func:`icp_engine.ingest.html_pages.parse_people_page` (refused when it carries
+   no LinkedIn marker: title, address, nav, card markup or photos from LinkedIn's image hosts);
+   a CSV with a ``First Name`` header (``,`` / ``;`` / tab) -> :func:`parse_connections_csv`;
+   any other text -> :func:`parse_url_list`.
 7. **Zero profiles** -> error explaining what was expected.
 
 Hostile HTML (megabytes of ``<script>``, huge attributes, cards nested in cards) is parsed in
@@ -230,8 +232,8 @@ def _require_people(result: ParsedUpload, what: str) -> ParsedUpload:
         return result
     if result.kind == "connections_csv":
         raise UploadError(
-            f"{what[:1].upper() + what[1:]} is a Connections.csv without any connection that "
-            f"has a profile URL ({result.stats.get('rows', 0)} rows read).")
+            f"{what[:1].upper() + what[1:]} is a Connections.csv without any connection: none of "
+            f"its {result.stats.get('rows', 0)} rows has a name or a profile URL.")
     raise UploadError(
         f"No LinkedIn profile URLs were found in {what}. Upload a saved LinkedIn followers or "
         "connections page (.html), LinkedIn's Connections.csv (or the data export ZIP), or a "
