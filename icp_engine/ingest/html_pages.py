@@ -8,7 +8,11 @@ Handles every DOM generation of FORMATS.md §A.2 in one pass over a Lexbor tree:
   ``[data-view-name="search-entity-result-universal-template"]`` (name in the title link's
   ``span[aria-hidden=true]``, headline ``…__primary-subtitle``, location
   ``…__secondary-subtitle``, degree badge, member URN in ``data-chameleon-result-urn``).
-* **Old connections page**: ``li.mn-connection-card`` (``…__name``, ``…__occupation``).
+* **Classic connections page** (2019 markup, FORMATS.md §H): ``li.list-style-none >
+  div.mn-connection-card`` (or ``li.mn-connection-card``); the photo link
+  ``a.mn-connection-card__picture`` and the name link ``a.mn-connection-card__link`` carry the
+  same, often **relative**, ``/in/<vanity>/`` href; name ``span.mn-connection-card__name``,
+  headline ``span.mn-connection-card__occupation``; ``time.time-badge`` "Connected 2 weeks ago".
 * **G3** server-driven UI with hashed classes: ``[role=listitem]`` cards holding an ``/in/`` link,
   or ``a[data-view-name=connections-profile]`` / ``…-lockup-title`` links; the name link sits in a
   ``<p>`` with the degree, the next sibling blocks hold headline then location.
@@ -31,6 +35,23 @@ keying of ``followers_sample.expected.json``.)
 
 Only when a page has no card at all, every ``/in/`` link outside the nav, header, right rail and
 footer is taken (then a raw-text URL scan), with a warning in the result.
+
+**Visually hidden text is never a name or headline**, in every generation: LinkedIn puts
+screen-reader text inside the links ("Status is offline", "Member’s name", "View X’s profile",
+"2nd degree connection"). G1 and classic connections cards drop their ``.visually-hidden`` /
+``.a11y-text`` / ``.sr-only`` / presence-indicator elements before their fields are read; G2 reads
+the name from the visible ``span[aria-hidden=true]`` and the headline from the subtitle (neither
+holds hidden text, and a page-wide removal would cost ~0.35 s at 50k cards); G3 (hashed classes)
+and the fallback read visible text only and also strip those phrases by content.
+
+**Fragments**: a people list copied from the browser's developer tools (``<ul>…</ul>``, no head,
+title or nav) is parsed like a page; it counts as LinkedIn when it has LinkedIn card markup or
+photos from LinkedIn's image hosts (``media.licdn.com``).
+
+**Header total**: when a heading or the list header states the list's total ("1,284
+Connections", "1,284 followers", "Followers (1,284)"), it is returned as
+``stats["declared_total"]`` / ``stats["declared_total_of"]``, with a warning when fewer than 95 %
+of that number were found (the list was not scrolled to the end before saving).
 
 Why the fast path uses selectolax (Lexbor), not beautifulsoup4
 ---------------------------------------------------------------
