@@ -225,11 +225,17 @@ def _scrub(text: str | None) -> str | None:
 
 
 def _visible_text(node: LexborNode) -> str | None:
-    """Cleaned text of ``node`` without its visually hidden descendants (removed from the tree:
-    nothing after the parse reads them) and without screen-reader phrases."""
-    for hidden in node.css(_HIDDEN_SEL):
-        hidden.decompose()
+    """Cleaned text of ``node`` without screen-reader phrases. Hidden elements with a known class
+    were removed beforehand by :func:`_drop_hidden` (one query per page, not one per field)."""
     return _scrub(_clean(node.text()))
+
+
+def _drop_hidden(scope: LexborNode) -> None:
+    """Remove visually hidden elements (``_HIDDEN_SEL``) under ``scope`` from the tree; nothing
+    after the parse reads them. Used before the G3 and fallback passes (G1 / classic connections
+    cards do it for their own cards; G2 needs no such pass)."""
+    for hidden in scope.css(_HIDDEN_SEL):
+        hidden.decompose()
 
 
 class _Merger:
@@ -371,6 +377,7 @@ def _parse_people_page(html: str | bytes) -> PageParse:
             _finish_classic_card(card, merger, stats, owner)
     bad = {a.mem_id for r in excluded_regions for a in r.css('a[href*="/in/"]')}
     if not cards:
+        _drop_hidden(root)
         g3_cards = _find_g3_cards(scope, bad) or (
             _find_g3_cards(root, bad) if scope is not root else [])
         if g3_cards:
