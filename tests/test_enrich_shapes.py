@@ -12,7 +12,7 @@ from conftest import FIXTURES
 from icp_engine.domain import Profile
 from icp_engine.enrich import EnrichRequest
 from icp_engine.enrich.apify_json import ApifyJsonProvider
-from icp_engine.enrich.extract import date_range, item_shape, profile_from_apify_item
+from icp_engine.enrich.extract import date_range, item_name_key, item_shape, profile_from_apify_item
 from icp_engine.ingest.upload import parse_upload
 
 ENRICH = FIXTURES / "enrich"
@@ -132,3 +132,13 @@ def test_apify_json_provider_matches_page_followers(name, matched):
     assert len(got) == matched
     assert all(o.profile.source == "apify-json" for o in got)
     assert all(o.profile is not None for o in outcomes.values())  # unmatched keep the page profile
+
+
+def test_item_name_key_links_an_item_to_a_lead_without_url():
+    export = parse_upload("Connections.csv", (FIXTURES / "ingest" / "exports" / "Connections_2022.csv").read_bytes())
+    no_url = {p.key for p in export.people}
+    # the dev_fusion item of the same person (current company from a group header)
+    assert item_name_key(_items("dev_fusion_ui.json")["tamsin-okafor-4b1a"]) in no_url
+    assert item_name_key(_items("supreme_coder_company.json")["mirela-vasić"]) == "name:mirela vasic|danubius foods"
+    assert "name:mirela vasic|danubius foods" in no_url  # "Danubius Foods, d.o.o." in the export
+    assert item_name_key({"headline": "no name"}) is None

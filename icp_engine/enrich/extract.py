@@ -563,3 +563,12 @@ def profile_from_apify_item(item: dict[str, Any], source: str = "apify") -> Prof
     if shape == "dev_fusion":
         return _from_dev_fusion(item, source)
     return _from_supreme(item, source)
+
+
+def item_name_key(item: dict[str, Any]) -> str | None:
+    """The name + company key (:func:`icp_engine.domain.name_company_key`) of an Apify item of
+    any shape: its person's name and first current company, e.g.
+    ``"name:tamsin okafor|veldmark staffing"``; None without a name. A lead of an export without
+    profile URLs is keyed by the same value, so the two can be linked (e.g. in SQL, on a stored
+    column). Raises ``TypeError`` if ``item`` is not a dict."""
+    return profile_from_apify_item(item).name_company_key()
