@@ -11,7 +11,7 @@ import pytest
 from icp_engine.classify import LLM_SCHEMA, Classification, classify, classify_many, company_type_from_text
 from icp_engine.domain import Profile
 from icp_engine.llm import LLMError, OpenAIChat
-from icp_engine.taxonomy import COMPANY_TYPES, INDUSTRIES
+from icp_engine.taxonomy import COMPANY_TYPES
 
 
 def chat_completion(content: dict | str, *, finish_reason: str = "stop", refusal: str | None = None) -> dict:
