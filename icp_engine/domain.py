@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -92,6 +94,23 @@ class Follower:
     and ``vanity`` are aliases known for the same person (either may be None). ``url`` is the
     link as found (entities unescaped), what is sent to a scraper; ``profile_url`` is the clean
     canonical ``https://www.linkedin.com/in/<id-or-vanity>`` form for export.
+
+    **People without a profile URL** (``Connections.csv`` exports of 2018-2023 have no ``URL``
+    column, FORMATS.md §H): ``has_url`` is False, ``url`` and ``profile_url`` are ``""`` (the
+    ``leads`` columns are NOT NULL text; nothing can be sent to a scraper), and ``key`` is the
+    name + company key of :func:`name_company_key`::
+
+        name:<normalised full name>|<normalised company>     e.g. "name:tamsin okafor|veldmark staffing"
+
+    Normalisation (:func:`normalise_name_part`): Unicode NFKD, accents and emoji dropped,
+    case-folded, every run of non-alphanumeric characters -> one space; the company also loses
+    trailing legal-form words (``Inc``, ``Ltd``, ``GmbH``, ``S.A.``, ``s.r.o.``, ``& Co`` ...;
+    :data:`LEGAL_SUFFIXES`). The company part is empty when unknown (``"name:oskar lind|"``).
+    Such a key can never equal a URL key: vanity names contain neither ``:`` nor ``|``, ``ACoAA…``
+    ids neither. The same function applied to an enriched profile's name and current company
+    (:meth:`Profile.name_company_key`) gives the value a later upload with URLs can be linked on.
+
+    ``connected_on``: ISO date (``YYYY-MM-DD``) of the ``Connected On`` cell of an export, else None.
     """
 
     key: str
@@ -106,9 +125,61 @@ class Follower:
     degree: str | None = None
     company: str | None = None
     title: str | None = None
+    has_url: bool = True
+    connected_on: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def name_company_key(self) -> str | None:
+        """:func:`name_company_key` of this follower's name and company (None without a name)."""
+        return name_company_key(self.name, self.company)
+
+
+#: Legal-form words dropped from the end of a company name for :func:`name_company_key`
+#: (after normalisation, so "S.A." is "s a" and "s.r.o." is "s r o").
+LEGAL_SUFFIXES: tuple[str, ...] = (
+    "inc", "incorporated", "llc", "l l c", "llp", "lp", "ltd", "limited", "plc", "corp",
+    "corporation", "co", "company", "gmbh", "mbh", "ag", "kg", "kgaa", "se", "sa", "s a", "sas",
+    "s a s", "sarl", "srl", "s r l", "spa", "s p a", "bv", "b v", "nv", "n v", "ab", "as", "asa",
+    "a s", "oy", "oyj", "aps", "pty", "pte", "pvt", "lda", "sro", "s r o", "doo", "d o o", "kft",
+    "zrt", "sp z o o", "bhd", "sdn bhd", "group",
+)
+_LEGAL_RE = re.compile(r"(?:\s(?:" + "|".join(re.escape(x) for x in sorted(LEGAL_SUFFIXES, key=len, reverse=True))
+                       + r"))+$")
+
+
+def normalise_name_part(text: str | None, *, company: bool = False) -> str:
+    """Normalised name or company for :func:`name_company_key` (rules in :class:`Follower`);
+    ``""`` for None/blank. ``"Zoë Hart 🌱"`` -> ``"zoe hart"``; with ``company=True``
+    ``"Grupo Azteca Foods, S.A."`` -> ``"grupo azteca foods"``, ``"Nair & Co"`` -> ``"nair"``."""
+    if not text:
+        return ""
+    s = unicodedata.normalize("NFKD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    s = "".join(ch if ch.isalnum() else " " for ch in s)  # emoji, punctuation, symbols -> space
+    s = " ".join(s.split())
+    if company and s:
+        stripped = _LEGAL_RE.sub("", " " + s).strip()
+        s = stripped or s
+    return s
+
+
+def name_company_key(name: str | None, company: str | None) -> str | None:
+    """The name + company key of a person without a profile URL (format in :class:`Follower`):
+    ``name_company_key("Tamsin Okafor", "Veldmark Staffing Ltd.")`` ->
+    ``"name:tamsin okafor|veldmark staffing"``. None when the name normalises to nothing.
+    Pure; use it on a follower, an enriched :class:`Profile` or an Apify item's name and current
+    company alike, so a URL-keyed lead and a name-keyed lead can be linked on the same value."""
+    n = normalise_name_part(name)
+    if not n:
+        return None
+    return f"name:{n}|{normalise_name_part(company, company=True)}"
+
+
+def is_name_key(key: str | None) -> bool:
+    """True for a :func:`name_company_key` value (a lead without a profile URL)."""
+    return key is not None and key.startswith("name:")
 
 
 @dataclass
@@ -140,6 +211,10 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def name_company_key(self) -> str | None:
+        """:func:`name_company_key` of the name and (first current) company; None without a name."""
+        return name_company_key(self.name, self.company)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from icp_engine.classify import LLM_SCHEMA, Classification, classify, classify_many, company_type_from_text
 from icp_engine.domain import Profile
 from icp_engine.llm import LLMError, OpenAIChat
-from icp_engine.taxonomy import COMPANY_TYPES, INDUSTRIES
+from icp_engine.taxonomy import COMPANY_TYPES
 
 
 def chat_completion(content: dict | str, *, finish_reason: str = "stop", refusal: str | None = None) -> dict:
@@ -80,7 +80,10 @@ def test_company_data_wins_and_is_not_sent_to_the_llm():
     assert c == Classification(
         industry="Software Development", company_type="scaleup", source="apify",
         reasoning="industry: company industry 'Computer Software' -> Software Development · "
-                  "type: 201-500 employees -> scaleup")
+                  "type: 201-500 employees -> scaleup",
+        industry_source="apify", industry_guess=None, company_type_source="apify",
+        company_type_is_guess=False)
+    assert not c.industry_is_guess and c.to_dict()["industry_is_guess"] is False
     assert fake.bodies == []
 
 
@@ -106,6 +109,7 @@ def test_llm_path_request_and_answers():
 
     assert res[0].industry == "IT Services and IT Consulting"  # snapped to the V2 spelling
     assert res[0].company_type == "scaleup" and res[0].source == "llm"
+    assert (res[0].industry_source, res[0].company_type_source) == ("llm", "llm")
     assert "systems integrator" in res[0].reasoning
     assert res[1].industry is None and res[1].company_type == "unknown" and res[1].source == "llm"
     assert res[2].industry == "Software Development" and res[2].company_type == "startup"
@@ -128,6 +132,7 @@ def test_llm_partial_fill_keeps_company_data():
     c = classify(p, llm=make_llm(fake))
     assert c.industry == "Computer Games" and c.company_type == "startup"
     assert c.source == "llm+apify"
+    assert (c.industry_source, c.company_type_source) == ("llm", "apify")
 
 
 def test_llm_http_failure_falls_back_to_offline(caplog):
@@ -135,8 +140,10 @@ def test_llm_http_failure_falls_back_to_offline(caplog):
                                                       "type": "invalid_request_error", "param": None,
                                                       "code": "invalid_api_key"}})
     fake = FakeChat({}, fail=[unauthorized])
-    c = classify(Profile(headline="Associate at Hale & Porter LLP"), llm=make_llm(fake))
-    assert c.industry == "Law Practice" and c.source == "offline"
+    c = classify(Profile(headline="Associate at Hale & Porter LLP", company="Hale & Porter LLP"),
+                 llm=make_llm(fake))
+    # offline: no industry from the letters of "LLP" or the job title (issue 8)
+    assert c.industry is None and c.industry_source is None and c.source == "offline"
     assert "using the offline classifier" in caplog.text
 
 
@@ -180,36 +187,59 @@ def test_non_reasoning_model_gets_no_reasoning_effort():
 
 
 @pytest.mark.parametrize(
-    "profile, industry, ctype",
+    "profile, guess, ctype, type_guess",
     [
-        (Profile(headline="Registered Nurse at St Aldhelm's"), "Hospitals and Health Care", "unknown"),
-        (Profile(headline="Founder, stealth startup"), None, "startup"),
-        (Profile(headline="Freelance brand designer"), None, "freelance"),
-        (Profile(headline="Account Director at Brightside Digital Agency"), "Advertising Services", "agency"),
-        (Profile(headline="Partner at Redwood Ventures, investing in seed-stage fintech"),
-         "Venture Capital and Private Equity Principals", "startup"),
+        # job titles and headline words say nothing reliable about the employer's industry
+        (Profile(headline="Registered Nurse at St Aldhelm's", company="St Aldhelm's"), None, "unknown", False),
+        (Profile(headline="Founder, stealth startup"), None, "startup", False),
+        (Profile(headline="Founder & CEO, Porto Wine Co."), None, "startup", True),
+        (Profile(headline="Freelance brand designer"), None, "freelance", False),
+        (Profile(headline="Account Director at Brightside Digital Agency", company="Brightside Digital Agency"),
+         None, "agency", False),
+        (Profile(headline="Partner at Redwood Ventures, investing in seed-stage fintech", company="Redwood Ventures"),
+         None, "startup", False),
+        # a measured name rule: a guess, never the industry
         (Profile(headline="Head of Finance at Kestrel Bank", company="Kestrel Bank", company_size="10,001+ employees"),
-         "Banking", "enterprise"),
-        (Profile(headline="Site manager at Ballard Construction"), "Construction", "unknown"),
-        (Profile(headline="Shift lead at a regional brewery"), "Breweries", "unknown"),
-        (Profile(headline="Designer", company="Self-employed"), None, "freelance"),
-        (Profile(headline="Retired"), None, "unknown"),
-        (Profile(), None, "unknown"),
+         "Banking", "enterprise", False),
+        (Profile(headline="Leasing manager", company="Harbourview Properties"), "Real Estate", "unknown", False),
+        (Profile(headline="Volunteer lead", company="Riverside Food Bank"), None, "unknown", False),
+        (Profile(headline="Site manager at Ballard Construction", company="Ballard Construction"), None, "unknown", False),
+        (Profile(headline="Shift lead at a regional brewery"), None, "unknown", False),
+        (Profile(headline="Designer", company="Self-employed"), None, "freelance", False),
+        (Profile(headline="Retired"), None, "unknown", False),
+        (Profile(), None, "unknown", False),
     ],
 )
-def test_offline_classifier(profile, industry, ctype):
+def test_offline_classifier(profile, guess, ctype, type_guess):
     c = classify(profile)
-    assert (c.industry, c.company_type) == (industry, ctype)
+    assert c.industry is None  # offline never states an industry
+    assert (c.industry_guess, c.company_type, c.company_type_is_guess) == (guess, ctype, type_guess)
+    assert c.industry_source == ("guess" if guess else None) and c.industry_is_guess is bool(guess)
     assert c.source in ("offline", "profile", "offline+profile", "profile+offline")
-    assert c.industry is None or c.industry in INDUSTRIES
     assert c.company_type in COMPANY_TYPES
     assert c.reasoning.startswith("industry: ")
+    if guess:
+        assert "guessed" in c.reasoning and "not counted as a mismatch" in c.reasoning
+    else:
+        assert "industry: unknown" in c.reasoning
+    assert ("(guessed)" in c.reasoning) is type_guess
 
 
-def test_offline_does_not_confuse_job_function_with_industry():
-    # a CFO's function is finance, but the company side says SaaS
-    c = classify(Profile(headline="Chief Financial Officer at Brindle Labs | SaaS for logistics"))
-    assert c.industry == "Software Development"
+def test_no_industry_from_the_letters_of_a_company_name():
+    # issue 8: these got "Radio and Television Broadcasting", "International Affairs" and
+    # "Newspaper Publishing" from the nearest label to the name's embedding
+    leads = [Profile(headline="Analyst at RBC", company="RBC"),
+             Profile(headline="Sales Manager at Meatworld International", company="Meatworld International"),
+             Profile(headline="Procurement Manager at Inspiren", company="Inspiren"),
+             Profile(headline="Chief Financial Officer at Brindle Labs | SaaS for logistics")]
+    for c in classify_many(leads):
+        assert (c.industry, c.industry_guess, c.industry_source) == (None, None, None)
+
+
+def test_stated_industry_outside_the_taxonomy_is_still_snapped():
+    # a label the data states (not a name) may be mapped onto the nearest V2 label
+    c = classify(Profile(company="Quorvex", industry="Software Development", source="apify"))
+    assert (c.industry, c.industry_source) == ("Software Development", "apify")
 
 
 def test_small_traditional_business_is_not_a_startup():

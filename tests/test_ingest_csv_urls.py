@@ -63,9 +63,19 @@ def test_csv_without_header_is_not_connections():
 
 
 def test_csv_with_only_unusable_rows_is_refused():
-    data = (HEADER + "\r\n,,,,,,01 Jan 2026\r\nOla,Nord,,,Nord AS,CFO,01 Jan 2026\r\n").encode()
-    with pytest.raises(UploadError, match="without any connection that has a profile URL"):
+    data = (HEADER + "\r\n,,,,,,01 Jan 2026\r\n,,,,Nord AS,CFO,01 Jan 2026\r\n").encode()
+    with pytest.raises(UploadError, match="none of its 2 rows has a name or a profile URL"):
         parse_upload("Connections.csv", data)
+
+
+def test_row_without_url_is_a_lead_keyed_by_name_and_company():
+    data = (HEADER + "\r\nOla,Nord,,,Nord AS,CFO,01 Jan 2026\r\n").encode()
+    result = parse_upload("Connections.csv", data)
+    (p,) = result.people
+    assert (p.key, p.has_url, p.url, p.profile_url) == ("name:ola nord|nord", False, "", "")
+    assert (p.name, p.company, p.title, p.headline) == ("Ola Nord", "Nord AS", "CFO", "CFO at Nord AS")
+    assert result.stats["people_without_url"] == 1
+    assert any("no profile URL" in w and "cannot look them up" in w for w in result.warnings)
 
 
 def test_csv_field_too_large_is_a_clear_error():
@@ -133,8 +143,8 @@ def test_shared_connections_sample():
                           (SHARED_FORMATS / "Connections_sample.csv").read_bytes())
     assert result.kind == "connections_csv"
     assert result.stats["blank_rows"] == 1
-    assert result.stats["skipped_no_url"] == 1
-    assert len(result.people) == result.stats["rows"] - 2 == 13
+    assert result.stats["people_without_url"] == 1  # the row with an empty URL is kept by name
+    assert len(result.people) == result.stats["rows"] - 1 == 14
     people = {p.key: p for p in result.people}
     assert people["amara-lindqvist"].company == "Kestrel & Finch Advisory, LLP"
     assert people["wren-halloway-cpa"].name == "Wren Halloway, CPA"

@@ -20,7 +20,8 @@ G1 = (HERE / "followers_g1.html").read_bytes()
 G2 = (HERE / "followers_g2.html").read_bytes()
 CSV = (HERE / "Connections.csv").read_bytes()
 G1_KEYS = ["rosa-delgado-fin", "li-wei-analytics", "amadou-diallo"]
-CSV_KEYS = ["hana-novak-ljubljana", "diego-ramirez-mx", "priya-nair-aca", "zoe-hart-green"]
+CSV_KEYS = ["hana-novak-ljubljana", "diego-ramirez-mx", "priya-nair-aca", "name:oskar lind|lind bygg",
+            "name:ade bello|bello logistics", "zoe-hart-green"]
 
 
 def _refused(filename: str, data: bytes, match: str, **kw) -> str:

@@ -4,18 +4,24 @@ Main shape: the item of actor ``yZnhB5JewWf9xSmoM`` (``supreme_coder/linkedin-pr
 described in ``FORMATS.md`` §B.3 (public evidence: real items of the same-lineage actor and the
 original system ``ZainJaffer/ICPv2:app/services/enrichment.py``). The items of two other popular
 profile actors (``harvestapi/linkedin-profile-scraper`` and ``dev_fusion/Linkedin-Profile-Scraper``,
-§B.5) are recognised by their keys and mapped onto the same :class:`Profile` fields.
+§B.5, including dev_fusion's "UI-shaped" experiences of §H) are recognised by their keys and mapped
+onto the same :class:`Profile` fields. Every shape, with examples, is documented in
+``docs/apify_item_shapes.md``; fictional fixtures of each are in ``tests/fixtures/enrich/``.
 
 Rules (supreme_coder shape):
 
 * ``titles``: every position without ``timePeriod.endDate`` (a current position), in item order.
 * ``company``: the company of the first current position (after the junk repair below); else
   ``currentCompany.name``; else the top-level ``companyName`` when it is not junk.
-* ``company_size``: a :data:`~icp_engine.domain.SIZE_BANDS` label from that position's
+* ``company_size``: a :data:`~icp_engine.domain.SIZE_BANDS` label. With ``scrapeCompany`` the
+  ``currentCompany`` object describes the current employer; when it is the same company as that
+  position (same ``universalName``, or the same name ignoring case, accents and legal forms), its
+  exact ``employeeCount`` (15 -> ``11-50``) wins; else the position's
   ``company.employeeCountRange`` (``{start, end}``; 0-1 and 2-10 fold into ``1-10``;
-  ``{start: 10001}`` is ``10001+``), else from ``currentCompany.employeeCount`` (exact head count).
-* ``industry``: that position's ``company.industries[0]``; else ``currentCompany.industries[].name``;
-  else the person's ``industryName`` (last resort: it is the member's, not the company's).
+  ``{start: 10001}`` is ``10001+``).
+* ``industry``: that same ``currentCompany``'s ``industries[].name`` (LinkedIn's current taxonomy);
+  else the position's ``company.industries[0]`` (legacy names); else the person's
+  ``industryName`` (last resort: it is the member's, not the company's).
 * ``location``: ``geoLocationName`` + ``", "`` + ``geoCountryName``; else ``locationName``; else
   ``geoCountryName`` alone.
 * ``summary``: ``summary`` or ``about`` (empty string -> None).
@@ -39,7 +45,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from ..domain import SIZE_BANDS, Profile
+from ..domain import SIZE_BANDS, Profile, normalise_name_part
 from ..taxonomy import size_band_from_count
 
 #: A LinkedIn profile URN id: ``ACoAA`` + 34 characters, case-sensitive (FORMATS.md §A.3).
@@ -268,6 +274,18 @@ def _repair_positions(positions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if not (r["header"] and (r["company"] or "").casefold() in named)]
 
 
+def _same_company(a: str | None, b: str | None, a_universal: str | None = None,
+                  b_universal: str | None = None) -> bool:
+    """Whether two company references name the same company: same ``universalName`` (LinkedIn's
+    company slug), or the same name once case, accents and legal forms are ignored
+    (``"Danubius Foods d.o.o."`` == ``"danubius foods"``)."""
+    if a_universal and b_universal:
+        return a_universal.casefold() == b_universal.casefold()
+    if not a or not b:
+        return False
+    return normalise_name_part(a, company=True) == normalise_name_part(b, company=True)
+
+
 def _from_supreme(item: dict[str, Any], source: str) -> Profile:
     rows = _repair_positions(item.get("positions") or [])
     current = [r for r in rows if r["current"]]
@@ -295,16 +313,20 @@ def _from_supreme(item: dict[str, Any], source: str) -> Profile:
 
     size = None
     industry = None
-    if first is not None:
-        size = size_band(first["company_obj"].get("employeeCountRange"))
-        inds = _industries(first["company_obj"])
-        industry = inds[0] if inds else None
-    same_cc = cc and (company is None or (_s(cc.get("name")) or "").casefold() == (company or "").casefold())
-    if size is None and same_cc:
+    # scrapeCompany: the current employer's page (exact head count, current industry taxonomy)
+    # beats the position's employeeCountRange band and its legacy industry names (§B.3, §H)
+    obj = first["company_obj"] if first is not None else {}
+    same_cc = bool(cc) and (company is None or _same_company(
+        company, _s(cc.get("name")), _s(obj.get("universalName")), _s(cc.get("universalName"))))
+    if same_cc:
         size = size_band(cc.get("employeeCount")) or size_band(cc.get("employeeCountRange"))
-    if industry is None and same_cc:
         inds = _industries(cc)
         industry = inds[0] if inds else None
+    if first is not None:
+        size = size or size_band(obj.get("employeeCountRange"))
+        if industry is None:
+            inds = _industries(obj)
+            industry = inds[0] if inds else None
     if industry is None:
         industry = _s(item.get("industryName"))
 
@@ -389,32 +411,120 @@ def _from_harvest(item: dict[str, Any], source: str) -> Profile:
     )
 
 
-def _from_dev_fusion(item: dict[str, Any], source: str) -> Profile:
-    exps = [e for e in item.get("experiences") or [] if isinstance(e, dict)]
+#: A LinkedIn date range as the profile UI writes it: ``"Apr 2022 - Present · 2 yrs 8 mos"``,
+#: ``"2019 - 2021"``, ``"Jan 2017 – Sep 2019"``; the end is a year or "Present" (and its common
+#: translations). Used by dev_fusion's UI-shaped experiences (``caption``).
+_RANGE_RE = re.compile(
+    r"(?P<start>(?:[^\W\d_]{3,10}\.?\s+)?\d{4})\s*[-–—]\s*"
+    r"(?P<end>present|heute|aujourd[\u2019']hui|presente|actualidad|atual|actual|heden|nu|obecnie|"
+    r"oggi|idag|i dag|nå|nyt|(?:[^\W\d_]{3,10}\.?\s+)?\d{4})",
+    re.IGNORECASE,
+)
 
-    def current(e: dict[str, Any]) -> bool:
+
+def date_range(*texts: Any) -> tuple[str, bool] | None:
+    """The first LinkedIn date range in ``texts``: ``(range text, ends in "Present")``, or None.
+
+    ``date_range("Apr 2022 - Present · 2 yrs 8 mos")`` -> ``("Apr 2022 - Present", True)``;
+    ``date_range("Oct 2019 - Apr 2022 · 2 yrs 7 mos")`` -> ``("Oct 2019 - Apr 2022", False)``;
+    ``date_range("Full-time · 5 yrs 2 mos")`` -> None (a total duration is not a range).
+    """
+    for t in texts:
+        if not isinstance(t, str) or not t:
+            continue
+        m = _RANGE_RE.search(t)
+        if m:
+            return m.group(0), not m.group("end")[-1:].isdigit()
+    return None
+
+
+def _company_from_subtitle(subtitle: str | None) -> str | None:
+    """``"Brightwell Foods · Full-time"`` -> ``"Brightwell Foods"``; ``"Full-time · 5 yrs"`` -> None."""
+    if not subtitle:
+        return None
+    for part in re.split(r"\s[·•]\s|[·•]", subtitle):
+        part = part.strip()
+        if part and not is_duration_or_employment_type(part) and date_range(part) is None:
+            return part
+    return None
+
+
+def _dev_fusion_rows(exps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """dev_fusion experiences -> ``{title, company, current, size, industry}`` rows, both shapes.
+
+    * Flat shape (2025+): ``title``, ``companyName``, ``jobStillWorking`` / ``jobEndedOn``,
+      ``companySize``, ``companyIndustry`` per experience.
+    * UI shape (FORMATS.md §H): ``title``, ``subtitle`` (company · employment type), ``caption``
+      (the date range), ``metadata`` (location), ``breakdown``; several roles at one company sit in
+      ``subComponents`` under a group header whose ``title`` is the company (never a title) and
+      whose ``subtitle`` is the total duration. No ``jobStillWorking``: a role is current only when
+      its date range ends in "Present". Sub-components without a ``title`` are descriptions.
+    """
+    rows: list[dict[str, Any]] = []
+    for e in exps:
+        title = _s(e.get("title"))
+        subtitle = _s(e.get("subtitle"))
+        subs = [c for c in e.get("subComponents") or [] if isinstance(c, dict) and _s(c.get("title"))]
+        rng = date_range(e.get("caption"), e.get("subtitle"), e.get("metadata"))
+        header = bool(subs) or e.get("breakdown") is True or (
+            "jobStillWorking" not in e and not _s(e.get("companyName")) and rng is None
+            and is_duration_or_employment_type(subtitle))
+        if header:
+            company = title
+            for c in subs:
+                crng = date_range(c.get("caption"), c.get("subtitle"), c.get("metadata"))
+                rows.append({"title": _s(c.get("title")), "company": company,
+                             "current": bool(crng and crng[1]), "size": e.get("companySize"),
+                             "industry": _s(e.get("companyIndustry"))})
+            if not subs and company:  # a header whose roles were not delivered: a company only
+                rows.append({"title": None, "company": company, "current": bool(rng and rng[1]),
+                             "size": e.get("companySize"), "industry": _s(e.get("companyIndustry"))})
+            continue
         if "jobStillWorking" in e:
-            return bool(e.get("jobStillWorking"))
-        return not e.get("jobEndedOn")
+            current = bool(e.get("jobStillWorking"))
+        elif "jobEndedOn" in e:
+            current = not e.get("jobEndedOn")
+        else:
+            current = bool(rng and rng[1])
+        if is_duration_or_employment_type(title):
+            title = None
+        company = _s(e.get("companyName")) or _company_from_subtitle(subtitle)
+        rows.append({"title": title, "company": company, "current": current,
+                     "size": e.get("companySize"), "industry": _s(e.get("companyIndustry"))})
+    return rows
 
-    cur = [e for e in exps if current(e)]
-    past = [e for e in exps if not current(e)]
-    titles = []
-    for e in cur:
-        t = _s(e.get("title"))
-        if t and t not in titles:
-            titles.append(t)
-    if not titles and _s(item.get("jobTitle")) and item.get("jobStillWorking", True):
-        titles.append(_s(item.get("jobTitle")))
-    first = cur[0] if cur else {}
-    company = _s(first.get("companyName")) or (_s(item.get("companyName")) if titles else None)
-    size = size_band(first.get("companySize")) or size_band(item.get("companySize"))
-    industry = _s(first.get("companyIndustry")) or _s(item.get("companyIndustry"))
+
+def _from_dev_fusion(item: dict[str, Any], source: str) -> Profile:
+    rows = _dev_fusion_rows([e for e in item.get("experiences") or [] if isinstance(e, dict)])
+    cur = [r for r in rows if r["current"]]
+    past = [r for r in rows if not r["current"]]
+    titles: list[str] = []
+    for r in cur:
+        if r["title"] and r["title"] not in titles:
+            titles.append(r["title"])
+    top_company = _s(item.get("companyName"))
+    if is_duration_or_employment_type(top_company):
+        top_company = None
+    header_companies = {(r["company"] or "").casefold() for r in rows if r["title"] is None}
+    job_title = _s(item.get("jobTitle"))
+    if (not titles and job_title and item.get("jobStillWorking", True) is not False
+            and not is_duration_or_employment_type(job_title)
+            and job_title.casefold() not in header_companies | {(top_company or "").casefold()}):
+        titles.append(job_title)
+    first = next((r for r in cur if r["title"] and r["company"]), None) or next(
+        (r for r in cur if r["company"]), None)
+    company = first["company"] if first else top_company
+    size = size_band(first["size"]) if first else None
+    industry = first["industry"] if first else None
+    if company and top_company and _same_company(company, top_company):
+        size = size or size_band(item.get("companySize"))
+        industry = industry or _s(item.get("companyIndustry"))
     past_roles = []
-    for e in past[:2]:
-        t, c = _s(e.get("title")), _s(e.get("companyName"))
-        if t:
-            past_roles.append(f"{t} at {c}" if c else t)
+    for r in past:
+        if r["title"]:
+            past_roles.append(f"{r['title']} at {r['company']}" if r["company"] else r["title"])
+        if len(past_roles) == 2:
+            break
     pid, vanity, _ = item_keys(item)
     return Profile(
         name=_s(item.get("fullName")) or _name(item), headline=_headline(item.get("headline")),
@@ -453,3 +563,12 @@ def profile_from_apify_item(item: dict[str, Any], source: str = "apify") -> Prof
     if shape == "dev_fusion":
         return _from_dev_fusion(item, source)
     return _from_supreme(item, source)
+
+
+def item_name_key(item: dict[str, Any]) -> str | None:
+    """The name + company key (:func:`icp_engine.domain.name_company_key`) of an Apify item of
+    any shape: its person's name and first current company, e.g.
+    ``"name:tamsin okafor|veldmark staffing"``; None without a name. A lead of an export without
+    profile URLs is keyed by the same value, so the two can be linked (e.g. in SQL, on a stored
+    column). Raises ``TypeError`` if ``item`` is not a dict."""
+    return profile_from_apify_item(item).name_company_key()

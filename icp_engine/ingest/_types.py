@@ -30,8 +30,13 @@ class ParsedUpload:
     * ``page_owner`` - key of the page owner (saved pages only; vanity or ``ACoAA…`` id), else None.
     * ``stats`` - counters. Pages: ``cards``, ``people``, ``duplicates``, ``skipped_headless``
       ("LinkedIn Member"), ``skeletons``, ``suggestion_cards``, ``owner_cards``,
-      ``cards_without_profile_link``, ``island_profiles``, ``generation``. Connections.csv:
-      ``rows``, ``people``, ``blank_rows``, ``skipped_no_url``, ``invalid_url``, ``duplicates``.
+      ``cards_without_profile_link``, ``island_profiles``, ``generation``, and when the page
+      header states the list's total, ``declared_total`` (int, e.g. 1284) with
+      ``declared_total_of`` (``"followers"`` / ``"connections"``): compare with ``people`` to
+      tell the user to scroll to the end before saving (a warning says so when under 95 %).
+      Connections.csv: ``rows``, ``people``, ``people_without_url`` (keyed by name + company,
+      ``Follower.has_url`` False), ``blank_rows``, ``skipped_no_name``, ``invalid_url``,
+      ``duplicates``, ``delimiter``, ``has_url_column``.
       URL lists: ``lines``, ``urls``, ``people``, ``duplicates``, ``not_profiles``, ``ignored``.
       Always ``bytes`` and ``encoding`` of the input (``zip_member`` for ZIPs).
     * ``warnings`` - user-facing sentences about things skipped or guessed.

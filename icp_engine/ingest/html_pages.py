@@ -8,7 +8,11 @@ Handles every DOM generation of FORMATS.md §A.2 in one pass over a Lexbor tree:
   ``[data-view-name="search-entity-result-universal-template"]`` (name in the title link's
   ``span[aria-hidden=true]``, headline ``…__primary-subtitle``, location
   ``…__secondary-subtitle``, degree badge, member URN in ``data-chameleon-result-urn``).
-* **Old connections page**: ``li.mn-connection-card`` (``…__name``, ``…__occupation``).
+* **Classic connections page** (2019 markup, FORMATS.md §H): ``li.list-style-none >
+  div.mn-connection-card`` (or ``li.mn-connection-card``); the photo link
+  ``a.mn-connection-card__picture`` and the name link ``a.mn-connection-card__link`` carry the
+  same, often **relative**, ``/in/<vanity>/`` href; name ``span.mn-connection-card__name``,
+  headline ``span.mn-connection-card__occupation``; ``time.time-badge`` "Connected 2 weeks ago".
 * **G3** server-driven UI with hashed classes: ``[role=listitem]`` cards holding an ``/in/`` link,
   or ``a[data-view-name=connections-profile]`` / ``…-lockup-title`` links; the name link sits in a
   ``<p>`` with the degree, the next sibling blocks hold headline then location.
@@ -31,6 +35,23 @@ keying of ``followers_sample.expected.json``.)
 
 Only when a page has no card at all, every ``/in/`` link outside the nav, header, right rail and
 footer is taken (then a raw-text URL scan), with a warning in the result.
+
+**Visually hidden text is never a name or headline**, in every generation: LinkedIn puts
+screen-reader text inside the links ("Status is offline", "Member’s name", "View X’s profile",
+"2nd degree connection"). G1 and classic connections cards drop their ``.visually-hidden`` /
+``.a11y-text`` / ``.sr-only`` / presence-indicator elements before their fields are read; G2 reads
+the name from the visible ``span[aria-hidden=true]`` and the headline from the subtitle (neither
+holds hidden text, and a page-wide removal would cost ~0.35 s at 50k cards); G3 (hashed classes)
+and the fallback read visible text only and also strip those phrases by content.
+
+**Fragments**: a people list copied from the browser's developer tools (``<ul>…</ul>``, no head,
+title or nav) is parsed like a page; it counts as LinkedIn when it has LinkedIn card markup or
+photos from LinkedIn's image hosts (``media.licdn.com``).
+
+**Header total**: when a heading or the list header states the list's total ("1,284
+Connections", "1,284 followers", "Followers (1,284)"), it is returned as
+``stats["declared_total"]`` / ``stats["declared_total_of"]``, with a warning when fewer than 95 %
+of that number were found (the list was not scrolled to the end before saving).
 
 Why the fast path uses selectolax (Lexbor), not beautifulsoup4
 ---------------------------------------------------------------
@@ -65,7 +86,7 @@ from .profile_url import PROFILE_ID_RE, ProfileRef, id_from_urn, is_profile_id, 
 # --- selectors -------------------------------------------------------------------------------
 _G2 = "div.entity-result, [data-view-name=\"search-entity-result-universal-template\"]"
 _G1 = ".follows-recommendation-card"
-_MN = "li.mn-connection-card"
+_MN = ".mn-connection-card"
 _CLASSIC_CARDS = f"{_G2}, {_G1}, {_MN}"
 _G3_ITEMS = "[role=\"listitem\"]"
 _G3_LINKS = ("a[data-view-name=\"connections-profile\"], "
@@ -80,7 +101,7 @@ _CHROME = ("header, nav, footer, aside, [role=\"banner\"], [role=\"navigation\"]
            "[role=\"contentinfo\"], [role=\"complementary\"], #global-nav")
 _OWNER_REGIONS = ("#global-nav, header, nav, [role=\"banner\"], [role=\"navigation\"], "
                   ".global-nav__me-content")
-_PAGE_REGIONS = f"code, h2, {_OWNER_REGIONS}, {_EXCLUDED_REGIONS}"
+_PAGE_REGIONS = f"code, h1, h2, {_OWNER_REGIONS}, {_EXCLUDED_REGIONS}"
 #: Section headings of suggestion lists (their section is excluded like the right rail).
 _SUGGESTION_HEADINGS = ("people you may know", "people also viewed", "more suggestions",
                         "add to your feed", "people you may want to follow",
@@ -177,6 +198,46 @@ def _clean(text: str | None) -> str | None:
     return s or None
 
 
+#: Visually hidden elements (screen-reader text): never part of a name, headline or location.
+#: Class-based for the classic generations; G3 hashes its classes, so :func:`_scrub` also removes
+#: the phrases LinkedIn writes into such elements.
+_HIDDEN_SEL = (".visually-hidden, .a11y-text, .sr-only, .screen-reader-text, .visuallyhidden, "
+               ".artdeco-visually-hidden, .presence-indicator, [hidden]")
+#: Screen-reader phrases of LinkedIn people cards (presence indicator, link labels, degree):
+#: "Status is offline", "View Nora Vidal’s profile", "Member’s name", "2nd degree connection".
+_HIDDEN_PHRASES_RE = re.compile(
+    r"\bStatus is (?:offline|online|reachable|away|busy|active)\.?"
+    r"|\bView [^\n]{0,120}?[\u2019']s\s+(?:full\s+)?profile\b\.?"
+    r"|\bMember[\u2019']s (?:name|occupation|headline)\b"
+    r"|\b(?:1st|2nd|3rd\+?)[- ]degree connection\b",
+    re.IGNORECASE)
+#: Cheap, case-sensitive pre-check before the phrase regex (LinkedIn writes these phrases in
+#: sentence case; most names and headlines contain none of them).
+_HIDDEN_HINT_RE = re.compile(r"Status is|s (?:full )?profile|Member.s |degree connection")
+
+
+def _scrub(text: str | None) -> str | None:
+    """``text`` without LinkedIn's screen-reader phrases (see ``_HIDDEN_PHRASES_RE``); None if
+    nothing visible is left. ``"Status is offline Nora Vidal"`` -> ``"Nora Vidal"``."""
+    if not text or _HIDDEN_HINT_RE.search(text) is None:
+        return text
+    return _clean(_HIDDEN_PHRASES_RE.sub(" ", text).strip(" ,;|\u2022\u00b7"))
+
+
+def _visible_text(node: LexborNode) -> str | None:
+    """Cleaned text of ``node`` without screen-reader phrases. Hidden elements with a known class
+    were removed beforehand by :func:`_drop_hidden` (one query per page, not one per field)."""
+    return _scrub(_clean(node.text()))
+
+
+def _drop_hidden(scope: LexborNode) -> None:
+    """Remove visually hidden elements (``_HIDDEN_SEL``) under ``scope`` from the tree; nothing
+    after the parse reads them. Used before the G3 and fallback passes (G1 / classic connections
+    cards do it for their own cards; G2 needs no such pass)."""
+    for hidden in scope.css(_HIDDEN_SEL):
+        hidden.decompose()
+
+
 class _Merger:
     """Dedupes people on canonical key and aliases (profile id, vanity), keeping page order."""
 
@@ -268,12 +329,18 @@ def _parse_people_page(html: str | bytes) -> PageParse:
     codes: list[LexborNode] = []
     owner_regions: list[LexborNode] = []
     excluded_regions: list[LexborNode] = []
+    count_texts: list[tuple[LexborNode, str]] = []
     for n in root.css(_PAGE_REGIONS):
         tag = n.tag
         if tag == "code":
             codes.append(n)
-        elif tag == "h2":
-            text = (n.text() or "").strip().lower()
+        elif tag == "h1" or tag == "h2":
+            raw = n.text() or ""
+            if len(raw) < 300 and _COUNT_WORD_RE.search(raw):
+                count_texts.append((n, raw))
+            if tag == "h1":
+                continue
+            text = raw.strip().lower()
             if text.startswith(_SUGGESTION_HEADINGS):
                 region = _suggestion_region(n)
                 if region is not None:
@@ -282,6 +349,10 @@ def _parse_people_page(html: str | bytes) -> PageParse:
             excluded_regions.append(n)
         else:
             owner_regions.append(n)
+            if tag == "header" and n.attrs.get("id") != "global-nav":
+                raw = n.text() or ""
+                if len(raw) < 300 and _COUNT_WORD_RE.search(raw):
+                    count_texts.append((n, raw))
     id2vanity, vanity2id, island_people = _data_islands(codes)
     stats["island_profiles"] = len(island_people) // 2 if island_people else 0
     owner = _page_owner(tree, owner_regions)
@@ -306,6 +377,7 @@ def _parse_people_page(html: str | bytes) -> PageParse:
             _finish_classic_card(card, merger, stats, owner)
     bad = {a.mem_id for r in excluded_regions for a in r.css('a[href*="/in/"]')}
     if not cards:
+        _drop_hidden(root)
         g3_cards = _find_g3_cards(scope, bad) or (
             _find_g3_cards(root, bad) if scope is not root else [])
         if g3_cards:
@@ -329,6 +401,16 @@ def _parse_people_page(html: str | bytes) -> PageParse:
     if stats["skipped_headless"]:
         warnings.append(f"{stats['skipped_headless']} \"LinkedIn Member\" entries have no profile "
                         "link (LinkedIn hides them) and were skipped.")
+    declared = _declared_total(count_texts)
+    if declared is not None:
+        total, what = declared
+        stats["declared_total"], stats["declared_total_of"] = total, what
+        found = stats["people"] + stats["skipped_headless"] + stats["owner_cards"]
+        if found < total * 0.95:
+            warnings.append(
+                f"The page says {total:,} {what}, but {found:,} were found in the file. LinkedIn "
+                "only loads the people you scroll past: scroll to the end of the list, wait until "
+                "no more people load, then save the page again.")
     head = _head_info(tree, html[:4096])
     kind = _page_kind(tree, generation, head)
     is_li = bool(cards) or _has_linkedin_markers(tree, head)
@@ -353,13 +435,15 @@ class _Card:
     anchors: int = 0
 
 
-def _stream_selector(scope: LexborNode) -> str | None:
-    """The card + field query for the card kinds present under ``scope`` (None if none).
+def _stream_selector(scope: LexborNode) -> tuple[str | None, list[str]]:
+    """The card + field query for the card kinds present under ``scope`` (None if none), and the
+    card selectors of those kinds.
 
     Only present kinds are included: a descendant selector whose card part never matches makes
     Lexbor walk every field node's ancestors up to the root, which is quadratic on deeply nested
     (hostile) markup."""
     parts = []
+    present: list[str] = []
     # A G2 page (the common, big case) is settled by one early-stopping probe; only pages
     # without ``div.entity-result`` pay full-tree probes for the rarer kinds.
     kinds = _CARD_FIELDS[:1] if scope.css_first(_CARD_FIELDS[0][0]) is not None else _CARD_FIELDS
@@ -367,8 +451,9 @@ def _stream_selector(scope: LexborNode) -> str | None:
         if kinds is _CARD_FIELDS and scope.css_first(card_sel) is None:
             continue
         parts.append(card_sel)
+        present.append(card_sel)
         parts.extend(f"{card_sel} {f}" for f in fields)
-    return ", ".join(parts) if parts else None
+    return (", ".join(parts) if parts else None), present
 
 
 def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
@@ -376,9 +461,17 @@ def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
     cards: list[_Card] = []
     cur: _Card | None = None
     last = -1
-    selector = _stream_selector(scope)
+    selector, present = _stream_selector(scope)
     if selector is None:
         return cards
+    # G1 / classic connections fields are whole elements whose text would include hidden
+    # presence text ("Status is offline" inside the links): drop those elements first. G2 reads
+    # its name from the visible span[aria-hidden] and needs no such pass (it would cost ~0.35 s
+    # on a 50k page).
+    for card_sel in present:
+        if card_sel in (_G1, _MN):
+            for hidden in scope.css(", ".join(f"{card_sel} {h.strip()}" for h in _HIDDEN_SEL.split(","))):
+                hidden.decompose()
     for n in scope.css(selector):
         mem = n.mem_id
         if mem == last:  # a node matching several selectors comes back once per match
@@ -422,10 +515,24 @@ def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
                 continue
         gen = _card_generation(cls, attrs, tag)
         if gen is not None:
+            if (cur is not None and gen == cur.generation == "mn" and not cur.anchors
+                    and cur.name is None and _is_ancestor(cur.node, n)):
+                cards.pop()  # li.mn-connection-card > div.mn-connection-card: one card
             cur = _Card(node=n, mem_id=mem, generation=gen,
                         urn=attrs.get("data-chameleon-result-urn") or "")
             cards.append(cur)
     return cards
+
+
+def _is_ancestor(anc: LexborNode, node: LexborNode, depth: int = 4) -> bool:
+    p = node.parent
+    for _ in range(depth):
+        if p is None:
+            return False
+        if p.mem_id == anc.mem_id:
+            return True
+        p = p.parent
+    return False
 
 
 def _alt_name(node: LexborNode) -> str | None:
@@ -444,7 +551,9 @@ def _card_generation(cls: str, attrs, tag: str) -> str | None:
         m = _CARD_CLS_RE.search(cls)
         if m is not None:
             g = _CARD_TOKENS[m.group(1)]
-            if g != "mn" or tag == "li":
+            # classic connections: li.mn-connection-card (FORMATS §A.2) or
+            # li.list-style-none > div.mn-connection-card (§H, real 2019 markup)
+            if g != "mn" or tag in ("li", "div", "section", "article"):
                 return g
     if tag != "img" and attrs.get("data-view-name") == "search-entity-result-universal-template":
         return "g2"
@@ -576,6 +685,9 @@ def _finish_classic_card(card: _Card, merger: _Merger, stats: dict, owner: str |
             continue
         refs.append(ref)
     name = card.name
+    headline = card.headline
+    if card.generation != "g2":  # G2 reads the visible span[aria-hidden]; others may hold hidden text
+        name, headline = _scrub(name), _scrub(headline)
     if name is None and merger.alt_name_allowed():
         name = _alt_name(card.node)
     if not refs:
@@ -605,7 +717,7 @@ def _finish_classic_card(card: _Card, merger: _Merger, stats: dict, owner: str |
             degree = _norm_degree(m.group(1))
     urn = card.urn
     member_urn = urn if urn.startswith("urn:li:member:") and urn[14:].isdigit() else None
-    merger.add(ref, name=name, headline=card.headline, location=card.location, degree=degree,
+    merger.add(ref, name=name, headline=headline, location=card.location, degree=degree,
                member_urn=member_urn, extra_id=pid)
 
 
@@ -636,13 +748,13 @@ def _g3_card(card: _G3Card, merger: _Merger, stats: dict, owner: str | None) -> 
     main = _main_ref([r for r, _ in refs])
     title = None
     for r, a in refs:
-        if r.key == main.key and _clean(a.text()):
+        if r.key == main.key and _visible_text(a):
             title = a
             if (a.attrs.get("data-view-name") or "").endswith("title"):
                 break
     name = headline = location = degree = None
     if title is not None:
-        name = _clean(title.text())
+        name = _visible_text(title)
         holder = title  # the <p> holding name + degree; <p> cannot hold blocks, so it is small
         for _ in range(3):
             parent = holder.parent
@@ -666,7 +778,7 @@ def _g3_card(card: _G3Card, merger: _Merger, stats: dict, owner: str | None) -> 
         sib = holder.next if holder.tag == "p" and not card.nested else None
         while sib is not None and len(texts) < 2:
             if sib.is_element_node:
-                t = _clean(sib.text())
+                t = _visible_text(sib)
                 if t and not t.lower().startswith(("connected ", "followed by", "\u2022")):
                     texts.append(t)
                 elif t and degree is None and _DEGREE_RE.search(t):
@@ -828,8 +940,8 @@ def _fallback_links(root: LexborNode, merger: _Merger, owner: str | None,
         name = None
         span = a.css_first('span[aria-hidden="true"]')
         if span is not None:
-            name = _clean(span.text())
-        name = name or _clean(a.text())
+            name = _scrub(_clean(span.text()))
+        name = name or _visible_text(a)
         if name and (name.startswith("http") or "/in/" in name):
             name = None
         merger.add(ref, name=name)
@@ -841,6 +953,49 @@ def _fallback_links(root: LexborNode, merger: _Merger, owner: str | None,
         ref = profile_ref(url.rstrip(".,;"))
         if ref and ref.key != owner:
             merger.add(ref)
+
+
+#: "1,284 followers", "1.284 Connections", "Followers (1,284)", "12K followers": the list's total
+#: as the page header states it (English UI; the title's "(3)" is a notification count).
+_COUNT_WORD_RE = re.compile(r"followers?\b|connections?\b|people follow", re.IGNORECASE)
+_NUM = r"(\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+|\d+(?:[.,]\d+)?\s*[KkMm]\b|\d+)"
+_COUNT_RES = (
+    re.compile(_NUM + r"\s+(followers?|connections?|people follow)\b", re.IGNORECASE),
+    re.compile(r"\b(followers?|connections?)\s*[(:]\s*" + _NUM, re.IGNORECASE),
+)
+
+
+def _parse_count(raw: str) -> int | None:
+    s = raw.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    mult = 1
+    if s[-1:] in "KkMm" and s[-1:]:
+        mult = 1000 if s[-1] in "Kk" else 1_000_000
+        s = s[:-1].strip().replace(",", ".")
+        try:
+            return int(float(s) * mult)
+        except ValueError:
+            return None
+    digits = re.sub(r"[,. ]", "", s)
+    return int(digits) if digits.isdigit() else None
+
+
+def _declared_total(texts: list[tuple[LexborNode, str]]) -> tuple[int, str] | None:
+    """``(count, "followers"|"connections")`` from the first page heading / header that states
+    the list's total ("1,284 Connections", "Followers (1,284)"), skipping headings inside cards
+    and side panels; None when the page states none."""
+    for node, raw in texts:
+        text = " ".join(raw.split())
+        for i, rx in enumerate(_COUNT_RES):
+            m = rx.search(text)
+            if m is None:
+                continue
+            num, word = (m.group(1), m.group(2)) if i == 0 else (m.group(2), m.group(1))
+            n = _parse_count(num)
+            if n is None or _inside_card(node) or _inside_excluded(node):
+                continue
+            what = "connections" if word.lower().startswith("connection") else "followers"
+            return n, what
+    return None
 
 
 def _head_info(tree: LexborHTMLParser, prefix: str | bytes) -> tuple[str, str, str]:
@@ -882,6 +1037,12 @@ def _has_linkedin_markers(tree: LexborHTMLParser, head: tuple[str, str, str]) ->
     title, url, page_key = head
     if "linkedin" in title or "linkedin.com" in url or page_key.startswith("d_flagship"):
         return True
+    # LinkedIn chrome, card markup of any generation, or photos served from LinkedIn's image
+    # hosts (a people list copied from the developer tools is a bare fragment: no title, no nav)
     return tree.css_first(
         '#global-nav, .global-nav, [data-view-name="connections-list"], '
-        '[data-view-name*="people-follows"], [data-view-name*="search-result"]') is not None
+        '[data-view-name*="people-follows"], [data-view-name*="search-result"], '
+        '[class*="mn-connection-card"], [class*="entity-result"], '
+        '[class*="follows-recommendation-card"], [class*="presence-entity"], '
+        'img[src*="licdn.com"], img[data-delayed-url*="licdn.com"], '
+        'img[src*="Followers _ LinkedIn_files"]') is not None

@@ -19,10 +19,12 @@ so a refused upload leaves the database untouched):
    the declared ``<meta charset>`` of an HTML page (beautifulsoup4's ``UnicodeDammit``) or
    charset-normalizer's guess (Windows-1252, Latin-1, ...). Text that still looks binary (over
    1 % control characters) -> error.
-6. **Type by content, not by name**: MHTML ("Webpage, Single File") -> its HTML part; HTML ->
-   :func:`icp_engine.ingest.html_pages.parse_people_page` (refused when it carries no LinkedIn
-   marker); a CSV with a ``First Name,`` header -> :func:`parse_connections_csv`; any other
-   text -> :func:`parse_url_list`.
+6. **Type by content, not by name**: MHTML ("Webpage, Single File") -> its HTML part; HTML,
+   including a bare fragment copied from the browser's developer tools (``<ul>…</ul>``, no head
+   or title) -> :func:`icp_engine.ingest.html_pages.parse_people_page` (refused when it carries
+   no LinkedIn marker: title, address, nav, card markup or photos from LinkedIn's image hosts);
+   a CSV with a ``First Name`` header (``,`` / ``;`` / tab) -> :func:`parse_connections_csv`;
+   any other text -> :func:`parse_url_list`.
 7. **Zero profiles** -> error explaining what was expected.
 
 Hostile HTML (megabytes of ``<script>``, huge attributes, cards nested in cards) is parsed in
@@ -86,7 +88,10 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_HTML_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<!--|<head|<body|<meta|<title|<div)",
+#: How an HTML document starts, or a fragment copied from the browser's developer tools
+#: ("Copy outerHTML" of the people list: ``<ul …>``, ``<li …>``, ``<section …>``, ``<main …>``).
+_HTML_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<!--|<head|<body|<meta|<title|<div|"
+                         r"<ul[\s>]|<ol[\s>]|<li[\s>]|<section[\s>]|<main[\s>]|<article[\s>])",
                          re.IGNORECASE)
 _HTML_ANY = re.compile(r"<(?:html|body|div|a\s|span|li|ul|main|section)\b", re.IGNORECASE)
 _MHTML_START = re.compile(r"^(?:From|MIME-Version|Snapshot-Content-Location|Subject|Date):",
@@ -198,7 +203,8 @@ def _parse_decoded(filename: str, data: bytes, text: str, encoding: str) -> Pars
         return _from_html(filename, text)
     if is_connections_csv(text):
         return parse_connections_csv(text)
-    if _HTML_ANY.search(head) and "linkedin" in head.lower() and "/in/" in text:
+    low = head.lower()
+    if _HTML_ANY.search(head) and ("linkedin" in low or "licdn" in low) and "/in/" in text:
         return _from_html(filename, text)  # HTML fragment without a document prologue
     return parse_url_list(text)
 
@@ -207,10 +213,10 @@ def _from_html(filename: str, html: str | bytes) -> ParsedUpload:
     page = parse_people_page(html)
     if not page.is_linkedin:
         raise UploadError(
-            f"'{filename}' is an HTML page, but not a saved LinkedIn page (no LinkedIn title, "
-            "address or page markup was found). Open your followers list on linkedin.com, scroll "
-            "to the end, and save it with Ctrl+S / Cmd+S; or upload a list of profile URLs as "
-            ".txt or .csv.")
+            f"'{filename}' is HTML, but not a saved LinkedIn page or a people list copied from one "
+            "(no LinkedIn title, address, card markup or LinkedIn photos were found). Open your "
+            "followers list on linkedin.com, scroll to the end, and save it with Ctrl+S / Cmd+S; "
+            "or upload a list of profile URLs as .txt or .csv.")
     if not page.people:
         raise UploadError(
             f"No LinkedIn profiles were found in '{filename}' (a LinkedIn page with "
@@ -226,8 +232,8 @@ def _require_people(result: ParsedUpload, what: str) -> ParsedUpload:
         return result
     if result.kind == "connections_csv":
         raise UploadError(
-            f"{what[:1].upper() + what[1:]} is a Connections.csv without any connection that "
-            f"has a profile URL ({result.stats.get('rows', 0)} rows read).")
+            f"{what[:1].upper() + what[1:]} is a Connections.csv without any connection: none of "
+            f"its {result.stats.get('rows', 0)} rows has a name or a profile URL.")
     raise UploadError(
         f"No LinkedIn profile URLs were found in {what}. Upload a saved LinkedIn followers or "
         "connections page (.html), LinkedIn's Connections.csv (or the data export ZIP), or a "
