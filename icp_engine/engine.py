@@ -18,8 +18,10 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from .auth import Actor, Auth, actor_fields
 from .config import Settings
 from .db import Database
+from .db import audit as audit_sql
 from .db import clients as clients_sql
 from .db import leads as leads_sql
 from .db import reports as reports_sql
@@ -27,6 +29,7 @@ from .db import review as review_sql
 from .db import scores as scores_sql
 from .domain import ICP, Follower, Profile, ScoreResult
 from .enums import FeedbackLabel, RerankerName
+from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
 from .export import to_csv_bytes, to_frame
 from .ingest.upload import ParsedUpload
@@ -55,6 +58,9 @@ class Engine:
         self.runs = RunService(self.db, self.settings, self.wiring)
         self.uploads = Uploads(self.db, self.settings)
         self.views = Views(self.db)
+        self.auth = Auth(self.db, self.settings)
+        self.erasure = Erasure(self.db, self.settings)
+        self.erasure.purge_expired_profiles()  # the cache's 30-day TTL: expired profiles are deleted
 
     @property
     def worker_id(self) -> str:
@@ -63,18 +69,47 @@ class Engine:
 
     # ------------------------------------------------------------ clients and ICPs
 
-    def create_client(self, name: str, notes: str = "") -> Row:
-        """Create a client; :class:`InvalidInput` if the name is empty or taken."""
+    def create_client(self, name: str, notes: str = "", *, author: Actor = "system") -> Row:
+        """Create a client (audited); :class:`InvalidInput` if the name is empty or taken."""
         with self.db.begin() as conn:
-            return clients_sql.create_client(conn, name, notes)
+            row = clients_sql.create_client(conn, name, notes)
+            self._audit(conn, author, "client.create", "client", row["id"])
+            return row
 
-    def get_or_create_client(self, name: str) -> Row:
-        """The client with this name, created if missing."""
+    def get_or_create_client(self, name: str, *, author: Actor = "system") -> Row:
+        """The client with this name, created (audited) if missing."""
         with self.db.begin() as conn:
             try:
                 return clients_sql.get_client(conn, name)
             except NotFound:
-                return clients_sql.create_client(conn, name)
+                row = clients_sql.create_client(conn, name)
+                self._audit(conn, author, "client.create", "client", row["id"])
+                return row
+
+    @staticmethod
+    def _audit(conn: Any, author: Actor | None, action: str, target_type: str, target_id: int | None,
+               details: dict[str, Any] | None = None) -> None:
+        who, who_id = actor_fields(author)
+        audit_sql.record(conn, actor=who, actor_id=who_id, action=action, target_type=target_type,
+                         target_id=target_id, details=details)
+
+    def delete_client(self, client: int | str, *, author: Actor = "system") -> ClientDeletion:
+        """Delete a client with everything it holds (:meth:`Erasure.delete_client`; audited)."""
+        return self.erasure.delete_client(client, actor=author)
+
+    def forget_person(self, profile_url: str, *, author: Actor = "system") -> ForgetReport:
+        """Remove one person everywhere (:meth:`Erasure.forget_person`; audited without the URL)."""
+        report = self.erasure.forget_person(profile_url, actor=author)
+        embedder = self.wiring.__dict__.get("embedder")  # only when already loaded (a cached_property)
+        clear = getattr(embedder, "clear_memory", None)
+        if callable(clear):  # this process's in-memory copy of cached texts
+            clear()
+        return report
+
+    def audit_trail(self, limit: int = 200) -> list[Row]:
+        """Newest audit entries first (:func:`icp_engine.db.audit.recent`)."""
+        with self.db.connect() as conn:
+            return audit_sql.recent(conn, limit)
 
     def get_client(self, client: int | str) -> Row:
         """A client by id or name; raises :class:`NotFound`."""
@@ -86,10 +121,17 @@ class Engine:
         with self.db.connect() as conn:
             return clients_sql.list_clients(conn)
 
-    def save_icp(self, client_id: int, icp: ICP, *, author: str = "system", note: str = "") -> Row:
-        """Save a new ICP version (unchanged ICP -> current version returned); returns the version row."""
+    def save_icp(self, client_id: int, icp: ICP, *, author: Actor = "system", note: str = "") -> Row:
+        """Save a new ICP version (unchanged ICP -> current version returned; a new one is audited);
+        returns the version row."""
+        who, _ = actor_fields(author)
         with self.db.begin() as conn:
-            return clients_sql.save_icp(conn, client_id, icp, author=author, note=note)
+            before = clients_sql.current_version_id(conn, client_id)
+            row = clients_sql.save_icp(conn, client_id, icp, author=who, note=note)
+            if row["id"] != before:
+                self._audit(conn, author, "icp.save", "icp_version", row["id"],
+                            {"client_id": client_id, "version": row["version"]})
+            return row
 
     def current_icp(self, client_id: int) -> tuple[Row, ICP] | None:
         """``(version_row, ICP)`` of the newest version, or None when the client has no ICP yet."""
@@ -113,9 +155,9 @@ class Engine:
         return self.uploads.preview(client_id, filename, data)
 
     def store_upload(self, client_id: int, previews: Sequence[UploadPreview], *, batch_name: str | None = None,
-                     author: str = "system") -> Row:
+                     author: Actor = "system") -> Row:
         """Store previewed files as one batch (merged, deduplicated; see :meth:`Uploads.store`)."""
-        return self.uploads.store(client_id, previews, batch_name=batch_name, author=author)
+        return self.uploads.store(client_id, previews, batch_name=batch_name, author=actor_fields(author)[0])
 
     def ingest_followers(self, client_id: int, people: Sequence[Follower], *, batch_name: str,
                          source_filename: str = "", source_kind: str = "", file_sha256: str | None = None,
@@ -137,11 +179,12 @@ class Engine:
     # ------------------------------------------------------------ runs (see icp_engine.runs)
 
     def create_run(self, client_id: int, *, batch_id: int | None = None, icp_version_id: int | None = None,
-                   options: RunOptions | None = None, author: str = "system") -> int:
+                   options: RunOptions | None = None, author: Actor = "system") -> int:
         """Record a ``queued`` run (newest ICP version unless given) and return its id; :class:`InvalidInput`
-        when the client has no ICP."""
+        when the client has no ICP. Expired profile-cache rows are purged first (30-day TTL)."""
+        self.erasure.purge_expired_profiles()
         return self.runs.create(client_id, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
-                                author=author)
+                                author=actor_fields(author)[0])
 
     def execute_run(self, run_id: int, on_progress: ProgressCallback | None = None) -> Row:
         """Run (or resume) a run in this thread until done; returns its final progress. Raises
@@ -197,9 +240,9 @@ class Engine:
         """Put ``failed`` leads of a scope back to ``discovered`` with ``retry_count`` 0; returns how many."""
         return self.runs.retry_failed(client_id, batch_id)
 
-    def retry_failed_run(self, run_id: int, *, author: str = "system") -> tuple[int, int]:
+    def retry_failed_run(self, run_id: int, *, author: Actor = "system") -> tuple[int, int]:
         """Retry a run's failed leads in a new background run; returns ``(leads reset, new run id)``."""
-        return self.runs.retry_failed_of_run(run_id, author=author)
+        return self.runs.retry_failed_of_run(run_id, author=actor_fields(author)[0])
 
     def estimate_run(self, client_id: int, batch_id: int | None, options: RunOptions) -> Row:
         """Before a run: leads to enrich and, for live Apify, profiles to scrape, runs and cost (USD)."""

@@ -95,6 +95,17 @@ class FeedbackLabel(StrEnum):
     SKIP = "skip"
 
 
+class Role(StrEnum):
+    """What a dashboard account may do (``users.role``; permissions in :mod:`icp_engine.auth`).
+
+    ``admin``: users, clients, ICPs, uploads, runs, deletion and settings, plus everything a
+    reviewer does; ``reviewer``: review labels and exports.
+    """
+
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The members' values in declaration order, e.g. ``values(Bucket) == ("strong", ...)``."""
     return tuple(m.value for m in enum)

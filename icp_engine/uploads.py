@@ -155,12 +155,13 @@ class Uploads:
         )
 
     def save_apify_items(self, filename: str, data: bytes) -> str:
-        """Keep an uploaded Apify dataset file under ``<ICP_DATA_DIR>/uploads`` (content-addressed,
-        written once) and return its path, for a run's ``profiles_path``."""
+        """Keep an uploaded Apify dataset file under ``<ICP_DATA_DIR>/uploads`` (content-addressed:
+        named by its SHA-256) and return its path, for a run's ``profiles_path``."""
         folder = Path(self.settings.icp_data_dir) / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename)[-80:]
         path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}-{safe}"
-        if not path.exists():
+        # written again when an erasure rewrote the kept copy (then its content no longer has that hash)
+        if not path.exists() or hashlib.sha256(path.read_bytes()).digest() != hashlib.sha256(data).digest():
             path.write_bytes(data)
         return str(path)
