@@ -33,7 +33,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, Signer
@@ -221,29 +220,30 @@ class Handoffs:
 
     def __init__(self, ttl_s: float = 120.0):
         self.ttl_s = ttl_s
-        self._codes: dict[str, tuple[str, float]] = {}
+        self._codes: dict[str, tuple[str, int, float]] = {}
         self._lock = threading.Lock()
 
-    def issue(self, token: str) -> str:
-        """A new code for ``token``."""
+    def issue(self, cookie_value: str, max_age_s: int) -> str:
+        """A new code for a signed cookie value (:meth:`CookieSigner.sign`) and its lifetime in seconds."""
         code = secrets.token_urlsafe(32)
         now = time.monotonic()
         with self._lock:
-            for c, (_, exp) in list(self._codes.items()):
+            for c, (_, _, exp) in list(self._codes.items()):
                 if exp < now:
                     del self._codes[c]
-            self._codes[code] = (token, now + self.ttl_s)
+            self._codes[code] = (cookie_value, int(max_age_s), now + self.ttl_s)
         return code
 
-    def redeem(self, code: str | None) -> str | None:
-        """The token of an unexpired, unused code (the code is used up), else None."""
+    def redeem(self, code: str | None) -> tuple[str, int] | None:
+        """``(cookie value, max age in seconds)`` of an unexpired, unused code (the code is used up),
+        else None."""
         if not code:
             return None
         with self._lock:
             entry = self._codes.pop(code, None)
-        if entry is None or entry[1] < time.monotonic():
+        if entry is None or entry[2] < time.monotonic():
             return None
-        return entry[0]
+        return entry[0], entry[1]
 
 
 #: The process-wide hand-off codes (the dashboard issues, ``app.py``'s cookie route redeems).
@@ -328,7 +328,7 @@ class Auth:
         """Create the admin account of a fresh installation; raises :class:`PermissionDenied` once
         any account exists (checked under a table lock, so two first visitors cannot both win)."""
         with self.db.begin() as conn:
-            conn.execute(sa.text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+            users_sql.lock_users(conn)
             if users_sql.count_users(conn) > 0:
                 raise PermissionDenied("an admin account already exists: sign in instead")
             user = self._insert(conn, username, password, Role.ADMIN, None, action="user.create_first_admin")
@@ -348,7 +348,7 @@ class Auth:
             return None
         _, key = normalise_username(name)
         with self.db.begin() as conn:
-            conn.execute(sa.text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+            users_sql.lock_users(conn)
             row = users_sql.user_by_key(conn, key)
             if row is not None:
                 return _user(row)
@@ -377,7 +377,7 @@ class Auth:
             actor.require(Permission.MANAGE_USERS)
         role = Role(role)
         with self.db.begin() as conn:
-            conn.execute(sa.text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+            users_sql.lock_users(conn)
             row = users_sql.user_by_id(conn, user_id)
             if row is None:
                 raise NotFound(f"no user {user_id}")
@@ -399,7 +399,7 @@ class Auth:
             if actor.id == user_id:
                 raise InvalidInput("you cannot delete your own account")
         with self.db.begin() as conn:
-            conn.execute(sa.text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+            users_sql.lock_users(conn)
             row = users_sql.user_by_id(conn, user_id)
             if row is None:
                 raise NotFound(f"no user {user_id}")
@@ -472,6 +472,10 @@ class Auth:
             if last is None or (datetime.now(UTC) - last).total_seconds() > 300:
                 users_sql.touch_session(conn, row["session_id"])
         return _user(row)
+
+    def handoff(self, token: str) -> str:
+        """A one-time code (:data:`HANDOFFS`) for the cookie route to set this session's cookie."""
+        return HANDOFFS.issue(self.signer.sign(token), self.session_max_age_s)
 
     def user_from_cookie(self, cookie_value: str | None) -> tuple[User, str] | None:
         """``(account, token)`` for a signed cookie value of a live session, else None."""

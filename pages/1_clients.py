@@ -17,6 +17,7 @@ from icp_engine import (
     TITLE_SUGGESTIONS,
     Engine,
     InvalidInput,
+    Permission,
     company_type_choices,
     history_with_changes,
     industry_choices,
@@ -67,12 +68,12 @@ def create_client_form(eng: Engine) -> None:
         notes = st.text_input("Notes (optional)")
         if st.form_submit_button("Create client", type="primary"):
             try:
-                row = eng.create_client(name.strip(), notes)
+                row = eng.create_client(name.strip(), notes, author=_ui.author())
             except InvalidInput as exc:
-                st.error(str(exc))
+                st.error(_ui.md(exc))
             else:
                 _ui.select_client(row["id"])
-                _ui.flash(f"Client **{row['name']}** created. Now set its ICP below.")
+                _ui.flash(f"Client **{_ui.md(row['name'])}** created. Now set its ICP below.")
                 st.rerun()
 
 
@@ -130,7 +131,7 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     s2.write("")
     if s2.button("Save new version", type="primary", key=f"icp_save_{cid}", disabled=not dirty or icp.is_empty()):
         row = eng.save_icp(cid, icp, author=_ui.author(), note=note.strip())
-        _ui.flash(f"Saved ICP version {row['version']} by {row['created_by']}.")
+        _ui.flash(f"Saved ICP version {row['version']} by {_ui.md(row['created_by'])}.")
         st.session_state.pop(f"icp_note_{cid}", None)
         st.rerun()
     if icp.is_empty():
@@ -149,7 +150,7 @@ def live_preview(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
     try:
         rows = eng.preview_icp(cid, icp, 5, seed=seed)
     except Exception as exc:  # noqa: BLE001 - a preview must never break the editor
-        st.warning(f"Preview unavailable: {exc}")
+        st.warning(f"Preview unavailable: {_ui.md(exc)}")
         return
     if not rows:
         st.caption("Upload followers to see how five of them would score with this ICP.")
@@ -176,6 +177,7 @@ def version_history(eng: Engine, client: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    _ui.require(Permission.MANAGE_CLIENTS)
     eng: Engine = _ui.engine()
     st.title("Clients & ICP")
     _ui.show_flash()
@@ -190,7 +192,7 @@ def main() -> None:
         st.info("Create a client to start.")
         return
     client = _ui.require_client(eng)
-    st.header(f"ICP of {client['name']}")
+    st.header(f"ICP of {_ui.md(client['name'])}")
     ov = eng.views.client_overview(cid)
     m = st.columns(5)
     m[0].metric("Leads", f"{ov['leads']:,}")

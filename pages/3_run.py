@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import EnrichProvider, Engine, InvalidInput, RerankerName, RunOptions, RunStatus
+from icp_engine import EnrichProvider, Engine, InvalidInput, Permission, RerankerName, RunOptions, RunStatus
 from pages import _ui
 
 ACTIVE = RunStatus.active()
@@ -98,7 +98,7 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
             est = eng.estimate_run(cid, batch_id, options)
         except Exception as exc:  # noqa: BLE001 - an estimate failure must not hide the page
             est = {}
-            st.warning(f"Could not estimate the run: {exc}")
+            st.warning(f"Could not estimate the run: {_ui.md(exc)}")
         if est:
             to_score = eng.views.unscored_count(cid, batch_id, icp_version_id)
             parts = [f"**{est.get('leads_to_enrich', 0)}** leads to enrich",
@@ -121,7 +121,7 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
             run_id = eng.create_run(cid, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
                                     author=_ui.author())
         except InvalidInput as exc:
-            st.error(str(exc))
+            st.error(_ui.md(exc))
             return
         eng.start_run_background(run_id)
         st.session_state[f"run_view_{cid}"] = run_id
@@ -144,7 +144,7 @@ def _progress_body(eng: Engine, run_id: int) -> None:
     m[1].metric("Elapsed", _ui.fmt_seconds(status.get("elapsed_s")))
     m[2].metric("ETA", _ui.fmt_seconds(status.get("eta_s")) if status["status"] in ACTIVE else "–")
     if status.get("error"):
-        st.error(status["error"])
+        st.error(_ui.md(status["error"]))
     seen = st.session_state.setdefault("_run_seen_status", {})
     previous = seen.get(run_id)
     seen[run_id] = status["status"]
@@ -214,6 +214,7 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    _ui.require(Permission.RUN)
     eng: Engine = _ui.engine()
     st.title("Run qualification")
     _ui.show_flash()

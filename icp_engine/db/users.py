@@ -23,6 +23,12 @@ U, S = users.c, user_sessions.c
 _PUBLIC = (U.id, U.username, U.role, U.last_login_at, U.created_at, U.updated_at, U.locked_until)
 
 
+def lock_users(conn: Connection) -> None:
+    """Lock the accounts table against concurrent writers until the transaction ends (so "no admin
+    yet" / "last admin" checks and the change they guard happen atomically)."""
+    conn.execute(sa.text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def count_users(conn: Connection) -> int:
     """How many accounts exist."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one())
