@@ -61,6 +61,7 @@ class Engine:
         self.auth = Auth(self.db, self.settings)
         self.erasure = Erasure(self.db, self.settings)
         self.erasure.purge_expired_profiles()  # the cache's 30-day TTL: expired profiles are deleted
+        self.auth.purge_expired_sessions()
 
     @property
     def worker_id(self) -> str:
