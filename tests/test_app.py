@@ -884,3 +884,21 @@ def test_admin_erases_a_person_and_manages_accounts(app_env, eng, db):
         assert a in actions, a
     # the audit tab lists them; no entry holds the erased URL
     assert "person-1" not in json.dumps([e["details"] for e in eng.audit_trail()], default=str)
+
+
+def test_secrets_are_never_shown_on_any_page(app_env, eng, db, monkeypatch):
+    from tests.test_secrets import SECRETS, _leaks
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ICP_ADMIN_USER", "boss")
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "local")
+    seed_scored(eng, db, n=3)
+    at = new_app("Dana")
+    at.run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, page
+        shown = _everything_shown(at)
+        assert _leaks(shown) == [], page
+    assert "set" in _everything_shown(at)  # the Settings tab says which keys are set, not their values
