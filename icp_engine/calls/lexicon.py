@@ -157,6 +157,7 @@ def _func_display(func: str) -> str:
 
 def _role_display(word: str) -> str:
     w = _singular(word.lower())
+    w = {"vps": "vp", "svps": "svp", "evps": "evp"}.get(w, w)
     return {"vp": "VP", "svp": "SVP", "evp": "EVP", "vice president": "VP", "vice-president": "VP"}.get(w, w.capitalize())
 
 

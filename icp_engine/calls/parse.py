@@ -410,7 +410,7 @@ def parse_transcripts(filename: str, data: bytes, *, today: dt.date | None = Non
     text = _decode(data, filename)
     stripped = text.lstrip()
     today = today or dt.date.today()
-    if stripped[:1] in "{[":
+    if stripped.startswith("{") or re.match(r"^\[\s*[\[{\]\"]", stripped):
         calls = _parse_json(stripped, filename)
     elif stripped.startswith("WEBVTT"):
         calls = [_parse_vtt(stripped, filename)]
