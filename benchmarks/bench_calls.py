@@ -33,7 +33,7 @@ from icp_engine.calls import get_extractor, parse_transcript, propose, quote_in_
 from icp_engine.taxonomy import industry_relation  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures" / "calls"
-TODAY = dt.date(2025, 12, 1)  # anchors the year of Fathom's copied-text dates
+TODAY = dt.date(2026, 6, 1)  # anchors the year of copied-text dates ("October 23"): the fixtures are from late 2025
 MEASURED = ("target_titles", "target_industries", "company_sizes")
 
 _CLEVEL = {"chief executive officer": "ceo", "chief financial officer": "cfo", "chief operating officer": "coo",

@@ -115,12 +115,14 @@ _NEG = re.compile(
     r"can't|cannot|couldn't|shouldn't|haven't|hasn't|avoid|exclude|excluding|except|ignore|nobody|none|neither|nor|"
     r"rather not|stay away|steer clear|keep (?:\w+ ){0,3}out|leave (?:\w+ ){0,3}out|deprioriti[sz]e|waste of time|"
     r"competitors?|competition|nightmare|out of scope|no-go|no go)\b", re.I)
-_REL_BEFORE = re.compile(r"\b(that|who|which|where|when|if|because|until|unless|whether|once)\s+(?:\w+\s+){0,2}$", re.I)
+_REL_BEFORE = re.compile(r"\b(that|who|which|where|when|if|because|until|unless|whether|once)\s+(?:[\w'’]+\s+){0,2}$", re.I)
 _RETRACT = re.compile(
     r"\b(forget|scratch|drop|dropping|dropped|remove|removing|take (?:\w+ ){0,3}off|taking (?:\w+ ){0,3}off|"
     r"cross (?:\w+ ){0,3}off|strike (?:\w+ ){0,3}off|no longer|not (?:\w+ ){0,4}any ?more|moving away from|"
     r"move away from|moved away from|pull(?:ing)? out of|stop(?:ped)? (?:targeting|going after|selling to)|"
-    r"off the table|ignore what i said|changed my mind|(?:is|are) out(?! of)|rule out|ruled out|get rid of)\b", re.I)
+    r"off the table|ignore what i said|changed my mind|(?:is|are) out(?! of)|rule out|ruled out|get rid of|"
+    r"pull(?:ed|ing)? back from|step(?:ped|ping)? back from|moved on from|walk(?:ed)? away from|"
+    r"g[ai]v(?:e|en|ing) up on|no more|done with|not (?:doing|chasing|targeting) (?:\w+ ){0,2}any ?more)\b", re.I)
 _NOT_RETRACT = re.compile(r"\b(?:don't|do not|never|not) (?:forget|drop|remove)\b|\bdrop (?:me|you|us|him|her) (?:a|an)\b", re.I)
 _POSITIVE = re.compile(
     r"\b((?:is|are|be|were) (?:a )?(?:great |good |decent |nice |real )?(?:fit|great|good|brilliant|ideal|perfect|"
@@ -130,7 +132,8 @@ _PRONOUN_ONLY = re.compile(r"^\W*(?:and |so |but |or )?(?:they|them|those|these|
 _BUYING = re.compile(r"\b(buy|buys|buying|buyers?|budget|purchas\w*|pay|paying|sign|signs|clients themselves|"
                      r"customers themselves|clients|customers)\b", re.I)
 _AUDIENCE = re.compile(
-    r"\b(for (?:the )?content|content side|the audience|my audience|our audience|reading (?:it|my|our|the)|"
+    r"\b(for (?:the |our |my )?(?:linkedin |social )?(?:content|posts)|content side|the audience|my audience|"
+    r"our audience|reading (?:it|my|our|the)|to engage|"
     r"to read|readers?|to see it|see (?:my|the|our) (?:posts|content)|engage with|share (?:my|the|our) (?:posts|content)|"
     r"followers? who|thought leadership|brand awareness|visibility|for reach)\b", re.I)
 _BUYER_CUE = re.compile(r"\b(buy|buys|buyers?|budget holders?|decision[- ]makers?|sign (?:off|the)|"
@@ -148,7 +151,8 @@ _EXCLUSION_Q = re.compile(
     r"\b(not a fit|no fit|isn't a fit|aren't a fit|exclude|excluded|avoid|ignore|deprioriti[sz]e|leave out|"
     r"rule out|don't want|do not want|never going to buy|never buy|red flags?|not (?:a )?(?:good )?(?:fit|buyer|client)|"
     r"who's not|who is not|who isn't|definitely not|keep out|filter out|anyone (?:else )?to (?:avoid|exclude)|"
-    r"waste (?:of )?time|don't sell to)\b", re.I)
+    r"waste (?:of )?time|don't sell to|exclusions?|rather not|shouldn't|should not|don't need|no interest|"
+    r"not interested|stay away|steer clear|off limits|no-go)\b", re.I)
 _SIZE_Q = re.compile(r"\b(size|sized|how big|headcount|how many (?:people|staff|employees)|employees|staff|"
                      r"small end|large end|bigger ones|smaller ones|the small|the big|people do they)\b", re.I)
 _GEO_Q = re.compile(r"\b(where|geograph\w*|region|regions|countries|country|location|based)\b", re.I)
@@ -197,6 +201,7 @@ class _Item:
     basis: str = "word"
     spoken: str = ""
     direction: str | None = None
+    start: int = -1
 
 
 @dataclass
@@ -257,8 +262,7 @@ class OfflineExtractor:
             weight = ROLE_WEIGHTS.get(u.role, ROLE_WEIGHTS["unknown"])
             size_ctx = turn.size or any(p.size for p in prev_agency[-2:])
             audience = turn.audience
-            all_items: list[tuple[str, _Item, str, str]] = []
-            prev_items: list[tuple[str, _Item, str, str]] = []
+            turn_sents: list[list[tuple[str, _Item, str, str]]] = []
             for si, sent in enumerate(sentences):
                 if _AUDIENCE.search(sent) and not (_BUYER_CUE.search(sent) and not _has_neg(sent)):
                     audience = True
@@ -266,6 +270,7 @@ class OfflineExtractor:
                     audience = False
                 excl_ctx = turn.exclusion and not _POSITIVE.search(sent)
                 sent_items: list[tuple[str, _Item, str, str]] = []
+                turn_sents.append(sent_items)
                 for start, end, forced in _clauses(sent):
                     clause = sent[start:end]
                     items = self._clause_items(clause, size_ctx)
@@ -273,31 +278,19 @@ class OfflineExtractor:
                     retract = _has_retract(clause)
                     if not items:
                         if (neg or retract) and _PRONOUN_ONLY.search(clause):
-                            target = sent_items or prev_items
-                            if retract:
-                                target[:] = [(("retract" if p == "include" else p), it, q, a) for p, it, q, a in target]
-                            elif _BUYING.search(clause) and audience:
-                                pass  # "but they don't buy": the content audience, not an exclusion
-                            elif _BUYING.search(clause) and not any(a == "content" for *_, a in target):
-                                target[:] = [(("exclude" if p == "include" else p), it, q, a) for p, it, q, a in target]
-                            elif not _BUYING.search(clause):
-                                target[:] = [(("exclude" if p == "include" else p), it, q, a) for p, it, q, a in target]
+                            earlier = [x for x in turn_sents if x]
+                            target = sent_items or (earlier[-1] if earlier else [])
+                            self._apply_to(target, clause, retract, audience)
                         continue
+                    base = "exclude" if (neg or excl_ctx) else "include"
+                    pairs = [(it, base) for it in items]
                     if retract:
-                        pol = "retract"
-                    elif neg or excl_ctx:
-                        pol = "exclude"
-                    else:
-                        pol = "include"
-                    items = self._resolve_sizes(items, clause, pol, size_ctx, client_size_seen)
+                        pairs = self._retraction_scope(clause, items, base)
                     aud = "content" if audience else "icp"
-                    for it, ipol in items:
+                    for it, ipol in self._resolve_sizes(pairs, clause, size_ctx, client_size_seen):
                         sent_items.append((ipol, it, sent, aud))
                         if it.field == "company_sizes" and ipol == "include" and it.basis in ("range", "single", "named"):
                             client_size_seen = True
-                if sent_items:
-                    prev_items = sent_items
-                all_items.extend(sent_items)
                 if si == 0 and not answered and turn.question_items:
                     first = sent
                     deny = bool(_DENY_START.match(first))
@@ -319,8 +312,13 @@ class OfflineExtractor:
                                     seconds=turn.question_seconds, speaker=turn.question_speaker, role="agency",
                                     weight=ROLE_WEIGHTS["confirmed"], confirmed_by=first, order=turn.question_order))
             answered = True
-            for pol, it, sent, aud in all_items:
-                findings.extend(self._emit(call, u, order, sent, it, pol, aud, weight))
+            for sent_items in turn_sents:
+                for pol, it, sent, aud in sent_items:
+                    if it.field == "exclusions":
+                        if pol != "exclude":
+                            continue  # a group of people said positively is not an exclusion
+                        pol = "include"  # an exclusion phrase is *included* in the exclusions list
+                    findings.extend(self._emit(call, u, order, sent, it, pol, aud, weight))
         return self._drop_stage_sizes(findings)
 
     # ------------------------------------------------------------------ helpers
@@ -331,8 +329,13 @@ class OfflineExtractor:
             items = self._clause_items(clause, size_ctx)
             if not items:
                 continue
-            pol = "retract" if _has_retract(clause) else ("exclude" if (_has_neg(clause) or forced or exclusion_ctx) else "include")
-            for it, ipol in self._resolve_sizes(items, clause, pol, size_ctx, False):
+            base = "exclude" if (_has_neg(clause) or forced or exclusion_ctx) else "include"
+            pairs = self._retraction_scope(clause, items, base) if _has_retract(clause) else [(i, base) for i in items]
+            for it, ipol in self._resolve_sizes(pairs, clause, size_ctx, False):
+                if it.field == "exclusions":
+                    if ipol != "exclude":
+                        continue
+                    ipol = "include"
                 out.append((it, ipol, "content" if audience else "icp"))
         return out
 
@@ -344,42 +347,66 @@ class OfflineExtractor:
         in_skip = lambda s: any(a <= s.start < b for a, b in skip)  # noqa: E731
         items: list[_Item] = []
         titles = [t for t in L.find_titles(clause) if not in_skip(t)]
-        items += [_Item("target_titles", t.value, spoken=clause[t.start:t.end]) for t in titles]
+        items += [_Item("target_titles", t.value, spoken=clause[t.start:t.end], start=t.start) for t in titles]
         masked = [(t.start, t.end) for t in titles]
         inds, compounds = L.find_industries(clause, masked)
-        items += [_Item("target_industries", s.value, spoken=L._singular_phrase(clause[s.start:s.end]))
+        items += [_Item("target_industries", s.value, spoken=L._singular_phrase(clause[s.start:s.end]), start=s.start)
                   for s in inds if not in_skip(s)]
         cats = L.find_categories(clause)
         for c in compounds + cats:
             if not in_skip(c):
-                items.append(_Item("exclusions", c.value, basis="category"))
+                items.append(_Item("exclusions", c.value, basis="category", start=c.start))
         if not skip:
             for h in L.find_sizes(clause, size_context=size_ctx):
                 items.append(_Item("company_sizes", "|".join(h.bands), basis=h.basis, spoken=h.phrase,
                                    direction=h.direction))
-        items += [_Item("locations", s.value) for s in L.find_locations(clause)]
-        items += [_Item("keywords", s.value) for s in L.find_keywords(clause)]
+        items += [_Item("locations", s.value, start=s.start) for s in L.find_locations(clause)]
+        items += [_Item("keywords", s.value, start=s.start) for s in L.find_keywords(clause)]
         return items
 
-    def _resolve_sizes(self, items: list[_Item], clause: str, pol: str, size_ctx: bool,
-                       client_size_seen: bool) -> list[tuple[_Item, str]]:
-        """Per-item polarity; open size bounds read against the sizes stated before."""
-        out: list[tuple[_Item, str]] = []
+    @staticmethod
+    def _apply_to(target: list, clause: str, retract: bool, audience: bool) -> None:
+        """A clause with a cue but only a pronoun ("we don't go after them") acts on the items before it."""
+        if retract:
+            new = "retract"
+        elif _BUYING.search(clause) and (audience or any(a == "content" for *_, a in target)):
+            return  # "but they don't buy": the content audience, not an exclusion
+        else:
+            new = "exclude"
+        target[:] = [((new if p == "include" else p), it, q, a) for p, it, q, a in target]
+
+    @staticmethod
+    def _retraction_scope(clause: str, items: list[_Item], base: str) -> list[tuple[_Item, str]]:
+        """A retraction takes back the items in its own comma-separated part of the clause (or, when
+        that part names none, "we're moving away from it", the items before it)."""
+        segs, pos = [], 0
+        for m in re.finditer(r",\s*", clause):
+            segs.append((pos, m.start()))
+            pos = m.end()
+        segs.append((pos, len(clause)))
+        cue = [(a, b) for a, b in segs if _has_retract(clause[a:b])]
+        out = []
         for it in items:
+            in_cue = any(a <= it.start < b for a, b in cue)
+            before_empty_cue = any(it.start < a and not any(a <= j.start < b for j in items) for a, b in cue)
+            out.append((it, "retract" if in_cue or before_empty_cue or it.start < 0 else base))
+        return out
+
+    def _resolve_sizes(self, pairs: list[tuple[_Item, str]], clause: str, size_ctx: bool,
+                       client_size_seen: bool) -> list[tuple[_Item, str]]:
+        """Open size bounds read against the sizes stated before; stage sizes marked."""
+        out: list[tuple[_Item, str]] = []
+        for it, pol in pairs:
             ipol = pol
             if it.field == "company_sizes" and it.basis == "bound" and pol == "include":
                 if it.direction == "upto" and _EXTEND.search(clause):
                     n_band = it.value.split("|")[-1]
-                    it = _Item(it.field, n_band, it.basis, it.spoken, it.direction)
+                    it = _Item(it.field, n_band, it.basis, it.spoken, it.direction, it.start)
                 elif it.direction in ("below", "above"):
                     if client_size_seen:
                         ipol = "exclude"
                     elif not (_POSITIVE.search(clause) or size_ctx):
                         continue
-            if it.field == "exclusions" and ipol == "include":
-                continue  # a group of people said positively is not an exclusion
-            if it.field == "exclusions" and ipol == "exclude":
-                ipol = "include"  # an exclusion phrase is *included* in the exclusions list
             out.append((it, ipol))
         return out
 

@@ -126,16 +126,25 @@ STANDALONE_ROLES: dict[str, str] = {
     "RevOps": r"revops(?: people| folks| leaders?| teams?)?",
     "Board Member": r"board members?|non-exec(?:utive)? directors?|neds?",
     "Principal": r"(?:school |college )principals?",
+    "Principal Dentist": r"principal dentists?",
+    "Dentist": r"(?<!principal )dentists?",
+    "Orthodontist": r"orthodontists?",
+    "GP": r"gps|gp partners?",
+    "Pharmacist": r"pharmacists?",
+    "Architect": r"(?<!solution )(?<!solutions )(?<!software )architects?",
+    "Physiotherapist": r"physiotherapists?|physios",
+    "Vet": r"vets|veterinary surgeons?",
 }
 _STANDALONE = [(disp, re.compile(r"(?<![\w-])(?:" + pat + r")(?![\w-])", re.I)) for disp, pat in STANDALONE_ROLES.items()]
 
 _ABBREV_RE = re.compile(r"\b(CEO|CFO|COO|CTO|CIO|CMO|CRO|CPO|CISO|CHRO|CNO|CDO|CCO|CLO|CSO|CAO|CPTO|CXO|MD|FD|GM|GC|HRD)(s|'s)?\b")
 _CHIEF_RE = re.compile(r"\bchiefs? (?!of staff\b)((?:[a-z&]+ ){1,3})officers?\b", re.I)
-_HEAD_OF_RE = re.compile(r"\bheads? of (?:the )?(" + _FUNC_ALT + r")\b", re.I)
+_HEAD_OF_RE = re.compile(r"\bheads? of (?:the )?((?:" + _FUNC_ALT + r")(?: (?:" + _FUNC_ALT + r"))?)\b", re.I)
 _X_HEAD_RE = re.compile(r"\b(" + _FUNC_ALT + r") heads\b", re.I)
 _VP_RE = re.compile(r"\b(vps?|svps?|evps?|vice[- ]presidents?)( of)? (" + _FUNC_ALT + r")\b", re.I)
-_X_ROLE_RE = re.compile(r"\b(" + _FUNC_ALT + r") (directors?|managers?|leads?|heads?|officers?|partners?|controllers?|"
-                        r"vps?|counsels?|coordinators?|administrators?)\b", re.I)
+_X_ROLE_RE = re.compile(r"\b((?:" + _FUNC_ALT + r")(?: (?:" + _FUNC_ALT + r"))?) (directors?|managers?|leads?|heads?|"
+                        r"officers?|partners?|controllers?|vps?|counsels?|coordinators?|administrators?|engineers?|"
+                        r"analysts?|scientists?|developers?|specialists?)\b", re.I)
 _ROLE_OF_RE = re.compile(r"\b(directors?|managers?|vps?) of (?:the )?(" + _FUNC_ALT + r")\b", re.I)
 _X_PEOPLE_RE = re.compile(r"\b(corporate finance|revenue operations|sales ops|legal ops|finance ops|fp&a) "
                           r"(?:people|folks|professionals|teams?|leaders)\b", re.I)
@@ -200,6 +209,10 @@ def find_titles(text: str) -> list[Span]:
             continue
         if func.lower() in ("general", "industry", "account", "accounts", "service") and role.lower().startswith(("lead", "head", "officer", "partner")):
             continue
+        if role.lower().startswith(("engineer", "analyst", "scientist", "developer", "specialist")) and \
+                func.lower() in ("sales", "people", "care", "office", "site", "store", "practice", "registered", "general",
+                                 "regional", "area", "country", "industry", "account", "accounts", "service", "contract"):
+            continue
         add(m, f"{_func_display(func)} {_role_display(role)}")
     for m in _ROLE_OF_RE.finditer(text):
         if m.group(2).lower() == "it" and "IT" not in m.group(0):
@@ -218,7 +231,10 @@ def find_titles(text: str) -> list[Span]:
         if any(c.start < t.end and t.start < c.end for t in taken + blocked):
             continue
         before = text[max(0, c.start - 40):c.start]
-        if _NOT_TARGET_BEFORE.search(before) and not re.search(r"\b(?:like|no)\s+$", before, re.I) or _SERVICE_ADJ.search(before):
+        nt = _NOT_TARGET_BEFORE.search(before)
+        bare_no = nt is not None and re.fullmatch(r"(?:like|no)\s+", nt.group(0), re.I) is not None and \
+            not re.search(r"\b(?:there's|there is|there isn't|there was|if)\s+no\s+$", before, re.I)
+        if nt and not bare_no or _SERVICE_ADJ.search(before):
             blocked.append(c)
             continue
         taken.append(c)
@@ -288,7 +304,7 @@ SPOKEN_INDUSTRIES: dict[str, str] = {
     "dental practices": "Dentists", "dentists": "Dentists", "vets": "Veterinary Services", "veterinary practices": "Veterinary Services",
     "care homes": "Nursing Homes and Residential Care Facilities", "care groups": "Nursing Homes and Residential Care Facilities",
     "nursing homes": "Nursing Homes and Residential Care Facilities", "residential care": "Nursing Homes and Residential Care Facilities",
-    "care home": "Nursing Homes and Residential Care Facilities", "care providers": "Nursing Homes and Residential Care Facilities",
+    "care home": "Nursing Homes and Residential Care Facilities",
     "domiciliary care": "Home Health Care Services", "home care": "Home Health Care Services",
     "supported living": "Services for the Elderly and Disabled",
     "pharma": "Pharmaceutical Manufacturing", "pharmaceutical": "Pharmaceutical Manufacturing", "biotech": "Biotechnology Research",
@@ -329,6 +345,12 @@ SPOKEN_INDUSTRIES: dict[str, str] = {
     "food and beverage": "Food and Beverage Manufacturing", "aerospace": "Aviation and Aerospace Component Manufacturing",
     "defence": "Defense and Space Manufacturing", "defense": "Defense and Space Manufacturing",
     "recruitment agencies": "Staffing and Recruiting", "staffing": "Staffing and Recruiting",
+    "grocery chains": "Retail Groceries", "grocers": "Retail Groceries", "supermarkets": "Retail Groceries",
+    "grocery": "Retail Groceries", "airlines": "Airlines and Aviation", "tour operators": "Travel Arrangements",
+    "travel companies": "Travel Arrangements", "travel agencies": "Travel Arrangements", "travel": "Travel Arrangements",
+    "systems integrators": "IT Services and IT Consulting", "marketplaces": "Online and Mail Order Retail",
+    "restaurant groups": "Restaurants", "hotel groups": "Hotels and Motels", "hotel chains": "Hotels and Motels",
+    "restaurant chains": "Restaurants", "orthodontic practices": "Dentists", "dental": "Dentists",
 }
 
 #: Words that are an industry only with an industry noun after them (or "in" before them): they
@@ -338,12 +360,16 @@ AMBIGUOUS_INDUSTRY_WORDS = frozenset({
     "events", "training", "engineering", "consulting", "education", "health", "media", "security", "pr", "ai",
     "property", "construction", "energy", "travel", "coaching", "advertising", "recruiting", "recruitment",
     "internet", "audit", "law", "government", "hospital", "charity", "university", "payments", "machinery",
-    "contractors", "builders", "shipping", "distributors", "logistics", "manufacturing",
+    "contractors", "builders", "shipping", "distributors", "logistics", "manufacturing", "research", "outsourcing",
+    "printing", "photography", "writing", "translation", "music", "packaging", "fundraising", "wellness", "travel",
+    "grocery", "dental", "marketplaces", "retail", "mining", "utilities",
 })
 #: ... but these words stand alone in a list of industries ("fintech, healthcare and logistics").
 _LIST_OK = frozenset({"software", "logistics", "manufacturing", "construction", "government", "property",
-                      "education", "energy", "travel", "media", "insurance", "legal", "tech"})
-INDUSTRY_NOUNS = (r"companies|company|firms?|businesses|business|sectors?|industry|industries|space|brands|startups|"
+                      "education", "energy", "travel", "media", "insurance", "legal", "tech", "retail", "utilities",
+                      "mining", "research"})
+INDUSTRY_NOUNS = (r"companies|company|firms?|businesses|business|sectors?|industry|industries|space|brands|startups|chains?|"
+                  r"practices?|operators|"
                   r"start-ups|scale-ups|scaleups|providers|vendors|organisations|organizations|orgs|groups|world|"
                   r"market|clients|customers|platforms|shops|houses|players|outfits|work|side|sector")
 #: People described by a word before them ("health tech suppliers"): never an industry of the ICP.
@@ -353,8 +379,11 @@ CATEGORY_NOUNS = (r"suppliers?|vendors?|consultants?|recruiters?|agencies|agency
 
 _SKIP_ALIASES = {"it", "pr", "hr", "ai", "data", "design", "events", "training", "engineering", "health", "finance",
                  "marketing", "media", "consulting", "coaching", "technology", "internet", "audit", "law", "legal",
-                 "vc", "pe", "analytics", "data analytics", "machine learning", "artificial intelligence", "cpg",
-                 "consumer goods", "fmcg", "property", "travel", "tourism", "education", "energy", "gaming"}
+                 "vc", "pe", "analytics", "data analytics", "machine learning", "artificial intelligence",
+                 "property", "tourism", "education", "energy", "gaming"}
+
+
+_NOUN_NEEDED: set[str] = set()  # singular forms of one-word plurals ("hotel" in "hotel groups")
 
 
 def _industry_lexicon() -> dict[str, str]:
@@ -373,6 +402,15 @@ def _industry_lexicon() -> dict[str, str]:
         if low not in _SKIP_ALIASES:
             lex.setdefault(low, v2)
     lex.update(SPOKEN_INDUSTRIES)
+    for k, v in list(lex.items()):
+        words = k.split()
+        last = words[-1]
+        if last.endswith("s") and not last.endswith(("ss", "ics", "us")) and len(last) > 4:
+            sing = " ".join(words[:-1] + [_singular(last)])
+            if sing != k and sing not in lex:
+                lex[sing] = v
+                if len(words) == 1:
+                    _NOUN_NEEDED.add(sing)
     lex.setdefault("software", "Software Development")
     lex.setdefault("legal", "Legal Services")
     for k, v in list(lex.items()):
@@ -414,6 +452,8 @@ def find_industries(text: str, masked: list[tuple[int, int]] = ()) -> tuple[list
         if cat and not _IND_NOUN_AFTER.match(after):
             phrase = text[m.start():m.end() + cat.end()]
             compounds.append(Span(m.start(), m.end() + cat.end(), _singular_phrase(phrase), "exclusions", "compound"))
+            continue
+        if word in _NOUN_NEEDED and not _IND_NOUN_AFTER.match(after):
             continue
         if word in AMBIGUOUS_INDUSTRY_WORDS:
             ok = bool(_IND_NOUN_AFTER.match(after)) or bool(_IN_BEFORE.search(text[:m.start()]))
@@ -464,6 +504,9 @@ _BOUND = re.compile(r"\b(under|below|fewer than|less than|up to|sub|over|above|m
 _PLUS = re.compile(_NUM + r"\s*(?:\+|plus)(?=\s|$|\W)", re.I)
 _SINGLE = re.compile(r"\b(?:about|around|roughly|approximately|maybe|say|circa|~)?\s*" + _NUM, re.I)
 _STAGE_RE = re.compile(r"\b(pre-seed|seed(?:-stage| stage| round)?|series ([a-e])(?:\s*(?:-|to|through|or|and)\s*(?:series )?([a-e])\b)?(?:\s*(?:onwards|\+|and (?:up|above|beyond)|or later))?)\b", re.I)
+_FILLER_AFTER_NUMBER = frozenset("""or roughly ish maybe tops max at and bit end range mark band bracket sort kind really
+    either too mostly typically usually generally people-ish in is are would that's thats which ideally give take
+    plus odd so but then is like say or-so""".split())
 _MONEY = re.compile(r"\b(turnover|revenue|revenues|arr|mrr|million|billion|bn|grand|funding|raised|valuation)\b|[£$€]", re.I)
 _NAMED_RE = re.compile(
     r"\b(mid-?market|mid-?sized?|midsize|small and medium(?:-sized)? (?:businesses|enterprises)|smbs?|smes?|"
@@ -558,7 +601,12 @@ def find_sizes(text: str, *, size_context: bool = False) -> list[SizeHit]:
         rest = s[end:end + 40]
         if _OTHER_UNIT.match(rest):
             return False, True
-        return bool(re.match(r"^\s*(?:\w+\s+){0,1}" + _EMPLOYEE_UNIT + r"\b", rest, re.I)), False
+        unit = bool(re.match(r"^\s*(?:\w+\s+){0,1}" + _EMPLOYEE_UNIT + r"\b", rest, re.I))
+        if not unit:
+            nxt = re.match(r"^\s*([A-Za-z][\w-]*)", rest)
+            if nxt and nxt.group(1).lower() not in _FILLER_AFTER_NUMBER:
+                return False, True  # "three to fifteen chairs": some other count
+        return unit, False
 
     for m in _RANGE.finditer(s):
         lo, hi = _n(m.group(1), m.group(2)), _n(m.group(3), m.group(4))
@@ -682,7 +730,8 @@ CATEGORIES: dict[str, str] = {
     "coach": r"coaches|coach", "salespeople": r"salespeople|people selling to me|sales reps?",
     "Big Four": r"big four|big 4", "reseller": r"resellers?", "MSSP": r"mssps?",
     "financial adviser": r"financial advis[eo]rs?|ifas?", "lawyer": r"lawyers?", "journalist": r"journalists?",
-    "influencer": r"influencers?", "graduate": r"graduates?|grads",
+    "influencer": r"influencers?", "graduate": r"graduates?|grads", "bureau": r"bureaus|bureaux|bureau",
+    "partner": r"partners", "integrator": r"integrators?", "lab": r"labs", "chain": r"chains",
 }
 _CAT_RE = [(v, re.compile(r"(?<![\w-])(?:" + p + r")(?![\w-])", re.I)) for v, p in CATEGORIES.items()]
 
