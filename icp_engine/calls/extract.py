@@ -29,8 +29,8 @@ How the offline extractor reads a call (sentence by sentence, clause by clause):
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Protocol, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 from . import lexicon as L
 from .model import Call, Utterance
@@ -423,8 +423,6 @@ class OfflineExtractor:
         out.append(Finding(field=it.field, value=it.value, polarity=pol, **base))
         if it.field == "target_industries" and pol == "exclude" and it.spoken and aud == "icp":
             out.append(Finding(field="exclusions", value=it.spoken, polarity="include", **base))
-        if it.field == "target_industries" and pol == "retract" and it.spoken:
-            pass
         return out
 
     @staticmethod
@@ -440,8 +438,3 @@ def quote_in_call(quote: str, call: Call) -> bool:
     """True when ``quote`` occurs verbatim in one utterance of ``call`` (whitespace-insensitive)."""
     q = " ".join(quote.split())
     return bool(q) and any(q in " ".join(u.text.split()) for u in call.utterances)
-
-
-def with_roles(findings: Sequence[Finding], **changes: Any) -> list[Finding]:
-    """Copies of findings with fields changed (helper for callers re-labelling)."""
-    return [replace(f, **changes) for f in findings]

@@ -361,7 +361,7 @@ AMBIGUOUS_INDUSTRY_WORDS = frozenset({
     "property", "construction", "energy", "travel", "coaching", "advertising", "recruiting", "recruitment",
     "internet", "audit", "law", "government", "hospital", "charity", "university", "payments", "machinery",
     "contractors", "builders", "shipping", "distributors", "logistics", "manufacturing", "research", "outsourcing",
-    "printing", "photography", "writing", "translation", "music", "packaging", "fundraising", "wellness", "travel",
+    "printing", "photography", "writing", "translation", "music", "packaging", "fundraising", "wellness",
     "grocery", "dental", "marketplaces", "retail", "mining", "utilities",
 })
 #: ... but these words stand alone in a list of industries ("fintech, healthcare and logistics").

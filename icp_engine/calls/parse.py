@@ -65,7 +65,7 @@ def _decode(data: bytes, filename: str) -> str:
     except UnicodeDecodeError:
         best = from_bytes(data).best()
         if best is None:
-            raise TranscriptError(f"{filename} is not text ({SUPPORTED} are supported)")
+            raise TranscriptError(f"{filename} is not text ({SUPPORTED} are supported)") from None
         text = str(best)
     if "\x00" in text[:4096]:
         raise TranscriptError(f"{filename} is a binary file, not a transcript ({SUPPORTED} are supported)")
