@@ -21,6 +21,7 @@ from text_to_num import alpha2digit
 
 from ..domain import SIZE_BANDS
 from ..taxonomy import INDUSTRIES, INDUSTRY_ALIASES, V1_TO_V2, is_v2_label, named_size_bands
+from .industry_forms import GENERIC_NOUNS, KIND_NOUNS, derived_forms
 
 __all__ = ["Span", "find_titles", "find_industries", "find_sizes", "find_locations", "find_categories",
            "find_keywords", "title_key", "industry_key", "normalise_numbers", "BAND_BOUNDS"]
@@ -139,15 +140,92 @@ _STANDALONE = [(disp, re.compile(r"(?<![\w-])(?:" + pat + r")(?![\w-])", re.I)) 
 
 _ABBREV_RE = re.compile(r"\b(CEO|CFO|COO|CTO|CIO|CMO|CRO|CPO|CISO|CHRO|CNO|CDO|CCO|CLO|CSO|CAO|CPTO|CXO|MD|FD|GM|GC|HRD)(s|'s)?\b")
 _CHIEF_RE = re.compile(r"\bchiefs? (?!of staff\b)((?:[a-z&]+ ){1,3})officers?\b", re.I)
-_HEAD_OF_RE = re.compile(r"\bheads? of (?:the )?((?:" + _FUNC_ALT + r")(?: (?:" + _FUNC_ALT + r"))?)\b", re.I)
+
+#: Words that cannot be part of the function of a title ("the", "usually", "big", "two", "okay"):
+#: the title grammar takes any other word as a function word, so "head of food safety",
+#: "development director" or "director of interconnection" need no list of functions.
+TITLE_STOP = frozenset("""a an the this that these those some any all each every no not and or but nor if so as
+    of at in on for to from with by about into onto over under after before than then there here when where
+    who whom whose which what why how i me my we us our you your he him his she her it its they them their
+    is are was were be been being am do does did have has had will would can could should shall may might
+    must get gets got also just only even really very quite usually often always sometimes never mostly
+    mainly maybe probably perhaps typically generally normally honestly basically actually literally
+    definitely obviously like okay ok yes yeah yep no nope um uh erm hmm oh ah well right sure thanks
+    good great new big small large real proper actual dedicated single former current typical usual other
+    same only best main first last next whole own full little old young nice lovely brilliant amazing
+    decent bad key top ideal perfect right wrong one two three four five six seven eight nine ten dozen
+    couple few several many most more less lots plenty tons loads both either neither full-time part-time
+    fractional interim outsourced""".split())
+#: Seniority and scope words that stand before a function ("senior", "deputy", "group", "global").
+SENIORITY_WORDS = frozenset("""senior junior associate assistant deputy executive chief principal lead group global
+    national international regional divisional area country general head interim acting""".split())
+#: Head nouns that make a title with any function word before them ("Rights Director", "Farm Manager").
+_OPEN_HEADS = r"directors?|managers?|officers?|controllers?|coordinators?|administrators?|superintendents?|supervisors?|counsels?"
+#: Head nouns that are also everyday words ("lead", "partner", "engineer"): only with a known function.
+_CLOSED_HEADS = r"leads?|heads?|partners?|vps?|engineers?|analysts?|scientists?|specialists?"
+#: "developer" is a job only for software; otherwise a company ("property developers").
+_DEV_FUNCS = r"software|web|app|mobile|front-?end|back-?end|full-?stack|game|games|ios|android|java|python|salesforce|blockchain"
+_W = r"(?:(?!(?:" + "|".join(sorted(TITLE_STOP - {"it", "us"}, key=len, reverse=True)) + r")\b)[A-Za-z][A-Za-z&-]*)"
+_FUNC_PHRASE = r"(?:(?<![\w'’-])" + _W + r"(?: " + _W + r"){0,2})"
+_HEAD_OF_RE = re.compile(r"\bheads? of (?:the )?(" + _FUNC_PHRASE + r")", re.I)
 _X_HEAD_RE = re.compile(r"\b(" + _FUNC_ALT + r") heads\b", re.I)
-_VP_RE = re.compile(r"\b(vps?|svps?|evps?|vice[- ]presidents?)( of)? (" + _FUNC_ALT + r")\b", re.I)
-_X_ROLE_RE = re.compile(r"\b((?:" + _FUNC_ALT + r")(?: (?:" + _FUNC_ALT + r"))?) (directors?|managers?|leads?|heads?|"
-                        r"officers?|partners?|controllers?|vps?|counsels?|coordinators?|administrators?|engineers?|"
-                        r"analysts?|scientists?|developers?|specialists?)\b", re.I)
-_ROLE_OF_RE = re.compile(r"\b(directors?|managers?|vps?) of (?:the )?(" + _FUNC_ALT + r")\b", re.I)
+_VP_RE = re.compile(r"\b(vps?|svps?|evps?|vice[- ]presidents?)( of)? (" + _FUNC_PHRASE + r")", re.I)
+_X_ROLE_RE = re.compile(r"\b(" + _FUNC_PHRASE + r") (" + _OPEN_HEADS + r")\b", re.I)
+_X_CLOSED_RE = re.compile(r"\b((?:" + _FUNC_ALT + r")(?: (?:" + _FUNC_ALT + r"))?) (" + _CLOSED_HEADS + r")\b", re.I)
+_X_DEV_RE = re.compile(r"\b(" + _DEV_FUNCS + r") (developers?)\b", re.I)
+_ROLE_OF_RE = re.compile(r"\b(directors?|managers?|vps?) of (?:the )?(" + _FUNC_PHRASE + r")", re.I)
 _X_PEOPLE_RE = re.compile(r"\b(corporate finance|revenue operations|sales ops|legal ops|finance ops|fp&a) "
                           r"(?:people|folks|professionals|teams?|leaders)\b", re.I)
+#: A bare "partner" is a title inside an organisation ("one of the partners"), or next to other titles.
+_BARE_PARTNER_RE = re.compile(r"\b(one of the |the |a )(partners?)\b(?! (?:with|program|programme|network|ecosystem))", re.I)
+
+
+def _func_words_ok(words: list[str], original: str) -> bool:
+    """A function phrase is valid when no word is a pronoun written in lower case ("it", "us"),
+    an adverb in -ly or a participle in -ed that is not a known function ("registered")."""
+    for w in words:
+        lw = w.lower()
+        if lw in ("it", "us") and w != w.upper():
+            return False
+        if lw.endswith("ly") and lw not in FUNCTIONS:
+            return False
+        if lw.endswith("ed") and lw not in FUNCTIONS:
+            return False
+    return True
+
+
+_FUNCTION_WORDS = frozenset(w for f in FUNCTIONS for w in f.split())
+
+
+def _trim_before_head(phrase: str, text_before: str) -> str:
+    """Words before a head noun that belong to the title: known function words and seniority/scope
+    words; an unknown word only next to the head ("Rights Director", "Farm Manager") or, when the
+    phrase opens a noun phrase (after "the", "a", a comma or the start), two ("Business Affairs
+    Director"). So a verb before a title ("add operations managers") is left out."""
+    words = phrase.split()
+    known = [w.lower() in _FUNCTION_WORDS or w.lower() in SENIORITY_WORDS for w in words]
+    opens = not text_before.strip() or bool(re.search(r"(?:\b(?:the|a|an|their|its|his|her)|[,;:.!?(])\s*$",
+                                                      text_before, re.I))
+    keep = len(words)
+    for i in range(len(words) - 1, -1, -1):
+        if known[i]:
+            continue
+        unknown_after = sum(1 for k in known[i + 1:] if not k)
+        if i == len(words) - 1 or (opens and i == 0 and unknown_after <= 1):
+            continue
+        keep = len(words) - 1 - i
+        break
+    return " ".join(words[len(words) - keep:])
+
+
+def _trim_func(phrase: str, *, keep: str) -> str:
+    """Drop invalid words from the far end of a function phrase (``keep`` = "right" for words before a
+    head noun, "left" for words after "head of")."""
+    words = phrase.split()
+    while words and not _func_words_ok(words, phrase):
+        words = words[1:] if keep == "right" else words[:-1]
+    return " ".join(words)
+
 
 #: Indefinite mentions that name a role as a thing the company has / lacks / gets, not a target.
 _NOT_TARGET_BEFORE = re.compile(
@@ -161,7 +239,18 @@ def _func_display(func: str) -> str:
     f = func.lower()
     if f in _DISPLAY_FUNC:
         return _DISPLAY_FUNC[f]
-    return " ".join(w if w in ("and", "of", "&") else w.capitalize() for w in f.split())
+    out = []
+    for w in func.split():
+        lw = w.lower()
+        if lw in _DISPLAY_FUNC:
+            out.append(_DISPLAY_FUNC[lw])
+        elif lw in ("and", "of", "&"):
+            out.append(lw)
+        elif len(w) > 1 and w.isupper():
+            out.append(w)  # an acronym as said ("HR", "QA")
+        else:
+            out.append(lw.capitalize())
+    return " ".join(out)
 
 
 def _role_display(word: str) -> str:
@@ -180,9 +269,12 @@ def find_titles(text: str) -> list[Span]:
     """
     cands: list[Span] = []
 
-    def add(m: re.Match[str], value: str, start: int | None = None, end: int | None = None) -> None:
+    prio: dict[int, int] = {}
+
+    def add(m: re.Match[str], value: str, start: int | None = None, end: int | None = None, rank: int = 0) -> None:
         s, e = (m.start() if start is None else start), (m.end() if end is None else end)
         cands.append(Span(s, e, value, "target_titles"))
+        prio[len(cands) - 1] = rank
 
     for m in _ABBREV_RE.finditer(text):
         add(m, m.group(1))
@@ -193,38 +285,52 @@ def find_titles(text: str) -> list[Span]:
             continue
         add(m, "Chief " + " ".join(w if w == "and" else w.capitalize() for w in words.split()) + " Officer")
     for m in _HEAD_OF_RE.finditer(text):
-        if m.group(1).lower() == "it" and "IT" not in m.group(0):
-            continue
-        add(m, f"Head of {_func_display(m.group(1))}")
+        func = _trim_func(m.group(1), keep="left")
+        if func:
+            add(m, f"Head of {_func_display(func)}", end=m.start(1) + len(func))
     for m in _X_HEAD_RE.finditer(text):
         add(m, f"Head of {_func_display(m.group(1))}")
     for m in _VP_RE.finditer(text):
-        if m.group(3).lower() == "it" and "IT" not in m.group(0):
+        func = _trim_func(m.group(3), keep="left")
+        if not func:
             continue
         of = " of" if m.group(2) else ""
-        add(m, f"{_role_display(m.group(1))}{of} {_func_display(m.group(3))}")
-    for m in _X_ROLE_RE.finditer(text):
+        add(m, f"{_role_display(m.group(1))}{of} {_func_display(func)}", end=m.start(3) + len(func))
+    for m in list(_X_ROLE_RE.finditer(text)) + list(_X_CLOSED_RE.finditer(text)) + list(_X_DEV_RE.finditer(text)):
         func, role = m.group(1), m.group(2)
-        if func.lower() == "it" and not text[m.start():m.start() + 2] == "IT":
+        func = _trim_func(func, keep="right")
+        if func:
+            func = _trim_before_head(func, text[:m.end(1) - len(func)])
+        if not func:
             continue
-        if func.lower() in ("general", "industry", "account", "accounts", "service") and role.lower().startswith(("lead", "head", "officer", "partner")):
+        fstart = m.end(1) - len(func)
+        fl = func.lower()
+        if fl in ("general", "industry", "account", "accounts", "service") and role.lower().startswith(("lead", "head", "officer", "partner")):
             continue
         if role.lower().startswith(("engineer", "analyst", "scientist", "developer", "specialist")) and \
-                func.lower() in ("sales", "people", "care", "office", "site", "store", "practice", "registered", "general",
-                                 "regional", "area", "country", "industry", "account", "accounts", "service", "contract"):
+                fl in ("sales", "people", "care", "office", "site", "store", "practice", "registered", "general",
+                       "regional", "area", "country", "industry", "account", "accounts", "service", "contract"):
             continue
-        add(m, f"{_func_display(func)} {_role_display(role)}")
+        add(m, f"{_func_display(func)} {_role_display(role)}", start=fstart, rank=1)
+    heads_with_func = {c.end for c in cands}
     for m in _ROLE_OF_RE.finditer(text):
-        if m.group(2).lower() == "it" and "IT" not in m.group(0):
-            continue
-        add(m, f"{_role_display(m.group(1))} of {_func_display(m.group(2))}")
+        if m.end(1) in heads_with_func:
+            continue  # "the operations director of the group": the function is before the head
+        func = _trim_func(m.group(2), keep="left")
+        if func:
+            add(m, f"{_role_display(m.group(1))} of {_func_display(func)}", end=m.start(2) + len(func), rank=1)
     for m in _X_PEOPLE_RE.finditer(text):
         add(m, _func_display(m.group(1)), m.start(1), m.end(1))
     for disp, rx in _STANDALONE:
         for m in rx.finditer(text):
             add(m, disp)
-    # longest first, no overlaps
-    cands.sort(key=lambda s: (-(s.end - s.start), s.start))
+    others = bool(cands)
+    for m in _BARE_PARTNER_RE.finditer(text):
+        if m.group(1).lower() == "one of the " or others:
+            add(m, "Partner", start=m.start(2))
+    # specific patterns before the open grammar, then longest first, no overlaps
+    order = sorted(range(len(cands)), key=lambda i: (prio.get(i, 0), -(cands[i].end - cands[i].start), cands[i].start))
+    cands = [cands[i] for i in order]
     taken: list[Span] = []
     blocked: list[Span] = []
     for c in cands:
@@ -351,6 +457,7 @@ SPOKEN_INDUSTRIES: dict[str, str] = {
     "systems integrators": "IT Services and IT Consulting", "marketplaces": "Online and Mail Order Retail",
     "restaurant groups": "Restaurants", "hotel groups": "Hotels and Motels", "hotel chains": "Hotels and Motels",
     "restaurant chains": "Restaurants", "orthodontic practices": "Dentists", "dental": "Dentists",
+    "bakeries": "Baked Goods Manufacturing", "bakers": "Baked Goods Manufacturing",
 }
 
 #: Words that are an industry only with an industry noun after them (or "in" before them): they
@@ -368,10 +475,12 @@ AMBIGUOUS_INDUSTRY_WORDS = frozenset({
 _LIST_OK = frozenset({"software", "logistics", "manufacturing", "construction", "government", "property",
                       "education", "energy", "travel", "media", "insurance", "legal", "tech", "retail", "utilities",
                       "mining", "research"})
-INDUSTRY_NOUNS = (r"companies|company|firms?|businesses|business|sectors?|industry|industries|space|brands|startups|chains?|"
+INDUSTRY_NOUNS = ("(?:" r"companies|company|firms?|businesses|business|sectors?|industry|industries|space|brands|startups|chains?|"
                   r"practices?|operators|"
                   r"start-ups|scale-ups|scaleups|providers|vendors|organisations|organizations|orgs|groups|world|"
-                  r"market|clients|customers|platforms|shops|houses|players|outfits|work|side|sector")
+                  r"market|clients|customers|platforms|shops|houses|players|outfits|work|side|sector|"
+                  + "|".join(sorted({re.escape(n) for n in GENERIC_NOUNS + tuple(w for ws in KIND_NOUNS.values() for w in ws)},
+                                    key=len, reverse=True)) + ")")
 #: People described by a word before them ("health tech suppliers"): never an industry of the ICP.
 CATEGORY_NOUNS = (r"suppliers?|vendors?|consultants?|recruiters?|agencies|agency|students?|investors?|advisers?|"
                   r"advisors?|freelancers?|contractors?|resellers?|coaches|trainers?|people|folks|professionals|"
@@ -384,6 +493,8 @@ _SKIP_ALIASES = {"it", "pr", "hr", "ai", "data", "design", "events", "training",
 
 
 _NOUN_NEEDED: set[str] = set()  # singular forms of one-word plurals ("hotel" in "hotel groups")
+#: Bare words derived from labels (``wind``, ``dairy``, ``sound``): an industry only in context.
+DERIVED_WEAK: set[str] = set()
 
 
 def _industry_lexicon() -> dict[str, str]:
@@ -413,6 +524,12 @@ def _industry_lexicon() -> dict[str, str]:
                     _NOUN_NEEDED.add(sing)
     lex.setdefault("software", "Software Development")
     lex.setdefault("legal", "Legal Services")
+    for phrase, form in derived_forms().items():  # every V2 label's own word forms (industry_forms.py)
+        if phrase in lex or phrase in _SKIP_ALIASES:
+            continue
+        lex[phrase] = form.label
+        if not form.strong:
+            DERIVED_WEAK.add(phrase)
     for k, v in list(lex.items()):
         if not is_v2_label(v):  # pragma: no cover - guarded by tests
             raise ValueError(f"industry lexicon {k!r} -> unknown V2 label {v!r}")
@@ -425,6 +542,33 @@ _IND_RE = re.compile(r"(?<![\w-])(" + _IND_ALT + r")(?![\w-])", re.I)
 _IND_NOUN_AFTER = re.compile(r"^\s+(?:" + INDUSTRY_NOUNS + r")\b", re.I)
 _CATEGORY_AFTER = re.compile(r"^\s+(" + CATEGORY_NOUNS + r")\b", re.I)
 _IN_BEFORE = re.compile(r"\b(?:in|into|within|across|for)\s+(?:the\s+)?$", re.I)
+
+
+#: A verb that takes an industry as its object ("add dairy", "drop utilities", "take utilities off").
+_CUE_VERB_BEFORE = re.compile(
+    r"\b(?:add|adding|added|include|including|drop|dropping|forget|scratch|remove|removing|target|targeting|take|"
+    r"taking|cut|exclude|excluding|sell to|selling to|sold to|work with|working with|move into|moving into|"
+    r"expand(?:ing)? into|go(?:ing)? after|chase|chasing|put)\s+(?:the |all |any |more |also |in )?$", re.I)
+#: Words before a bare word that do not make it part of a compound ("some wind", "and dairy").
+_NOT_COMPOUND = frozenset("""the a an some any all more most many few lots of and or but mostly mainly also plus like
+    say even especially particularly then more-and-more both either nor just only maybe probably usually
+    mainly primarily chiefly largely plenty bit little no not is are was were be in into for with to from
+    at by as on our their your my its""".split())
+
+
+def _compound_before(before: str) -> bool:
+    """True when the word just before is a content word ("battery storage", "marketing suite"): the
+    bare word then modifies or is modified by it and is not named as an industry on its own."""
+    m = re.search(r"([A-Za-z][\w'-]*)\s+$", before)
+    return bool(m) and m.group(1).lower() not in _NOT_COMPOUND
+
+
+def _list_item(before: str, after: str) -> bool:
+    """True when a bare word stands alone as an item of a list: a separator or a quantifier just
+    before it ("..., dairy", "some wind") and a separator or the end just after it."""
+    if _compound_before(before):
+        return False
+    return bool(re.match(r"^\s*(?:$|[,.;!?)]|(?:and|or|too|mostly|mainly|as well|especially)\b)", after, re.I))
 
 
 def industry_key(label: str) -> str:
@@ -445,22 +589,37 @@ def find_industries(text: str, masked: list[tuple[int, int]] = ()) -> tuple[list
     compounds: list[Span] = []
     hits = [m for m in _IND_RE.finditer(text)
             if not any(m.start() < e and s < m.end() for s, e in masked)]
+
+    def plain(h: re.Match[str]) -> bool:  # an industry on its own, whatever its context
+        w = h.group(1).lower()
+        return w not in AMBIGUOUS_INDUSTRY_WORDS and w not in DERIVED_WEAK and w not in _NOUN_NEEDED and \
+            not (_CATEGORY_AFTER.match(text[h.end():]) and not _IND_NOUN_AFTER.match(text[h.end():]))
+
     for m in hits:
         word = m.group(1).lower()
         after = text[m.end():]
+        before = text[:m.start()]
         cat = _CATEGORY_AFTER.match(after)
         if cat and not _IND_NOUN_AFTER.match(after):
             phrase = text[m.start():m.end() + cat.end()]
             compounds.append(Span(m.start(), m.end() + cat.end(), _singular_phrase(phrase), "exclusions", "compound"))
             continue
-        if word in _NOUN_NEEDED and not _IND_NOUN_AFTER.match(after):
+        noun_after = bool(_IND_NOUN_AFTER.match(after))
+        if word in _NOUN_NEEDED and not noun_after:
             continue
-        if word in AMBIGUOUS_INDUSTRY_WORDS:
-            ok = bool(_IND_NOUN_AFTER.match(after)) or bool(_IN_BEFORE.search(text[:m.start()]))
-            if not ok and word in _LIST_OK:
-                others = [h for h in hits if h is not m and h.group(1).lower() not in AMBIGUOUS_INDUSTRY_WORDS
-                          and not (_CATEGORY_AFTER.match(text[h.end():]) and not _IND_NOUN_AFTER.match(text[h.end():]))]
-                ok = bool(others)
+        if word in DERIVED_WEAK:
+            kind = derived_forms()[word].kind
+            nm = re.match(r"^\s+([\w-]+)", after)
+            ok = bool(kind and nm and nm.group(1).lower() in KIND_NOUNS[kind]) or \
+                bool(re.search(r"\b(?:in|into|within|across)\s+(?:the\s+)?$", before, re.I)) or \
+                bool(_CUE_VERB_BEFORE.search(before)) or \
+                (_list_item(before, after) and any(h is not m and plain(h) for h in hits))
+            if not ok:
+                continue
+        elif word in AMBIGUOUS_INDUSTRY_WORDS:
+            ok = noun_after or bool(_IN_BEFORE.search(before)) or bool(_CUE_VERB_BEFORE.search(before))
+            if not ok and word in _LIST_OK and not _compound_before(before):
+                ok = any(h is not m and plain(h) for h in hits)
             if not ok:
                 continue
         label = INDUSTRY_LEXICON[word]
