@@ -312,6 +312,7 @@ class OfflineExtractor:
                                     seconds=turn.question_seconds, speaker=turn.question_speaker, role="agency",
                                     weight=ROLE_WEIGHTS["confirmed"], confirmed_by=first, order=turn.question_order))
             answered = True
+            _merge_open_bounds(turn_sents)
             for sent_items in turn_sents:
                 for pol, it, sent, aud in sent_items:
                     if it.field == "exclusions":
@@ -398,7 +399,9 @@ class OfflineExtractor:
         out: list[tuple[_Item, str]] = []
         for it, pol in pairs:
             ipol = pol
-            if it.field == "company_sizes" and it.basis == "bound" and pol == "include":
+            if it.field == "company_sizes" and it.basis == "bound" and it.direction == "atmost" and pol == "exclude":
+                ipol = "include"  # "nobody has more than 400 FTEs": the negation is part of the bound
+            elif it.field == "company_sizes" and it.basis == "bound" and pol == "include":
                 if it.direction == "upto" and _EXTEND.search(clause):
                     n_band = it.value.split("|")[-1]
                     it = _Item(it.field, n_band, it.basis, it.spoken, it.direction, it.start)
@@ -432,6 +435,32 @@ class OfflineExtractor:
         if not explicit:
             return findings
         return [f for f in findings if not (f.field == "company_sizes" and f.basis == "stage")]
+
+
+def _merge_open_bounds(turn_sents: list[list[tuple[str, "_Item", str, str]]]) -> None:
+    """An open lower bound and an upper bound said in one turn make one range ("sixty employees and
+    up ... nobody has more than four hundred" -> 51-200, 201-500): the lower bound's item keeps the
+    bands both allow, the upper bound's item is dropped. In place."""
+    lower = upper = None
+    for si, items in enumerate(turn_sents):
+        for ii, (pol, it, _sent, _aud) in enumerate(items):
+            if it.field != "company_sizes" or it.basis != "bound" or pol != "include":
+                continue
+            if it.direction == "above" and lower is None:
+                lower = (si, ii)
+            elif it.direction in ("upto", "atmost", "below") and lower is not None and upper is None:
+                upper = (si, ii)
+    if lower is None or upper is None:
+        return
+    lo_it = turn_sents[lower[0]][lower[1]][1]
+    hi_it = turn_sents[upper[0]][upper[1]][1]
+    both = [b for b in lo_it.value.split("|") if b in hi_it.value.split("|")]
+    if not both:
+        return
+    pol, _it, sent, aud = turn_sents[lower[0]][lower[1]]
+    turn_sents[lower[0]][lower[1]] = (pol, _Item(lo_it.field, "|".join(both), "range", lo_it.spoken, None, lo_it.start),
+                                      sent, aud)
+    del turn_sents[upper[0]][upper[1]]
 
 
 def quote_in_call(quote: str, call: Call) -> bool:

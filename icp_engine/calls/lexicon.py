@@ -657,10 +657,17 @@ _OTHER_UNIT = re.compile(r"^\s*(?:k\b|m\b|million|billion|bn|grand|percent|%|pou
                          r"minutes?|mins?|deals?|clients?|customers?|posts?|times|branches|restaurants|hotels|"
                          r"schools|trusts|plants|factories|users|seats|licen[cs]es|followers|in (?:revenue|turnover|arr))", re.I)
 _NUM = r"(\d[\d,]*(?:\.\d+)?)(\s?k\b)?"
+_BOUND_FILLER_RE = r"(?:[,]?\s*(?:i dunno|i don't know|i'd say|i guess|like|say|maybe|probably|realistically|call it)\b[,]?)*"
 _RANGE = re.compile(_NUM + r"\s*(?:" + _EMPLOYEE_UNIT + r"\s*)?(?:-|–|—|to|and|through|up to)\s*(?:maybe |about |around |roughly |perhaps |say )?" + _NUM, re.I)
 _BOUND = re.compile(r"\b(under|below|fewer than|less than|up to|sub|over|above|more than|at least|bigger than|"
-                    r"smaller than|north of|beyond|upwards of|plus of)\s+(?:a |about |around |roughly |maybe |say )?" + _NUM, re.I)
-_PLUS = re.compile(_NUM + r"\s*(?:\+|plus)(?=\s|$|\W)", re.I)
+                    r"smaller than|north of|beyond|upwards of|plus of)" + _BOUND_FILLER_RE + r"\s+(?:a |about |around |roughly |maybe |say )?" + _NUM, re.I)
+_PLUS = re.compile(_NUM + r"\s*(" + _EMPLOYEE_UNIT + r"(?:\s+" + _EMPLOYEE_UNIT + r")?\s*)?(?:\+|plus|and up(?:wards?)?|and above|"
+                   r"and over|and bigger|or more|or bigger|or larger|or above|upwards?|minimum|at minimum)(?=\s|$|\W)", re.I)
+#: A negation governing an "over"/"more than" bound makes it an upper bound ("nobody has more than 400").
+_NEG_BEFORE_BOUND = re.compile(r"\b(?:nobody|no one|no-one|none|never|not|no|isn't|aren't|don't|doesn't|won't|hardly)\b[^.;!?]{0,40}$", re.I)
+#: A people word before the number ("teams of under twenty", "a headcount of 300").
+_UNIT_BEFORE = re.compile(r"\b(?:headcount|head count|teams?|staff|workforce|employees|people|fte|ftes|team size|size)"
+                          r"(?:\s+(?:of|is|was|around|about|at))?(?:\s+between)?\s*$", re.I)
 _SINGLE = re.compile(r"\b(?:about|around|roughly|approximately|maybe|say|circa|~)?\s*" + _NUM, re.I)
 _STAGE_RE = re.compile(r"\b(pre-seed|seed(?:-stage| stage| round)?|series ([a-e])(?:\s*(?:-|to|through|or|and)\s*(?:series )?([a-e])\b)?(?:\s*(?:onwards|\+|and (?:up|above|beyond)|or later))?)\b", re.I)
 _FILLER_AFTER_NUMBER = frozenset("""or roughly ish maybe tops max at and bit end range mark band bracket sort kind really
@@ -673,19 +680,52 @@ _NAMED_RE = re.compile(
     r"fortune 500|fortune 1000|ftse 100|ftse 250|global 2000|corporates|micro businesses|early[- ]stage)\b", re.I)
 
 
+_UNITS = "one two three four five six seven eight nine".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_WORDVAL = {w: i + 1 for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)} | \
+    {w: 10 + i for i, w in enumerate(_TEENS)}
+_UNITS_W = "|".join(_UNITS)
+_TENS_W = "|".join(_TENS + _TEENS)
+_NUMWORD = "(?:" + "|".join(sorted(_UNITS + _TENS + _TEENS + ["hundred", "thousand", "a"], key=len, reverse=True)) + ")"
+
+
+_BETWEEN_RE = re.compile(r"\bbetween ((?:(?:" + _NUMWORD + r"|\d[\d,]*|and)\b[ -]?)+)", re.I)
+
+
+def _between_to(m: re.Match[str]) -> str:
+    """``between two hundred and fifty and five hundred`` -> ``between two hundred and fifty to five
+    hundred``: the ``and`` that joins the two numbers is the first not right after hundred/thousand."""
+    words = m.group(1).rstrip().split(" ")
+    for i, w in enumerate(words):
+        if w.lower() == "and" and i > 0 and i + 1 < len(words) and \
+                words[i - 1].lower() not in ("hundred", "thousand") and words[i + 1].lower() != "and":
+            words[i] = "to"
+            break
+    trail = m.group(1)[len(m.group(1).rstrip()):]
+    return "between " + " ".join(words) + trail
+
+
 def normalise_numbers(text: str) -> str:
     """``text`` with spoken numbers as digits (text2num's ``alpha2digit``), ``a couple of hundred`` ->
     ``200``, ``a few hundred`` -> ``300``, ``a thousand`` -> ``1000``, ``10k`` -> ``10000``, ``1,000`` -> ``1000``,
     and a scale carried over (``5 to 15000`` -> ``5000 to 15000``). Not length-preserving."""
     s = text.replace("’", "'")
+    s = re.sub(r"\b(" + _NUMWORD + r"|\d+)(?:-| )(?:ish|odd)\b", r"\1", s, flags=re.I)  # "twenty-ish", "forty odd"
+    s = re.sub(r"\bsub-(?=\d|" + _NUMWORD + r")", "under ", s, flags=re.I)  # "sub-five hundred"
+    s = re.sub(r"\b(" + _UNITS_W + r")-(" + _TENS_W + r")(?:-(" + _UNITS_W + r"))?\b(?! hundred| thousand)",
+               lambda m: str(100 * _WORDVAL[m.group(1).lower()] + _WORDVAL[m.group(2).lower()]
+                             + (_WORDVAL[m.group(3).lower()] if m.group(3) else 0)), s, flags=re.I)  # "two-fifty" = 250
+    s = _BETWEEN_RE.sub(_between_to, s)  # "between eighty and one hundred" is a range, not 8100
+    s = re.sub(r"\ba (hundred|thousand) and (?=" + _NUMWORD + r")", r"one \1 and ", s, flags=re.I)
     s = re.sub(r"\ba couple (?:of )?hundred\b", "200", s, flags=re.I)
     s = re.sub(r"\ba few hundred\b", "300", s, flags=re.I)
     s = re.sub(r"\ba couple (?:of )?thousand\b", "2000", s, flags=re.I)
     s = re.sub(r"\ba few thousand\b", "3000", s, flags=re.I)
-    s = re.sub(r"\b(?:a|one) hundred\b", "100", s, flags=re.I)
-    s = re.sub(r"\b(?:a|one) thousand\b", "1000", s, flags=re.I)
+    s = re.sub(r"\b(?:a|one) hundred\b(?! and)", "100", s, flags=re.I)
+    s = re.sub(r"\b(?:a|one) thousand\b(?! and)", "1000", s, flags=re.I)
     try:
-        s = alpha2digit(s, "en")
+        s = alpha2digit(s, "en", threshold=0)
     except Exception:  # pragma: no cover - text2num is robust, but never fail a call on it
         pass
     s = re.sub(r"\ba (\d{3,})\b", r"\1", s)
@@ -772,6 +812,7 @@ def find_sizes(text: str, *, size_context: bool = False) -> list[SizeHit]:
         if hi <= lo or hi < 5 or hi >= 1_000_000:
             continue
         has_unit, other = unit_after(m.end())
+        has_unit = has_unit or bool(_UNIT_BEFORE.search(s[:m.start()]))
         mid_unit = bool(re.search(_EMPLOYEE_UNIT, m.group(0), re.I))
         if other or not (has_unit or mid_unit or size_context):
             continue
@@ -782,10 +823,15 @@ def find_sizes(text: str, *, size_context: bool = False) -> list[SizeHit]:
             continue
         n = _n(m.group(2), m.group(3))
         has_unit, other = unit_after(m.end())
+        has_unit = has_unit or bool(_UNIT_BEFORE.search(s[:m.start()]))
         if other or not (has_unit or size_context):
             continue
         word = m.group(1).lower()
-        if word in ("under", "below", "fewer than", "less than", "sub", "smaller than"):
+        if word in ("over", "above", "more than", "bigger than", "beyond", "north of") and \
+                _NEG_BEFORE_BOUND.search(s[:m.start()]):
+            # "nobody has more than 400 FTEs": an upper bound, said with a negation the bound consumes
+            bands, direction = [b for b, blo, _ in BAND_BOUNDS if blo <= n], "atmost"
+        elif word in ("under", "below", "fewer than", "less than", "sub", "smaller than"):
             bands, direction = [b for b, blo, _ in BAND_BOUNDS if blo < n], "below"
         elif word == "up to":
             bands, direction = [b for b, blo, _ in BAND_BOUNDS if blo <= n], "upto"
@@ -798,7 +844,8 @@ def find_sizes(text: str, *, size_context: bool = False) -> list[SizeHit]:
             continue
         n = _n(m.group(1), m.group(2))
         has_unit, other = unit_after(m.end())
-        if other or not (has_unit or size_context):
+        has_unit = has_unit or bool(m.group(3)) or bool(_UNIT_BEFORE.search(s[:m.start()]))
+        if other and not m.group(3) or not (has_unit or size_context):
             continue
         hits.append(SizeHit(tuple(bands_between(n, None)), "bound", m.group(0), "above", has_unit))
         used.append(m.span())
