@@ -107,7 +107,7 @@ def test_audience_is_kept_apart_from_buyers():
                    "But they don't buy."),
     ))
     assert p.values("target_titles") == ["Head of People"]
-    assert p.values("target_titles", audience=True) == ["HR Manager"]
+    assert p.values("target_titles", audience=True) == ["HR Manager", "Recruiter"]
     assert p.values("exclusions") == []
 
 
@@ -137,3 +137,90 @@ def test_propose_assigns_roles_from_domains():
     p = propose([call], client_domains=["client.example"], agency_domains=["agency.example"])
     assert p.values("target_titles") == ["Finance Director"]
     assert [i.value for i in p.with_status("unconfirmed")] == ["CFO"]
+
+
+# ------------------------------------------------------------------ general rules (no word lists)
+
+def test_industries_from_the_word_forms_of_every_v2_label():
+    from icp_engine.calls.lexicon import find_industries
+
+    inds = lambda t: [s.value for s in find_industries(t)[0]]  # noqa: E731
+    # core + a business noun of the label's kind (manufacturing, publishing, retail...)
+    assert inds("mostly seafood processors") == ["Seafood Product Manufacturing"]
+    assert inds("newspaper publishers and art dealers") == ["Newspaper Publishing", "Retail Art Dealers"]
+    # the -er agent of a producing activity is the business; not so in service sectors
+    assert inds("we sell to farmers") == ["Farming"]
+    assert inds("we sell to marketers") == []
+    # a bare everyday word is an industry only in context
+    assert inds("the sound quality was poor") == []
+    assert inds("solar mostly, some wind") == ["Solar Electric Power Generation", "Wind Electric Power Generation"]
+    assert inds("solar and battery storage") == ["Solar Electric Power Generation"]  # a compound, not warehousing
+    assert inds("drop nuclear for now") == ["Nuclear Electric Power Generation"]  # object of a cue verb
+    # ambiguous words in a list with a plain industry
+    assert inds("Consulting, law, accounting, the people-heavy ones.") == [
+        "Business Consulting and Services", "Law Practice", "Accounting"]
+
+
+def test_title_grammar_seniority_function_head():
+    vals = lambda t: [s.value for s in find_titles(t)]  # noqa: E731
+    assert vals("there's a head of food safety") == ["Head of Food Safety"]
+    assert vals("the development director or the director of clinical governance") == [
+        "Development Director", "Director of Clinical Governance"]
+    assert vals("the group finance director") == ["Group Finance Director"]
+    assert vals("Rights director is the big one.") == ["Rights Director"]
+    # a verb before a title is not part of it; a specific pattern beats the open grammar
+    assert vals("I'd add operations managers there") == ["Operations Manager"]
+    assert vals("And add chief legal officers") == ["Chief Legal Officer"]
+    assert vals("the odd managing director") == ["Managing Director"]
+    # "director of the group": the function is before the head
+    assert vals("the operations director of the group") == ["Operations Director"]
+    # companies and colleagues are not targets
+    assert vals("mostly property developers") == []
+    assert vals("and this is Sam, he's joined us as head of marketing") == []
+    assert vals("my line manager liked it") == []
+    # a bare partner only inside an organisation
+    assert vals("at a law firm it's one of the partners") == ["Partner"]
+    assert vals("can we tag the two partners we met there?") == []
+
+
+def test_sizes_said_in_many_ways():
+    bands = lambda t, **k: [h.bands for h in find_sizes(t, **k)]  # noqa: E731
+    assert bands("twenty-ish up to maybe three hundred people") == [("11-50", "51-200", "201-500")]
+    assert bands("forty-odd staff up to about a thousand") == [("11-50", "51-200", "201-500", "501-1000")]
+    assert bands("up to two-fifty headcount") == [("1-10", "11-50", "51-200", "201-500")]
+    assert bands("a headcount of between eighty and one-twenty") == [("51-200",)]
+    assert bands("between two hundred and fifty and five hundred staff") == [("201-500",)]
+    assert bands("teams of under twenty") == [("1-10", "11-50")]
+    assert bands("seventy full-time employees and up") == [
+        ("51-200", "201-500", "501-1000", "1001-5000", "5001-10000", "10001+")]
+    (hit,) = find_sizes("nobody has more than, I dunno, six hundred FTEs")
+    assert hit.direction == "atmost" and hit.bands[-1] == "501-1000"
+    assert bands("turnover of ten to forty million", size_context=True) == []
+
+
+def test_open_bounds_in_one_turn_make_a_range_and_negated_bound_is_kept():
+    p = _prop(_call(
+        ("agency", "How big are they?"),
+        ("client", "Seventy employees and up. Nobody in that space has more than four hundred staff."),
+    ))
+    assert p.values("company_sizes") == ["51-200", "201-500"]
+
+
+def test_retraction_cues_and_their_object():
+    c1 = _call(("client", "Utilities and telecoms companies buy from us."), cid="a", date="2025-01-01")
+    c2 = _call(("client", "Take utilities off the list, they take a year to buy."), cid="b", date="2025-02-01")
+    c3 = _call(("client", "And put telecoms on hold for now."), cid="c", date="2025-03-01")
+    p = _prop(c1, c2, c3)
+    assert p.values("target_industries") == []
+    assert sorted(i.value for i in p.with_status("retracted")) == ["Telecommunications", "Utilities"]
+
+
+def test_a_colleague_contradicting_a_claim_leaves_it_unconfirmed():
+    call = Call(id="d", title="Planning", source="text", date="2025-01-10", utterances=[
+        Utterance("Ann", "Anything on targeting?", 0.0, role="agency"),
+        Utterance("Ollie", "Our sweet spot is teams of under twenty now.", 5.0, role="client"),
+        Utterance("Cleo", "No, I don't think that's true, Ollie, leave the sizes as they are.", 9.0, role="client"),
+    ])
+    p = _prop(call)
+    assert p.values("company_sizes") == []
+    assert {i.value for i in p.with_status("unconfirmed")} >= {"1-10", "11-50"}

@@ -29,7 +29,7 @@ How the offline extractor reads a call (sentence by sentence, clause by clause):
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from . import lexicon as L
@@ -122,7 +122,9 @@ _RETRACT = re.compile(
     r"move away from|moved away from|pull(?:ing)? out of|stop(?:ped)? (?:targeting|going after|selling to)|"
     r"off the table|ignore what i said|changed my mind|(?:is|are) out(?! of)|rule out|ruled out|get rid of|"
     r"pull(?:ed|ing)? back from|step(?:ped|ping)? back from|moved on from|walk(?:ed)? away from|"
-    r"g[ai]v(?:e|en|ing) up on|no more|done with|not (?:doing|chasing|targeting) (?:\w+ ){0,2}any ?more)\b", re.I)
+    r"g[ai]v(?:e|en|ing) up on|no more|done with|not (?:doing|chasing|targeting) (?:\w+ ){0,2}any ?more|"
+    r"off (?:the|our|my) (?:list|radar)|on hold|on ice|paus(?:e|ed|ing)|park(?:ed|ing)?|take (?:\w+ ){0,3}out|"
+    r"taking (?:\w+ ){0,3}out|cut(?:ting)? (?:\w+ ){0,2}(?:out|loose)|lose the|not a (?:focus|priority) any ?more)\b", re.I)
 _NOT_RETRACT = re.compile(r"\b(?:don't|do not|never|not) (?:forget|drop|remove)\b|\bdrop (?:me|you|us|him|her) (?:a|an)\b", re.I)
 _POSITIVE = re.compile(
     r"\b((?:is|are|be|were) (?:a )?(?:great |good |decent |nice |real )?(?:fit|great|good|brilliant|ideal|perfect|"
@@ -161,6 +163,12 @@ _AFFIRM = re.compile(r"\b(yes|yeah|yep|yup|sure|definitely|absolutely|exactly|co
 _DENY_START = re.compile(r"^\W*(?:(?:um|uh|hmm|oh|well|ah|god|honestly)\W+)*(no|nope|nah|not really|not at all|never|"
                          r"definitely not|absolutely not|not for us)\b", re.I)
 _EXTEND = re.compile(r"\b(stretch|extend|push|go up|goes up|bit higher|bigger|expand|higher)\b", re.I)
+
+
+#: A reply that contradicts the previous speaker ("No, I don't think that's true, Ollie").
+_DISPUTE = re.compile(
+    r"^\W*(?:(?:um|uh|hmm|oh|well|ah|sorry|actually)\W+)*(?:no\b|nope\b|nah\b|i don't think (?:so|that's (?:true|right))|"
+    r"i'm not sure that's (?:true|right)|that's not (?:true|right)|not true|i disagree|i wouldn't say that)", re.I)
 
 
 def _strip_non_neg(text: str) -> str:
@@ -237,9 +245,19 @@ class OfflineExtractor:
         prev_agency: list[_Turn] = []
         answered = True
         client_size_seen = False
+        prev_client: tuple[str, int, int, bool] | None = None  # (speaker, first finding, end, was a question)
         for order, u in enumerate(call.utterances):
             sentences = split_sentences(u.text)
+            if u.role != "agency" and prev_client is not None and order > 0 and prev_client[0] != u.speaker \
+                    and not prev_client[3] and call.utterances[order - 1].speaker == prev_client[0] \
+                    and _DISPUTE.match(sentences[0] if sentences else ""):
+                # a colleague on the client's side contradicts what was just said: it no longer counts as said
+                findings[prev_client[1]:prev_client[2]] = [
+                    replace(f, weight=min(f.weight, ROLE_WEIGHTS["agency"]), basis="disputed")
+                    if f.polarity == "include" else f for f in findings[prev_client[1]:prev_client[2]]]
+            turn_start = len(findings)
             if u.role == "agency":
+                prev_client = None
                 t = _Turn(exclusion=bool(_EXCLUSION_Q.search(u.text)) and "?" in u.text,
                           size=bool(_SIZE_Q.search(u.text)),
                           audience=bool(_AUDIENCE.search(u.text)) and not _BUYER_CUE.search(u.text),
@@ -320,6 +338,7 @@ class OfflineExtractor:
                             continue  # a group of people said positively is not an exclusion
                         pol = "include"  # an exclusion phrase is *included* in the exclusions list
                     findings.extend(self._emit(call, u, order, sent, it, pol, aud, weight))
+            prev_client = (u.speaker, turn_start, len(findings), u.text.rstrip().endswith("?"))
         return self._drop_stage_sizes(findings)
 
     # ------------------------------------------------------------------ helpers

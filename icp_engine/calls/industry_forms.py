@@ -281,16 +281,3 @@ def core_kinds(core: str) -> tuple[tuple[str, str], ...]:
     """``(label, kind)`` pairs whose label has ``core`` as its core (``"solar"`` ->
     ``(("Solar Electric Power Generation", "generation"),)``); empty when none."""
     return _tables()[1].get(core.lower(), ())
-
-
-@lru_cache(maxsize=1)
-def noun_kinds() -> dict[str, str | None]:
-    """Business noun -> its kind (None for generic nouns and nouns of several kinds)."""
-    out: dict[str, str | None] = {n: None for n in GENERIC_NOUNS}
-    for kind, nouns in KIND_NOUNS.items():
-        for n in nouns:
-            if n in out and out[n] != kind:
-                out[n] = None
-            else:
-                out[n] = kind
-    return out

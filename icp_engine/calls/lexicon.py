@@ -121,6 +121,7 @@ STANDALONE_ROLES: dict[str, str] = {
     "Headteacher": r"head ?teachers?",
     "Bursar": r"bursars?",
     "Paralegal": r"paralegals?",
+    "Recruiter": r"recruiters?|headhunters?|talent partners?",
     "Accountant": r"accountants?",
     "Lawyer": r"lawyers?|solicitors?|attorneys?",
     "Partner": r"(?:equity |senior )?partners at (?:law|accountancy|accounting|consulting) firms",
@@ -167,7 +168,7 @@ _CLOSED_HEADS = r"leads?|heads?|partners?|vps?|engineers?|analysts?|scientists?|
 _DEV_FUNCS = r"software|web|app|mobile|front-?end|back-?end|full-?stack|game|games|ios|android|java|python|salesforce|blockchain"
 _W = r"(?:(?!(?:" + "|".join(sorted(TITLE_STOP - {"it", "us"}, key=len, reverse=True)) + r")\b)[A-Za-z][A-Za-z&-]*)"
 _FUNC_PHRASE = r"(?:(?<![\w'’-])" + _W + r"(?: " + _W + r"){0,2})"
-_HEAD_OF_RE = re.compile(r"\bheads? of (?:the )?(" + _FUNC_PHRASE + r")", re.I)
+_HEAD_OF_RE = re.compile(r"\bheads? of (" + _FUNC_PHRASE + r")", re.I)
 _X_HEAD_RE = re.compile(r"\b(" + _FUNC_ALT + r") heads\b", re.I)
 _VP_RE = re.compile(r"\b(vps?|svps?|evps?|vice[- ]presidents?)( of)? (" + _FUNC_PHRASE + r")", re.I)
 _X_ROLE_RE = re.compile(r"\b(" + _FUNC_PHRASE + r") (" + _OPEN_HEADS + r")\b", re.I)
@@ -232,6 +233,10 @@ _NOT_TARGET_BEFORE = re.compile(
     r"\b(?:have|has|had|got|hire|hiring|hired|justify|afford|need|needs|get|put|place|provide|become|without|"
     r"than|replace|like|no|any|a proper|their own|there is no|there's no|isn't a|wasn't a|already)\s+(?:a |an |the )?"
     r"(?:(?:part-time|full-time|fractional|interim|outsourced|proper|dedicated|real|single|new)\s+)*$", re.I)
+#: A colleague's own role ("he's joined us as head of marketing", "our CFO"): not a target.
+_COLLEAGUE_BEFORE = re.compile(
+    r"(?:\b(?:joined|joins|joining|hired|promoted|appointed|started|starting|works|working|worked|employed)\b"
+    r"(?:\s+[\w']+){0,2}\s+as\s+(?:a |an |the |our |their |my )?|\b(?:our|my)\s+(?:new\s+|own\s+)?)$", re.I)
 _SERVICE_ADJ = re.compile(r"\b(?:part-time|full-time|fractional|interim|outsourced)\s+$", re.I)
 
 
@@ -340,7 +345,7 @@ def find_titles(text: str) -> list[Span]:
         nt = _NOT_TARGET_BEFORE.search(before)
         bare_no = nt is not None and re.fullmatch(r"(?:like|no)\s+", nt.group(0), re.I) is not None and \
             not re.search(r"\b(?:there's|there is|there isn't|there was|if)\s+no\s+$", before, re.I)
-        if nt and not bare_no or _SERVICE_ADJ.search(before):
+        if nt and not bare_no or _SERVICE_ADJ.search(before) or _COLLEAGUE_BEFORE.search(before):
             blocked.append(c)
             continue
         taken.append(c)
@@ -487,7 +492,7 @@ CATEGORY_NOUNS = (r"suppliers?|vendors?|consultants?|recruiters?|agencies|agency
                   r"teams?|leaders?|crowd|bloggers|influencers|journalists|analysts?|graduates?|interns?")
 
 _SKIP_ALIASES = {"it", "pr", "hr", "ai", "data", "design", "events", "training", "engineering", "health", "finance",
-                 "marketing", "media", "consulting", "coaching", "technology", "internet", "audit", "law", "legal",
+                 "marketing", "media", "coaching", "technology", "internet", "audit", "legal",
                  "vc", "pe", "analytics", "data analytics", "machine learning", "artificial intelligence",
                  "property", "tourism", "education", "energy", "gaming"}
 
@@ -618,7 +623,7 @@ def find_industries(text: str, masked: list[tuple[int, int]] = ()) -> tuple[list
                 continue
         elif word in AMBIGUOUS_INDUSTRY_WORDS:
             ok = noun_after or bool(_IN_BEFORE.search(before)) or bool(_CUE_VERB_BEFORE.search(before))
-            if not ok and word in _LIST_OK and not _compound_before(before):
+            if not ok and (word in _LIST_OK and not _compound_before(before) or _list_item(before, after)):
                 ok = any(h is not m and plain(h) for h in hits)
             if not ok:
                 continue
@@ -672,7 +677,8 @@ _SINGLE = re.compile(r"\b(?:about|around|roughly|approximately|maybe|say|circa|~
 _STAGE_RE = re.compile(r"\b(pre-seed|seed(?:-stage| stage| round)?|series ([a-e])(?:\s*(?:-|to|through|or|and)\s*(?:series )?([a-e])\b)?(?:\s*(?:onwards|\+|and (?:up|above|beyond)|or later))?)\b", re.I)
 _FILLER_AFTER_NUMBER = frozenset("""or roughly ish maybe tops max at and bit end range mark band bracket sort kind really
     either too mostly typically usually generally people-ish in is are would that's thats which ideally give take
-    plus odd so but then is like say or-so""".split())
+    plus odd so but then is like say or-so now lately recently currently these today anyway though also tops
+    honestly basically these-days""".split())
 _MONEY = re.compile(r"\b(turnover|revenue|revenues|arr|mrr|million|billion|bn|grand|funding|raised|valuation)\b|[£$€]", re.I)
 _NAMED_RE = re.compile(
     r"\b(mid-?market|mid-?sized?|midsize|small and medium(?:-sized)? (?:businesses|enterprises)|smbs?|smes?|"
