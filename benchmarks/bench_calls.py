@@ -3,7 +3,8 @@
     python benchmarks/bench_calls.py                 # the development set
     python benchmarks/bench_calls.py --set heldout   # first held-out set (written after tuning; then used for fixes)
     python benchmarks/bench_calls.py --set heldout2  # second held-out set (written after those fixes)
-    python benchmarks/bench_calls.py --set all -v    # both, with every miss and false alarm
+    python benchmarks/bench_calls.py --set heldout3  # third set, written blind in new industries
+    python benchmarks/bench_calls.py --set all -v    # all four, with every miss and false alarm
 
 Reads ``tests/fixtures/calls/<set>/index.json`` (calls per client) and ``gold_<set>.json``; runs
 :func:`icp_engine.calls.propose` per client (offline extractor unless ``--extractor openai``) and
@@ -179,11 +180,11 @@ def run_set(name: str, extractor_name: str, verbose: bool) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--set", default="dev", choices=["dev", "heldout", "heldout2", "all"])
+    ap.add_argument("--set", default="dev", choices=["dev", "heldout", "heldout2", "heldout3", "all"])
     ap.add_argument("--extractor", default="offline", choices=["offline", "openai"])
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
-    sets = ["dev", "heldout", "heldout2"] if args.set == "all" else [args.set]
+    sets = ["dev", "heldout", "heldout2", "heldout3"] if args.set == "all" else [args.set]
     for s in sets:
         if not (FIX / s / "index.json").is_file():
             print(f"set {s}: not present (run tests/fixtures/calls/make_calls.py)")
