@@ -224,3 +224,8 @@ def test_a_colleague_contradicting_a_claim_leaves_it_unconfirmed():
     p = _prop(call)
     assert p.values("company_sizes") == []
     assert {i.value for i in p.with_status("unconfirmed")} >= {"1-10", "11-50"}
+
+
+def test_a_confirmed_size_question_gives_one_item_per_band():
+    p = _prop(_call(("agency", "So that's fifty to four hundred people?"), ("client", "Yep, that's right.")))
+    assert p.values("company_sizes") == ["51-200", "201-500"]

@@ -316,12 +316,13 @@ class OfflineExtractor:
                     if affirm or deny:
                         for it, qpol, qsent in turn.question_items:
                             pol = qpol if affirm else ("exclude" if qpol == "include" else qpol)
-                            findings.append(Finding(
-                                field=it.field, value=it.value, polarity=pol, quote=qsent, call_id=call.id,
-                                call_label=call.label, call_date=call.date, timestamp=Utterance("", "", turn.question_seconds).timestamp,
-                                seconds=turn.question_seconds, speaker=turn.question_speaker, role="agency",
-                                weight=ROLE_WEIGHTS["confirmed"], audience="content" if audience else "icp",
-                                confirmed_by=first, order=turn.question_order, basis=it.basis))
+                            for value in (it.value.split("|") if it.field == "company_sizes" else [it.value]):
+                                findings.append(Finding(
+                                    field=it.field, value=value, polarity=pol, quote=qsent, call_id=call.id,
+                                    call_label=call.label, call_date=call.date, timestamp=Utterance("", "", turn.question_seconds).timestamp,
+                                    seconds=turn.question_seconds, speaker=turn.question_speaker, role="agency",
+                                    weight=ROLE_WEIGHTS["confirmed"], audience="content" if audience else "icp",
+                                    confirmed_by=first, order=turn.question_order, basis=it.basis))
                             if it.field == "target_industries" and pol == "exclude" and it.spoken:
                                 findings.append(Finding(
                                     field="exclusions", value=it.spoken, polarity="include", quote=qsent, call_id=call.id,
