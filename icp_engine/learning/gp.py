@@ -14,7 +14,12 @@ every label moves the posterior only as far as the kernel ``k`` says it should. 
 * ``slope**2 * m(x) m(x')`` - the static logit's scale (the scorer is too sure / not sure enough),
 * ``evidence**2 * <z, z'> / d`` - linear in the standardised per-criterion evidence ``z``,
 * ``similarity**2 * exp((cos(e, e') - 1) / length**2)`` - similar profiles (cosine of the frozen
-  unit-norm embeddings ``e``) get similar corrections.
+  unit-norm embeddings ``e``) get similar corrections,
+* ``linear**2 * cos(e, e')`` - a direction in embedding space (what a logistic head on the
+  embeddings learns),
+* ``words**2 * <h, h'>`` - shared words of the profile texts (``h``: L2-normalised bag of words),
+  so one kept "Water Commissioner" lifts "Health Commissioner" even where the embedding
+  averages the word away.
 
 Fitting follows Rasmussen & Williams, *Gaussian Processes for Machine Learning* (MIT Press 2006),
 Algorithm 3.1 (Newton's method for the posterior mode) and Algorithm 3.2 (predictions), with a
@@ -92,8 +97,10 @@ class KernelSpec:
     ``bias``: constant shift; ``slope``: extra multiple of the static logit; ``evidence``: linear
     in the per-criterion evidence; ``similarity`` / ``length``: amplitude and length scale of the
     embedding-similarity term ``exp((cos - 1) / length**2)`` (``length`` in cosine units: 0.5
-    means a pair at cosine 0.75 shares ``exp(-1)`` of its correction). All >= 0; 0 switches a
-    term off.
+    means a pair at cosine 0.75 shares ``exp(-1)`` of its correction); ``linear``: linear term
+    on the embeddings; ``words``: bag-of-words overlap. All >= 0; 0 switches a term off.
+    Defaults: chosen on the *tuning* pages of ``benchmarks/bench_learning.py`` (a grid over
+    these values; the report pages were never used).
     """
 
     bias: float = 1.0

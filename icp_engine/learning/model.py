@@ -72,7 +72,7 @@ class LearningConfig:
     large_n: int = 1000
     min_labels: int = 30
     min_per_class: int = 5
-    alpha: float = 0.05
+    alpha: float = 0.1
     bootstrap: int = 2000
     old_version_weight: float = 0.5
     max_conflict_share: float = 0.25
@@ -133,14 +133,15 @@ class FitReport:
         return d
 
     def summary(self) -> str:
-        """One line for the CLI / Review page, e.g. ``static AUC 0.91 -> learned 0.96 on 190
-        held-out reviews (+0.05, 90 % interval +0.02..+0.08): applied``."""
+        """One line for the CLI / Review page, e.g. ``static AUC 0.910 -> learned 0.960 on 190
+        held-out reviews (+0.050, interval +0.020..+0.080): applied`` (the interval is the
+        bootstrap's ``1 - 2 alpha`` two-sided interval of the gain)."""
         if self.static_auc is None or self.learned_auc is None:
             return self.reason
         lo, hi = self.lift_ci or (float("nan"), float("nan"))
         return (f"static AUC {self.static_auc:.3f} -> learned {self.learned_auc:.3f} on "
                 f"{self.n_validation} held-out reviews ({self.lift:+.3f}, interval {lo:+.3f}..{hi:+.3f}): "
-                + ("applied" if self.applied else "not applied") + f" - {self.reason}")
+                + ("applied" if self.applied else f"not applied - {self.reason}"))
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -401,8 +402,8 @@ class LearnedModel:
         else:
             rep.applied = True
             rep.verdict = "applied"
-            rep.reason = (f"applied: learned AUC {rep.learned_auc:.3f} vs static {rep.static_auc:.3f} on "
-                          f"{ev.size} held-out reviews")
+            rep.reason = (f"the learned score ranks held-out reviews better (AUC {rep.learned_auc:.3f} vs "
+                          f"{rep.static_auc:.3f} over {ev.size} reviews)")
 
     @staticmethod
     def _take(X: _Inputs, idx: np.ndarray) -> _Inputs:
