@@ -416,6 +416,15 @@ def test_sign_in_gate_roles_and_literal_user_text_in_browser(seeded, browser_pag
                       ("Audit trail", "6-admin-audit"), ("Settings", "6-admin-settings")):
         pg.get_by_role("tab", name=tab).click()
         _idle(pg)
+        if tab == "Delete a client":  # the confirmation step, with the hostile name shown as typed
+            panel = pg.get_by_role("tabpanel", name=tab)
+            panel.get_by_test_id("stSelectbox").click()
+            pg.get_by_role("option", name=SECRET_CLIENT, exact=True).click()
+            _idle(pg)
+            panel.get_by_text("Type the client's name to confirm").wait_for()
+            assert _shows(pg, f"This deletes {SECRET_CLIENT} with")
+            assert pg.get_by_role("button", name="Delete client").is_disabled()
+            literal_everywhere()
         _shot_at(pg, name)
     assert "key" in _body(pg) and "sk-" not in _body(pg)
 
