@@ -212,10 +212,11 @@ class Handoffs:
     """One-time codes that carry a fresh session token from a dashboard session to the cookie route.
 
     After a sign-in the dashboard (Python) holds the token; the browser must get it as an HttpOnly
-    cookie, which only an HTTP response can set. The page posts a code from :meth:`issue` to the
-    cookie route, which calls :meth:`redeem` and sets the cookie. Codes are random (256 bits), work
-    once and expire after ``ttl_s`` seconds; they live in this process's memory, which is where the
-    route runs (the Streamlit server). Thread-safe.
+    cookie, which only an HTTP response can set. :meth:`Auth.handoff` issues a code for the signed
+    cookie value; the page posts the code to the cookie route (``app.py``), which calls
+    :meth:`redeem` and sets the cookie. So the token itself never reaches the page's scripts.
+    Codes are random (256 bits), work once and expire after ``ttl_s`` seconds; they live in this
+    process's memory, which is where the route runs (the Streamlit server). Thread-safe.
     """
 
     def __init__(self, ttl_s: float = 120.0):
