@@ -902,3 +902,40 @@ def test_secrets_are_never_shown_on_any_page(app_env, eng, db, monkeypatch):
         shown = _everything_shown(at)
         assert _leaks(shown) == [], page
     assert "set" in _everything_shown(at)  # the Settings tab says which keys are set, not their values
+
+
+def _oidc_app(user: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "id", "client_secret": "secret",
+                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.user = user
+    return at
+
+
+def test_oidc_sign_in_maps_the_identity_to_an_account(app_env, eng, db):
+    """With an [auth] block, Streamlit's st.login identity (its e-mail) is the account name."""
+    eng.create_client("Acme")
+    at = _oidc_app({"is_logged_in": False})
+    at.run()
+    assert not at.exception
+    assert any(b.label == "Sign in with your identity provider" for b in at.button)
+    assert "Acme" not in _everything_shown(at)
+
+    # first identity on a fresh installation may become the admin
+    at = _oidc_app({"is_logged_in": True, "email": "owner@agency.example", "name": "Owner"})
+    at.run()
+    assert any(s.value == "Create the admin account" for s in at.subheader)
+    next(b for b in at.button if b.label == "Make me the admin").click().run()
+    assert not at.exception and at.title[0].value == "Clients & ICP"
+    owner = _STATE["auth"].user_for_identity("owner@agency.example")
+    assert owner.role == "admin"
+
+    # an identity without an account sees no data; one with a reviewer account gets Review
+    at = _oidc_app({"is_logged_in": True, "email": "stranger@else.example"})
+    at.run()
+    assert any("has no account here" in w.value for w in at.warning) and "Acme" not in _everything_shown(at)
+    _STATE["auth"].create_user("rita@agency.example", None, "reviewer", actor=owner)
+    at = _oidc_app({"is_logged_in": True, "email": "Rita@agency.example"})
+    at.run()
+    assert not at.exception and at.title[0].value == "Review"
