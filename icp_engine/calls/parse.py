@@ -314,8 +314,8 @@ def _parse_vtt(text: str, filename: str) -> Call:
         vtt = webvtt.from_buffer(io.StringIO(text))
     except Exception as exc:  # webvtt raises its own MalformedFileError/MalformedCaptionError
         raise TranscriptError(f"{filename}: not a valid WebVTT file ({exc})") from exc
-    cues = []
-    for cap in vtt:
+    cues: list[tuple[str | None, float | None, str]] = []
+    for cap in vtt.captions:
         voice = getattr(cap, "voice", None)
         body = cap.text
         if not voice:
