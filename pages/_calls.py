@@ -25,7 +25,7 @@ from pages import _ui
 TRANSCRIPT_TYPES = ["json", "txt", "vtt", "srt", "md", "text"]
 SOURCE_WORDS = {"fathom-json": "Fathom", "fathom-text": "Fathom (copied text)", "vtt": "WebVTT", "srt": "SubRip (SRT)",
                 "text": "Text"}
-ROLE_WORDS = {"client": "client", "agency": "your side", "unknown": "speaker"}
+ROLE_WORDS = {"client": " (client)", "agency": " (your side)", "unknown": ""}
 ACCEPT, REJECT = "Accept", "Reject"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=^&])")
 
@@ -70,10 +70,10 @@ def _progress() -> Callable[[int, int, str], None]:
 def _quote_lines(evidence: list[dict[str, Any]], *, limit: int = 6) -> None:
     for e in evidence[:limit]:
         who = e.get("speaker") or "someone"
-        side = ROLE_WORDS.get(e.get("role") or "unknown", "speaker")
+        side = ROLE_WORDS.get(e.get("role") or "unknown", "")
         where = " · ".join(x for x in (e.get("call"), e.get("timestamp")) if x)
         st.text(f"“{e.get('quote', '')}”")
-        st.caption(f"{plain(who)} ({side}) · {plain(where)}"
+        st.caption(f"{plain(who)}{side} · {plain(where)}"
                    + (f" · confirming: “{plain(e['confirmed_by'])}”" if e.get("confirmed_by") else ""))
     if len(evidence) > limit:
         st.caption(f"…and {len(evidence) - limit} more")
@@ -227,7 +227,7 @@ def _calls_table(eng: Engine, client: dict[str, Any], review: CallReview) -> Non
             return "Left out"
         return "Used"
 
-    rows = [{"date": c["call_date"], "call": c["title"], "source": SOURCE_WORDS.get(c["source"], c["source"]),
+    rows = [{"date": c["call_date"].isoformat() if c["call_date"] else "", "call": c["title"], "source": SOURCE_WORDS.get(c["source"], c["source"]),
              "turns": c["turns"], "items": c["findings_count"], "status": status(c),
              "reviewed": (f"version {versions[c['applied_icp_version_id']]}" if c["applied_icp_version_id"] in versions
                           else "not yet"),
@@ -303,6 +303,16 @@ def _review(eng: Engine, client: dict[str, Any], review: CallReview, on_saved: C
     if review.new_calls:
         st.caption("Not reviewed yet: " + plain("; ".join(review.new_calls)))
 
+    todo_ids = [c.id for c in review.diff.changes if c.kind != "unchanged"]
+
+    def decide_all(choice: str) -> None:
+        for change_id in todo_ids:
+            st.session_state[_decision_key(cid, review, change_id)] = choice
+
+    if len(todo_ids) > 1:
+        a, r, _ = st.columns([1, 1, 5])
+        a.button("Accept all", key=_k(cid, "accept_all"), on_click=decide_all, args=(ACCEPT,), width="stretch")
+        r.button("Reject all", key=_k(cid, "reject_all"), on_click=decide_all, args=(REJECT,), width="stretch")
     decisions: dict[str, str] = {}
     n_changes = 0
     for _field, label, changes in review.changes_by_field():
@@ -317,9 +327,10 @@ def _review(eng: Engine, client: dict[str, Any], review: CallReview, on_saved: C
                 head.markdown(f"**{sign} {plain(ch.value)}**  \n"
                               f":{'green' if ch.kind == 'added' else 'red'}-badge[{word}] {plain(ch.reason)}")
                 key = _decision_key(cid, review, ch.id)
+                start = None if key in st.session_state else (ACCEPT if ch.default else REJECT)  # set by "… all"
                 decisions[ch.id] = control.segmented_control(
-                    f"{word} {plain(ch.value)}", [ACCEPT, REJECT], default=ACCEPT if ch.default else REJECT,
-                    key=key, label_visibility="collapsed", required=True) or REJECT
+                    f"{word} {plain(ch.value)}", [ACCEPT, REJECT], default=start, key=key,
+                    label_visibility="collapsed", required=True) or REJECT
                 _quote_lines(ch.evidence[:1])
                 if len(ch.evidence) > 1:
                     with st.expander(f"{len(ch.evidence) - 1} more quote{'s' if len(ch.evidence) > 2 else ''}"):
@@ -364,11 +375,11 @@ def _review(eng: Engine, client: dict[str, Any], review: CallReview, on_saved: C
             return
         if res.created and res.version is not None:
             on_saved(res.version["icp"])
-            _ui.flash(f"Saved ICP version {res.version['version']} by {plain(res.version['created_by'])}. "
-                      + plain(res.note))
+            msg = ("success", f"Saved ICP version {res.version['version']} by {plain(res.version['created_by'])}. "
+                   + plain(res.note))
         else:
-            _ui.flash("Nothing changed; the calls are marked as reviewed.", "info")
-        st.session_state[_k(cid, "saved")] = True
+            msg = ("info", "Nothing changed; the calls are marked as reviewed.")
+        st.session_state[_k(cid, "saved")] = msg  # shown by the page run that follows (see discovery_calls)
 
     st.button(label, type="primary" if n else "secondary", key=_k(cid, "save"), on_click=save)
     err = st.session_state.pop(_k(cid, "save_error"), None)
@@ -385,8 +396,10 @@ def discovery_calls(eng: Engine, client: dict[str, Any], on_saved: Callable[[dic
     callback, before the page reruns) after a new ICP version was saved from the calls, so the
     page can load it into its editor."""
     cid = client["id"]
-    if st.session_state.pop(_k(cid, "saved"), False):
-        st.rerun()  # the whole page: editor, history and this section show the new version
+    saved = st.session_state.pop(_k(cid, "saved"), None)
+    if saved:  # the whole page again: editor, history and this section show the new version
+        _ui.flash(saved[1], saved[0])
+        st.rerun()
     st.subheader("From discovery calls")
     st.caption("What the client said on discovery calls, as changes to the ICP with the quotes behind them. "
                "Nothing changes in the ICP until you save.")
