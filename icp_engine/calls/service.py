@@ -32,7 +32,6 @@ from typing import Any
 
 from ..db import calls as calls_sql
 from ..db import clients as clients_sql
-from ..domain import ICP
 from ..enums import CallStatus
 from ..errors import ExternalServiceError, InvalidInput
 from . import extract_call
@@ -582,9 +581,3 @@ class CallService:
             calls_sql.mark_applied(conn, call_ids, int(row["id"]))
             created = rv.icp_version is None or int(row["id"]) != int(rv.icp_version["id"])
             return AcceptResult(version=row, created=created, note=note)
-
-    def current_icp(self, client_id: int) -> ICP | None:
-        """The client's current ICP, or None (convenience for callers of :meth:`accept`)."""
-        with self.db.connect() as conn:
-            row = clients_sql.latest_icp(conn, client_id)
-        return clients_sql.icp_of(row) if row else None
