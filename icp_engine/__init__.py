@@ -19,6 +19,8 @@ database layer.
   (:mod:`icp_engine.erasure`), the audit trail ``engine.audit_trail``.
 * ICP editing: :data:`ICP_TEMPLATES`, suggestions and choice lists, :func:`icp_diff`,
   :func:`history_with_changes`.
+* ICP from discovery calls: ``engine.calls`` (:class:`CallService`, :class:`CallReview`,
+  :class:`CallStatus`, :data:`CALL_FIELD_LABELS`; errors :class:`TranscriptError`, :class:`FathomError`).
 
 Pipeline stages, one module each:
 
@@ -65,9 +67,12 @@ _EXPORTS: dict[str, str] = {
     "User": "auth", "Permission": "auth", "ROLE_PERMISSIONS": "auth", "COOKIE_NAME": "auth", "HANDOFFS": "auth",
     "MIN_PASSWORD_LENGTH": "auth",
     "ForgetReport": "erasure", "ClientDeletion": "erasure",
+    "CallStatus": "enums", "TranscriptError": "calls.parse", "FathomError": "calls.fathom",
+    "CallService": "calls.service", "CallReview": "calls.service", "CALL_FIELD_LABELS": "calls.service",
 }
 
 __all__ = [
+    "CALL_FIELD_LABELS", "CallReview", "CallService", "CallStatus", "FathomError", "TranscriptError",
     "COOKIE_NAME", "ClientDeletion", "ForgetReport", "HANDOFFS", "LoginFailed", "MIN_PASSWORD_LENGTH", "Permission",
     "PermissionDenied", "ROLE_PERMISSIONS", "Role", "User",
     "ApifyExportError", "ApifyFatalError", "Bucket", "DatabaseError", "EXCLUSION_SUGGESTIONS", "EXPORT_COLUMNS",
@@ -97,13 +102,26 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
     from .auth import COOKIE_NAME, HANDOFFS, MIN_PASSWORD_LENGTH, ROLE_PERMISSIONS, Permission, User
     from .erasure import ClientDeletion, ForgetReport
+    from .calls.fathom import FathomError
+    from .calls.parse import TranscriptError
+    from .calls.service import CALL_FIELD_LABELS, CallReview, CallService
     from .config import Settings
     from .domain import ICP, SIZE_BANDS, Follower, Profile, ScoreResult, bucket_for
     from .embeddings.local import ModelNotAvailableError
     from .engine import Engine
     from .enrich.apify_client import ApifyFatalError
     from .enrich.apify_json import ApifyExportError
-    from .enums import Bucket, EnrichProvider, FeedbackLabel, LeadStatus, RerankerName, Role, RunStage, RunStatus
+    from .enums import (
+        Bucket,
+        CallStatus,
+        EnrichProvider,
+        FeedbackLabel,
+        LeadStatus,
+        RerankerName,
+        Role,
+        RunStage,
+        RunStatus,
+    )
     from .errors import (
         DatabaseError,
         ExternalServiceError,

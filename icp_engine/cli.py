@@ -441,14 +441,15 @@ def icp_from_calls(
     invitee_domain: Optional[list[str]] = typer.Option(None, "--invitee-domain", help="The client's e-mail domain (repeat); guessed from the client name when omitted."),
     extractor: str = typer.Option("offline", "--extractor", help="offline | openai"),
     out: Path = typer.Option(..., "--out", help="Where to write PROPOSAL.json."),
-    apply: bool = typer.Option(False, "--apply", help="Save the proposed changes as a new ICP version of the client."),
+    apply: bool = typer.Option(False, "--apply", help="Record the calls for the client and save the proposed changes (from every call stored for it) as a new ICP version."),
 ) -> None:
     """Propose an ICP from discovery calls: every item with the quotes behind it (PROPOSAL.json).
 
-    With --apply, the proposal's additions and removals are saved as the client's next ICP version,
-    with a change note naming the calls.
+    With --apply, the calls are recorded for the client (a call read before is not read twice), the
+    proposal covers every call stored for it, and its additions and removals are saved as the
+    client's next ICP version, with a change note naming the calls.
     """
-    from .calls import TranscriptError, diff_icp, apply_changes, get_extractor, parse_transcripts, propose
+    from .calls import TranscriptError, get_extractor, parse_transcripts, propose
     from .calls.fathom import FathomError, client_meetings, get_fathom_source, meeting_to_call, suggest_client_domains
     from .http import ServiceError
 
@@ -459,6 +460,12 @@ def icp_from_calls(
         raise typer.BadParameter("--extractor must be offline or openai")
     settings = Settings()
     domains = [d.strip().lower().lstrip("@") for d in (invitee_domain or []) if d.strip()]
+    eng = _engine() if apply else None
+    if eng is not None and not domains:  # the client's stored e-mail domains (Clients page)
+        try:
+            domains = eng.calls.email_domains(eng.get_client(client)["id"])
+        except ICPError:
+            domains = []
     calls = []
     if files:
         for f in files:
@@ -498,14 +505,29 @@ def icp_from_calls(
             err.print(f"[red]No Fathom meeting with an invitee on {', '.join(domains)}[/red]"
                       + (f" since {since}" if since else ""))
             raise typer.Exit(2)
-    try:
-        ext = get_extractor(extractor, settings)
-        prop = propose(calls, ext, client_name=client, client_domains=domains)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    except ServiceError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    if eng is not None:
+        c = eng.get_or_create_client(client, author="icp-from-calls")
+        stored = eng.calls.email_domains(c["id"])
+        if domains and set(domains) - set(stored):
+            eng.calls.set_email_domains(c["id"], [*stored, *domains])
+        try:
+            report = eng.calls.import_calls(c["id"], calls, author="icp-from-calls", extractor=extractor)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        err.print(report.message())
+        if report.failed and not report.read and not report.skipped:
+            raise typer.Exit(2)
+        review = eng.calls.review(c["id"])
+        prop = review.proposal
+    else:
+        try:
+            ext = get_extractor(extractor, settings)
+            prop = propose(calls, ext, client_name=client, client_domains=domains)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        except ServiceError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
     payload = json.dumps(prop.to_json(), indent=2, ensure_ascii=False) + "\n"
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(payload, encoding="utf-8")
@@ -523,20 +545,18 @@ def icp_from_calls(
             err.print(f"{word}: " + ", ".join(f"{i.value} ({FIELD_LABELS[i.field]})" for i in gone))
     if prop.conflicts():
         err.print("[yellow]conflicting statements:[/yellow] " + ", ".join(i.value for i in prop.conflicts()))
-    err.print(f"wrote {out} from {len(calls)} call(s) ({extractor} extractor)")
-    if apply:
-        eng = _engine()
-        c = eng.get_or_create_client(client, author="icp-from-calls")
-        cur = eng.current_icp(c["id"])
-        cur_icp = cur[1] if cur else None
-        d = diff_icp(cur_icp, prop)
-        ids = d.default_ids()
+    n_calls = len(prop.calls)
+    err.print(f"wrote {out} from {n_calls} call(s) ({prop.extractor or extractor} extractor)"
+              + (f", every stored call of {client}" if apply else ""))
+    if eng is not None:
+        ids = review.diff.default_ids()
         if not ids:
             err.print("nothing to change in the current ICP")
+            eng.calls.accept(c["id"], [], author="icp-from-calls", icp_version_id=review.icp_version_id)
             return
-        new_icp, note = apply_changes(cur_icp, d, ids, name=f"{client} ICP")
-        ver = eng.save_icp(c["id"], new_icp, author="icp-from-calls", note=note)
-        err.print(f"saved ICP version {ver['version']} of {client}: {note}")
+        res = eng.calls.accept(c["id"], ids, author="icp-from-calls", icp_version_id=review.icp_version_id)
+        assert res.version is not None
+        err.print(f"saved ICP version {res.version['version']} of {client}: {res.note}")
 
 
 @app.command("db-stop")

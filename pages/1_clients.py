@@ -1,4 +1,5 @@
-"""Clients & ICP: create a client, edit its ICP (saved as versions), preview scores live."""
+"""Clients & ICP: create a client, edit its ICP (saved as versions), turn discovery calls into ICP
+changes, preview scores live."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from icp_engine import (
     industry_choices,
     size_choices,
 )
-from pages import _ui
+from pages import _calls, _ui
 
 
 def _key(cid: int, field: str) -> str:
@@ -68,7 +69,7 @@ def create_client_form(eng: Engine) -> None:
         notes = st.text_input("Notes (optional)")
         if st.form_submit_button("Create client", type="primary"):
             try:
-                row = eng.create_client(name.strip(), notes, author=_ui.author())
+                row = eng.create_client(name.strip(), notes, author=_ui.actor())
             except InvalidInput as exc:
                 st.error(_ui.md(exc))
             else:
@@ -130,7 +131,7 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     note = s1.text_input("Change note", key=f"icp_note_{cid}", placeholder="What changed and why")
     s2.write("")
     if s2.button("Save new version", type="primary", key=f"icp_save_{cid}", disabled=not dirty or icp.is_empty()):
-        row = eng.save_icp(cid, icp, author=_ui.author(), note=note.strip())
+        row = eng.save_icp(cid, icp, author=_ui.actor(), note=note.strip())
         _ui.flash(f"Saved ICP version {row['version']} by {_ui.md(row['created_by'])}.")
         st.session_state.pop(f"icp_note_{cid}", None)
         st.rerun()
@@ -141,6 +142,19 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     else:
         st.caption("Unsaved changes.")
     return icp
+
+
+def calls_section(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
+    """"From discovery calls" (pages/_calls.py); a version saved there is loaded into the editor."""
+    cid = client["id"]
+    current = eng.current_icp(cid)
+    dirty = (not icp.is_empty()) if current is None else current[1].model_dump() != icp.model_dump()
+
+    def load_saved(saved: dict[str, Any]) -> None:
+        _load_into_state(cid, saved, force=True)
+        st.session_state.pop(f"icp_note_{cid}", None)
+
+    _calls.discovery_calls(eng, client, load_saved, dirty)
 
 
 def live_preview(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
@@ -201,6 +215,7 @@ def main() -> None:
     m[3].metric("Reviewed", sum(v for k, v in ov["labels"].items() if k != "skip"))
     m[4].metric("Active runs", ov["runs_active"])
     icp = icp_editor(eng, client)
+    calls_section(eng, client, icp)
     live_preview(eng, client, icp)
     version_history(eng, client)
 

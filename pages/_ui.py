@@ -81,8 +81,14 @@ def require(permission: Permission) -> User:
     return user
 
 
-def author() -> User | str:
-    """Who to record as author of ICP versions, batches, runs and audit entries: the signed-in account."""
+def author() -> str:
+    """The name to record as author of ICP versions, batches, runs and calls: the signed-in account's."""
+    user = current_user()
+    return user.username if user else "anonymous"
+
+
+def actor() -> User | str:
+    """The signed-in account itself, for engine calls that also write the audit trail (its id and name)."""
     return current_user() or "anonymous"
 
 

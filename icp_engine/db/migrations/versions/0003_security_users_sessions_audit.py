@@ -2,13 +2,13 @@
 ``user_sessions``, ``audit_log``.
 
 Revision ID: 0003_security
-Revises: 0001
+Revises: 0005_calls
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 revision = '0003_security'
-down_revision = '0001'
+down_revision = '0005_calls'
 branch_labels = None
 depends_on = None
 
