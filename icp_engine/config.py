@@ -106,6 +106,14 @@ class Settings(BaseSettings):
     http_timeout_s: float = 60.0
     http_max_attempts: int = 5
 
+    # job queue (procrastinate, icp_engine.jobs): a worker that sent no heartbeat for worker_stall_s
+    # seconds is dead and its job is retried by another worker; heartbeats every worker_heartbeat_s
+    worker_stall_s: float = 30.0
+    worker_heartbeat_s: float = 5.0
+    # embedded Postgres (icp_engine.db.embedded): a server with no client connection for this many
+    # seconds stops itself (0 = never); a one-shot CLI command stops the server it started at exit
+    embedded_idle_stop_s: float = 600.0
+
     @classmethod
     def settings_customise_sources(
         cls,
