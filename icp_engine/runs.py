@@ -254,15 +254,16 @@ class RunService:
         procrastinate retries the job; any other failure marks the run ``failed`` and fails the job.
         """
         job = context.job
-        with self.db.connect() as conn:
+        with self.db.begin() as conn:  # claim first: the run names this process before models load
             try:
-                run = runs_sql.get_run(conn, run_id)
+                run = runs_sql.get_run(conn, run_id, for_update=True)
             except NotFound:
                 log.info("job %s: run %s no longer exists", job.id, run_id)
                 return
-        if run["status"] not in RunStatus.active():
-            log.info("job %s: run %s is %s, nothing to do", job.id, run_id, run["status"])
-            return
+            if run["status"] not in RunStatus.active():
+                log.info("job %s: run %s is %s, nothing to do", job.id, run_id, run["status"])
+                return
+            runs_sql.mark_claimed(conn, run_id, self.worker_id, job.id)
         try:
             ctx = self.wiring.run_context(RunOptions.from_dict(run["options"]), run_id)
         except Exception as exc:

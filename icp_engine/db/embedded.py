@@ -158,7 +158,7 @@ def _ensure_idle_watch(data_dir: Path, idle_stop_s: float) -> None:
         pid = 0
     if pid and pid_alive(pid):
         return
-    logf = open(Path(data_dir).expanduser().resolve() / "idle-watch.log", "ab")  # noqa: SIM115 - handed to the child
+    logf = open(Path(data_dir).expanduser().resolve() / "idle-watch.log", "ab")
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "icp_engine.db.embedded", "watch", str(data_dir), str(idle_stop_s)],
