@@ -33,7 +33,7 @@ from .db import runs as runs_sql
 from .db._util import NOW, with_now
 from .enrich import EnrichRequest
 from .enums import EnrichProvider, RunStage, RunStatus
-from .errors import InvalidInput, NotFound, RunBusy, RunFailed, RunStopped
+from .errors import ICPError, InvalidInput, NotFound, RunBusy, RunFailed, RunStopped
 from .pipeline import RunContext, RunOptions, RunStages
 from .processes import new_owner_id, owner_dead_on_this_host
 from .wiring import Wiring
@@ -48,6 +48,13 @@ ProgressCallback = Callable[[dict[str, Any]], None]
 
 class _HandBack(Exception):
     """The worker executing the run is shutting down: stop after this chunk, queue the run again."""
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed run records: the sentence of one of our errors (it names what to fix), else the
+    exception type and message (at most 2,000 characters)."""
+    text = str(exc) if isinstance(exc, ICPError) else f"{type(exc).__name__}: {exc}"
+    return text[:2000]
 
 
 def new_worker_id() -> str:
@@ -137,7 +144,7 @@ class RunExecutor:
             raise
         except Exception as exc:
             log.exception("run %s failed", self.run_id)
-            self._set(status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=NOW)
+            self._set(status=RunStatus.FAILED, error=failure_message(exc), finished_at=NOW)
             raise
         return run_progress(self.db, self.run_id)
 
