@@ -128,7 +128,7 @@ class JobQueue:
     def __init__(self, db: Database):
         self.db = db
         self.app = new_app(procrastinate.SyncPsycopgConnector())
-        self.app.open(_EnginePool(db.engine))  # type: ignore[arg-type]  # duck-typed pool
+        self.app.open(_EnginePool(db.engine))  # a duck-typed pool
 
     def defer(self, conn: sa.Connection, run_id: int, client_id: int) -> int | None:
         """Queue a job for the run in the transaction of ``conn``; returns its id, or None when the run
