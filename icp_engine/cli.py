@@ -1,7 +1,8 @@
 """Command line: ``python -m icp_engine COMMAND`` (typer). Calls the same functions as the dashboard.
 
 Commands: ``run`` (one shot: file in, ranked CSV out), ``rank`` (JSONL leads -> JSONL scores on
-stdout, no database), ``eval`` (benchmark files or a client's reviewed leads), ``runs``,
+stdout, no database), ``eval`` (benchmark files or a client's reviewed leads), ``icp-from-calls``
+(discovery calls -> quoted ICP proposal, optionally saved as a new ICP version), ``runs``,
 ``status``, ``resume``, ``pause``, ``cancel``, ``clients``, ``db-stop``.
 """
 
@@ -338,6 +339,114 @@ def clients() -> None:
     for c in _engine().list_clients():
         table.add_row(str(c["id"]), c["name"], str(c["leads"]), str(c["icp_version"] or "-"))
     Console().print(table)
+
+
+@app.command("icp-from-calls")
+def icp_from_calls(
+    client: str = typer.Option(..., "--client", help="Client name (its speakers and e-mail domain are told apart from the agency's)."),
+    transcript: Optional[list[Path]] = typer.Option(None, "--transcript", help="Transcript file (Fathom JSON, Fathom copied text, .vtt, .srt, .txt); repeat for several."),
+    fathom: bool = typer.Option(False, "--fathom", help="Read the client's meetings from Fathom (FATHOM_API_KEY) or --fathom-dir."),
+    fathom_dir: Optional[Path] = typer.Option(None, "--fathom-dir", help="Offline: a folder of Fathom meeting JSON files instead of the API."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only Fathom meetings created on or after this date (YYYY-MM-DD)."),
+    invitee_domain: Optional[list[str]] = typer.Option(None, "--invitee-domain", help="The client's e-mail domain (repeat); guessed from the client name when omitted."),
+    extractor: str = typer.Option("offline", "--extractor", help="offline | openai"),
+    out: Path = typer.Option(..., "--out", help="Where to write PROPOSAL.json."),
+    apply: bool = typer.Option(False, "--apply", help="Save the proposed changes as a new ICP version of the client."),
+) -> None:
+    """Propose an ICP from discovery calls: every item with the quotes behind it (PROPOSAL.json).
+
+    With --apply, the proposal's additions and removals are saved as the client's next ICP version,
+    with a change note naming the calls.
+    """
+    from .calls import TranscriptError, diff_icp, apply_changes, get_extractor, parse_transcripts, propose
+    from .calls.fathom import FathomError, client_meetings, get_fathom_source, meeting_to_call, suggest_client_domains
+    from .http import ServiceError
+
+    files = list(transcript or [])
+    if bool(files) == bool(fathom or fathom_dir):
+        raise typer.BadParameter("give either --transcript FILE (one or more) or --fathom")
+    if extractor not in ("offline", "openai"):
+        raise typer.BadParameter("--extractor must be offline or openai")
+    settings = Settings()
+    domains = [d.strip().lower().lstrip("@") for d in (invitee_domain or []) if d.strip()]
+    calls = []
+    if files:
+        for f in files:
+            try:
+                data = f.read_bytes()
+            except FileNotFoundError:
+                raise typer.BadParameter(f"transcript not found: {f}") from None
+            try:
+                calls.extend(parse_transcripts(f.name, data))
+            except TranscriptError as exc:
+                err.print(f"[red]Cannot read {f}:[/red] {exc}")
+                raise typer.Exit(2) from exc
+    else:
+        if not fathom_dir and not settings.fathom_api_key:
+            err.print("[red]--fathom needs FATHOM_API_KEY[/red] (or --fathom-dir FOLDER with meeting JSON files)")
+            raise typer.Exit(2)
+        try:
+            source = get_fathom_source(settings, folder=fathom_dir)
+            if not domains:
+                domains = suggest_client_domains(source.iter_meetings(created_after=since, include_transcript=False),
+                                                 client)
+                if not domains:
+                    err.print(f"[red]No meeting invitee's e-mail domain looks like {client!r}.[/red] "
+                              "Give it with --invitee-domain")
+                    raise typer.Exit(2)
+                err.print(f"client e-mail domain(s): {', '.join(domains)} (guessed; set with --invitee-domain)")
+            rows = client_meetings(source, domains, since=since)
+            for summary, meeting in rows:
+                try:
+                    calls.append(meeting_to_call(source, meeting))
+                except TranscriptError as exc:
+                    err.print(f"[yellow]skipped[/yellow] {summary.title} ({summary.date}): {exc}")
+        except (FathomError, ValueError) as exc:
+            err.print(f"[red]Fathom:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        if not calls:
+            err.print(f"[red]No Fathom meeting with an invitee on {', '.join(domains)}[/red]"
+                      + (f" since {since}" if since else ""))
+            raise typer.Exit(2)
+    try:
+        ext = get_extractor(extractor, settings)
+        prop = propose(calls, ext, client_name=client, client_domains=domains)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    except ServiceError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    payload = json.dumps(prop.to_json(), indent=2, ensure_ascii=False) + "\n"
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(payload, encoding="utf-8")
+    tmp.replace(out)
+    from .calls.diff import FIELD_LABELS
+
+    table = Table("field", "proposed", "values")
+    for field_name, label in FIELD_LABELS.items():
+        vals = prop.values(field_name)
+        table.add_row(label, str(len(vals)), ", ".join(vals)[:90])
+    err.print(table)
+    for status, word in (("retracted", "taken back"), ("excluded", "ruled out")):
+        gone = prop.with_status(status)
+        if gone:
+            err.print(f"{word}: " + ", ".join(f"{i.value} ({FIELD_LABELS[i.field]})" for i in gone))
+    if prop.conflicts():
+        err.print("[yellow]conflicting statements:[/yellow] " + ", ".join(i.value for i in prop.conflicts()))
+    err.print(f"wrote {out} from {len(calls)} call(s) ({extractor} extractor)")
+    if apply:
+        eng = _engine()
+        c = eng.get_or_create_client(client)
+        cur = eng.current_icp(c["id"])
+        cur_icp = cur[1] if cur else None
+        d = diff_icp(cur_icp, prop)
+        ids = d.default_ids()
+        if not ids:
+            err.print("nothing to change in the current ICP")
+            return
+        new_icp, note = apply_changes(cur_icp, d, ids, name=f"{client} ICP")
+        ver = eng.save_icp(c["id"], new_icp, author="icp-from-calls", note=note)
+        err.print(f"saved ICP version {ver['version']} of {client}: {note}")
 
 
 @app.command("db-stop")

@@ -69,7 +69,8 @@ def make_client(
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    # Retry-After (RFC 9110), else RateLimit-Reset (delta seconds; IETF RateLimit header draft, used by Fathom)
+    value = response.headers.get("Retry-After") or response.headers.get("RateLimit-Reset")
     if not value:
         return None
     try:
