@@ -274,7 +274,7 @@ class QueueWorker:
             except Exception as exc:  # noqa: BLE001 - a failed check keeps the worker (checked again) for a minute
                 now = asyncio.get_running_loop().time()
                 failing_since = failing_since or now
-                log.warning("queue worker %s: keep_running failed: %s", self.name, exc)
+                log.info("queue worker %s: keep_running failed: %s", self.name, exc)
                 keep = now - failing_since < 60.0
             if not keep:
                 worker.stop()
