@@ -18,8 +18,6 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
-
 from .config import Settings
 from .db import Database
 from .db import clients as clients_sql
@@ -72,17 +70,12 @@ class Engine:
 
     def get_or_create_client(self, name: str) -> Row:
         """The client with this name, created if missing."""
-        for _ in range(2):  # two processes creating the same client at once: the loser reads the winner's
+        with self.db.begin() as conn:  # serialised per name: two processes at once get the same client
+            clients_sql.lock_name(conn, name)
             try:
-                with self.db.begin() as conn:
-                    try:
-                        return clients_sql.get_client(conn, name)
-                    except NotFound:
-                        return clients_sql.create_client(conn, name)
-            except (InvalidInput, sa.exc.IntegrityError):
-                continue
-        with self.db.connect() as conn:
-            return clients_sql.get_client(conn, name)
+                return clients_sql.get_client(conn, name)
+            except NotFound:
+                return clients_sql.create_client(conn, name)
 
     def get_client(self, client: int | str) -> Row:
         """A client by id or name; raises :class:`NotFound`."""
@@ -96,12 +89,8 @@ class Engine:
 
     def save_icp(self, client_id: int, icp: ICP, *, author: str = "system", note: str = "") -> Row:
         """Save a new ICP version (unchanged ICP -> current version returned); returns the version row."""
-        try:
-            with self.db.begin() as conn:
-                return clients_sql.save_icp(conn, client_id, icp, author=author, note=note)
-        except sa.exc.IntegrityError:  # another process saved a version at the same moment: save on top of it
-            with self.db.begin() as conn:
-                return clients_sql.save_icp(conn, client_id, icp, author=author, note=note)
+        with self.db.begin() as conn:
+            return clients_sql.save_icp(conn, client_id, icp, author=author, note=note)
 
     def current_icp(self, client_id: int) -> tuple[Row, ICP] | None:
         """``(version_row, ICP)`` of the newest version, or None when the client has no ICP yet."""

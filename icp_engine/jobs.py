@@ -29,21 +29,19 @@ through procrastinate's synchronous connector; a worker opens its own small asyn
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import procrastinate
-import psycopg
-import sqlalchemy as sa
 from procrastinate import exceptions as pq_exceptions
 from procrastinate import utils as pq_utils
 from procrastinate.job_context import AbortReason, JobContext
 from procrastinate.worker import Worker
 
 from .db import Database
+from .db.queue import TRANSIENT_DB_ERRORS, EnginePool, driver_connection, libpq_url
 from .errors import DatabaseError
 from .http import ServiceError
 
@@ -54,8 +52,7 @@ QUEUE = "qualify"
 #: Transient failures retried by procrastinate (3 attempts in all, waits 2 s then 4 s).
 RETRY = procrastinate.RetryStrategy(
     max_attempts=2, exponential_wait=2,
-    retry_exceptions=[ServiceError, DatabaseError, sa.exc.OperationalError, sa.exc.InterfaceError,
-                      psycopg.OperationalError],
+    retry_exceptions=[ServiceError, DatabaseError, *TRANSIENT_DB_ERRORS],
 )
 
 #: The procrastinate task name of a run's job.
@@ -89,34 +86,6 @@ def run_queueing_lock(run_id: int) -> str:
     return f"run:{run_id}"
 
 
-class _EnginePool:
-    """The one method procrastinate's ``SyncPsycopgConnector`` needs of a pool (``connection()``),
-    served by the product's SQLAlchemy pool: control operations open no connections of their own."""
-
-    def __init__(self, engine: sa.Engine):
-        self.engine = engine
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        fairy = self.engine.raw_connection()
-        try:
-            conn = fairy.driver_connection
-            assert isinstance(conn, psycopg.Connection)
-            try:
-                yield conn
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-        finally:
-            fairy.close()
-
-
-def libpq_url(url: str) -> str:
-    """A SQLAlchemy URL (``postgresql+psycopg://...``) as a libpq connection string for psycopg."""
-    return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 class JobQueue:
     """Control side of the queue for one :class:`~icp_engine.db.Database`.
 
@@ -128,12 +97,12 @@ class JobQueue:
     def __init__(self, db: Database):
         self.db = db
         self.app = new_app(procrastinate.SyncPsycopgConnector())
-        self.app.open(_EnginePool(db.engine))  # a duck-typed pool
+        self.app.open(EnginePool(db.engine))  # a duck-typed pool
 
-    def defer(self, conn: sa.Connection, run_id: int, client_id: int) -> int | None:
+    def defer(self, conn: Any, run_id: int, client_id: int) -> int | None:
         """Queue a job for the run in the transaction of ``conn``; returns its id, or None when the run
         already waits in the queue (queueing lock)."""
-        raw = conn.connection.driver_connection
+        raw = driver_connection(conn)
         try:
             return int(self.app.configure_task(
                 TASK, queue=QUEUE, lock=run_lock(client_id), queueing_lock=run_queueing_lock(run_id), connection=raw,
