@@ -93,7 +93,8 @@ class Engine:
 
     def get_or_create_client(self, name: str, *, author: Actor = "system") -> Row:
         """The client with this name, created (audited) if missing."""
-        with self.db.begin() as conn:
+        with self.db.begin() as conn:  # serialised per name: two processes at once get the same client
+            clients_sql.lock_name(conn, name)
             try:
                 return clients_sql.get_client(conn, name)
             except NotFound:
