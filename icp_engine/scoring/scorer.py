@@ -46,6 +46,7 @@ from .functions import classify_title, icp_targets
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
 from .targets import expand_target
+from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_info
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
 #: Version of the scoring logic and constants; stored with every qualification.
@@ -340,10 +341,20 @@ class Scorer:
             cos_t = C @ ts.T.T
             best_j = cos_t.argmax(axis=1)
             implied = not ts.targets.explicit_functions
+            t_infos = [title_info(t) for t in prep.targets]
+            csuite = is_csuite_icp(t_infos)
+            floors = np.zeros(len(texts))
+            for k, t in enumerate(texts):
+                ci = title_info(t)
+                fl = max(equivalence_floor(ti, ci) for ti in t_infos)
+                if csuite:
+                    fl = max(fl, csuite_floor(ci))
+                floors[k] = fl
+            P = np.maximum(P, floors)
             for k in range(len(texts)):
                 d = tdist[k]
                 tier = classify_title(texts[k]).tier
-                if (implied and fshare[k] is not None and fshare[k] >= 1.0 and d is not None
+                if (implied and fshare[k] is not None and fshare[k] >= 0.5 and d is not None
                         and d in cal.ADJACENT_FLOOR and tier is not None and tier >= cal.ADJACENT_MIN_TIER):
                     P[k] = max(P[k], cal.ADJACENT_FLOOR[d])
             if prep.fs_criterion:  # picked functions / levels on top of titles: a criterion of its own
