@@ -338,6 +338,8 @@ class Scorer:
             C = vecs[[pos[s] for s in norms]]
             X = tm.features(C, texts, ts)
             P = tm.probabilities(X)
+            a, b = cal.TITLE_RECALIBRATION
+            P = np.array([cal.sigmoid(a * cal.logit(v) + b) for v in P])
             cos_t = C @ ts.T.T
             best_j = cos_t.argmax(axis=1)
             implied = not ts.targets.explicit_functions
