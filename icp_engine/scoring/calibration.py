@@ -51,7 +51,7 @@ NO_TITLE_BASE = 0.9
 MISMATCH_KEEP: dict[str, float] = {"industry": 0.3, "size": 0.4, "company_type": 0.4}
 
 #: Prior share of followers that fit a hard criterion when the lead's data is unknown.
-UNKNOWN_FIT_PRIOR: dict[str, float] = {"industry": 0.7, "size": 0.7, "company_type": 0.7}
+UNKNOWN_FIT_PRIOR: dict[str, float] = {"industry": 0.75, "size": 0.75, "company_type": 0.75}
 
 #: Soft criteria: odds multiplier when found, and when looked for but absent.
 SOFT_LIFT: dict[str, float] = {"keywords": 2.0, "location": 1.5}
