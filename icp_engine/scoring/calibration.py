@@ -66,7 +66,7 @@ FUNCTION_LEVEL_P: dict[tuple[bool, int], float] = {
 #: Adjacent-role floor for free-title ICPs: a lead of one of the ICP's implied functions at
 #: tier distance d gets at least ``ADJACENT_FLOOR[d]`` (Controller / FP&A manager for a CFO
 #: ICP: "possible"). Distances beyond the table get no floor.
-ADJACENT_FLOOR: dict[int, float] = {0: 0.45, 1: 0.42}
+ADJACENT_FLOOR: dict[int, float] = {0: 0.4, 1: 0.4}
 #: ... and only for leads at manager tier or above (a leadership role of the ICP's function).
 ADJACENT_MIN_TIER = 4
 

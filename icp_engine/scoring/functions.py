@@ -134,7 +134,7 @@ def classify_title(title: str) -> TitleClass:
     if tier is None:
         label = None
     elif tier >= 7:
-        label = "Owner / Partner" if _OWNER.search(norm) and not re.search(r"\bchief\b", norm) else "CXO"
+        label = "Owner / Partner" if _OWNER.search(norm) else "CXO"
     elif tier == 6:
         label = "Vice President"
     elif tier == 5:

@@ -45,7 +45,7 @@ from .backbone import title_backbone
 from .functions import classify_title, icp_targets
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
-from .targets import expand_target
+from .targets import expand_target, singular_roles
 from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_info
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
@@ -224,7 +224,7 @@ class Scorer:
                     variants.append(v)
         picked_f = list(getattr(icp, "functions", []) or [])
         picked_s = list(getattr(icp, "seniorities", []) or [])
-        it = icp_targets(variants or targets, picked_f, picked_s)
+        it = icp_targets([singular_roles(v) for v in (variants or targets)], picked_f, picked_s)
         fs_criterion = bool(it.explicit_functions or it.explicit_seniorities)
         role = "titles" if targets else ("functions" if fs_criterion else "none")
         tset = None
@@ -235,7 +235,7 @@ class Scorer:
             pos = {s: k for k, s in enumerate(dict.fromkeys(t_norm + v_norm))}
             T = vecs[[pos[s] for s in t_norm]]
             V = vecs[[pos[s] for s in v_norm]]
-            vt = [c.tier for c in (classify_title(v) for v in variants) if c.tier is not None]
+            vt = [c.tier for c in (classify_title(singular_roles(v)) for v in variants) if c.tier is not None]
             tset = tm.make_target_set(T, V, it, vt)
         elif fs_criterion:
             tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])

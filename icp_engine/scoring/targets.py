@@ -83,3 +83,16 @@ def expand_target(title: str) -> tuple[str, ...]:
         if v and v.lower() not in {x.lower() for x in variants}:
             variants.append(v)
     return tuple(variants[:8])
+
+
+def singular_roles(text: str) -> str:
+    """``text`` with plural role nouns made singular ("Financial managers and directors" ->
+    "Financial manager and director"), so seniority and function rules read group phrases."""
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        s = _singular(w)
+        if s != w.lower() and s in ROLE_NOUNS:
+            return s if w.islower() else (s.capitalize() if w[:1].isupper() else s)
+        return w
+
+    return re.sub(r"[A-Za-z]+", fix, text or "")
