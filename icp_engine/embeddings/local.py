@@ -295,13 +295,43 @@ def dequantise_int8_matmuls(model_path: str | Path) -> bytes:
     return m.SerializeToString()
 
 
+def model_cache_dir() -> Path:
+    """Folder for derived model files (the dequantised graph): ``ICP_MODEL_CACHE``, else
+    ``$XDG_CACHE_HOME/icp-qualifier`` (``~/.cache/icp-qualifier``)."""
+    env = os.environ.get("ICP_MODEL_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "icp-qualifier"
+
+
+def _fp32_graph(model_dir: str) -> bytes | str:
+    """The dequantised graph: a cached file path when one matches the source model (name, size,
+    mtime in the file name), else the bytes, written to the cache for the next process. A cache
+    that cannot be written is skipped (the bytes are still returned)."""
+    src = Path(model_dir) / "model.onnx"
+    st = src.stat()
+    cached = model_cache_dir() / f"{Path(model_dir).name}-fp32-{st.st_size}-{int(st.st_mtime)}.onnx"
+    if cached.is_file():
+        return str(cached)
+    data = dequantise_int8_matmuls(src)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return data
+
+
 @lru_cache(maxsize=2)
 def _load_fp32(model_dir: str, threads: int, max_length: int) -> tuple[Any, Any]:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
     with _load_lock:
-        data = dequantise_int8_matmuls(Path(model_dir) / "model.onnx")
+        data = _fp32_graph(model_dir)
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
@@ -322,8 +352,9 @@ class BgeSmallFp32Embedder:
     ``batch_size`` (default 32) truncated to ``max_length`` tokens (default 48: job titles and
     headlines; the model allows 512). Batch-invariant: the fp32 graph has no batch-dependent
     quantisation and padded positions are masked, so a text's vector does not depend on its
-    batch-mates (``tests/test_embeddings_local.py`` checks bit-equality). Loading (dequantise +
-    session) takes ~1-2 s once per process. Raises :class:`ModelNotAvailableError` when the
+    batch-mates (``tests/test_embeddings_local.py`` checks bit-equality). Loading takes ~1 s the
+    first time on a machine (dequantise, then the fp32 graph is kept in :func:`model_cache_dir`)
+    and ~0.3 s in later processes. Raises :class:`ModelNotAvailableError` when the
     bundled files are missing.
     """
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -172,6 +173,14 @@ class Scorer:
         self.version = SCORER_VERSION
         self.judge = judge
         self._backbone = backbone
+        if backbone is None:  # load the title backbone in the background while earlier stages run
+            threading.Thread(target=self._prefetch, name="title-backbone-load", daemon=True).start()
+
+    def _prefetch(self) -> None:
+        try:
+            title_backbone(getattr(self.embedder, "db", None))
+        except Exception:  # surfaced by the first real use instead
+            pass
 
     @property
     def backbone(self) -> Any:
