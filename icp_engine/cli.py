@@ -167,10 +167,12 @@ def rank(
     icp: Path = typer.Option(..., "--icp", help="ICP JSON file."),
     leads: Path = typer.Option(..., "--leads", help="JSONL: one lead object per line (id + profile fields); - for stdin."),
     reranker: str = typer.Option("none", "--reranker", help="none | local | jina | cohere"),
+    judge: bool = typer.Option(False, "--judge", help="With OPENAI_API_KEY: an LLM rules on the uncertain band (cost shown first)."),
 ) -> None:
-    """Score JSONL leads against an ICP; print ``{id, icp_score, match_reasoning}`` lines to stdout.
+    """Score JSONL leads against an ICP; print ``{id, icp_score, bucket, match_reasoning}`` lines.
 
-    Uses exactly the pipeline's scorer and embedder (without the database cache).
+    Uses exactly the pipeline's scorer and embedder (without the database cache). ``icp_score``
+    is 100 x the probability that the client keeps the lead (two decimals).
     """
     from .embeddings import get_embedder
     from .scoring.scorer import Scorer
@@ -200,7 +202,19 @@ def rank(
         from .rerank import get_reranker
 
         rr = get_reranker(reranker, settings)
-    scorer = Scorer(get_embedder(settings, db=None), reranker=rr, rerank_top_n=settings.rerank_top_n)
+    jd = None
+    if judge:
+        if not settings.openai_api_key:
+            err.print("[red]--judge needs OPENAI_API_KEY[/red]")
+            raise typer.Exit(2)
+        from .scoring.judge import OpenAIJudge
+
+        jd = OpenAIJudge.from_settings(settings)
+        est = jd.estimate(len(profiles), icp_obj)
+        err.print(f"LLM judgement: at most {est['leads']} leads in {est['requests']} requests, "
+                  f"~{est['input_tokens'] + est['output_tokens']:,} tokens, "
+                  + (f"at most ${est['usd']:.4f}" if est["usd"] is not None else "price unknown"))
+    scorer = Scorer(get_embedder(settings, db=None), reranker=rr, rerank_top_n=settings.rerank_top_n, judge=jd)
     results = scorer.score(icp_obj, profiles)
     out = sys.stdout
     for i, res in zip(ids, results):
