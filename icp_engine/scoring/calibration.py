@@ -76,6 +76,10 @@ ADJACENT_MIN_TIER = 4
 #: onet + esco_jobbert for >= 85 % there, and holds on test and on the occupation-group track.
 TITLE_RECALIBRATION: tuple[float, float] = (1.3, -0.8)
 
+#: Cap of a lead title made only of role and seniority words ("Consultant", "Senior Manager") when
+#: every ICP title names what the role is about ("Legal Consultant", "Marketing Manager").
+BARE_ROLE_CAP = 0.3
+
 #: A title found only as a whole unparsed headline is weaker evidence: its log-odds are reduced.
 HEADLINE_TEXT_LOGIT_PENALTY = 0.5
 

@@ -361,6 +361,12 @@ class Scorer:
                 if csuite:
                     fl = max(fl, csuite_floor(ci))
                 floors[k] = fl
+            # a bare role ("Consultant", "Manager - Kuala Lumpur") does not show the qualifier every
+            # ICP title names ("legal consultant"): at most BARE_ROLE_CAP
+            if all(ti.content for ti in t_infos):
+                for k, t in enumerate(texts):
+                    if not title_info(t).content and title_info(t).feats.norm:
+                        P[k] = min(P[k], cal.BARE_ROLE_CAP)
             P = np.maximum(P, floors)
             for k in range(len(texts)):
                 d = tdist[k]
