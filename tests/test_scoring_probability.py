@@ -210,3 +210,23 @@ def test_shared_sample_with_finance_icp(scorer):
         assert any(h.startswith(who) for h in ranked[n - 8:]), ranked
     empty = [i for i, h in enumerate(ranked) if h in ("", "--")]
     assert empty and min(empty) > max(leaders)
+
+
+def test_rank_process_exits_cleanly_while_the_backbone_loads(tmp_path):
+    """An industry-only ICP never needs the title backbone: the process ends while the background
+    load may still run, and must exit normally (a daemon thread inside onnxruntime aborted it)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "icp.json").write_text(json.dumps({"target_industries": ["Software Development"]}))
+    (tmp_path / "leads.jsonl").write_text('{"id": 1, "industry": "Banking"}\n{"id": 2, "industry": "Software Development"}\n')
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-m", "icp_engine", "rank", "--icp", str(tmp_path / "icp.json"),
+                              "--leads", str(tmp_path / "leads.jsonl")], capture_output=True, text=True, env=env,
+                             cwd=tmp_path, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        rows = [json.loads(x) for x in out.stdout.splitlines()]
+        assert rows[1]["icp_score"] == pytest.approx(100 * cal.NO_TITLE_BASE) and rows[0]["icp_score"] < 40

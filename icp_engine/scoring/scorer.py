@@ -174,7 +174,9 @@ class Scorer:
         self.judge = judge
         self._backbone = backbone
         if backbone is None:  # load the title backbone in the background while earlier stages run
-            threading.Thread(target=self._prefetch, name="title-backbone-load", daemon=True).start()
+            # not a daemon: a process that ends first waits for the load (at most ~1 s) instead of
+            # tearing onnxruntime down mid-load (which aborts the interpreter)
+            threading.Thread(target=self._prefetch, name="title-backbone-load", daemon=False).start()
 
     def _prefetch(self) -> None:
         try:
