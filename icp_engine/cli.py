@@ -202,10 +202,12 @@ def rank(
     icp: Path = typer.Option(..., "--icp", help="ICP JSON file."),
     leads: Path = typer.Option(..., "--leads", help="JSONL: one lead object per line (id + profile fields); - for stdin."),
     reranker: RerankerName = typer.Option(RerankerName.NONE, "--reranker", help="Second-stage reranker."),
+    judge: bool = typer.Option(False, "--judge", help="With OPENAI_API_KEY: an LLM rules on the uncertain band (cost shown first)."),
 ) -> None:
-    """Score JSONL leads against an ICP; print ``{id, icp_score, match_reasoning}`` lines to stdout.
+    """Score JSONL leads against an ICP; print ``{id, icp_score, bucket, match_reasoning}`` lines.
 
-    Uses exactly the pipeline's scorer and embedder (without the database cache).
+    Uses exactly the pipeline's scorer and embedder (without the database cache). ``icp_score``
+    is 100 x the probability that the client keeps the lead (two decimals).
     """
     from .wiring import Wiring
 
@@ -228,7 +230,17 @@ def rank(
                 raise typer.Exit(2)
             ids.append(obj.get("id", n))
             profiles.append(_profile_from_json(obj))
-    results = Wiring(Settings()).scorer(reranker).score(icp_obj, profiles)
+    settings = Settings()
+    if judge and not settings.openai_api_key:
+        err.print("[red]--judge needs OPENAI_API_KEY[/red]")
+        raise typer.Exit(2)
+    scorer = Wiring(settings).scorer(reranker, judge=judge)
+    if judge:
+        est = scorer.judge.estimate(len(profiles), icp_obj)
+        err.print(f"LLM judgement: at most {est['leads']} leads in {est['requests']} requests, "
+                  f"~{est['input_tokens'] + est['output_tokens']:,} tokens, "
+                  + (f"at most ${est['usd']:.4f}" if est["usd"] is not None else "price unknown"))
+    results = scorer.score(icp_obj, profiles)
     out = sys.stdout
     for i, res in zip(ids, results):
         out.write(json.dumps({"id": i, "icp_score": round(float(res.icp_score), 2), "bucket": res.bucket,
