@@ -134,10 +134,11 @@ def run(
         final = eng.execute_run(run_id, on_progress=_Bars(progress))
     data_out = eng.export_csv(c["id"], batch_id=batch["id"], icp_version_id=ver["id"])
     out.write_bytes(data_out)
+    from .views import enrichment_summary
+
     cnt = final["counts"]
-    err.print(
-        f"wrote {out} ({cnt['scored']} leads, {cnt['failed']} failed) in {time.perf_counter() - t0:.1f} s"
-    )
+    err.print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: {enrichment_summary(cnt, options.enrich)}",
+              highlight=False)
 
 
 def _profile_from_json(obj: dict[str, Any]) -> Profile:

@@ -42,7 +42,8 @@ def evidence_markdown(reasoning: str, show_scores: bool) -> str:
 def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
     with st.container(border=True):
         name = lead.get("name") or lead.get("profile_key")
-        st.markdown(f"### [{name}]({lead['profile_url']})")
+        # a lead from an export without URLs has no profile link
+        st.markdown(f"### [{name}]({lead['profile_url']})" if lead.get("profile_url") else f"### {name}")
         if lead.get("headline"):
             st.markdown(f"_{lead['headline']}_")
         facts = {
