@@ -112,6 +112,9 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
                     parts.append(f"{est['in_flight']} in runs already paid for")
                 if est.get("invalid"):
                     parts.append(f"{est['invalid']} not LinkedIn profile URLs")
+                if est.get("no_url"):
+                    parts.append(f"{est['no_url']} without a profile URL (not sent; scored on their position "
+                                 "and company)")
                 parts.append(f"estimated Apify cost **${float(est['cost_usd']):.2f}**")
             st.markdown("Estimate: " + " · ".join(parts))
     for p in problems:
