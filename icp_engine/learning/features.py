@@ -1,0 +1,393 @@
+"""Inputs of the learned model: review labels and per-lead features.
+
+* :class:`Label` - one keep / trash verdict by one reviewer, with the ICP version it was given
+  under and the review queue it came from (:data:`QUEUES`).
+* :class:`LeadFeatures` - for ``m`` leads: the frozen whole-profile embedding (the text of
+  :func:`icp_engine.pipeline.profile_text`, embedded by the project's embedder), the static
+  P(keep) (``icp_score / 100``) and the scorer's per-criterion evidence
+  (``ScoreResult.components``).
+* :class:`EvidenceEncoder` - turns the components dicts into a numeric matrix without knowing the
+  scorer's keys: numbers and booleans are features, ``None`` is *unknown* (value 0 after
+  standardising plus a missing-indicator column), non-empty strings are a presence indicator.
+  Keys are whatever the labelled leads carry, so the encoder survives a scorer rewrite.
+* :func:`aggregate_labels` - one training target per lead from all its current labels.
+
+Exported leads are never positives: only explicit ``keep`` / ``trash`` labels become targets
+(``skip`` and anything else is ignored, and a lead's status - e.g. exported - is never read).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = [
+    "Label",
+    "QUEUES",
+    "UNBIASED_QUEUES",
+    "LeadFeatures",
+    "EvidenceEncoder",
+    "AggregatedLabels",
+    "aggregate_labels",
+    "labels_from_rows",
+    "fine_static_prob",
+    "word_vectors",
+]
+
+#: Where a label came from. ``random``: the default review queue (seeded random order, never
+#: sorted by score - an unbiased sample of the client's leads). ``informative``: the optional
+#: "most informative next" queue (:func:`icp_engine.learning.active.informative_order`) - chosen
+#: by the model, so *not* a random sample. ``import``: ``feedback import`` of a CSV; treated as
+#: unbiased (the import door is for a sample reviewed outside the tool, not a hand-picked list).
+QUEUES: tuple[str, ...] = ("random", "informative", "import")
+#: Queues whose labels may be used to *measure* the model (validation, calibration check). Labels
+#: of every queue are used to *train* it (a Bayesian posterior is valid under any design that
+#: depends only on what was observed; a metric is not).
+UNBIASED_QUEUES: tuple[str, ...] = ("random", "import")
+
+#: Weight of a label given under an earlier ICP version than the current one (1.0 for the current).
+OLD_VERSION_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Label:
+    """One review verdict.
+
+    ``lead_id``: the lead; ``label``: ``"keep"`` or ``"trash"`` (``"skip"`` and other values are
+    ignored by the learner); ``reviewer``: who; ``icp_version``: id of the client's ICP version
+    the label was given under (None = unknown, counted as the current one); ``queue``: one of
+    :data:`QUEUES` (None or unknown values count as ``"random"``, what the dashboard has always
+    served); ``created_at``: when.
+    """
+
+    lead_id: int
+    label: str
+    reviewer: str = ""
+    icp_version: int | None = None
+    queue: str | None = "random"
+    created_at: datetime | None = None
+
+
+def labels_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Label]:
+    """:class:`Label` objects from ``lead_feedback``-shaped rows.
+
+    Each row needs ``lead_id`` and ``label``; optional ``reviewer``, ``icp_version_id`` (or
+    ``icp_version``), ``queue``, ``created_at``. Rows with ``undone_at`` set are dropped, and so
+    are labels other than keep / trash. A lead's ``status`` (e.g. ``exported``) is ignored on
+    purpose: an export is not a judgement.
+    """
+    out: list[Label] = []
+    for r in rows:
+        if r.get("undone_at") is not None:
+            continue
+        lab = r.get("label")
+        if lab not in ("keep", "trash"):
+            continue
+        ver = r.get("icp_version_id", r.get("icp_version"))
+        out.append(Label(
+            lead_id=int(r["lead_id"]), label=str(lab), reviewer=str(r.get("reviewer") or ""),
+            icp_version=None if ver is None else int(ver), queue=r.get("queue") or "random",
+            created_at=r.get("created_at"),
+        ))
+    return out
+
+
+@dataclass
+class AggregatedLabels:
+    """One target per labelled lead, sorted by lead id.
+
+    ``lead_ids`` (n,) int64; ``y`` (n,) 1.0 keep / 0.0 trash (majority of the lead's reviewers);
+    ``weight`` (n,) in (0, 1]: the best ICP-version weight among the labels that agree with the
+    majority; ``unbiased`` (n,) bool: at least one of the lead's labels came from an unbiased
+    queue (:data:`UNBIASED_QUEUES`); ``conflicts``: leads dropped because their reviewers split
+    evenly; ``multi``: leads with two or more reviewers; ``reviews``: keep/trash labels counted.
+    """
+
+    lead_ids: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    unbiased: np.ndarray
+    conflicts: int = 0
+    multi: int = 0
+    reviews: int = 0
+    conflict_ids: list[int] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return int(self.lead_ids.shape[0])
+
+
+def aggregate_labels(labels: Sequence[Label], current_icp_version: int | None = None,
+                     old_version_weight: float = OLD_VERSION_WEIGHT) -> AggregatedLabels:
+    """Combine all labels of each lead into one target (majority vote, ties dropped).
+
+    A label's weight is 1.0 when given under ``current_icp_version`` (or when either version is
+    unknown) and ``old_version_weight`` when given under an earlier version (smaller id). When a
+    reviewer labelled a lead several times, callers pass only the current label (the database
+    marks superseded ones undone). Deterministic: the result does not depend on the order of
+    ``labels``.
+    """
+    by_lead: dict[int, list[Label]] = {}
+    reviews = 0
+    for lab in labels:
+        if lab.label not in ("keep", "trash"):
+            continue
+        reviews += 1
+        by_lead.setdefault(int(lab.lead_id), []).append(lab)
+    ids: list[int] = []
+    ys: list[float] = []
+    ws: list[float] = []
+    ub: list[bool] = []
+    conflicts: list[int] = []
+    multi = 0
+    for lid in sorted(by_lead):
+        labs = by_lead[lid]
+        if len({(lab.reviewer, lab.label) for lab in labs}) > 1:
+            multi += 1
+        keep = sum(1 for lab in labs if lab.label == "keep")
+        trash = len(labs) - keep
+        if keep == trash:
+            conflicts.append(lid)
+            continue
+        y = 1.0 if keep > trash else 0.0
+        agree = [lab for lab in labs if (lab.label == "keep") == (y == 1.0)]
+
+        def wt(lab: Label) -> float:
+            if current_icp_version is None or lab.icp_version is None or lab.icp_version >= current_icp_version:
+                return 1.0
+            return float(old_version_weight)
+
+        ids.append(lid)
+        ys.append(y)
+        ws.append(max(wt(lab) for lab in agree))
+        ub.append(any((lab.queue or "random") in UNBIASED_QUEUES or (lab.queue or "random") not in QUEUES
+                      for lab in labs))
+    return AggregatedLabels(
+        lead_ids=np.asarray(ids, dtype=np.int64), y=np.asarray(ys, dtype=np.float64),
+        weight=np.asarray(ws, dtype=np.float64), unbiased=np.asarray(ub, dtype=bool),
+        conflicts=len(conflicts), multi=multi, reviews=reviews, conflict_ids=conflicts,
+    )
+
+
+#: Component keys holding the static probability at full precision (before the displayed score's
+#: rounding and floor): ``p_keep`` (an unrounded calibrated P(keep), if the scorer provides it),
+#: else ``stage1`` (today's scorer: the combined fit in 0-1 before exclusions and reranking,
+#: used only where the displayed score sits at its floor).
+FINE_KEYS: tuple[str, ...] = ("p_keep", "stage1")
+#: Displayed scores at or below this (in 0-1) are the scorer's floor for non-excluded leads.
+FLOOR_PROB = 0.0105
+
+
+def fine_static_prob(icp_score: float, components: Mapping[str, Any] | None) -> float:
+    """The static P(keep) at the finest precision the scorer exposes, in [0, 1].
+
+    ``icp_score / 100`` is rounded to 0.1 points and floored at 1 point for every non-excluded
+    lead (so three quarters of a page can tie at 1.0); the learner's prior mean needs the order
+    inside those ties. Uses ``components["p_keep"]`` when numeric; else, for a non-excluded lead
+    at the floor, ``min(icp_score / 100, components["stage1"])``; else ``icp_score / 100``.
+    """
+    p = max(0.0, min(1.0, float(icp_score) / 100.0))
+    c = components or {}
+    v = _as_number(c.get("p_keep"))
+    if v is not None:
+        return max(0.0, min(1.0, v))
+    v = _as_number(c.get("stage1"))
+    if v is not None and not c.get("excluded") and p <= FLOOR_PROB:
+        return max(0.0, min(p, v))
+    return p
+
+
+def word_vectors(texts: Sequence[str], n_features: int = 2 ** 14):
+    """L2-normalised bag-of-words vectors of ``texts`` (scipy CSR, shape (len, n_features)).
+
+    scikit-learn's ``HashingVectorizer`` (word unigrams, lower-cased, non-negative): stateless, so a
+    lead's vector never depends on the other leads. Empty texts give zero rows.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    hv = HashingVectorizer(n_features=n_features, analyzer="word", ngram_range=(1, 1), norm="l2",
+                           alternate_sign=False, lowercase=True)
+    return hv.transform([t or "" for t in texts]).tocsr()
+
+
+@dataclass
+class LeadFeatures:
+    """Features of ``m`` leads (the client's scored leads, labelled or not).
+
+    ``lead_ids`` (m,) int64, unique; ``embeddings`` (m, k) float32 L2-normalised whole-profile
+    vectors (zero rows for leads with no text); ``static_prob`` (m,) the static P(keep) shown to
+    the user, in [0, 1] (``icp_score / 100``; deltas are measured against it);
+    ``components`` list of m dicts (``ScoreResult.components``, any keys); ``texts`` optional m
+    whole-profile texts (word features; None = no word features); ``prior_prob`` optional (m,)
+    static P(keep) at full precision (:func:`fine_static_prob`; default ``static_prob``), the
+    prior mean of the learner. Raises ``ValueError`` on mismatched lengths or duplicate ids.
+    """
+
+    lead_ids: np.ndarray
+    embeddings: np.ndarray
+    static_prob: np.ndarray
+    components: list[Mapping[str, Any]]
+    texts: list[str] | None = None
+    prior_prob: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.lead_ids = np.asarray(self.lead_ids, dtype=np.int64)
+        self.embeddings = np.asarray(self.embeddings, dtype=np.float32)
+        self.static_prob = np.clip(np.asarray(self.static_prob, dtype=np.float64), 0.0, 1.0)
+        self.prior_prob = (self.static_prob.copy() if self.prior_prob is None
+                           else np.clip(np.asarray(self.prior_prob, dtype=np.float64), 0.0, 1.0))
+        self.components = [dict(c or {}) for c in self.components]
+        m = self.lead_ids.shape[0]
+        if self.embeddings.ndim != 2 or self.embeddings.shape[0] != m or self.static_prob.shape != (m,) \
+                or len(self.components) != m or self.prior_prob.shape != (m,) \
+                or (self.texts is not None and len(self.texts) != m):
+            raise ValueError("lead_ids, embeddings, static_prob, components (and texts, prior_prob) "
+                             "must describe the same leads")
+        if len(np.unique(self.lead_ids)) != m:
+            raise ValueError("lead_ids must be unique")
+        self._pos = {int(x): i for i, x in enumerate(self.lead_ids)}
+        self._words = None
+
+    @property
+    def words(self):
+        """Word vectors of ``texts`` (:func:`word_vectors`), computed once; None without texts."""
+        if self.texts is None:
+            return None
+        if self._words is None:
+            self._words = word_vectors(self.texts)
+        return self._words
+
+    @property
+    def m(self) -> int:
+        return int(self.lead_ids.shape[0])
+
+    def index_of(self, lead_ids: Sequence[int]) -> np.ndarray:
+        """Row index of each id (``KeyError`` for an unknown id)."""
+        return np.asarray([self._pos[int(x)] for x in lead_ids], dtype=np.int64)
+
+    def has(self, lead_id: int) -> bool:
+        return int(lead_id) in self._pos
+
+    def subset(self, idx: np.ndarray) -> LeadFeatures:
+        """The leads at row indices ``idx`` (same order)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        return LeadFeatures(self.lead_ids[idx], self.embeddings[idx], self.static_prob[idx],
+                            [self.components[i] for i in idx],
+                            None if self.texts is None else [self.texts[i] for i in idx],
+                            self.prior_prob[idx])
+
+    @classmethod
+    def build(cls, lead_ids: Sequence[int], profiles: Sequence[Any], results: Sequence[Any],
+              embedder: Any) -> LeadFeatures:
+        """Features from profiles and their :class:`~icp_engine.domain.ScoreResult`.
+
+        ``profiles``: :class:`~icp_engine.domain.Profile` objects (embedded through
+        :func:`icp_engine.pipeline.profile_text`, the text the pipeline stores in
+        ``lead_embeddings``); ``results``: score results in the same order; ``embedder``: an
+        :class:`icp_engine.embeddings.Embedder` (use the pipeline's, so cached vectors are reused).
+        """
+        from ..pipeline import profile_text
+
+        texts = [profile_text(p) for p in profiles]
+        emb = np.asarray(embedder.embed(texts), dtype=np.float32) if texts else np.zeros((0, embedder.dim), np.float32)
+        return cls(np.asarray(lead_ids), emb, np.array([float(r.icp_score) / 100.0 for r in results]),
+                   [r.components for r in results], texts,
+                   np.array([fine_static_prob(r.icp_score, r.components) for r in results]))
+
+
+def _as_number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        x = float(v)
+        return x if math.isfinite(x) else None
+    return None
+
+
+class EvidenceEncoder:
+    """Generic encoder of ``ScoreResult.components`` dicts into a standardised matrix.
+
+    ``fit(components)`` learns the columns from the given dicts: for each key seen with a number
+    or boolean, a value column ``key`` and, when some dicts lack it or hold None, an indicator
+    column ``key?`` (1 = unknown); for each key seen only with strings, an indicator ``key=*``
+    (1 = a non-empty string, e.g. an exclusion reason). Columns that are constant over the fit
+    set are dropped. Values are clipped to the fit set's [min, max] and standardised by its
+    mean / std; unknown values become 0 (the mean). ``transform`` returns shape (len, d) float64.
+    Deterministic; columns sorted by key.
+    """
+
+    def __init__(self) -> None:
+        self.columns: list[tuple[str, str]] = []  # (key, kind) kind in value|missing|present
+        self.lo = np.zeros(0)
+        self.hi = np.zeros(0)
+        self.mean = np.zeros(0)
+        self.std = np.ones(0)
+
+    def _raw(self, comps: Sequence[Mapping[str, Any]], cols: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        X = np.zeros((len(comps), len(cols)))
+        known = np.ones((len(comps), len(cols)), dtype=bool)
+        for i, c in enumerate(comps):
+            for j, (k, kind) in enumerate(cols):
+                v = c.get(k)
+                if kind == "value":
+                    x = _as_number(v)
+                    if x is None:
+                        known[i, j] = False
+                    else:
+                        X[i, j] = x
+                elif kind == "missing":
+                    X[i, j] = 1.0 if _as_number(v) is None else 0.0
+                else:
+                    X[i, j] = 1.0 if isinstance(v, str) and v.strip() else 0.0
+        return X, known
+
+    def fit(self, components: Sequence[Mapping[str, Any]]) -> EvidenceEncoder:
+        numeric: set[str] = set()
+        strings: set[str] = set()
+        for c in components:
+            for k, v in c.items():
+                if _as_number(v) is not None:
+                    numeric.add(str(k))
+                elif isinstance(v, str):
+                    strings.add(str(k))
+        cols: list[tuple[str, str]] = []
+        for k in sorted(numeric):
+            cols.append((k, "value"))
+            cols.append((k, "missing"))
+        for k in sorted(strings - numeric):
+            cols.append((k, "present"))
+        X, known = self._raw(components, cols)
+        keep: list[int] = []
+        lo, hi, mean, std = [], [], [], []
+        for j in range(len(cols)):
+            vals = X[known[:, j], j]
+            if vals.size == 0 or float(vals.max() - vals.min()) < 1e-9:
+                continue
+            keep.append(j)
+            lo.append(float(vals.min()))
+            hi.append(float(vals.max()))
+            mean.append(float(vals.mean()))
+            std.append(float(vals.std()) or 1.0)
+        self.columns = [cols[j] for j in keep]
+        self.lo, self.hi = np.asarray(lo), np.asarray(hi)
+        self.mean, self.std = np.asarray(mean), np.asarray(std)
+        return self
+
+    def transform(self, components: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        if not self.columns:
+            return np.zeros((len(components), 0))
+        X, known = self._raw(components, self.columns)
+        X = np.clip(X, self.lo, self.hi)
+        Z = (X - self.mean) / self.std
+        Z[~known] = 0.0
+        return Z
+
+    @property
+    def names(self) -> list[str]:
+        """Column names: ``key``, ``key?`` (unknown indicator) or ``key=*`` (string present)."""
+        suffix = {"value": "", "missing": "?", "present": "=*"}
+        return [k + suffix[kind] for k, kind in self.columns]
