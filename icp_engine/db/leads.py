@@ -194,7 +194,7 @@ def insert_batch_with_leads(
         members.append({"batch_id": batch["id"], "lead_id": lid, "position": i, "is_new": i not in split.known})
     _copy_insert_returning(conn, "batch_members", members)
     if split.relink:
-        _relink(conn, {i: lid for i, lid in split.relink.items()}, people, name_keys)
+        _relink(conn, split.relink, people, name_keys)
     # fill aliases learnt from this upload into known leads (e.g. a vanity for a URN-only lead)
     plain = {i: lid for i, lid in split.known.items() if i not in split.relink}
     if plain:
@@ -264,19 +264,17 @@ def reset_for_enrichment(conn: Connection, lead_ids: Sequence[int]) -> None:
     enriches, classifies and scores them again. Review labels stay."""
     if not lead_ids:
         return
-    ids = any_of("ids", [int(i) for i in lead_ids], sa.BigInteger)
+    ids = [int(i) for i in lead_ids]
     conn.execute(
         leads.update()
-        .where(L.id == ids)
+        .where(L.id == any_of("ids", ids, sa.BigInteger))
         .values(status=LeadStatus.DISCOVERED, retry_count=0, error_message=None, enrichment_note=None,
                 industry_class=None, company_type=None, classification_reason=None, classification_source=None,
                 industry_guess=None, industry_source=None, company_type_source=None, company_type_is_guess=False,
                 updated_at=sa.func.now())
     )
-    conn.execute(lead_scores.delete().where(lead_scores.c.lead_id == any_of("ids", [int(i) for i in lead_ids],
-                                                                           sa.BigInteger)))
-    conn.execute(lead_embeddings.delete().where(
-        lead_embeddings.c.lead_id == any_of("ids", [int(i) for i in lead_ids], sa.BigInteger)))
+    conn.execute(lead_scores.delete().where(lead_scores.c.lead_id == any_of("ids", ids, sa.BigInteger)))
+    conn.execute(lead_embeddings.delete().where(lead_embeddings.c.lead_id == any_of("ids", ids, sa.BigInteger)))
 
 
 def _copy_insert_returning(
