@@ -63,8 +63,10 @@ def test_hostile_apify_every_lead_enriched_or_failed_none_charged_twice(db, sett
     assert set(by_status) <= {"qualified", "failed"}
     failed = {r.profile_key: r for r in rows if r.status == "failed"}
     # the two private profiles always fail; the fake's random faults (drawn in a timing-dependent
-    # order by concurrent runs) can, rarely, make a scrapable lead lose all 3 attempts too
-    assert {"hostile-0007", "hostile-0100"} <= set(failed) and len(failed) <= 5
+    # order by concurrent runs) can make scrapable leads lose all 3 attempts too: the leads left
+    # for the last attempt share one actor run (at most one batch of 25), and when that run ends
+    # FAILED / TIMED-OUT they fail together (seen: 11 of one TIMED-OUT run, about 1 test in 20)
+    assert {"hostile-0007", "hostile-0100"} <= set(failed) and len(failed) <= 2 + 25
     assert all(r.error_message and r.retry_count == 3 for r in failed.values())
     qualified = by_status["qualified"]
     assert qualified == 200 - len(failed)
@@ -210,7 +212,8 @@ def test_sigkill_then_the_same_command_again_every_follower_in_the_csv_nothing_p
                                            "AND apify_run_id IS NOT NULL")).scalar_one()
     assert len(leads) == n and uncollected == 0
     failed = {k for k, r in leads.items() if r.status == "failed"}
-    assert gone <= failed and len(failed) <= len(gone) + 3
+    # as in the test above: the leads of a last-attempt run that fails can fail together (batch of 20)
+    assert gone <= failed and len(failed) <= len(gone) + 20
     assert {k for k in leads if k not in failed} == set(charged)  # paid once for each profile delivered
     by_url = {r["profile_url"].rsplit("/", 1)[-1]: r for r in rows}
     for k in failed:
