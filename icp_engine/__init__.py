@@ -16,6 +16,8 @@ database layer.
 * Errors: one hierarchy rooted at :class:`ICPError` (see :mod:`icp_engine.errors`).
 * ICP editing: :data:`ICP_TEMPLATES`, suggestions and choice lists, :func:`icp_diff`,
   :func:`history_with_changes`.
+* ICP from discovery calls: ``engine.calls`` (:class:`CallService`, :class:`CallReview`,
+  :class:`CallStatus`, :data:`CALL_FIELD_LABELS`; errors :class:`TranscriptError`, :class:`FathomError`).
 
 Pipeline stages, one module each:
 
@@ -55,18 +57,21 @@ _EXPORTS: dict[str, str] = {
     "LeadStatus": "enums", "RunStatus": "enums", "RunStage": "enums", "EnrichProvider": "enums",
     "RerankerName": "enums", "Bucket": "enums", "FeedbackLabel": "enums",
     "ICPError": "errors", "InvalidInput": "errors", "NotFound": "errors", "DatabaseError": "errors",
-    "ExternalServiceError": "errors", "RunInterrupted": "errors", "RunStopped": "errors", "RunBusy": "errors",
+    "ExternalServiceError": "errors", "RunInterrupted": "errors", "RunStopped": "errors", "RunBusy": "errors", "RunFailed": "errors",
     "UploadError": "ingest.upload", "ParsedUpload": "ingest.upload",
     "ApifyExportError": "enrich.apify_json", "ApifyFatalError": "enrich.apify_client",
     "ServiceError": "http", "LLMError": "llm", "ModelNotAvailableError": "embeddings.local",
+    "CallStatus": "enums", "TranscriptError": "calls.parse", "FathomError": "calls.fathom",
+    "CallService": "calls.service", "CallReview": "calls.service", "CALL_FIELD_LABELS": "calls.service",
 }
 
 __all__ = [
+    "CALL_FIELD_LABELS", "CallReview", "CallService", "CallStatus", "FathomError", "TranscriptError",
     "ApifyExportError", "ApifyFatalError", "Bucket", "DatabaseError", "EXCLUSION_SUGGESTIONS", "EXPORT_COLUMNS",
     "Engine", "EnrichProvider", "ExternalServiceError", "FeedbackLabel", "Follower", "ICP", "ICPError",
     "ICP_FIELDS", "ICP_TEMPLATES", "InvalidInput", "KEYWORD_SUGGESTIONS", "LLMError", "LeadFilters", "LeadStatus",
     "MergedUpload", "ModelNotAvailableError", "NotFound", "PAGE_COLUMNS", "ParsedUpload", "Profile", "RerankerName",
-    "RunBusy", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
+    "RunBusy", "RunFailed", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
     "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
     "company_type_choices", "default_batch_name", "enrichment_summary", "history_with_changes", "icp_diff",
     "industry_choices",
@@ -88,13 +93,25 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
+    from .calls.fathom import FathomError
+    from .calls.parse import TranscriptError
+    from .calls.service import CALL_FIELD_LABELS, CallReview, CallService
     from .config import Settings
     from .domain import ICP, SIZE_BANDS, Follower, Profile, ScoreResult, bucket_for
     from .embeddings.local import ModelNotAvailableError
     from .engine import Engine
     from .enrich.apify_client import ApifyFatalError
     from .enrich.apify_json import ApifyExportError
-    from .enums import Bucket, EnrichProvider, FeedbackLabel, LeadStatus, RerankerName, RunStage, RunStatus
+    from .enums import (
+        Bucket,
+        CallStatus,
+        EnrichProvider,
+        FeedbackLabel,
+        LeadStatus,
+        RerankerName,
+        RunStage,
+        RunStatus,
+    )
     from .errors import (
         DatabaseError,
         ExternalServiceError,
@@ -102,6 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
         InvalidInput,
         NotFound,
         RunBusy,
+        RunFailed,
         RunInterrupted,
         RunStopped,
     )

@@ -46,10 +46,23 @@ def _load_icp(path: Path) -> ICP:
     return icp
 
 
+_engines: list[Engine] = []
+
+
 def _engine() -> Engine:
     from .engine import Engine
 
-    return Engine(Settings())
+    eng = Engine(Settings())
+    _engines.append(eng)
+    return eng
+
+
+def _release_embedded(eng: Engine) -> None:
+    """Stop the embedded server this command started when nobody else uses it (see db.embedded)."""
+    try:
+        eng.db.release()
+    except Exception as exc:  # noqa: BLE001 - tidying up must not turn a result into an error
+        err.print(f"[yellow]note:[/yellow] the embedded database was left running ({exc})")
 
 
 class _Bars:
@@ -125,13 +138,9 @@ def run(
         classify=not no_classify, chunk_size=chunk_size,
     )
     run_id = eng.create_run(c["id"], batch_id=batch["id"], icp_version_id=ver["id"], options=options, author="cli")
-    err.print(f"run {run_id} started (resume with: python -m icp_engine resume {run_id})")
+    err.print(f"run {run_id} queued (resume with: python -m icp_engine resume {run_id})")
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), console=err, transient=False,
-    ) as progress:
-        final = eng.execute_run(run_id, on_progress=_Bars(progress))
+    final = _wait_for_run(eng, run_id, lambda on_progress: eng.execute_run(run_id, on_progress=on_progress))
     data_out = eng.export_csv(c["id"], batch_id=batch["id"], icp_version_id=ver["id"])
     out.write_bytes(data_out)
     from .views import enrichment_summary
@@ -139,6 +148,25 @@ def run(
     cnt = final["counts"]
     err.print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: {enrichment_summary(cnt, options.enrich)}",
               highlight=False)
+
+
+def _wait_for_run(eng: Engine, run_id: int, start: Any) -> dict[str, Any]:
+    """Execute/wait for a run with progress bars; a paused, cancelled or failed run exits with code 1."""
+    from .errors import RunFailed, RunInterrupted
+
+    try:
+        with Progress(
+            TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), console=err, transient=False,
+        ) as progress:
+            final: dict[str, Any] = start(_Bars(progress))
+    except RunInterrupted as exc:
+        err.print(f"[yellow]run {run_id} stopped:[/yellow] {exc} (resume with: python -m icp_engine resume {run_id})")
+        raise typer.Exit(1) from None
+    except RunFailed as exc:
+        err.print(f"[red]run {run_id} failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    return final
 
 
 def _profile_from_json(obj: dict[str, Any]) -> Profile:
@@ -174,10 +202,12 @@ def rank(
     icp: Path = typer.Option(..., "--icp", help="ICP JSON file."),
     leads: Path = typer.Option(..., "--leads", help="JSONL: one lead object per line (id + profile fields); - for stdin."),
     reranker: RerankerName = typer.Option(RerankerName.NONE, "--reranker", help="Second-stage reranker."),
+    judge: bool = typer.Option(False, "--judge", help="With OPENAI_API_KEY: an LLM rules on the uncertain band (cost shown first)."),
 ) -> None:
-    """Score JSONL leads against an ICP; print ``{id, icp_score, match_reasoning}`` lines to stdout.
+    """Score JSONL leads against an ICP; print ``{id, icp_score, bucket, match_reasoning}`` lines.
 
-    Uses exactly the pipeline's scorer and embedder (without the database cache).
+    Uses exactly the pipeline's scorer and embedder (without the database cache). ``icp_score``
+    is 100 x the probability that the client keeps the lead (two decimals).
     """
     from .wiring import Wiring
 
@@ -200,7 +230,17 @@ def rank(
                 raise typer.Exit(2)
             ids.append(obj.get("id", n))
             profiles.append(_profile_from_json(obj))
-    results = Wiring(Settings()).scorer(reranker).score(icp_obj, profiles)
+    settings = Settings()
+    if judge and not settings.openai_api_key:
+        err.print("[red]--judge needs OPENAI_API_KEY[/red]")
+        raise typer.Exit(2)
+    scorer = Wiring(settings).scorer(reranker, judge=judge)
+    if judge:
+        est = scorer.judge.estimate(len(profiles), icp_obj)
+        err.print(f"LLM judgement: at most {est['leads']} leads in {est['requests']} requests, "
+                  f"~{est['input_tokens'] + est['output_tokens']:,} tokens, "
+                  + (f"at most ${est['usd']:.4f}" if est["usd"] is not None else "price unknown"))
+    results = scorer.score(icp_obj, profiles)
     out = sys.stdout
     for i, res in zip(ids, results):
         out.write(json.dumps({"id": i, "icp_score": round(float(res.icp_score), 2), "bucket": res.bucket,
@@ -265,19 +305,16 @@ def status(run_id: int) -> None:
 def resume(run_id: int) -> None:
     """Resume a paused, failed or interrupted run in the foreground, with progress bars."""
     eng = _engine()
-    eng.requeue_run(run_id)
-    with Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err) as progress:
-        final = eng.execute_run(run_id, on_progress=_Bars(progress))
+    final = _wait_for_run(eng, run_id, lambda on_progress: eng.runs.resume_foreground(run_id, on_progress))
     err.print(json.dumps(final["counts"]))
 
 
 @app.command()
 def worker(
-    once: bool = typer.Option(False, "--once", help="Exit when no run is waiting."),
-    poll: float = typer.Option(5.0, "--poll", help="Seconds between looks for new runs."),
+    once: bool = typer.Option(False, "--once", help="Exit when no job is waiting."),
+    poll: float = typer.Option(5.0, "--poll", help="Seconds between looks for new jobs (new jobs are also notified)."),
 ) -> None:
-    """Execute queued and abandoned runs; start one per machine that shares the database."""
+    """Be a queue worker: execute queued runs, and runs of dead workers; start one per machine sharing the database."""
     eng = _engine()
     err.print(f"worker {eng.worker_id} on {'DATABASE_URL' if eng.settings.database_url else 'embedded Postgres'}")
     n = eng.work(once=once, poll_s=poll)
@@ -327,14 +364,15 @@ def icp_from_calls(
     invitee_domain: Optional[list[str]] = typer.Option(None, "--invitee-domain", help="The client's e-mail domain (repeat); guessed from the client name when omitted."),
     extractor: str = typer.Option("offline", "--extractor", help="offline | openai"),
     out: Path = typer.Option(..., "--out", help="Where to write PROPOSAL.json."),
-    apply: bool = typer.Option(False, "--apply", help="Save the proposed changes as a new ICP version of the client."),
+    apply: bool = typer.Option(False, "--apply", help="Record the calls for the client and save the proposed changes (from every call stored for it) as a new ICP version."),
 ) -> None:
     """Propose an ICP from discovery calls: every item with the quotes behind it (PROPOSAL.json).
 
-    With --apply, the proposal's additions and removals are saved as the client's next ICP version,
-    with a change note naming the calls.
+    With --apply, the calls are recorded for the client (a call read before is not read twice), the
+    proposal covers every call stored for it, and its additions and removals are saved as the
+    client's next ICP version, with a change note naming the calls.
     """
-    from .calls import TranscriptError, diff_icp, apply_changes, get_extractor, parse_transcripts, propose
+    from .calls import TranscriptError, get_extractor, parse_transcripts, propose
     from .calls.fathom import FathomError, client_meetings, get_fathom_source, meeting_to_call, suggest_client_domains
     from .http import ServiceError
 
@@ -345,6 +383,12 @@ def icp_from_calls(
         raise typer.BadParameter("--extractor must be offline or openai")
     settings = Settings()
     domains = [d.strip().lower().lstrip("@") for d in (invitee_domain or []) if d.strip()]
+    eng = _engine() if apply else None
+    if eng is not None and not domains:  # the client's stored e-mail domains (Clients page)
+        try:
+            domains = eng.calls.email_domains(eng.get_client(client)["id"])
+        except ICPError:
+            domains = []
     calls = []
     if files:
         for f in files:
@@ -384,14 +428,29 @@ def icp_from_calls(
             err.print(f"[red]No Fathom meeting with an invitee on {', '.join(domains)}[/red]"
                       + (f" since {since}" if since else ""))
             raise typer.Exit(2)
-    try:
-        ext = get_extractor(extractor, settings)
-        prop = propose(calls, ext, client_name=client, client_domains=domains)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    except ServiceError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+    if eng is not None:
+        c = eng.get_or_create_client(client)
+        stored = eng.calls.email_domains(c["id"])
+        if domains and set(domains) - set(stored):
+            eng.calls.set_email_domains(c["id"], [*stored, *domains])
+        try:
+            report = eng.calls.import_calls(c["id"], calls, author="icp-from-calls", extractor=extractor)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        err.print(report.message())
+        if report.failed and not report.read and not report.skipped:
+            raise typer.Exit(2)
+        review = eng.calls.review(c["id"])
+        prop = review.proposal
+    else:
+        try:
+            ext = get_extractor(extractor, settings)
+            prop = propose(calls, ext, client_name=client, client_domains=domains)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        except ServiceError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
     payload = json.dumps(prop.to_json(), indent=2, ensure_ascii=False) + "\n"
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(payload, encoding="utf-8")
@@ -409,20 +468,18 @@ def icp_from_calls(
             err.print(f"{word}: " + ", ".join(f"{i.value} ({FIELD_LABELS[i.field]})" for i in gone))
     if prop.conflicts():
         err.print("[yellow]conflicting statements:[/yellow] " + ", ".join(i.value for i in prop.conflicts()))
-    err.print(f"wrote {out} from {len(calls)} call(s) ({extractor} extractor)")
-    if apply:
-        eng = _engine()
-        c = eng.get_or_create_client(client)
-        cur = eng.current_icp(c["id"])
-        cur_icp = cur[1] if cur else None
-        d = diff_icp(cur_icp, prop)
-        ids = d.default_ids()
+    n_calls = len(prop.calls)
+    err.print(f"wrote {out} from {n_calls} call(s) ({prop.extractor or extractor} extractor)"
+              + (f", every stored call of {client}" if apply else ""))
+    if eng is not None:
+        ids = review.diff.default_ids()
         if not ids:
             err.print("nothing to change in the current ICP")
+            eng.calls.accept(c["id"], [], author="icp-from-calls", icp_version_id=review.icp_version_id)
             return
-        new_icp, note = apply_changes(cur_icp, d, ids, name=f"{client} ICP")
-        ver = eng.save_icp(c["id"], new_icp, author="icp-from-calls", note=note)
-        err.print(f"saved ICP version {ver['version']} of {client}: {note}")
+        res = eng.calls.accept(c["id"], ids, author="icp-from-calls", icp_version_id=review.icp_version_id)
+        assert res.version is not None
+        err.print(f"saved ICP version {res.version['version']} of {client}: {res.note}")
 
 
 @app.command("db-stop")
@@ -438,5 +495,10 @@ def db_stop() -> None:
     typer.echo("stopped")
 
 
-def main() -> None:  # pragma: no cover - entry point
-    app()
+def main(prog_name: str | None = None) -> None:  # pragma: no cover - entry point
+    """Run the CLI; at the end, the embedded Postgres a command started is stopped unless in use."""
+    try:
+        app(prog_name=prog_name)
+    finally:
+        for eng in _engines:
+            _release_embedded(eng)

@@ -8,15 +8,17 @@ engines (dashboard, CLI, workers on other machines) can share one database.
 The engine composes focused services and delegates to them: :attr:`Engine.wiring` (models and
 providers, :mod:`icp_engine.wiring`), :attr:`Engine.runs` (run execution, :mod:`icp_engine.runs`),
 :attr:`Engine.uploads` (:mod:`icp_engine.uploads`) and :attr:`Engine.views` (the pages' read
-side, :mod:`icp_engine.views`). Clients, ICP versions, review labels and exports go straight to
-their query modules in :mod:`icp_engine.db`.
+side, :mod:`icp_engine.views`) and :attr:`Engine.calls` (discovery calls: import, review as a
+diff, accept; :mod:`icp_engine.calls.service`). Clients, ICP versions, review labels and exports
+go straight to their query modules in :mod:`icp_engine.db`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .db import Database
@@ -35,6 +37,9 @@ from .runs import ProgressCallback, RunService
 from .uploads import UploadPreview, Uploads
 from .views import Views
 from .wiring import Wiring
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .calls.service import CallService
 
 Row = dict[str, Any]
 
@@ -56,6 +61,15 @@ class Engine:
         self.uploads = Uploads(self.db, self.settings)
         self.views = Views(self.db)
 
+    @cached_property
+    def calls(self) -> CallService:
+        """Discovery calls of clients: import transcripts and Fathom meetings, the proposal as a
+        diff against the ICP, accept into a new version (:class:`~icp_engine.calls.service.CallService`;
+        loaded on first use)."""
+        from .calls.service import CallService
+
+        return CallService(self.db, self.wiring)
+
     @property
     def worker_id(self) -> str:
         """This process's worker id (``host:pid:hex``), the holder of the leases it takes."""
@@ -70,7 +84,8 @@ class Engine:
 
     def get_or_create_client(self, name: str) -> Row:
         """The client with this name, created if missing."""
-        with self.db.begin() as conn:
+        with self.db.begin() as conn:  # serialised per name: two processes at once get the same client
+            clients_sql.lock_name(conn, name)
             try:
                 return clients_sql.get_client(conn, name)
             except NotFound:

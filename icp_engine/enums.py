@@ -98,6 +98,19 @@ class FeedbackLabel(StrEnum):
     SKIP = "skip"
 
 
+class CallStatus(StrEnum):
+    """State of a discovery call stored for a client (``fathom_calls.status``).
+
+    ``processed``: read, its findings count in the client's proposal; ``failed``: the transcript is
+    kept but reading it failed (``error`` says why; can be read again); ``ignored``: left out of the
+    proposal by the user (reversible).
+    """
+
+    PROCESSED = "processed"
+    FAILED = "failed"
+    IGNORED = "ignored"
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The members' values in declaration order, e.g. ``values(Bucket) == ("strong", ...)``."""
     return tuple(m.value for m in enum)

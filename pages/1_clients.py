@@ -1,4 +1,5 @@
-"""Clients & ICP: create a client, edit its ICP (saved as versions), preview scores live."""
+"""Clients & ICP: create a client, edit its ICP (saved as versions), turn discovery calls into ICP
+changes, preview scores live."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from icp_engine import (
     industry_choices,
     size_choices,
 )
-from pages import _ui
+from pages import _calls, _ui
 
 
 def _key(cid: int, field: str) -> str:
@@ -142,6 +143,19 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     return icp
 
 
+def calls_section(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
+    """"From discovery calls" (pages/_calls.py); a version saved there is loaded into the editor."""
+    cid = client["id"]
+    current = eng.current_icp(cid)
+    dirty = (not icp.is_empty()) if current is None else current[1].model_dump() != icp.model_dump()
+
+    def load_saved(saved: dict[str, Any]) -> None:
+        _load_into_state(cid, saved, force=True)
+        st.session_state.pop(f"icp_note_{cid}", None)
+
+    _calls.discovery_calls(eng, client, load_saved, dirty)
+
+
 def live_preview(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
     st.subheader("Live preview")
     cid = client["id"]
@@ -199,6 +213,7 @@ def main() -> None:
     m[3].metric("Reviewed", sum(v for k, v in ov["labels"].items() if k != "skip"))
     m[4].metric("Active runs", ov["runs_active"])
     icp = icp_editor(eng, client)
+    calls_section(eng, client, icp)
     live_preview(eng, client, icp)
     version_history(eng, client)
 

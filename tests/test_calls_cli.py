@@ -99,3 +99,36 @@ def test_apply_saves_a_new_icp_version_naming_the_calls(run, db):
               "--transcript", str(DEV / "arclight-2.txt"), "--out", str(out), "--apply")
     assert res.exit_code == 0 and "nothing to change" in res.output
     assert eng.current_icp(c["id"])[0]["version"] == 2
+
+
+def test_apply_records_the_calls_and_uses_every_stored_call(run, db):
+    import sqlalchemy as sa
+
+    from icp_engine.db import schema
+    from icp_engine.engine import Engine
+
+    eng = Engine(db=db)
+    out = run.tmp / "p.json"
+    res = run("--client", "Arclight Security", "--transcript", str(DEV / "arclight-1.json"), "--invitee-domain",
+              "arclight.example", "--out", str(out), "--apply")
+    assert res.exit_code == 0, res.output
+    c = eng.get_client("Arclight Security")
+    assert c["email_domains"] == ["arclight.example"]
+    v1 = eng.current_icp(c["id"])[0]
+    assert v1["version"] == 1 and "Law Practice" not in eng.current_icp(c["id"])[1].target_industries
+    # a second run with only the second call: the proposal covers both stored calls
+    res = run("--client", "Arclight Security", "--transcript", str(DEV / "arclight-2.txt"), "--out", str(out), "--apply")
+    assert res.exit_code == 0, res.output
+    assert "every stored call of Arclight Security" in res.output
+    data = json.loads(out.read_text())
+    assert [c_["id"] for c_ in data["calls"]][0] == "fathom:205001236" and len(data["calls"]) == 2
+    row, icp = eng.current_icp(c["id"])
+    assert row["version"] == 2 and "Law Practice" in icp.target_industries
+    assert "CTO" in icp.target_titles  # from the first call, still there
+    with db.connect() as conn:
+        calls = conn.execute(sa.select(schema.fathom_calls.c.imported_by, schema.fathom_calls.c.applied_icp_version_id,
+                                       schema.fathom_calls.c.status).order_by(schema.fathom_calls.c.id)).all()
+    assert [tuple(r) for r in calls] == [("icp-from-calls", row["id"], "processed")] * 2
+    # the same file again is not read twice and changes nothing
+    res = run("--client", "Arclight Security", "--transcript", str(DEV / "arclight-2.txt"), "--out", str(out), "--apply")
+    assert res.exit_code == 0 and "already read" in res.output and "nothing to change" in res.output

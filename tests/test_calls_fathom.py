@@ -19,75 +19,13 @@ from icp_engine.calls.fathom import (
 )
 from icp_engine.config import Settings
 from tests.conftest import FIXTURES
+from tests.fakes.fake_fathom import FakeFathom, dev_meeting, internal_meeting
 
 DEV = FIXTURES / "calls" / "dev"
 
 
-def _meeting(name: str) -> dict:
-    return json.loads((DEV / name).read_text(encoding="utf-8"))
-
-
-def _internal_meeting() -> dict:
-    """An internal call as Fathom sends it when summaries were not asked for (nulls, odd speaker)."""
-    return {
-        "title": "Quillhouse weekly", "meeting_title": None, "recording_id": 220000001,
-        "url": "https://fathom.video/calls/220000001", "share_url": None,
-        "created_at": "2025-10-30T09:40:00Z", "scheduled_start_time": None, "scheduled_end_time": None,
-        "recording_start_time": "2025-10-30T09:01:00Z", "recording_end_time": "2025-10-30T09:31:30Z",
-        "calendar_invitees_domains_type": "only_internal", "transcript_language": "unknown",
-        "calendar_invitees": [{"name": None, "email": "dana@quillhouse.example", "email_domain": "quillhouse.example",
-                               "is_external": False}],
-        "recorded_by": {"name": "Dana Whitcombe", "email": "dana@quillhouse.example",
-                        "email_domain": "quillhouse.example", "team": None},
-        "transcript": [{"speaker": {"display_name": "Conference Room B", "matched_calendar_invitee_email": None},
-                        "text": "Can everyone hear me?", "timestamp": "00:00:02"}],
-        "default_summary": None, "action_items": None, "crm_matches": None,
-    }
-
-
-class FakeFathom:
-    """Answers like api.fathom.ai: two list pages (limit 50 as seen in a real page), a transcript
-    endpoint, optional 429s with an empty text/html body first, and key checking."""
-
-    def __init__(self, *, throttle_first: int = 0, reset_header: bool = True, key: str = "fk-test"):
-        self.key = key
-        self.throttle_first = throttle_first
-        self.reset_header = reset_header
-        self.requests: list[httpx.Request] = []
-        page1 = [_meeting("cobalt-2.json"), _meeting("harbourline-1.json")]
-        no_transcript = dict(_meeting("cobalt-1.json"), transcript=None)
-        page2 = [no_transcript, _internal_meeting()]
-        self.pages = {None: (page1, "eyJjIjoiMiJ9"), "eyJjIjoiMiJ9": (page2, None)}
-        self.transcripts = {210334871: _meeting("cobalt-1.json")["transcript"]}
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if request.headers.get("x-api-key") != self.key:
-            return httpx.Response(401, json={"error": "Unauthorized"})
-        if self.throttle_first > 0:
-            self.throttle_first -= 1
-            headers = {"content-type": "text/html"}
-            if self.reset_header:
-                headers["RateLimit-Reset"] = "0"
-            return httpx.Response(429, headers=headers, content=b"")
-        path = request.url.path
-        if path == "/external/v1/meetings":
-            q = request.url.params
-            assert q.get("include_transcript") == "true"
-            items, nxt = self.pages[q.get("cursor")]
-            doms = set(q.get_list("calendar_invitees_domains[]"))
-            after = q.get("created_after")
-            sel = [m for m in items
-                   if (not doms or doms & {i.get("email_domain") for i in m["calendar_invitees"]})
-                   and (not after or m["created_at"] >= after)]
-            return httpx.Response(200, json={"items": sel, "limit": 50, "next_cursor": nxt},
-                                  headers={"RateLimit-Limit": "60", "RateLimit-Remaining": "57", "RateLimit-Reset": "41"})
-        if path.startswith("/external/v1/recordings/") and path.endswith("/transcript"):
-            rid = int(path.split("/")[-2])
-            if rid not in self.transcripts:
-                return httpx.Response(404, json={"error": "Not found"})
-            return httpx.Response(200, json={"transcript": self.transcripts[rid]})
-        return httpx.Response(404, json={"error": "Not found"})
+_meeting = dev_meeting
+_internal_meeting = internal_meeting
 
 
 def _api(fake: FakeFathom, **kw) -> FathomAPI:

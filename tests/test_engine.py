@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from icp_engine.domain import ICP, Follower, ScoreResult
 from icp_engine.engine import Engine
 from icp_engine.export import neutralise_cell
-from alembic.script import ScriptDirectory
-
-from icp_engine.db import Database, alembic_config
+from icp_engine.db import Database
 from icp_engine.db import schema
 
 
@@ -34,6 +32,10 @@ def engine(db, settings):
 def test_migrations_are_idempotent(db, settings):
     again = Database(settings, url=db.url)  # runs the migrations a second time
     with again.connect() as conn:
+        from alembic.script import ScriptDirectory
+
+        from icp_engine.db import alembic_config
+
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == head
         assert conn.execute(sa.text("SELECT extname FROM pg_extension WHERE extname='vector'")).scalar_one() == "vector"

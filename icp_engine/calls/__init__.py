@@ -1,6 +1,6 @@
 """ICP from discovery calls: transcripts in, a quoted ICP proposal out, reviewed as a diff.
 
-Pipeline (all pure functions except the Fathom client)::
+Pipeline (all pure functions except the Fathom client and :mod:`.service`)::
 
     calls = [parse_transcript(name, data) for name, data in files]      # or Fathom meetings
     proposal = propose(calls, client_name="Acme", client_domains=["acme.com"])
@@ -10,7 +10,8 @@ Pipeline (all pure functions except the Fathom client)::
 Modules: :mod:`.model` (Call), :mod:`.parse` (transcript files), :mod:`.fathom` (Fathom API and an
 offline folder), :mod:`.roles` (client vs agency), :mod:`.lexicon` and :mod:`.extract` (offline
 extractor), :mod:`.openai_extract` (OpenAI extractor), :mod:`.accumulate` (provenance),
-:mod:`.diff` (review and apply).
+:mod:`.diff` (review and apply), :mod:`.service` (a client's calls kept in Postgres: ``engine.calls``;
+imported on first use, not by this package).
 """
 
 from __future__ import annotations

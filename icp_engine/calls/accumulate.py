@@ -31,7 +31,8 @@ question the client said yes to).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Iterable, Sequence
 
 from .extract import FIELDS, PROPOSE_THRESHOLD, Finding
@@ -74,9 +75,9 @@ class ProposalItem:
     key: str
     audience: str = "icp"
     status: str = "unconfirmed"
-    support: list[Finding] = field(default_factory=list)
-    against: list[Finding] = field(default_factory=list)
-    retractions: list[Finding] = field(default_factory=list)
+    support: list[Finding] = dc_field(default_factory=list)
+    against: list[Finding] = dc_field(default_factory=list)
+    retractions: list[Finding] = dc_field(default_factory=list)
     conflict: bool = False
     weight: float = 0.0
 
@@ -107,10 +108,10 @@ class Proposal:
     field whatever its status; ``calls`` are call refs (:meth:`~.model.Call.ref`) in the order
     folded; ``findings`` everything the extractor found (the input of :func:`accumulate`)."""
 
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    items: dict[str, list[ProposalItem]] = field(default_factory=dict)
-    audience: dict[str, list[ProposalItem]] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = dc_field(default_factory=list)
+    findings: list[Finding] = dc_field(default_factory=list)
+    items: dict[str, list[ProposalItem]] = dc_field(default_factory=dict)
+    audience: dict[str, list[ProposalItem]] = dc_field(default_factory=dict)
     extractor: str = ""
 
     def proposed(self, field_name: str, *, audience: bool = False) -> list[ProposalItem]:

@@ -10,7 +10,8 @@ accepted changes.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from typing import Any, Iterable
 
 from ..domain import ICP
@@ -42,9 +43,9 @@ class Change:
     kind: str
     field: str
     value: str
-    evidence: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = dc_field(default_factory=list)
     reason: str = ""
-    calls: list[str] = field(default_factory=list)
+    calls: list[str] = dc_field(default_factory=list)
     default: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,7 +57,7 @@ class ICPDiff:
     """All changes of a proposal against an ICP; ``calls``: the proposal's call refs."""
 
     changes: list[Change]
-    calls: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = dc_field(default_factory=list)
 
     @property
     def added(self) -> list[Change]:
@@ -133,12 +134,12 @@ def diff_icp(current: ICP | None, proposal: Proposal) -> ICPDiff:
         for key, cur_v in cur_keys.items():
             if key in seen:
                 continue
-            it = items.get(key)
-            if it is not None and it.status in ("retracted", "excluded"):
-                which = "retractions" if it.status == "retracted" else "against"
-                ev = _evidence(it, which)
+            old = items.get(key)
+            if old is not None and old.status in ("retracted", "excluded"):
+                which = "retractions" if old.status == "retracted" else "against"
+                ev = _evidence(old, which)
                 last = ev[-1] if ev else {}
-                verb = "taken back" if it.status == "retracted" else "ruled out"
+                verb = "taken back" if old.status == "retracted" else "ruled out"
                 changes.append(Change(id=f"removed:{f}:{key}", kind="removed", field=f, value=cur_v, evidence=ev,
                                       reason=f"{verb} in {last.get('call', 'a call')}", calls=_labels(ev),
                                       default=True))

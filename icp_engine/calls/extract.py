@@ -435,7 +435,7 @@ class OfflineExtractor:
 
     def _emit(self, call: Call, u: Utterance, order: int, sent: str, it: _Item, pol: str, aud: str,
               weight: float) -> list[Finding]:
-        base = dict(quote=sent, call_id=call.id, call_label=call.label, call_date=call.date, timestamp=u.timestamp,
+        base: dict[str, Any] = dict(quote=sent, call_id=call.id, call_label=call.label, call_date=call.date, timestamp=u.timestamp,
                     seconds=u.seconds, speaker=u.speaker, role=u.role, weight=weight, audience=aud, order=order,
                     basis=it.basis)
         out: list[Finding] = []

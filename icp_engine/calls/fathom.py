@@ -57,7 +57,7 @@ class FathomSource(Protocol):
 
     name: str
 
-    def iter_meetings(self, *, created_after: str | None = None, invitee_domains: Sequence[str] = (),
+    def iter_meetings(self, *, created_after: str | dt.date | None = None, invitee_domains: Sequence[str] = (),
                       include_transcript: bool = True) -> Iterator[dict[str, Any]]:
         """Meeting objects, newest first, filtered like ``GET /meetings``."""
         ...

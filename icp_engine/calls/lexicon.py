@@ -14,6 +14,7 @@ Main functions: :func:`find_titles`, :func:`find_industries`, :func:`find_sizes`
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -565,7 +566,7 @@ def _compound_before(before: str) -> bool:
     """True when the word just before is a content word ("battery storage", "marketing suite"): the
     bare word then modifies or is modified by it and is not named as an industry on its own."""
     m = re.search(r"([A-Za-z][\w'-]*)\s+$", before)
-    return bool(m) and m.group(1).lower() not in _NOT_COMPOUND
+    return m is not None and m.group(1).lower() not in _NOT_COMPOUND
 
 
 def _list_item(before: str, after: str) -> bool:
@@ -581,7 +582,7 @@ def industry_key(label: str) -> str:
     return label.strip().lower()
 
 
-def find_industries(text: str, masked: list[tuple[int, int]] = ()) -> tuple[list[Span], list[Span]]:
+def find_industries(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[list[Span], list[Span]]:
     """Industries in ``text`` as V2 labels, and people described by an industry word.
 
     Returns ``(industries, compounds)``: ``compounds`` are spans like ``"health tech suppliers"``

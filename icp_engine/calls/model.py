@@ -8,11 +8,12 @@ then says which side each speaker is on (the client or the agency).
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-__all__ = ["Call", "Utterance", "Invitee", "ROLES", "format_timestamp", "parse_timestamp"]
+__all__ = ["Call", "Utterance", "Invitee", "ROLES", "format_timestamp", "parse_timestamp", "utterance_from_dict"]
 
 #: Speaker sides: the agency's people ask, the client's people state what they want.
 ROLES: tuple[str, ...] = ("client", "agency", "unknown")
@@ -73,6 +74,11 @@ class Utterance:
         return format_timestamp(self.seconds)
 
 
+def utterance_from_dict(d: dict[str, Any]) -> Utterance:
+    """An :class:`Utterance` from its ``asdict`` form (unknown keys ignored)."""
+    return Utterance(**{k: v for k, v in d.items() if k in Utterance.__dataclass_fields__})
+
+
 @dataclass
 class Call:
     """One recorded call.
@@ -115,6 +121,26 @@ class Call:
     def with_utterances(self, utterances: list[Utterance]) -> Call:
         """A copy with other utterances (e.g. with roles assigned)."""
         return replace(self, utterances=list(utterances))
+
+    def content_sha256(self) -> str:
+        """sha256 (hex) of the utterance texts, case and white space normalised: the same call read
+        from two files (or from a file and from Fathom) has the same digest."""
+        norm = "\n".join(" ".join(u.text.lower().split()) for u in self.utterances)
+        return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (:meth:`from_dict` reads it back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Call:
+        """A call from :meth:`to_dict` output (unknown keys ignored)."""
+        keys = cls.__dataclass_fields__.keys()
+        data = {k: v for k, v in d.items() if k in keys}
+        data["utterances"] = [utterance_from_dict(u) for u in d.get("utterances") or []]
+        data["invitees"] = [Invitee(**{k: v for k, v in i.items() if k in Invitee.__dataclass_fields__})
+                            for i in d.get("invitees") or [] if isinstance(i, dict)]
+        return cls(**data)
 
     def ref(self) -> dict[str, Any]:
         """Short JSON description: id, title, date, source, recording_id, url, label."""

@@ -229,7 +229,7 @@ class OpenAIExtractor:
         if not values:
             self.dropped_unmapped += 1
             return []
-        base = dict(quote=quote, call_id=call.id, call_label=call.label, call_date=call.date, timestamp=u.timestamp,
+        base: dict[str, Any] = dict(quote=quote, call_id=call.id, call_label=call.label, call_date=call.date, timestamp=u.timestamp,
                     seconds=u.seconds, speaker=u.speaker, role=u.role,
                     weight=ROLE_WEIGHTS.get(u.role, ROLE_WEIGHTS["unknown"]),
                     audience="content" if raw.get("audience") == "content" else "icp", order=i, basis="llm")

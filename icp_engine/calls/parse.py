@@ -31,6 +31,7 @@ from typing import Any
 
 from charset_normalizer import from_bytes
 
+from ..errors import InvalidInput
 from .model import Call, Invitee, Utterance, parse_timestamp
 
 __all__ = ["TranscriptError", "parse_transcript", "parse_transcripts", "call_from_fathom_meeting",
@@ -40,7 +41,7 @@ MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
 SUPPORTED = "a Fathom meeting JSON, Fathom's copied transcript text, WebVTT (.vtt), SubRip (.srt) or plain text"
 
 
-class TranscriptError(ValueError):
+class TranscriptError(InvalidInput):
     """The file is not a transcript this product reads (message says why and what would work)."""
 
 
@@ -314,8 +315,8 @@ def _parse_vtt(text: str, filename: str) -> Call:
         vtt = webvtt.from_buffer(io.StringIO(text))
     except Exception as exc:  # webvtt raises its own MalformedFileError/MalformedCaptionError
         raise TranscriptError(f"{filename}: not a valid WebVTT file ({exc})") from exc
-    cues = []
-    for cap in vtt:
+    cues: list[tuple[str | None, float | None, str]] = []
+    for cap in vtt.captions:
         voice = getattr(cap, "voice", None)
         body = cap.text
         if not voice:

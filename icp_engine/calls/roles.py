@@ -133,7 +133,7 @@ def assign_roles(
         else:
             share = {s: asked[s][0] / asked[s][1] for s in unknown if asked[s][1] >= 2}
             if share:
-                top = max(share, key=share.get)
+                top = max(share, key=lambda s: share[s])
                 if share[top] >= 0.3 and len(unknown) >= 2:
                     roles[top] = "agency"
     return call.with_utterances([

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from ..enums import FeedbackLabel, LeadStatus, RunStatus, values
+from ..enums import CallStatus, FeedbackLabel, LeadStatus, RunStatus, values
 
 metadata = sa.MetaData()
 
@@ -25,6 +25,7 @@ _NOW = sa.text("now()")
 _EMPTY_ARRAY = sa.text("'{}'::text[]")
 _EMPTY_BIGINT_ARRAY = sa.text("'{}'::bigint[]")
 _EMPTY_JSON = sa.text("'{}'::jsonb")
+_EMPTY_JSON_LIST = sa.text("'[]'::jsonb")
 
 
 def _in(column: str, allowed: tuple[str, ...]) -> str:
@@ -43,6 +44,9 @@ clients = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("notes", sa.Text, nullable=False, server_default=sa.text("''")),
     _ts("created_at", now=True),
+    # the client's e-mail domains (lower case, no "@"): tell its people from the agency's on calls
+    # and find its Fathom meetings by invitee domain (revision 0005_calls)
+    sa.Column("email_domains", ARRAY(sa.Text), nullable=False, server_default=_EMPTY_ARRAY),
     sa.UniqueConstraint("name", name="clients_name_key"),
 )
 
@@ -189,7 +193,8 @@ lead_embeddings = sa.Table(
     _ts("created_at", now=True),
 )
 
-#: Qualification runs: one row per run; progress is read from here by every page and worker.
+#: Qualification runs: one row per run (the product's record); progress is read from here by every page and
+#: worker. Execution is a procrastinate job (``job_id``, tables ``procrastinate_*``, see :mod:`icp_engine.jobs`).
 runs = sa.Table(
     "runs",
     metadata,
@@ -207,8 +212,9 @@ runs = sa.Table(
     sa.Column("estimate", JSONB, nullable=False, server_default=_EMPTY_JSON),
     sa.Column("actual", JSONB, nullable=False, server_default=_EMPTY_JSON),
     sa.Column("error", sa.Text),
+    # the process executing the run (``host:pid:hex``) and the procrastinate job it executes it in
     sa.Column("worker_id", sa.Text),
-    _ts("heartbeat_at"),
+    sa.Column("job_id", sa.BigInteger),
     sa.Column("created_by", sa.Text, nullable=False, server_default=sa.text("'system'")),
     _ts("created_at", now=True),
     _ts("started_at"),
@@ -282,3 +288,54 @@ apify_runs = sa.Table(
     sa.UniqueConstraint("apify_run_id", name="apify_runs_apify_run_id_key"),
 )
 sa.Index("apify_runs_status", apify_runs.c.status)
+
+#: Discovery calls read for a client (Fathom meetings and transcript files; revision 0005_calls).
+#: The client's ICP proposal is the accumulation of the findings of every ``processed`` row, so a
+#: new call expands or revises it; ``utterances``/``invitees`` let a call be read again without
+#: fetching it (e.g. after the client's e-mail domains changed).
+fathom_calls = sa.Table(
+    "fathom_calls",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("client_id", sa.BigInteger, sa.ForeignKey("clients.id", ondelete="CASCADE",
+                                                        name="fathom_calls_client_id_fkey"), nullable=False),
+    # Call.id: "fathom:<recording_id>" for Fathom meetings, "file:<sha256 prefix>" for other files
+    sa.Column("call_key", sa.Text, nullable=False),
+    # fathom-json, fathom-text, vtt, srt, text (icp_engine.calls.parse)
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("recording_id", sa.BigInteger),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("call_date", sa.Date),
+    sa.Column("url", sa.Text),
+    sa.Column("language", sa.Text),
+    sa.Column("duration_s", sa.Integer),
+    sa.Column("filename", sa.Text),
+    sa.Column("recorded_by_domain", sa.Text),
+    sa.Column("invitee_domains", ARRAY(sa.Text), nullable=False, server_default=_EMPTY_ARRAY),
+    sa.Column("invitees", JSONB, nullable=False, server_default=_EMPTY_JSON_LIST),
+    # [{speaker, text, seconds, email, company, role}] with the roles of the last reading
+    sa.Column("utterances", JSONB, nullable=False),
+    # sha256 of the normalised utterance texts: the same call imported twice is found
+    sa.Column("content_sha256", sa.Text, nullable=False),
+    # "offline" or "openai-<model>" (the extractor of the last reading)
+    sa.Column("extractor", sa.Text, nullable=False),
+    # [Finding.to_dict()] of the last reading
+    sa.Column("findings", JSONB, nullable=False, server_default=_EMPTY_JSON_LIST),
+    sa.Column("status", sa.Text, nullable=False, server_default=sa.text(f"'{CallStatus.PROCESSED.value}'")),
+    sa.Column("error", sa.Text),
+    sa.Column("imported_by", sa.Text, nullable=False),
+    _ts("imported_at", now=True),
+    _ts("read_at", now=True),
+    # the ICP version saved by the review that included this call (None: not reviewed yet)
+    sa.Column("applied_icp_version_id", sa.BigInteger,
+              sa.ForeignKey("client_icps.id", ondelete="SET NULL", name="fathom_calls_applied_icp_version_id_fkey")),
+    sa.UniqueConstraint("client_id", "call_key", name="fathom_calls_client_id_call_key_key"),
+    sa.CheckConstraint(_in("status", values(CallStatus)), name="fathom_calls_status_check"),
+)
+sa.Index("fathom_calls_client_date", fathom_calls.c.client_id, fathom_calls.c.call_date)
+sa.Index("fathom_calls_client_sha", fathom_calls.c.client_id, fathom_calls.c.content_sha256)
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
+    """Alembic ``include_name`` hook: leave the job queue's tables (``procrastinate_*``, created by
+    migration 0002 from procrastinate's own schema) out of autogenerate; they are not declared here."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))

@@ -12,14 +12,14 @@
   company name (``classification_source`` starting with ``offline`` and an ``industry_class``)
   are cleared so the next run classifies those leads again without the guess.
 
-Revision ID: 0002_inputs2
-Revises: 0001
+Revision ID: 0006_inputs2
+Revises: 0005_calls
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_inputs2"
-down_revision = "0001"
+revision = "0006_inputs2"
+down_revision = "0005_calls"
 branch_labels = None
 depends_on = None
 
