@@ -50,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "SIZE_BANDS": "domain", "bucket_for": "domain",
     "RunOptions": "pipeline",
     "LeadFilters": "views", "PAGE_COLUMNS": "views", "Views": "views", "score_rows": "views",
+    "enrichment_summary": "views",
     "UploadPreview": "uploads", "MergedUpload": "uploads", "merge_previews": "uploads",
     "default_batch_name": "uploads",
     "EXPORT_COLUMNS": "export",
@@ -81,7 +82,8 @@ __all__ = [
     "MergedUpload", "ModelNotAvailableError", "NotFound", "PAGE_COLUMNS", "ParsedUpload", "Profile", "RerankerName",
     "RunBusy", "RunFailed", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
     "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
-    "company_type_choices", "default_batch_name", "history_with_changes", "icp_diff", "industry_choices",
+    "company_type_choices", "default_batch_name", "enrichment_summary", "history_with_changes", "icp_diff",
+    "industry_choices",
     "merge_previews", "score_rows", "size_choices",
 ]
 
@@ -153,4 +155,4 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
     from .llm import LLMError
     from .pipeline import RunOptions
     from .uploads import MergedUpload, UploadPreview, default_batch_name, merge_previews
-    from .views import PAGE_COLUMNS, LeadFilters, Views, score_rows
+    from .views import PAGE_COLUMNS, LeadFilters, Views, enrichment_summary, score_rows

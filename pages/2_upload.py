@@ -99,13 +99,18 @@ def main() -> None:
         )
         for w in p.parsed.warnings:
             st.warning(f"{_ui.md(p.filename)}: {_ui.md(w)}")
+        for note in p.notices():
+            st.info(f"{_ui.md(p.filename)}: {_ui.md(note)}")
 
     n_new = merged.new_count
     n_known = len(known) - n_new
-    m = st.columns(3)
+    n_no_url = sum(1 for p in people if not p.has_url)
+    m = st.columns(4 if n_no_url else 3)
     m[0].metric("People found", len(people))
     m[1].metric("New leads", n_new)
     m[2].metric("Already leads", n_known)
+    if n_no_url:
+        m[3].metric("Without profile URL", n_no_url)
 
     preview = pd.DataFrame(
         [
@@ -114,14 +119,16 @@ def main() -> None:
                 "headline": p.headline or "",
                 "status": "already a lead" if k else "new",
                 "location": p.location or "",
-                "profile": _ui.safe_url(p.profile_url),
+                "profile": _ui.safe_url(p.profile_url) or "no URL",
             }
             for p, k in list(zip(people, known))[:PREVIEW_ROWS]
         ]
     )
+    all_urls = all(p.profile_url for p in people[:PREVIEW_ROWS])
     st.dataframe(
         preview, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(preview)),
-        column_config={"profile": st.column_config.LinkColumn("profile")},
+        # people without a profile URL read "no URL": a plain column then, not a link
+        column_config={"profile": st.column_config.LinkColumn("profile")} if all_urls else None,
     )
     if len(people) > PREVIEW_ROWS:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(people)} people.")
