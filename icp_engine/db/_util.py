@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,3 +36,22 @@ NOW = _Now()
 def with_now(values: dict[str, Any]) -> dict[str, Any]:
     """``values`` with every :data:`NOW` replaced by ``now()`` (the database clock, not this host's)."""
     return {k: sa.func.now() if v is NOW else v for k, v in values.items()}
+
+
+def copy_into_temp(conn: Any, name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> None:
+    """Create the temporary table ``name`` (``columns``: ``(column, SQL type)`` pairs; dropped at
+    commit) and fill it with ``COPY`` from ``rows`` (tuples in column order; Python lists become
+    arrays, None NULL, str as given, e.g. JSON text for a ``jsonb`` column).
+
+    The bulk writes of a run (50,000 leads per stage) go through here: one ``COPY`` plus one
+    set-based statement instead of one parameter set per row, several times faster (psycopg 3
+    ``Cursor.copy``; https://www.psycopg.org/psycopg3/docs/basic/copy.html). Runs in the caller's
+    transaction (``conn`` is a SQLAlchemy ``Connection`` on psycopg 3).
+    """
+    cols = ", ".join(f"{c} {t}" for c, t in columns)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({cols}) ON COMMIT DROP")
+    raw: Any = conn.connection.driver_connection  # psycopg 3 connection, same transaction
+    with raw.cursor() as cur, cur.copy(f"COPY {name} ({', '.join(c for c, _ in columns)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(r)

@@ -154,22 +154,21 @@ def progress_counts(conn: Connection, run: Row) -> dict[str, int]:
     leads without a profile URL; ``scored`` = with a score of the run's ICP version;
     ``classified`` = with a company type."""
     scope = scope_condition(run["client_id"], run["batch_id"])
-    by_status = {s: int(n) for s, n in conn.execute(
-        sa.select(L.status, sa.func.count()).where(scope).group_by(L.status)).all()}
-    scored = conn.execute(
-        sa.select(sa.func.count()).select_from(lead_scores.join(leads, L.id == S.lead_id))
-        .where(scope, S.icp_version_id == run["icp_version_id"])
-    ).scalar_one()
-    classified, not_enriched, no_url = conn.execute(sa.select(
+    # one pass over the scope; a lead has at most one score per ICP version (primary key)
+    sc = lead_scores.alias("s")
+    row = conn.execute(sa.select(
+        sa.func.count(),
+        sa.func.count().filter(L.status == LeadStatus.DISCOVERED),
+        sa.func.count().filter(L.status == LeadStatus.FAILED),
         sa.func.count().filter(L.company_type.is_not(None)),
         sa.func.count().filter(L.enrichment_note.is_not(None)),
         sa.func.count().filter(L.profile_url == ""),
-    ).where(scope)).one()
-    total = sum(by_status.values())
-    failed = by_status.get(LeadStatus.FAILED, 0)
-    discovered = by_status.get(LeadStatus.DISCOVERED, 0)
+        sa.func.count(sc.c.lead_id),
+    ).select_from(leads.outerjoin(sc, sa.and_(sc.c.lead_id == L.id,
+                                              sc.c.icp_version_id == run["icp_version_id"])))
+     .where(scope)).one()
+    total, discovered, failed, classified, not_enriched, no_url, scored = (int(x) for x in row)
     return {
         "total": total, "discovered": discovered, "enriched": total - discovered - failed, "failed": failed,
-        "not_enriched": int(not_enriched), "no_url": int(no_url), "classified": int(classified),
-        "scored": int(scored),
+        "not_enriched": not_enriched, "no_url": no_url, "classified": classified, "scored": scored,
     }

@@ -6,15 +6,17 @@ per embedding model. Every function takes an open ``Connection``.
 
 from __future__ import annotations
 
+import json
+import struct
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from ..enums import LeadStatus
-from ._util import Row, as_dicts
+from ._util import Row, as_dicts, copy_into_temp
 from .leads import past_enrichment
 from .schema import lead_embeddings, lead_scores, leads
 
@@ -41,35 +43,70 @@ def without_vector(model: str) -> sa.ColumnElement[bool]:
     return sa.and_(past_enrichment(), ~has_vec)
 
 
-def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows: Sequence[dict[str, Any]]) -> None:
+def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows: Sequence[dict[str, Any]],
+                 *, mark_qualified: bool = True) -> None:
     """Upsert scores and mark the scored ``enriched`` leads ``qualified`` (``failed`` ones stay
     ``failed``: scored on the upload's data, the reason in ``leads.enrichment_note``).
 
-    Each row: ``{"lead_id", "icp_score" (0-100), "bucket", "match_reasoning", "components" (JSON),
-    "scorer_version"}``. A lead already scored under this version gets the new score.
+    Each row: ``{"lead_id", "icp_score" (0-100), "bucket", "match_reasoning", "components" (JSON:
+    a dict, or its JSON text), "scorer_version"}``. A lead already scored under this version gets the
+    new score. ``mark_qualified=False`` leaves the status alone (the caller sets it). One ``COPY``,
+    one ``INSERT ... ON CONFLICT`` and one ``UPDATE ... FROM`` per call.
     """
     if not rows:
         return
-    values = [dict(r, icp_version_id=icp_version_id, run_id=run_id) for r in rows]
-    stmt = pg_insert(lead_scores)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["lead_id", "icp_version_id"],
-        set_={c: stmt.excluded[c] for c in ("run_id", "icp_score", "bucket", "match_reasoning", "components",
-                                             "scorer_version")} | {"scored_at": sa.func.now()},
-    )
-    conn.execute(stmt, values)
+    cols = (("lead_id", "bigint"), ("icp_score", "real"), ("bucket", "text"), ("match_reasoning", "text"),
+            ("components", "jsonb"), ("scorer_version", "text"))
+    copy_into_temp(conn, "_scores", cols, (
+        (r["lead_id"], r["icp_score"], r["bucket"], r["match_reasoning"],
+         r["components"] if isinstance(r["components"], str) else json.dumps(r["components"]), r["scorer_version"])
+        for r in rows))
     conn.execute(
-        leads.update()
-        .where(L.id.in_([r["lead_id"] for r in rows]), L.status == LeadStatus.ENRICHED)
-        .values(status=LeadStatus.QUALIFIED, updated_at=sa.func.now())
+        sa.text(
+            "INSERT INTO lead_scores (lead_id, icp_version_id, run_id, icp_score, bucket, match_reasoning, "
+            "components, scorer_version) SELECT lead_id, :v, :r, icp_score, bucket, match_reasoning, components, "
+            "scorer_version FROM _scores ON CONFLICT (lead_id, icp_version_id) DO UPDATE SET "
+            "run_id = excluded.run_id, icp_score = excluded.icp_score, bucket = excluded.bucket, "
+            "match_reasoning = excluded.match_reasoning, components = excluded.components, "
+            "scorer_version = excluded.scorer_version, scored_at = now()"
+        ),
+        {"v": icp_version_id, "r": run_id},
     )
+    if mark_qualified:
+        conn.exec_driver_sql(
+            f"UPDATE leads SET status = '{LeadStatus.QUALIFIED.value}', updated_at = now() FROM _scores s "
+            f"WHERE leads.id = s.lead_id AND leads.status = '{LeadStatus.ENRICHED.value}'")
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 
 
 def write_vectors(conn: Connection, model: str, rows: Sequence[tuple[int, Any]]) -> None:
-    """Insert whole-profile vectors ``(lead_id, vector)`` of ``model``; existing ones are kept."""
-    if rows:
-        conn.execute(pg_insert(lead_embeddings).on_conflict_do_nothing(),
-                     [{"lead_id": lid, "model": model, "embedding": v} for lid, v in rows])
+    """Insert whole-profile vectors ``(lead_id, vector)`` of ``model``; existing ones are kept.
+
+    Binary ``COPY`` of the float32 vectors into a temporary table (pgvector's binary format:
+    int16 dimensions, int16 unused, big-endian float4 values; ``vector_recv`` in pgvector's
+    ``src/vector.c``), then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: no text
+    formatting of 256 floats per lead.
+    """
+    if not rows:
+        return
+    conn.exec_driver_sql("DROP TABLE IF EXISTS _vectors")
+    conn.exec_driver_sql("CREATE TEMP TABLE _vectors (lead_id bigint, embedding vector) ON COMMIT DROP")
+    raw: Any = conn.connection.driver_connection
+    parts = [_COPY_HEADER]
+    for lead_id, vec in rows:
+        v = np.asarray(vec, dtype=">f4").ravel()
+        body = struct.pack("!hh", v.shape[0], 0) + v.tobytes()
+        parts.append(struct.pack("!hiqi", 2, 8, int(lead_id), len(body)) + body)
+    parts.append(struct.pack("!h", -1))
+    with raw.cursor() as cur, cur.copy("COPY _vectors (lead_id, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(b"".join(parts))
+    conn.execute(
+        sa.text("INSERT INTO lead_embeddings (lead_id, model, embedding) SELECT lead_id, :m, embedding FROM _vectors "
+                "ON CONFLICT DO NOTHING"),
+        {"m": model},
+    )
 
 
 def similar_leads(conn: Connection, lead_id: int, model: str, k: int = 5) -> list[Row]:
