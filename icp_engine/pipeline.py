@@ -24,9 +24,10 @@ and :mod:`icp_engine.db.scores`.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -104,14 +105,35 @@ class RunContext:
     classifier: Callable[[Sequence[Profile]], list[Any]] | None = None
 
 
+#: Columns the enrich stage reads: the request, plus what :func:`profile_from_row` needs after
+#: enrichment (the stage classifies, embeds and scores each chunk it enriches).
+_ENRICH_COLUMNS = ("id", "profile_key", "input_url", "profile_id", "vanity", "name", "headline", "location",
+                   "company", "titles", "industry_class", "company_type", "industry_guess", "company_type_is_guess")
+#: Columns :func:`profile_from_row` reads (what classify, embed and score need).
+_PROFILE_COLUMNS = ("id", "name", "headline", "location", "titles", "company", "company_size", "industry",
+                    "industry_class", "summary", "past_roles", "skills", "company_type", "profile_id", "vanity",
+                    "enrichment_source", "industry_guess", "company_type_is_guess")
+#: Providers that answer from local data (no network, no cost): their chunks are larger.
+_LOCAL_PROVIDERS = (EnrichProvider.PAGE.value, EnrichProvider.APIFY_JSON.value)
+
+
 class RunStages:
     """The four stages of one run over its scope.
 
     ``RunStages(db, run, icp, ctx, options, check_stop, report)``: ``run`` is the ``runs`` row
     (client, batch, ICP version, id); ``check_stop()`` is called before every chunk and raises to
-    stop (pause, cancel, lost lease); ``report(stage)`` after every chunk (progress);
-    ``store_actual(stats)`` receives the provider's counters after each enrich chunk.
-    :meth:`run` executes every stage in order; each stage can also be called alone.
+    stop (pause, cancel, lost lease); ``report(stage, delta)`` after every chunk (progress;
+    ``delta`` counts what the chunk changed: ``enriched``, ``failed``, ``classified``, ``scored``,
+    ``not_enriched``); ``store_actual(stats)`` receives the provider's counters after each enrich
+    chunk. :meth:`run` executes every stage in order; each stage can also be called alone.
+
+    **One pass.** The enrich stage takes each chunk it enriched through classification, the
+    whole-profile vector and scoring before committing it, and writes the chunk in one
+    transaction (each lead row rewritten once, straight to ``qualified``). The classify, embed and
+    score stages then only find the leads the enrich stage did not carry (leads enriched earlier,
+    e.g. re-scored under a new ICP version, and leads whose enrichment failed). What is computed is
+    the same as stage by stage: each lead's profile is built exactly as :func:`profile_from_row`
+    builds it from the stored row (``tests/test_perf_equivalence.py`` compares the two).
     """
 
     def __init__(
@@ -123,7 +145,7 @@ class RunStages:
         options: RunOptions,
         *,
         check_stop: Callable[[], None],
-        report: Callable[[str], None],
+        report: Callable[..., None],
         store_actual: Callable[[dict[str, Any]], None] = lambda stats: None,
     ):
         self.db = db
@@ -137,12 +159,13 @@ class RunStages:
         self._check_stop = check_stop
         self._report = report
         self._store_actual = store_actual
+        self._scorer_version = str(getattr(self.ctx.scorer, "version", "unknown"))
 
     def run(self) -> None:
         """enrich, classify (if a classifier and ``options.classify``), embed (if an embedder), score."""
         self._report(RunStage.ENRICH)
         self._stage_enrich()
-        if self.ctx.classifier is not None and self.options.classify:
+        if self._classifying:
             self._report(RunStage.CLASSIFY)
             self._stage_classify()
         if self.ctx.embedder is not None:
@@ -151,31 +174,37 @@ class RunStages:
         self._report(RunStage.SCORE)
         self._stage_score()
 
-    # -- stage: enrich
+    @property
+    def _classifying(self) -> bool:
+        return self.ctx.classifier is not None and self.options.classify
+
+    def _big_chunk(self) -> int:
+        """Leads per chunk of the local stages (classify, embed, score; enrich with a local provider)."""
+        return max(1, min(self.options.chunk_size * 4, 10_000))
+
+    # -- stage: enrich (+ classify, embed and score of what it enriched)
     def _stage_enrich(self) -> None:
+        provider_name = getattr(self.ctx.provider, "name", EnrichProvider.PAGE.value)
+        size = self._big_chunk() if provider_name in _LOCAL_PROVIDERS else max(1, min(self.options.chunk_size, 10_000))
         for _attempt in range(MAX_ATTEMPTS):
-            with self.db.connect() as conn:
-                pending = leads_sql.to_enrich(conn, self.client_id, self.batch_id)
-            if not pending:
-                return
-            size = max(1, min(self.options.chunk_size, 10_000))
-            for start in range(0, len(pending), size):
-                self._check_stop()
-                chunk = pending[start : start + size]
+            seen = False
+            # leads that stay ``discovered`` after a retryable failure come round in the next attempt
+            for rows in self._chunks(leads_sql.pending_enrichment(), size, _ENRICH_COLUMNS):
+                seen = True
                 requests = [
                     EnrichRequest(
-                        lead_id=r.id,
-                        key=r.profile_key,
-                        url=r.input_url,
-                        profile_id=r.profile_id,
-                        vanity=r.vanity,
+                        lead_id=r["id"],
+                        key=r["profile_key"],
+                        url=r["input_url"],
+                        profile_id=r["profile_id"],
+                        vanity=r["vanity"],
                         page=Profile(
-                            name=r.name, headline=r.headline, location=r.location,
-                            company=r.company, titles=list(r.titles or []),
-                            profile_id=r.profile_id, vanity=r.vanity,
+                            name=r["name"], headline=r["headline"], location=r["location"],
+                            company=r["company"], titles=list(r["titles"] or []),
+                            profile_id=r["profile_id"], vanity=r["vanity"],
                         ),
                     )
-                    for r in chunk
+                    for r in rows
                 ]
                 got: dict[int, EnrichOutcome] = {}
                 try:
@@ -185,17 +214,21 @@ class RunStages:
                     # keep what came back (already paid for); the rest is not an attempt
                     self._write_outcomes([r for r in requests if r.lead_id in got], got)
                     raise
-                self._write_outcomes(requests, got)
+                self._report(RunStage.ENRICH, self._write_outcomes(requests, got, {r["id"]: r for r in rows}))
                 self._store_provider_stats()
-                self._report(RunStage.ENRICH)
+            if not seen:
+                return
 
-    def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome]) -> None:
-        """Write one chunk's outcomes in one transaction (batched statements).
+    def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome],
+                        rows: dict[int, dict[str, Any]] | None = None) -> dict[str, int]:
+        """Write one chunk's outcomes in one transaction; returns the progress delta.
 
         Nothing is dropped: a fallback outcome (the provider had no data) stores the upload's
         profile with ``enrichment_note = "enrichment: <note>"``; a failure stores the attempt and,
         when the pipeline gives up on the lead, the upload's profile with ``"enrichment: <error>"``
         (:func:`icp_engine.db.leads.write_enrich_failures`), so every lead is qualified and exported.
+        With the leads' ``rows`` (the enrich stage's read), the enriched leads are also classified,
+        embedded and scored here (see the class docstring).
         """
         provider_name = getattr(self.ctx.provider, "name", EnrichProvider.PAGE.value)
         ok: list[dict[str, Any]] = []
@@ -227,9 +260,69 @@ class RunStages:
                         p.name or (req.page.name if req.page else None), p.company, p.headline),
                 }
             )
+        carried = self._carry(ok, rows) if rows is not None and ok else None
         with self.db.begin() as conn:
-            leads_sql.write_enriched(conn, ok)
-            leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
+            if carried is None:
+                leads_sql.write_enriched(conn, ok)
+            else:
+                leads_sql.write_enriched(conn, ok, classified=carried.classified, qualified=True)
+                if carried.vectors:
+                    scores_sql.write_vectors(conn, carried.model, carried.vectors)
+                scores_sql.write_scores(conn, self.icp_version_id, self.run_id, carried.scores, mark_qualified=False)
+            failed = leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
+        return {
+            "enriched": len(ok), "failed": failed,
+            "not_enriched": sum(1 for r in ok if r["b_note"]) + failed,
+            "classified": len(ok) if carried is not None and carried.classified else 0,
+            "scored": len(ok) if carried is not None else 0,
+        }
+
+    def _carry(self, ok: list[dict[str, Any]], rows: dict[int, dict[str, Any]]) -> _Carried | None:
+        """Classify, embed and score the enriched leads of a chunk before they are written.
+
+        Each lead's row as it will be stored is built here exactly as the SQL of
+        :func:`icp_engine.db.leads.write_enriched` and :func:`~icp_engine.db.leads.write_classifications`
+        would leave it, so the classifier, embedder and scorer see what the stage-by-stage path would
+        read back (:func:`profile_from_row`). Adds each lead's classification to its ``ok`` row
+        (``"class"``) and returns the vectors and score rows to write; None when the chunk holds a
+        lead classified before (then the later stages take the chunk one stage at a time).
+        """
+        after: list[dict[str, Any]] = []
+        for b in ok:
+            r = rows[b["b_id"]]
+            after.append({
+                **r,
+                "name": b["b_name"] if b["b_name"] is not None else r["name"],
+                "headline": b["b_headline"] if b["b_headline"] is not None else r["headline"],
+                "location": b["b_location"] if b["b_location"] is not None else r["location"],
+                "titles": b["b_titles"], "company": b["b_company"], "company_size": b["b_company_size"],
+                "industry": b["b_industry"], "summary": b["b_summary"], "past_roles": b["b_past_roles"],
+                "skills": b["b_skills"],
+                "profile_id": r["profile_id"] if r["profile_id"] is not None else b["b_profile_id"],
+                "vanity": r["vanity"] if r["vanity"] is not None else b["b_vanity"],
+                "enrichment_source": b["b_source"],
+            })
+        # classify: what the classify stage does for leads without a company type (every lead of a
+        # fresh upload). A chunk holding a lead classified before is left to the stages one by one.
+        classified = self._classifying
+        if classified and any(a["company_type"] is not None for a in after):
+            return None
+        if classified:
+            assert self.ctx.classifier is not None
+            results = self.ctx.classifier([profile_from_row(a) for a in after])
+            for b, a, c in zip(ok, after, results):
+                k = classification_values(c)
+                b["class"] = k
+                a.update(industry_class=k["b_industry"], company_type=k["b_type"],
+                         industry_guess=k["b_industry_guess"], company_type_is_guess=k["b_type_is_guess"])
+        profiles = [profile_from_row(a) for a in after]
+        carried = _Carried(classified=classified)
+        if self.ctx.embedder is not None:
+            carried.model = self.ctx.embedder.name
+            vecs = self._profile_vectors(profiles)
+            carried.vectors = [(b["b_id"], v) for b, v in zip(ok, vecs)]
+        carried.scores = self._score_rows([b["b_id"] for b in ok], profiles)
+        return carried
 
     def _store_provider_stats(self) -> None:
         """Copy the provider's counters (runs started, items charged, retries, cost) into ``runs.actual``."""
@@ -237,8 +330,9 @@ class RunStages:
         if stats:
             self._store_actual(_jsonable(dict(stats)))
 
-    def _chunks(self, todo: Any, size: int) -> Iterator[list[dict[str, Any]]]:
-        """Leads of the run's scope matching ``todo``, in id order, ``size`` (1-10,000) at a time.
+    def _chunks(self, todo: Any, size: int, columns: Sequence[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Leads of the run's scope matching ``todo``, in id order, ``size`` (1-10,000) at a time
+        (``columns``: the ``leads`` columns to read, default all).
 
         Keyset pagination (each query starts after the last id seen) keeps every chunk's query
         cheap at 100k leads; the stop flag is checked before each chunk.
@@ -248,68 +342,93 @@ class RunStages:
         while True:
             self._check_stop()
             with self.db.connect() as conn:
-                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, size)
+                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, size, columns)
             if not rows:
                 return
             last = rows[-1]["id"]
             yield rows
 
-    # -- stage: classify
+    # -- stage: classify (leads the enrich stage did not carry)
     def _stage_classify(self) -> None:
         assert self.ctx.classifier is not None
-        for rows in self._chunks(leads_sql.unclassified(), self.options.chunk_size * 4):
+        for rows in self._chunks(leads_sql.unclassified(), self._big_chunk(), _PROFILE_COLUMNS):
             profiles = [profile_from_row(r) for r in rows]
             results = self.ctx.classifier(profiles)
             with self.db.begin() as conn:
                 leads_sql.write_classifications(conn, [
-                    {
-                        "b_id": r["id"],
-                        "b_industry": getattr(c, "industry", None),
-                        "b_type": getattr(c, "company_type", None) or "unknown",
-                        "b_reason": getattr(c, "reasoning", None),
-                        "b_source": getattr(c, "source", None),
-                        "b_industry_guess": getattr(c, "industry_guess", None),
-                        "b_industry_source": getattr(c, "industry_source", None),
-                        "b_type_source": getattr(c, "company_type_source", None),
-                        "b_type_is_guess": bool(getattr(c, "company_type_is_guess", False)),
-                    }
-                    for r, c in zip(rows, results)
-                ])
-            self._report(RunStage.CLASSIFY)
+                    {"b_id": r["id"], **classification_values(c)} for r, c in zip(rows, results)])
+            self._report(RunStage.CLASSIFY, {"classified": len(rows)})
 
     # -- stage: embed (whole-profile vectors for pgvector nearest-neighbour queries)
+    def _profile_vectors(self, profiles: Sequence[Profile]) -> np.ndarray:
+        """Whole-profile vectors (float32, one row per profile); each distinct text embedded once."""
+        assert self.ctx.embedder is not None
+        texts = [profile_text(p) for p in profiles]
+        uniq = list(dict.fromkeys(texts))
+        # whole-profile texts are (nearly) unique per lead: embed them directly, not through the text cache
+        inner = getattr(self.ctx.embedder, "inner", self.ctx.embedder)
+        vecs = np.asarray(inner.embed(uniq), dtype=np.float32)
+        if len(uniq) == len(texts):
+            return vecs
+        pos = {t: k for k, t in enumerate(uniq)}
+        return vecs[[pos[t] for t in texts]]
+
     def _stage_embed(self) -> None:
         assert self.ctx.embedder is not None
         model = self.ctx.embedder.name
-        for rows in self._chunks(scores_sql.without_vector(model), self.options.chunk_size * 4):
-            texts = [profile_text(profile_from_row(r)) for r in rows]
-            # whole-profile texts are unique per lead: embed them directly, not through the text cache
-            inner = getattr(self.ctx.embedder, "inner", self.ctx.embedder)
-            vecs = np.asarray(inner.embed(texts), dtype=np.float32)
+        for rows in self._chunks(scores_sql.without_vector(model), self._big_chunk(), _PROFILE_COLUMNS):
+            vecs = self._profile_vectors([profile_from_row(r) for r in rows])
             with self.db.begin() as conn:
                 scores_sql.write_vectors(conn, model, [(r["id"], v) for r, v in zip(rows, vecs)])
             self._report(RunStage.EMBED)
 
-    # -- stage: score
+    # -- stage: score (leads the enrich stage did not carry)
+    def _score_rows(self, lead_ids: Sequence[int], profiles: Sequence[Profile]) -> list[dict[str, Any]]:
+        """``lead_scores`` rows for these leads (the scorer called once for the whole chunk)."""
+        results = self.ctx.scorer.score(self.icp, profiles)
+        return [
+            {
+                "lead_id": lid,
+                "icp_score": float(res.icp_score),
+                "bucket": res.bucket,
+                "match_reasoning": res.match_reasoning,
+                "components": json.dumps(_jsonable(res.components)),
+                "scorer_version": self._scorer_version,
+            }
+            for lid, res in zip(lead_ids, results)
+        ]
+
     def _stage_score(self) -> None:
-        version = str(getattr(self.ctx.scorer, "version", "unknown"))
-        for rows in self._chunks(scores_sql.unscored(self.icp_version_id), self.options.chunk_size * 4):
-            profiles = [profile_from_row(r) for r in rows]
-            results = self.ctx.scorer.score(self.icp, profiles)
-            values = [
-                {
-                    "lead_id": r["id"],
-                    "icp_score": float(res.icp_score),
-                    "bucket": res.bucket,
-                    "match_reasoning": res.match_reasoning,
-                    "components": _jsonable(res.components),
-                    "scorer_version": version,
-                }
-                for r, res in zip(rows, results)
-            ]
+        for rows in self._chunks(scores_sql.unscored(self.icp_version_id), self._big_chunk(), _PROFILE_COLUMNS):
+            values = self._score_rows([r["id"] for r in rows], [profile_from_row(r) for r in rows])
             with self.db.begin() as conn:
                 scores_sql.write_scores(conn, self.icp_version_id, self.run_id, values)
-            self._report(RunStage.SCORE)
+            self._report(RunStage.SCORE, {"scored": len(rows)})
+
+
+@dataclass
+class _Carried:
+    """What :meth:`RunStages._carry` computed for a chunk: classified or not, vectors, score rows."""
+
+    classified: bool = False
+    model: str = ""
+    vectors: list[tuple[int, Any]] = field(default_factory=list)
+    scores: list[dict[str, Any]] = field(default_factory=list)
+
+
+def classification_values(c: Any) -> dict[str, Any]:
+    """The ``b_*`` values :func:`icp_engine.db.leads.write_classifications` stores for a
+    :class:`~icp_engine.classify.Classification` (missing company type -> ``"unknown"``)."""
+    return {
+        "b_industry": getattr(c, "industry", None),
+        "b_type": getattr(c, "company_type", None) or "unknown",
+        "b_reason": getattr(c, "reasoning", None),
+        "b_source": getattr(c, "source", None),
+        "b_industry_guess": getattr(c, "industry_guess", None),
+        "b_industry_source": getattr(c, "industry_source", None),
+        "b_type_source": getattr(c, "company_type_source", None),
+        "b_type_is_guess": bool(getattr(c, "company_type_is_guess", False)),
+    }
 
 
 def _jsonable(obj: Any) -> Any:

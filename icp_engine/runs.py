@@ -96,6 +96,10 @@ class RunExecutor:
         self.should_stop = should_stop
         self._last_stage = ""
         self._last_report = 0.0
+        self._counts: dict[str, int] | None = None
+        self._stage_started = 0.0
+        #: ``runs.actual``: the provider's counters plus ``stage_seconds`` (wall seconds per stage)
+        self._actual: dict[str, Any] = {}
 
     def _set(self, **values: Any) -> None:
         with self.db.begin() as conn:
@@ -111,17 +115,46 @@ class RunExecutor:
         if self.should_stop is not None:
             self.should_stop()
 
-    def _report(self, stage: str, force: bool = False) -> None:
-        """Store progress counts in ``runs`` (at most every :data:`REPORT_EVERY_S`, always on a new stage)."""
+    def _report(self, stage: str, delta: dict[str, int] | None = None, *, force: bool = False) -> None:
+        """Progress: counts of the run's scope stored in ``runs`` (and passed to ``on_progress``).
+
+        The counts are computed from the database when a stage starts (and at the end); between
+        chunks the stage's ``delta`` (leads enriched, failed, classified, scored, ``not_enriched``
+        by the chunk) is added to them, so a chunk costs no counting query (at 100k leads a count
+        takes 50-100 ms). Stored at most every :data:`REPORT_EVERY_S`, always on a new stage.
+        A new stage also closes the previous one's entry in ``runs.actual["stage_seconds"]``.
+        """
         now = time.monotonic()
-        if not force and stage == self._last_stage and now - self._last_report < REPORT_EVERY_S:
+        new_stage = stage != self._last_stage
+        if new_stage or force or self._counts is None:
+            if self._last_stage and new_stage:
+                spent = self._actual.setdefault("stage_seconds", {})
+                spent[self._last_stage] = round(spent.get(self._last_stage, 0.0) + now - self._stage_started, 3)
+            if new_stage:
+                self._stage_started = now
+            with self.db.connect() as conn:
+                self._counts = runs_sql.progress_counts(conn, runs_sql.get_run(conn, self.run_id))
+        elif delta:
+            c = self._counts
+            for k in ("enriched", "failed", "classified", "scored", "not_enriched"):
+                c[k] = c.get(k, 0) + int(delta.get(k, 0))
+            c["discovered"] = max(0, c.get("discovered", 0) - int(delta.get("enriched", 0)) - int(delta.get("failed", 0)))
+        if not (new_stage or force) and now - self._last_report < REPORT_EVERY_S:
             return
         self._last_stage, self._last_report = stage, now
-        prog = run_progress(self.db, self.run_id)
-        self._set(stage=stage, counts=prog["counts"])
+        values: dict[str, Any] = {"stage": stage, "counts": dict(self._counts)}
+        if new_stage and self._actual.get("stage_seconds"):
+            values["actual"] = _json_copy(self._actual)
+        self._set(**values)
         if self.on_progress:
+            prog = run_progress(self.db, self.run_id, stored=True)
             prog["stage"] = stage
             self.on_progress(prog)
+
+    def _store_actual(self, stats: dict[str, Any]) -> None:
+        """The provider's counters into ``runs.actual`` (next to ``stage_seconds``)."""
+        self._actual.update(stats)
+        self._set(actual=_json_copy(self._actual))
 
     def execute(self) -> dict[str, Any]:
         """Mark the run running, execute its stages, record ``completed`` (or ``failed``); see the class."""
@@ -134,8 +167,9 @@ class RunExecutor:
             ver = clients_sql.icp_version(conn, run["icp_version_id"])
         stages = RunStages(
             self.db, run, clients_sql.icp_of(ver), self.ctx, RunOptions.from_dict(run["options"]),
-            check_stop=self._check_stop, report=self._report, store_actual=lambda stats: self._set(actual=stats),
+            check_stop=self._check_stop, report=self._report, store_actual=self._store_actual,
         )
+        self._actual = dict(run.get("actual") or {})
         try:
             stages.run()
             self._report(RunStage.DONE, force=True)
@@ -149,8 +183,14 @@ class RunExecutor:
         return run_progress(self.db, self.run_id)
 
 
-def run_progress(db: Database, run_id: int) -> dict[str, Any]:
-    """Progress of a run computed from the leads' state in the database.
+def _json_copy(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in d.items()}
+
+
+def run_progress(db: Database, run_id: int, *, stored: bool = False) -> dict[str, Any]:
+    """Progress of a run computed from the leads' state in the database (``stored=True``: while
+    the run is ``running``, the counts its executor stores every :data:`REPORT_EVERY_S` instead,
+    no counting query; what a process waiting for the run polls).
 
     Returns ``{"run_id", "status", "stage", "counts": {"total", "discovered", "enriched",
     "failed", "classified", "scored"}, "elapsed_s", "rate_per_s", "eta_s", "error",
@@ -159,15 +199,18 @@ def run_progress(db: Database, run_id: int) -> dict[str, Any]:
     """
     with db.connect() as conn:
         run = runs_sql.get_run(conn, run_id)
-        counts = runs_sql.progress_counts(conn, run)
-    total, failed, scored = counts["total"], counts["failed"], counts["scored"]
+        counts = run["counts"] if stored and run["status"] == RunStatus.RUNNING and run["counts"] else None
+        if not counts or "total" not in counts:
+            counts = runs_sql.progress_counts(conn, run)
+    total, scored = counts["total"], counts["scored"]
     elapsed = rate = eta = None
     if run["started_at"] is not None:
         end = run["finished_at"] or datetime.now(UTC)
         elapsed = max(0.0, (end - run["started_at"]).total_seconds())
         if elapsed > 0 and scored:
             rate = scored / elapsed
-            remaining = total - failed - scored
+            # failed leads are scored too (on the upload's data), so what is left is total - scored
+            remaining = max(0, total - scored)
             eta = remaining / rate if rate and run["status"] == RunStatus.RUNNING else None
     return {
         "run_id": run_id, "status": run["status"], "stage": run["stage"], "counts": counts, "elapsed_s": elapsed,
@@ -383,7 +426,7 @@ class RunService:
         try:
             while self._unfinished(set(watched)) and worker.thread is not None and worker.thread.is_alive():
                 if on_progress is not None:
-                    on_progress(run_progress(self.db, run_id))
+                    on_progress(run_progress(self.db, run_id, stored=True))
                 time.sleep(WAIT_POLL_S)
         finally:
             worker.stop()
