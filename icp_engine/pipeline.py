@@ -136,6 +136,10 @@ class RunStages:
     builds it from the stored row (``tests/test_perf_equivalence.py`` compares the two).
     """
 
+    #: False: the stages one at a time (enrich writes ``enriched`` leads, then classify, embed and
+    #: score read them back); the reference path ``tests/test_perf_equivalence.py`` compares with.
+    one_pass: bool = True
+
     def __init__(
         self,
         db: Database,
@@ -214,7 +218,8 @@ class RunStages:
                     # keep what came back (already paid for); the rest is not an attempt
                     self._write_outcomes([r for r in requests if r.lead_id in got], got)
                     raise
-                self._report(RunStage.ENRICH, self._write_outcomes(requests, got, {r["id"]: r for r in rows}))
+                self._report(RunStage.ENRICH, self._write_outcomes(
+                    requests, got, {r["id"]: r for r in rows} if self.one_pass else None))
                 self._store_provider_stats()
             if not seen:
                 return
