@@ -368,14 +368,14 @@ class Scorer:
             if all(ti.content for ti in t_infos):
                 for k, t in enumerate(texts):
                     if not title_info(t).content and title_info(t).feats.norm:
-                        P[k] = min(P[k], cal.BARE_ROLE_CAP)
-            P = np.maximum(P, floors)
+                        P[k] = cal.soft_cap(P[k], cal.BARE_ROLE_CAP)
+            P = np.array([cal.soft_floor(float(v), float(f)) for v, f in zip(P, floors)])
             for k in range(len(texts)):
                 d = tdist[k]
                 tier = classify_title(texts[k]).tier
                 if (implied and fshare[k] is not None and fshare[k] >= 0.5 and d is not None
                         and d in cal.ADJACENT_FLOOR and tier is not None and tier >= cal.ADJACENT_MIN_TIER):
-                    P[k] = max(P[k], cal.ADJACENT_FLOOR[d])
+                    P[k] = cal.soft_floor(float(P[k]), cal.ADJACENT_FLOOR[d])
             if prep.fs_criterion:  # picked functions / levels on top of titles: a criterion of its own
                 for k in range(len(texts)):
                     same = None if fshare[k] is None else fshare[k] > 0
