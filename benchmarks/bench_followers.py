@@ -112,6 +112,18 @@ def profiles_from_page(data: bytes, items: list[dict] | None):
     return parsed.people, profs
 
 
+def _firm(rng: random.Random, kind: str, t_ind: list[str], t_size: list) -> tuple[tuple[int, int | None], str]:
+    """Size and industry of a person's company: ``fit`` (both in the ICP), ``wrong`` (a wrong
+    industry, or the right industry at a wrong size) or ``any``."""
+    if kind == "fit":
+        return rng.choice(t_size), rng.choice(t_ind)
+    if kind == "wrong":
+        if rng.random() < 0.5:
+            return rng.choice(SIZES), rng.choice([i for i in INDUSTRIES if i not in t_ind])
+        return rng.choice([z for z in SIZES if z not in t_size]), rng.choice(t_ind)
+    return rng.choice(SIZES), rng.choice(INDUSTRIES)
+
+
 def run_tracks(args, company: bool = False) -> list[dict]:
     import numpy as np
 
@@ -138,17 +150,6 @@ def run_tracks(args, company: bool = False) -> list[dict]:
                 continue
             t_ind = rng.sample(INDUSTRIES, 2) if company else []
             t_size = rng.sample(SIZES, 2) if company else []
-            o_ind = [i for i in INDUSTRIES if i not in t_ind]
-            o_size = [z for z in SIZES if z not in t_size]
-
-            def firm(kind: str) -> tuple[tuple[int, int | None], str]:
-                if kind == "fit":
-                    return rng.choice(t_size), rng.choice(t_ind)
-                if kind == "wrong":  # wrong industry, or the right industry at a wrong size
-                    if rng.random() < 0.5:
-                        return rng.choice(SIZES), rng.choice(o_ind)
-                    return rng.choice(o_size), rng.choice(t_ind)
-                return rng.choice(SIZES), rng.choice(INDUSTRIES)
 
             groups = [(1, "fit" if company else "any", rng.sample(pos, min(30, len(pos)))),
                       (0, "any", rng.sample(neg, min(60, len(neg))))]
@@ -158,7 +159,7 @@ def run_tracks(args, company: bool = False) -> list[dict]:
             for lab, kind, group in groups:
                 for c in group:
                     name = _company(rng)
-                    size, industry = firm(kind)
+                    size, industry = _firm(rng, kind, t_ind, t_size)
                     people.append({"title": c["title"], "headline": _headline(c["title"], name, rng), "label": lab,
                                    "company": name, "size": size, "industry": industry})
             for h, lab in (("Student at University of Eastbridge", 0), ("Economics student | Open to internships", 0),
