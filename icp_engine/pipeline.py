@@ -19,6 +19,7 @@ and :mod:`icp_engine.db.scores`.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -287,7 +288,21 @@ class RunStages:
             self._report(RunStage.SCORE)
 
 
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _jsonable(obj: Any) -> Any:
+    """``obj`` with numpy numbers as Python numbers, tuples as lists, non-finite floats as None
+    and dict keys as strings (the exact built-in types first: a run writes this per lead)."""
+    t = type(obj)
+    if t is float:
+        return obj if math.isfinite(obj) else None
+    if t in _PLAIN_TYPES:
+        return obj
+    if t is dict:
+        return {(k if type(k) is str else str(k)): _jsonable(v) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [_jsonable(v) for v in obj]
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
