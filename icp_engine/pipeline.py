@@ -54,7 +54,9 @@ class RunOptions:
     ``enrich``: :class:`~icp_engine.enums.EnrichProvider`; ``profiles_path``: the Apify items
     file for ``apify-json``; ``reranker``: :class:`~icp_engine.enums.RerankerName`;
     ``rerank_top_n``: leads the reranker re-scores; ``classify``: run the classification stage;
-    ``chunk_size``: leads per committed chunk (1-10,000). Strings are accepted for the enums;
+    ``chunk_size``: leads per committed chunk (1-10,000); ``judge``: an LLM rules on the leads of
+    the uncertain band (needs ``OPENAI_API_KEY``, :mod:`icp_engine.scoring.judge`; its cost is in
+    ``runs.estimate["judge"]``). Strings are accepted for the enums;
     an unknown value raises :class:`~icp_engine.errors.InvalidInput`.
     """
 
@@ -64,6 +66,7 @@ class RunOptions:
     rerank_top_n: int = 200
     classify: bool = True
     chunk_size: int = 500
+    judge: bool = False
 
     def __post_init__(self) -> None:
         try:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ..enums import LeadStatus
 from ._util import Row, as_dicts
-from .leads import past_enrichment
+from .leads import past_enrichment, scope_condition
 from .schema import lead_embeddings, lead_scores, leads
 from .vectors import copy_rows_binary
 
@@ -64,6 +64,14 @@ def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows
         .where(L.id.in_([r["lead_id"] for r in rows]), L.status == LeadStatus.ENRICHED)
         .values(status=LeadStatus.QUALIFIED, updated_at=sa.func.now())
     )
+
+
+def count_unscored(conn: Connection, client_id: int, batch_id: int | None, icp_version_id: int) -> int:
+    """Leads of a scope (client, or one batch) that have no score under this ICP version and have
+    not failed: what a run would score (before enrichment too)."""
+    q = sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), L.status != LeadStatus.FAILED,
+                                         ~has_score(icp_version_id))
+    return int(conn.execute(q).scalar_one())
 
 
 def write_vectors(conn: Connection, model: str, rows: Sequence[tuple[int, Any]]) -> None:

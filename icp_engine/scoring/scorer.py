@@ -556,6 +556,7 @@ class Scorer:
         comps["factors"] = factors
         comps["probability"] = round(prob, 6)
         comps["stage1"] = round(prob, 6)
+        comps["p_keep"] = prob  # unrounded (the learning module reads it)
         excluded = self._exclusion(prep, p, cands)
         score = max(MIN_SCORE, cal.to_score(prob))
         if excluded:
@@ -563,6 +564,8 @@ class Scorer:
             score = EXCLUDED_SCORE
             parts.append(f"excluded: {why} ✗")
         comps["excluded"] = excluded[1] if excluded else None
+        if excluded:
+            comps["p_keep"] = 0.0  # what the score says: an excluded lead is not wanted
         reasoning = " · ".join(parts)
         return ScoreResult(score, bucket_for(score), reasoning, comps), prob
 
@@ -611,6 +614,7 @@ class Scorer:
             r.components["rerank"] = round(v, 4)
             r.components["rerank_rank"] = round(rk, 4)
             r.components["reranker"] = name
+            r.components["p_keep"] = new_fit
             r.icp_score = cal.to_score(new_fit)
             r.bucket = bucket_for(r.icp_score)
             place = 1 + sum(1 for x in raw_values if x > raw_values[pos])
