@@ -425,6 +425,30 @@ def test_run_page_apify_estimate_when_token_set(app_env, eng, monkeypatch):
     assert eng.list_runs(cid) == []  # estimating starts nothing
 
 
+def test_run_page_llm_judgement_checkbox_only_with_a_key(app_env, eng, monkeypatch):
+    c = eng.create_client("Acme")
+    eng.save_icp(c["id"], FINANCE_ICP)
+    eng.ingest_followers(c["id"], people(6), batch_name="b1")
+    cid = c["id"]
+    at = open_page(new_app(), "pages/3_run.py")
+    assert not [b for b in at.checkbox if b.key == f"run_judge_{cid}"]  # no key: not offered
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "local")
+    import streamlit as st
+
+    st.cache_resource.clear()  # the app's engine reads the settings once
+    at = open_page(new_app(), "pages/3_run.py")
+    box = at.checkbox(key=f"run_judge_{cid}")
+    assert box.label == "LLM judgement of uncertain leads (paid)" and box.value is False
+    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    assert "LLM judgement" not in est
+    box.check().run()
+    assert not at.exception and not at.error
+    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    assert "LLM judgement: up to **6** leads in 1 requests, at most **$0.0" in est and "gpt-5-mini" in est
+    assert eng.list_runs(cid) == []  # estimating starts nothing
+
+
 def test_run_with_exported_apify_items(app_env, eng, db, settings):
     c = eng.create_client("Ledgerwise")
     cid = c["id"]
