@@ -259,7 +259,7 @@ class OpenAIJudge:
         self.band = (float(band[0]), float(band[1]))
         self.cache: JudgeCache = cache if cache is not None else MemoryJudgeCache()
         http_client = httpx.Client(transport=transport, timeout=timeout_s) if transport is not None else httpx.Client(timeout=timeout_s)
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, http_client=http_client,
+        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, http_client=http_client,  # type: ignore[arg-type]  # the SDK types httpx2; httpx clients work
                                      max_retries=max_retries)
         self._lock = threading.Lock()
         self.requests_sent = 0

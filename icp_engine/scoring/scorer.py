@@ -372,13 +372,15 @@ class Scorer:
             P = np.array([cal.soft_floor(float(v), float(f)) for v, f in zip(P, floors)])
             for k in range(len(texts)):
                 d = tdist[k]
+                fs = fshare[k]
                 tier = classify_title(texts[k]).tier
-                if (implied and fshare[k] is not None and fshare[k] >= 0.5 and d is not None
+                if (implied and fs is not None and fs >= 0.5 and d is not None
                         and d in cal.ADJACENT_FLOOR and tier is not None and tier >= cal.ADJACENT_MIN_TIER):
                     P[k] = cal.soft_floor(float(P[k]), cal.ADJACENT_FLOOR[d])
             if prep.fs_criterion:  # picked functions / levels on top of titles: a criterion of its own
                 for k in range(len(texts)):
-                    same = None if fshare[k] is None else fshare[k] > 0
+                    fs_k = fshare[k]
+                    same = None if fs_k is None else fs_k > 0
                     if not ts.targets.explicit_functions:
                         same = None
                     dist = tdist[k] if ts.targets.explicit_seniorities else None
@@ -389,7 +391,8 @@ class Scorer:
             P = np.zeros(len(texts))
             best_j = np.zeros(len(texts), dtype=int)
             for k in range(len(texts)):
-                same = None if fshare[k] is None else fshare[k] > 0
+                fs_k = fshare[k]
+                same = None if fs_k is None else fs_k > 0
                 if not ts.targets.explicit_functions:
                     same = None
                 dist = tdist[k] if ts.targets.explicit_seniorities else None
@@ -410,7 +413,7 @@ class Scorer:
             _, k, t, src, p = chosen
             ev = {"p": p, "title": t, "source": src,
                   "features": {n: round(float(X[k, j]), 4) for j, n in enumerate(tm.FEATURES)},
-                  "function_share": None if fshare[k] is None else round(float(fshare[k]), 3),
+                  "function_share": None if (fs_ev := fshare[k]) is None else round(float(fs_ev), 3),
                   "tier_distance": tdist[k]}
             if prep.role == "titles":
                 ev["target"] = prep.targets[int(best_j[k])]
@@ -462,7 +465,7 @@ class Scorer:
                     parts.append(f'role: "{_short(tb["title"])}" ({p_title:.2f})')
         else:
             p_title = cal.NO_TITLE_BASE
-        if lead_class is not None:
+        if lead_class is not None and tb is not None:
             comps["function"] = list(lead_class.functions)
             comps["seniority"] = lead_class.seniority
             fsh = tb.get("function_share")
@@ -486,14 +489,15 @@ class Scorer:
         soft: dict[str, float | None] = {}
         # industry
         if "industry" in prep.hard:
-            fit, rel, tgt = industry_fit(p.industry, prep.industries, ind_cos)
+            fit, rel, tgt = industry_fit(p.industry, prep.industries,
+                                         None if ind_cos is None else [float(x) for x in ind_cos])
             hard["industry"] = fit
             comps["industry"] = None if fit is None else round(fit, 4)
             comps["industry_relation"] = rel
             if fit is None:
                 parts.append("industry: unknown")
             else:
-                shown = canonical_industry(p.industry) or p.industry.strip()
+                shown = canonical_industry(p.industry) or (p.industry or "").strip()
                 if rel in ("same", "descendant"):
                     parts.append(f"industry: {shown} ✓")
                 elif rel in ("ancestor", "sibling", "similar"):
