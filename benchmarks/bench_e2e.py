@@ -218,6 +218,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="CLI runs per size (median printed)")
     ap.add_argument("--warm", action="store_true", help="stages: a second, warm run per size in the same process")
     ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--distinct-titles", action="store_true",
+                    help="accepted for older command lines: the pages always have varied titles")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     sizes = args.sizes or [1_000, 10_000, 50_000, 100_000]

@@ -7,18 +7,17 @@ per embedding model. Every function takes an open ``Connection``.
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..enums import LeadStatus
 from ._util import Row, as_dicts, copy_into_temp
-from .leads import past_enrichment
+from .leads import past_enrichment, scope_condition
 from .schema import lead_embeddings, lead_scores, leads
+from .vectors import copy_rows_binary
 
 L, S, E = leads.c, lead_scores.c, lead_embeddings.c
 
@@ -78,35 +77,20 @@ def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows
             f"WHERE leads.id = s.lead_id AND leads.status = '{LeadStatus.ENRICHED.value}'")
 
 
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+
+def count_unscored(conn: Connection, client_id: int, batch_id: int | None, icp_version_id: int) -> int:
+    """Leads of a scope (client, or one batch) that have no score under this ICP version and have
+    not failed: what a run would score (before enrichment too)."""
+    q = sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), L.status != LeadStatus.FAILED,
+                                         ~has_score(icp_version_id))
+    return int(conn.execute(q).scalar_one())
 
 
 def write_vectors(conn: Connection, model: str, rows: Sequence[tuple[int, Any]]) -> None:
     """Insert whole-profile vectors ``(lead_id, vector)`` of ``model``; existing ones are kept.
-
-    Binary ``COPY`` of the float32 vectors into a temporary table (pgvector's binary format:
-    int16 dimensions, int16 unused, big-endian float4 values; ``vector_recv`` in pgvector's
-    ``src/vector.c``), then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``: no text
-    formatting of 256 floats per lead.
-    """
-    if not rows:
-        return
-    conn.exec_driver_sql("DROP TABLE IF EXISTS _vectors")
-    conn.exec_driver_sql("CREATE TEMP TABLE _vectors (lead_id bigint, embedding vector) ON COMMIT DROP")
-    raw: Any = conn.connection.driver_connection
-    parts = [_COPY_HEADER]
-    for lead_id, vec in rows:
-        v = np.asarray(vec, dtype=">f4").ravel()
-        body = struct.pack("!hh", v.shape[0], 0) + v.tobytes()
-        parts.append(struct.pack("!hiqi", 2, 8, int(lead_id), len(body)) + body)
-    parts.append(struct.pack("!h", -1))
-    with raw.cursor() as cur, cur.copy("COPY _vectors (lead_id, embedding) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(b"".join(parts))
-    conn.execute(
-        sa.text("INSERT INTO lead_embeddings (lead_id, model, embedding) SELECT lead_id, :m, embedding FROM _vectors "
-                "ON CONFLICT DO NOTHING"),
-        {"m": model},
-    )
+    One binary COPY (:func:`icp_engine.db.vectors.copy_rows_binary`)."""
+    copy_rows_binary(conn, "lead_embeddings", [("lead_id", "int8"), ("model", "text"), ("embedding", "vector")],
+                     [(lid, model, v) for lid, v in rows], conflict="DO NOTHING")
 
 
 def similar_leads(conn: Connection, lead_id: int, model: str, k: int = 5) -> list[Row]:
