@@ -35,7 +35,7 @@ def _leave_pages_directory_mode() -> None:
 
 
 _leave_pages_directory_mode()
-st.set_page_config(page_title="ICP Qualifier", page_icon=":material/target:", layout="wide")
+st.set_page_config(page_title="ICP Qualifier", page_icon=_ui.app_icon(), layout="wide")
 
 PAGES = [
     st.Page("pages/1_clients.py", title="Clients & ICP", icon=":material/groups:", url_path="clients", default=True),
@@ -55,7 +55,7 @@ def database_error_page(exc: Exception) -> None:
 
 * Without `DATABASE_URL`, an embedded Postgres is started under `ICP_DATA_DIR`
   (default: a per-user data folder). Make sure that folder is writable and not inside a private
-  folder such as `/root`, and that no other Postgres is stuck on it (`python -m icp_engine db stop`).
+  folder such as `/root`, and that no other Postgres is stuck on it (`python -m icp_engine db-stop`).
 * With `DATABASE_URL`, the server must be reachable and have the `vector` extension (pgvector).
 
 Fix the cause, then reload this page.

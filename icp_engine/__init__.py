@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "SIZE_BANDS": "domain", "bucket_for": "domain",
     "RunOptions": "pipeline",
     "LeadFilters": "views", "PAGE_COLUMNS": "views", "Views": "views", "score_rows": "views",
+    "criteria_rows": "views", "change_summary": "views",
     "UploadPreview": "uploads", "MergedUpload": "uploads", "merge_previews": "uploads",
     "default_batch_name": "uploads",
     "EXPORT_COLUMNS": "export",
@@ -57,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "RerankerName": "enums", "Bucket": "enums", "FeedbackLabel": "enums",
     "ICPError": "errors", "InvalidInput": "errors", "NotFound": "errors", "DatabaseError": "errors",
     "ExternalServiceError": "errors", "RunInterrupted": "errors", "RunStopped": "errors", "RunBusy": "errors",
+    "RunConflict": "errors", "NothingToDo": "errors",
     "UploadError": "ingest.upload", "ParsedUpload": "ingest.upload",
     "ApifyExportError": "enrich.apify_json", "ApifyFatalError": "enrich.apify_client",
     "ServiceError": "http", "LLMError": "llm", "ModelNotAvailableError": "embeddings.local",
@@ -70,10 +72,10 @@ __all__ = [
     "Engine", "EnrichProvider", "ExternalServiceError", "FeedbackLabel", "Follower", "ICP", "ICPError",
     "ICP_FIELDS", "ICP_TEMPLATES", "InvalidInput", "KEYWORD_SUGGESTIONS", "LLMError", "LeadFilters", "LeadStatus",
     "MergedUpload", "ModelNotAvailableError", "NotFound", "PAGE_COLUMNS", "ParsedUpload", "Profile", "RerankerName",
-    "RunBusy", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
+    "RunBusy", "RunConflict", "NothingToDo", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
     "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
     "company_type_choices", "default_batch_name", "history_with_changes", "icp_diff", "industry_choices",
-    "merge_previews", "score_rows", "size_choices",
+    "merge_previews", "score_rows", "size_choices", "criteria_rows", "change_summary",
 ]
 
 
@@ -116,7 +118,9 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
         ICPError,
         InvalidInput,
         NotFound,
+        NothingToDo,
         RunBusy,
+        RunConflict,
         RunInterrupted,
         RunStopped,
     )
@@ -138,4 +142,4 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
     from .llm import LLMError
     from .pipeline import RunOptions
     from .uploads import MergedUpload, UploadPreview, default_batch_name, merge_previews
-    from .views import PAGE_COLUMNS, LeadFilters, Views, score_rows
+    from .views import PAGE_COLUMNS, LeadFilters, Views, change_summary, criteria_rows, score_rows

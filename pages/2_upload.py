@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from icp_engine import Engine, InvalidInput, UploadPreview, default_batch_name, merge_previews
+from icp_engine import Engine, InvalidInput, RunConflict, UploadPreview, default_batch_name, merge_previews
 from pages import _ui
 
 ACCEPTED = ["html", "htm", "csv", "txt", "zip"]
 PREVIEW_ROWS = 500
+STORED_KEY = "_upload_stored"  # {"client": id, "batch": name}: show "Next: Run" after a store
 
 
 def _uploader_key() -> str:
@@ -54,50 +56,114 @@ def _preview(eng: Engine, cid: int, name: str, data: bytes) -> UploadPreview | s
     return result
 
 
+def _without_name(text: str, name: str) -> str:
+    """A parser's sentence without the file name when the message block already shows it."""
+    for quoted in (f"The file '{name}' ", f"'{name}' "):
+        if text.startswith(quoted):
+            rest = text[len(quoted):]
+            return "This file " + rest if quoted.startswith("The file") else "It " + rest
+    return text.replace(f" in '{name}'", " in this file").replace(f"'{name}'", "this file")
+
+
+def file_message(p: UploadPreview | str, name: str) -> None:
+    """One message per file: what was found, the follower-count check and the parser's warnings
+    (or why nothing from it will be stored)."""
+    if isinstance(p, str):
+        st.error(f"**{name}** — nothing from this file will be stored. {_without_name(p, name)}",
+                 icon=":material/block:")
+        return
+    stats: dict[str, Any] = p.parsed.stats or {}
+    found = len(p.parsed.people)
+    lines = [f"**{name}** · {_ui.source_kind(p.parsed.kind)}: **{found:,}** people, {p.new:,} new, "
+             f"{p.known:,} already leads of this client."]
+    declared, of = stats.get("declared_total"), stats.get("declared_total_of") or "people"
+    short = bool(declared) and found < 0.95 * int(declared)
+    if declared:
+        lines.append(f"The page header says **{int(declared):,} {of}**; {found:,} are in this file.")
+    notes = [w for w in p.parsed.warnings if not (short and w.startswith("The page says"))]
+    if short:
+        notes.insert(0, "LinkedIn only loads the people you scroll past: scroll to the end of the list, wait "
+                        "until no more people load, then save the page again.")
+    body = "  \n".join(lines) + "".join(f"\n- {_without_name(w, name)}" for w in notes)
+    if short or notes:
+        st.warning(body, icon=":material/warning:")
+    else:
+        st.success(body, icon=":material/check_circle:")
+
+
+def earlier_uploads(eng: Engine, client: dict[str, Any], batches: list[dict[str, Any]]) -> None:
+    """The client's earlier uploads, and deleting one (confirmed by typing its name)."""
+    cid = client["id"]
+    with st.expander(f"Earlier uploads of this client ({len(batches)})"):
+        st.dataframe(
+            pd.DataFrame([{"Batch": b["name"], "Source": _ui.source_kind(b["source_kind"]),
+                           "People in file": b["people_in_file"], "New leads": b["new_leads"],
+                           "Already leads": b["known_leads"], "Uploaded": _ui.when(b["created_at"])}
+                          for b in batches]),
+            hide_index=True, width="stretch",
+        )
+        st.markdown("**Delete a batch**")
+        names = {b["id"]: f"{b['name']} · {_ui.when(b['created_at'])}" for b in batches}
+        bid = st.selectbox("Batch to delete", list(names), index=None, format_func=names.get,
+                           key=f"delete_batch_pick_{cid}", placeholder="Pick a batch…")
+        if bid is None:
+            return
+        info = eng.batch_deletion(bid)
+        st.warning(
+            f"This deletes the batch **{info['name']}**: {info['leads_only_here']:,} leads that are in no other "
+            f"upload go with their scores and review labels; {info['leads_elsewhere']:,} leads that are also in "
+            "another upload stay. This cannot be undone.", icon=":material/delete_forever:")
+        typed = st.text_input("Type the batch's name to confirm", key=f"delete_batch_confirm_{cid}_{bid}")
+        if st.button("Delete batch", type="primary", icon=":material/delete:", key=f"delete_batch_{cid}_{bid}",
+                     disabled=typed.strip() != info["name"].strip()):
+            try:
+                done = eng.delete_batch(bid)
+            except RunConflict as exc:
+                st.error(str(exc))
+                return
+            _ui.flash(f"Deleted the batch **{done['name']}** ({done['leads_only_here']:,} leads deleted, "
+                      f"{done['leads_elsewhere']:,} kept).", "info")
+            st.rerun()
+
+
 def main() -> None:
     eng: Engine = _ui.engine()
     st.title("Upload followers")
     _ui.show_flash()
     client = _ui.require_client(eng)
     cid = client["id"]
+    stored = st.session_state.get(STORED_KEY)
+    if stored and stored.get("client") == cid:
+        st.page_link(_ui.PAGE_FILES["run"], label=f"Next: run qualification on {stored['batch']}",
+                     icon=":material/play_circle:")
     st.caption(f"Client: **{client['name']}**. Nothing is stored until you press *Store*.")
     batches = eng.views.batch_options(cid, limit=50)
     if batches:
-        with st.expander(f"Earlier uploads of this client ({len(batches)})"):
-            st.dataframe(
-                pd.DataFrame(batches)[["name", "source_kind", "people_in_file", "new_leads", "known_leads", "created_at"]],
-                hide_index=True, width="stretch",
-            )
+        earlier_uploads(eng, client, batches)
 
     inputs = _inputs()
     if not inputs:
         st.info(
             "On LinkedIn open *My Network → Followers* (or a connections or search page), scroll to the "
-            "end of the list, then save it with your browser (*Save page as…*). Drop the .html file here."
+            "end of the list until no more people load, then save it with your browser (*Save page as…*). "
+            "Drop the .html file here."
         )
         return
+    st.session_state.pop(STORED_KEY, None)
 
     good: list[UploadPreview] = []
     with st.spinner("Reading the files…"):
-        for name, data in inputs:
-            p = _preview(eng, cid, name, data)
-            if isinstance(p, str):
-                st.error(f"**{name}**: {p} Nothing from this file will be stored.")
-            else:
-                good.append(p)
+        previews = [(name, _preview(eng, cid, name, data)) for name, data in inputs]
+    for name, p in previews:
+        file_message(p, name)
+        if not isinstance(p, str):
+            good.append(p)
 
     if not good:
         return
 
     merged = merge_previews(good)
     people, known = merged.people, merged.known
-    for p in good:
-        st.markdown(
-            f"**{p.filename}** ({p.parsed.kind}): {len(p.parsed.people)} people, "
-            f"{p.new} new, {p.known} already leads of this client"
-        )
-        for w in p.parsed.warnings:
-            st.warning(f"{p.filename}: {w}")
 
     n_new = merged.new_count
     n_known = len(known) - n_new
@@ -106,21 +172,27 @@ def main() -> None:
     m[1].metric("New leads", n_new)
     m[2].metric("Already leads", n_known)
 
+    def headline(p: Any) -> str:
+        if p.headline:
+            return str(p.headline)
+        title, company = getattr(p, "title", None), getattr(p, "company", None)
+        return " at ".join(x for x in (title, company) if x)  # a Connections.csv: Position at Company
+
     preview = pd.DataFrame(
         [
             {
-                "name": p.name or "",
-                "headline": p.headline or "",
-                "status": "already a lead" if k else "new",
-                "location": p.location or "",
-                "profile": p.profile_url,
+                "Name": p.name or "",
+                "Headline": headline(p),
+                "Status": "already a lead" if k else "new",
+                "Location": p.location or "",
+                "Profile": p.profile_url,
             }
             for p, k in list(zip(people, known))[:PREVIEW_ROWS]
         ]
     )
     st.dataframe(
         preview, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(preview)),
-        column_config={"profile": st.column_config.LinkColumn("profile")},
+        column_config={"Profile": st.column_config.LinkColumn("Profile")},
     )
     if len(people) > PREVIEW_ROWS:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(people)} people.")
@@ -136,9 +208,10 @@ def main() -> None:
             return
         st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
         st.session_state.pop("_upload_previews", None)
+        st.session_state[STORED_KEY] = {"client": cid, "batch": batch["name"]}
         _ui.flash(
             f"Stored batch **{batch['name']}**: {batch['new_leads']} new leads, "
-            f"{batch['known_leads']} already leads of {client['name']}. Next: *Run* to qualify them."
+            f"{batch['known_leads']} already leads of {client['name']}."
         )
         st.rerun()
 

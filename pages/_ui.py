@@ -7,7 +7,10 @@ facade and its read side ``engine.views``); pages import nothing else of the pac
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime, UTC
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -96,3 +99,118 @@ def fmt_seconds(s: float | None) -> str:
         return f"{m} min {s} s"
     h, m = divmod(m, 60)
     return f"{h} h {m} min"
+
+
+#: What an upload's ``source_kind`` is called on screen.
+SOURCE_KINDS = {
+    "followers_page": "Followers page", "connections_page": "Connections page", "search_page": "People search page",
+    "people_page": "People list", "connections_csv": "Connections.csv", "url_list": "List of profile URLs",
+}
+#: Run statuses and stages on screen.
+RUN_STATUS = {"queued": "Waiting", "running": "Running", "paused": "Paused", "completed": "Done",
+              "failed": "Failed", "cancelled": "Cancelled"}
+RUN_STAGE = {"queued": "waiting to start", "enrich": "enriching", "classify": "classifying", "embed": "embedding",
+             "score": "scoring", "done": "finished"}
+ENRICH_WORDS = {"page": "Page data", "apify-json": "Apify export", "apify": "Live Apify"}
+RERANK_WORDS = {"none": "None", "local": "Local cross-encoder", "jina": "Jina", "cohere": "Cohere"}
+LABEL_WORDS = {"keep": "Keep", "trash": "Trash", "skip": "Skip"}
+
+
+def source_kind(kind: str | None) -> str:
+    """``followers_page`` -> ``Followers page`` (unknown kinds: capitalised, underscores as spaces)."""
+    if not kind:
+        return "–"
+    return SOURCE_KINDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def _browser_zone() -> Any:
+    try:
+        tz = st.context.timezone
+    except Exception:  # noqa: BLE001 - outside a browser session (AppTest)
+        tz = None
+    if tz:
+        try:
+            return ZoneInfo(str(tz))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return datetime.now().astimezone().tzinfo
+
+
+def local_dt(value: Any) -> datetime | None:
+    """A database timestamp (UTC) in the time zone of the user's browser (``st.context.timezone``;
+    the server's own zone outside a browser); None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_browser_zone())
+
+
+def when(value: Any) -> str:
+    """A timestamp as the user reads it, in their time zone: ``3 Dec 2026, 14:05`` ("–" for None)."""
+    dt = local_dt(value)
+    if dt is None:
+        return "–"
+    return f"{dt.day} {dt:%b %Y, %H:%M}"
+
+
+def version_label(row: dict[str, Any] | None) -> str:
+    """``v2 · Finance leaders`` for a ``client_icps``-like row (``version``, ``name`` or ``icp``)."""
+    if not row:
+        return "–"
+    name = row.get("name") or (row.get("icp") or {}).get("name") or ""
+    return f"v{row['version']}" + (f" · {name}" if name else "")
+
+
+#: The page scripts behind ``st.navigation`` (``app.py``), for links and ``st.switch_page``.
+PAGE_FILES = {
+    "clients": "pages/1_clients.py", "upload": "pages/2_upload.py", "run": "pages/3_run.py",
+    "review": "pages/4_review.py", "export": "pages/5_export.py",
+}
+RUN_PRESET_KEY = "_run_preset"  # {"client": id, "icp_version_id": id}: the Run page opens with it
+
+
+def rerun_with(client_id: int, icp_version_id: int) -> None:
+    """Open the Run page with this ICP version chosen and the leads it has not scored yet."""
+    st.session_state[RUN_PRESET_KEY] = {"client": int(client_id), "icp_version_id": int(icp_version_id)}
+    st.switch_page(PAGE_FILES["run"])
+
+
+def results_banner(eng: Engine, client_id: int, *, key: str) -> dict[str, Any]:
+    """Say whose results the page shows when a newer ICP version was saved but not run yet
+    ("Scored with v1 · v2 saved — rerun to apply", with a button to the Run page). Returns
+    :meth:`icp_engine.Views.results_state`."""
+    state = eng.views.results_state(client_id)
+    if state["stale"]:
+        cur, shown = state["current"], state["shown"]
+        box = st.container(border=True)
+        left, right = box.columns([4, 1])
+        left.warning(
+            f"Scored with **v{shown['version']}** · **v{cur['version']}** saved — rerun to apply. "
+            f"These are the results of v{shown['version']} ({shown['scored']:,} leads).",
+            icon=":material/history:",
+        )
+        if right.button(f"Rerun with v{cur['version']}", key=f"rerun_{key}_{client_id}", type="primary",
+                        icon=":material/play_arrow:", width="stretch"):
+            rerun_with(client_id, cur["id"])
+    return state
+
+
+@functools.lru_cache(maxsize=1)
+def app_icon() -> Any:
+    """The browser tab's icon, drawn here (a blue target, 64 px) and served by this server: a
+    ``:material/...:`` icon would make the browser fetch it from Google's font server, so the
+    tab would have no icon offline."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    for i, color in enumerate(("#2563eb", "#ffffff", "#2563eb", "#ffffff", "#2563eb")):
+        r = 31 - 6 * i
+        draw.ellipse((32 - r, 32 - r, 32 + r, 32 + r), fill=color)
+    return img

@@ -203,7 +203,7 @@ def test_icp_editor_saves_versions_with_author_and_history(app_env, eng):
     at.multiselect(key=f"icp_target_titles_{cid}").set_value(["CFO", "VP Finance", "Head of Finance"])
     at.multiselect(key=f"icp_target_industries_{cid}").set_value(["Software Development", "Financial Services"])
     at.multiselect(key=f"icp_company_sizes_{cid}").set_value(["51-200", "201-500"])
-    at.text_input(key=f"icp_note_{cid}").input("first cut")
+    at.text_input(key=f"icp_note_{cid}_0").input("first cut")
     at.run()
     at.button(key=f"icp_save_{cid}").click().run()
     assert not at.exception
@@ -220,9 +220,9 @@ def test_icp_editor_saves_versions_with_author_and_history(app_env, eng):
     history = eng.icp_history(cid)
     assert [h["version"] for h in history] == [2, 1]
     table = at.dataframe[-1].value
-    assert list(table["version"]) == [2, 1]
-    assert "- titles: Head of Finance" in table["changes"][0] and "+ exclusions: student" in table["changes"][0]
-    assert list(table["who"]) == ["Dana", "Dana"]
+    assert list(table["Version"]) == ["v2", "v1"]
+    assert "- titles: Head of Finance" in table["Changes"][0] and "+ exclusions: student" in table["Changes"][0]
+    assert list(table["By"]) == ["Dana", "Dana"]
     # unchanged ICP: save disabled
     assert at.button(key=f"icp_save_{cid}").disabled
 
@@ -238,7 +238,7 @@ def test_icp_template_fills_the_editor(app_env, eng):
     assert at.multiselect(key=f"icp_target_titles_{cid}").value == ["Founder", "Co-Founder", "CEO"]
     assert at.multiselect(key=f"icp_company_sizes_{cid}").value == ["1-10", "11-50"]
     assert at.multiselect(key=f"icp_company_types_{cid}").value == ["startup"]
-    assert at.text_input(key=f"icp_note_{cid}").value.startswith("from template")
+    assert at.text_input(key=f"icp_note_{cid}_0").value.startswith("from template")
     at.button(key=f"icp_save_{cid}").click().run()
     row, icp = eng.current_icp(cid)
     assert icp.company_types == ["startup"] and row["change_note"] == "from template: Founders of seed-stage startups"
@@ -282,7 +282,7 @@ def test_upload_pasted_urls_preview_then_store(app_env, eng):
     at.text_area[0].input(URLS + "\nhttps://www.linkedin.com/in/paste-person-9/").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"People found": "6", "New leads": "1", "Already leads": "5"}
-    assert list(at.dataframe[-1].value["status"]).count("already a lead") == 5
+    assert list(at.dataframe[-1].value["Status"]).count("already a lead") == 5
 
 
 def test_upload_bad_input_shows_error_and_stores_nothing(app_env, eng):
@@ -306,7 +306,7 @@ def test_upload_files_merge_dedupe_and_zip(app_env, eng):
     at.file_uploader[0].set_value([("followers.html", page, "text/html"), ("more.txt", urls, "text/plain")]).run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric} == {"People found": "13", "New leads": "13", "Already leads": "0"}
-    assert any("followers.html" in m.value and "12 people" in m.value for m in at.markdown)
+    assert any("followers.html" in m.value and "**12** people" in m.value for m in [*at.success, *at.warning])
     next(b for b in at.button if b.label.startswith("Store 13 people")).click().run()
     assert not at.exception
     (batch,) = eng.list_batches(c["id"])
@@ -323,7 +323,8 @@ def test_upload_files_merge_dedupe_and_zip(app_env, eng):
         z.writestr("Followers _ LinkedIn.html", page)
     at.file_uploader[0].set_value(("saved.zip", buf.getvalue(), "application/zip")).run()
     assert not at.exception
-    assert "saved.zip" in at.error[0].value and "Nothing from this file will be stored" in at.error[0].value
+    assert "saved.zip" in at.error[0].value and "nothing from this file will be stored" in at.error[0].value
+    assert at.error[0].value.count("saved.zip") == 1  # the file is named once
     assert not at.metric and not [b for b in at.button if b.label.startswith("Store")]
     assert len(eng.list_batches(c["id"])) == 1
 
@@ -340,7 +341,7 @@ def test_run_page_needs_icp_then_runs_in_background(app_env, eng, db):
     eng.save_icp(c["id"], FINANCE_ICP, author="setup")
     at.run()
     assert not at.exception
-    assert any("**6** leads to enrich · **6** to score with v1" in m.value for m in at.markdown)
+    assert any("6 leads of the client: 6 to enrich, 6 to score with v1." in i.value for i in at.info)
     # live Apify without a token is offered but blocks the start
     at.radio(key=f"run_enrich_{c['id']}").set_value("apify").run()
     assert any("APIFY_API_TOKEN" in e.value for e in at.error)
@@ -359,8 +360,11 @@ def test_run_page_needs_icp_then_runs_in_background(app_env, eng, db):
     assert status["status"] == "completed", status
     assert status["counts"]["scored"] == 6
     at.run()
-    assert any("Done." in s.value for s in at.success)
+    assert any("Done: this run scored 6 leads." in s.value for s in at.success)
     assert any("Score: 6/6" in p.proto.text for p in at.get("progress"))
+    # nothing left to do: the start is refused, and says why
+    assert at.button(key=f"run_start_{c['id']}").disabled
+    assert any("Nothing to do: all 6 leads of the client are scored with v1" in s.value for s in at.success)
 
 
 def test_run_page_apify_estimate_when_token_set(app_env, eng, monkeypatch):
@@ -376,7 +380,7 @@ def test_run_page_apify_estimate_when_token_set(app_env, eng, monkeypatch):
     at.radio(key=f"run_enrich_{cid}").set_value("apify").run()
     assert not at.exception and not at.error
     assert not at.button(key=f"run_start_{cid}").disabled
-    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    est = next(i.value for i in at.info if "Apify:" in i.value)
     # 6 profiles x $0.003 + 1 actor start x $0.002 (Settings defaults)
     assert "**6** profiles to scrape in 1 actor runs" in est and "**$0.02**" in est
     assert eng.list_runs(cid) == []  # estimating starts nothing
@@ -627,7 +631,7 @@ def test_clients_page_overview_and_preview(app_env, eng, db):
     # live preview: five of the client's leads scored with the editor's (unsaved) ICP
     preview = at.dataframe[1].value
     assert len(preview) == 5 and list(preview["score"]) == sorted(preview["score"], reverse=True)
-    assert set(preview["bucket"]) <= {"strong", "good", "possible", "poor"}
+    assert set(preview["bucket"]) <= {"Strong", "Good", "Possible", "Poor"}
 
 
 def _wait_done(eng, run_id: int, timeout: float = 120) -> dict:
@@ -667,4 +671,4 @@ def test_run_page_offers_resume_for_a_run_without_worker(app_env, eng, db):
     assert _wait_done(eng, run_id)["status"] == "completed"
     assert eng.run_status(run_id)["counts"]["scored"] == 5
     at.run()
-    assert any("**0** leads to enrich · **0** to score with v1" in m.value for m in at.markdown)
+    assert any("Nothing to do: all 5 leads of the client are scored with v1." in m.value for m in at.success)

@@ -87,7 +87,8 @@ def test_run_enriches_scores_and_records_icp_version(engine):
     ctx = RunContext(provider=PageProvider(), scorer=LengthScorer())
     final = RunExecutor(engine.db, run_id, ctx, on_progress=progress.append).execute()
     assert final["status"] == "completed"
-    assert final["counts"] == {"total": 12, "discovered": 0, "enriched": 12, "failed": 0, "classified": 0, "scored": 12}
+    counts = {k: final["counts"][k] for k in ("total", "discovered", "enriched", "failed", "classified", "scored")}
+    assert counts == {"total": 12, "discovered": 0, "enriched": 12, "failed": 0, "classified": 0, "scored": 12}
     assert [p["stage"] for p in progress][0] == "enrich" and progress[-1]["stage"] == "done"
     with engine.db.connect() as conn:
         statuses = conn.execute(sa.text("SELECT DISTINCT status FROM leads")).scalars().all()
