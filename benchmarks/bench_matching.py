@@ -1,29 +1,165 @@
-"""Matching quality on the shared benchmark (``../shared/bench``), issue #3's table.
+"""Matching quality through ``python -m icp_engine rank`` semantics, per track (issue #9's table).
 
 Usage::
 
-    python benchmarks/bench_matching.py [--split test|dev] [--bench DIR] [--bge] [--rerank local]
-                                        [--tracks onet,esco_jobbert,industry] [--per-query]
+    python benchmarks/bench_matching.py [--split test|dev] [--bench DIR]
+        [--tracks onet,esco_jobbert,industry,groups] [--per-query] [--root CHECKOUT]
+        [--via-cli] [--rerank local --top-n 50] [--json OUT]
 
-Default: the project's default offline configuration (stage 1 with the WordLlama embedder, no
-reranker) on the ``test`` split. ``--bge`` adds a configuration with the bge-small-en-v1.5 ONNX
-embedder; ``--rerank local`` adds stage 1 + the local cross-encoder on the top N (slow: ~40
-pairs/s). Prints per track nDCG@10 / AUC, P@10 / P@50, the calibration property (share of rel 2
-among candidates scoring >= 80 and < 40 for the title-only ICPs) and the time taken.
+Each query becomes an ICP (titles, industries, company sizes, keywords) and ranks the candidates
+of its track and split. Candidates are given exactly as a user gives leads to ``rank``: title
+tracks ``{"id", "titles": [t], "headline": t}``, the industry track ``{"id", "industry": i}``,
+parsed by the CLI's own JSON reader; the ranking is by the score *as printed* (two decimals),
+ties in input order. ``--via-cli`` really runs ``python -m icp_engine rank`` once per query
+(slow, for the final check); otherwise the same code runs in-process. ``--root`` imports
+``icp_engine`` from another checkout (e.g. the main branch, for the "before" column).
+
+Tracks: ``onet``, ``esco_jobbert``, ``industry`` (``../shared/bench``) and ``groups``, the
+held-out-like track of :mod:`occupation_groups` (US SOC 2018 / ISCO-08 group titles over the
+onet / esco pools). Metrics per track, macro-averaged over queries: nDCG@10 (gain 2^rel - 1),
+P@10 (share rel 2), AUC (rel 2 vs rel 0), and the calibration of title-only ICPs: share of
+rel 2 among candidates scoring >= 80 and < 40 (pooled over the track's queries).
 Exits 0 with a message when the benchmark folder is absent.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-TARGETS = {"onet": (0.85, 0.96), "esco_jobbert": (0.93, 0.96), "industry": (0.85, 0.97)}
+TARGETS = {"onet": (0.85, 0.95), "esco_jobbert": (0.93, 0.95), "industry": (0.95, 0.98), "groups": (0.72, 0.95)}
+TITLE_TRACKS = ("onet", "esco_jobbert", "groups")
+
+
+def load_tracks(bench: Path) -> dict[str, dict]:
+    """``{track: {"queries": [...], "qrels": {...}}}`` plus ``"_pool"``: pid -> pool entry."""
+    from occupation_groups import build_track
+
+    queries = [json.loads(x) for x in (bench / "queries.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    pool = [json.loads(x) for x in (bench / "pool.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    qrels: dict[str, dict[str, int]] = {}
+    for line in (bench / "qrels.tsv").read_text(encoding="utf-8").splitlines():
+        p = line.split()
+        if len(p) == 4:
+            qrels.setdefault(p[0], {})[p[2]] = int(p[3])
+    out: dict[str, dict] = {}
+    for q in queries:
+        q.pop("gold", None)  # never shown to the matcher
+        q["pool_track"] = q["track"]
+        out.setdefault(q["track"], {"queries": [], "qrels": qrels})["queries"].append(q)
+    out["groups"] = build_track(bench)
+    out["_pool"] = {"pool": pool}
+    return out
+
+
+def lead_of(cand: dict) -> dict:
+    """The ``rank`` JSONL object of a pool candidate."""
+    if cand.get("title") is not None:
+        t = str(cand["title"])
+        return {"id": cand["pid"], "titles": [t], "headline": t}
+    return {"id": cand["pid"], "industry": str(cand.get("industry") or "")}
+
+
+def metrics(scores, rels):
+    from icp_engine.evals import auc, ndcg_at_k, precision_at_k
+
+    return ndcg_at_k(scores, rels, 10), precision_at_k(scores, rels, 10), auc(scores, rels)
+
+
+def run(args) -> list[dict]:
+    bench = Path(args.bench)
+    tracks = load_tracks(bench)
+    pool = tracks.pop("_pool")["pool"]
+    want = [t for t in (args.tracks.split(",") if args.tracks else ["onet", "esco_jobbert", "industry", "groups"]) if t in tracks]
+    import numpy as np
+
+    from icp_engine.cli import _profile_from_json
+    from icp_engine.domain import ICP
+
+    scorer = None
+    if not args.via_cli:
+        from icp_engine.embeddings import get_embedder
+        from icp_engine.config import Settings
+        from icp_engine.evals import MemoEmbedder
+        from icp_engine.scoring.scorer import Scorer
+
+        settings = Settings()
+        rr = None
+        if args.rerank:
+            from icp_engine.rerank import get_reranker
+
+            rr = get_reranker(args.rerank, settings)
+        scorer = Scorer(MemoEmbedder(get_embedder(settings, db=None)), reranker=rr, rerank_top_n=args.top_n)
+    rows = []
+    for track in want:
+        data = tracks[track]
+        split = "test" if track == "industry" else args.split
+        per_q = {}
+        hi = [0, 0]
+        lo = [0, 0]
+        t0 = time.perf_counter()
+        for q in data["queries"]:
+            cands = [c for c in pool if c["track"] == q["pool_track"] and c.get("split") == split]
+            if not cands:
+                continue
+            leads = [lead_of(c) for c in cands]
+            icp_d = {"name": q.get("name", ""), "target_titles": q.get("titles") or [],
+                     "target_industries": q.get("industries") or [], "company_sizes": q.get("company_sizes") or [],
+                     "keywords": q.get("keywords") or []}
+            if args.via_cli:
+                printed = _rank_cli(icp_d, leads, args)
+            else:
+                res = scorer.score(ICP(**icp_d), [_profile_from_json(x) for x in leads])
+                printed = [round(float(r.icp_score), 2) for r in res]
+            s = np.asarray(printed, dtype=np.float64)
+            qr = data["qrels"].get(q["qid"], {})
+            rels = np.array([qr.get(c["pid"], 0) for c in cands])
+            n, p, a = metrics(s, rels)
+            per_q[q["qid"]] = {"ndcg10": n, "p10": p, "auc": a, "name": q.get("name", "")}
+            if not (q.get("industries") or q.get("company_sizes") or q.get("keywords")):
+                h, lw = s >= 80, s < 40
+                hi[0] += int(h.sum())
+                hi[1] += int((rels[h] == 2).sum())
+                lo[0] += int(lw.sum())
+                lo[1] += int((rels[lw] == 2).sum())
+
+        def mean(k, per_q=per_q):
+            v = [m[k] for m in per_q.values() if not math.isnan(m[k])]
+            return float(np.mean(v)) if v else float("nan")
+
+        rows.append({"track": track, "split": split, "queries": len(per_q), "ndcg10": mean("ndcg10"),
+                     "p10": mean("p10"), "auc": mean("auc"), "hi_n": hi[0], "hi_rel2": hi[1], "lo_n": lo[0],
+                     "lo_rel2": lo[1], "seconds": time.perf_counter() - t0, "per_query": per_q})
+    return rows
+
+
+def _rank_cli(icp_d: dict, leads: list[dict], args) -> list[float]:
+    with tempfile.TemporaryDirectory() as td:
+        ip, lp = Path(td) / "icp.json", Path(td) / "leads.jsonl"
+        ip.write_text(json.dumps(icp_d), encoding="utf-8")
+        lp.write_text("".join(json.dumps(x) + "\n" for x in leads), encoding="utf-8")
+        cmd = [sys.executable, "-m", "icp_engine", "rank", "--icp", str(ip), "--leads", str(lp)]
+        if args.rerank:
+            cmd += ["--reranker", args.rerank]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(Path(args.root or ROOT))
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True, cwd=td).stdout
+    by_id = {}
+    for line in out.splitlines():
+        if line.strip():
+            o = json.loads(line)
+            by_id[o["id"]] = float(o["icp_score"])
+    return [by_id[x["id"]] for x in leads]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,51 +167,47 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
     ap.add_argument("--split", default="test", choices=["test", "dev"])
     ap.add_argument("--tracks", default="")
-    ap.add_argument("--bge", action="store_true", help="also evaluate the bge-small ONNX embedder")
-    ap.add_argument("--rerank", default="", help="also evaluate with this reranker (local)")
-    ap.add_argument("--top-n", type=int, default=50, help="reranker top N per query")
+    ap.add_argument("--root", default="", help="import icp_engine from this checkout")
+    ap.add_argument("--via-cli", action="store_true", help="run python -m icp_engine rank per query")
+    ap.add_argument("--rerank", default="", help="reranker for rank --reranker (local)")
+    ap.add_argument("--top-n", type=int, default=50)
     ap.add_argument("--per-query", action="store_true")
+    ap.add_argument("--json", default="", help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
-
     bench = Path(args.bench)
     if not (bench / "queries.jsonl").is_file():
         print(f"benchmark folder {bench} not found: skipping (it only exists in the dev workspace)")
         return 0
+    sys.path.insert(0, str(Path(args.root).resolve() if args.root else ROOT))
+    from icp_engine.scoring.scorer import SCORER_VERSION
 
-    from icp_engine.embeddings.local import BgeSmallOnnxEmbedder, WordLlamaEmbedder
-    from icp_engine.evals import evaluate_benchmark, format_table
-    from icp_engine.scoring.scorer import SCORER_VERSION, Scorer
-
-    configs: dict[str, object] = {"default (wordllama, stage 1)": lambda: Scorer(WordLlamaEmbedder())}
-    if args.bge:
-        configs["bge-small, stage 1"] = lambda: Scorer(BgeSmallOnnxEmbedder())
-    if args.rerank:
-        from icp_engine.config import Settings
-        from icp_engine.rerank import get_reranker
-
-        rr = get_reranker(args.rerank, Settings())
-        configs[f"wordllama + {args.rerank} reranker (top {args.top_n})"] = (
-            lambda: Scorer(WordLlamaEmbedder(), reranker=rr, rerank_top_n=args.top_n))
-    tracks = [t for t in args.tracks.split(",") if t] or None
     t0 = time.perf_counter()
-    rows = evaluate_benchmark(bench, split=args.split, configs=configs, tracks=tracks)
-    print(f"# Matching benchmark, split={args.split}, scorer {SCORER_VERSION}")
+    rows = run(args)
+    print(f"# Matching benchmark via rank, split={args.split}, scorer {SCORER_VERSION}"
+          + (f" (from {args.root})" if args.root else ""))
     print()
-    print(format_table(rows))
-    print()
-    print("Targets (nDCG@10 / AUC): " + ", ".join(f"{t} >= {n} / >= {a}" for t, (n, a) in TARGETS.items()))
+    print("| track | queries | nDCG@10 | P@10 | AUC | >=80: n (rel 2) | <40: n (rel 2) | target | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        n, a = TARGETS.get(r.track, (0, 0))
-        ok = "meets" if r.ndcg10 >= n and r.auc >= a else "below"
-        hi_n, hi_p = r.calib_hi
-        lo_n, lo_p = r.calib_lo
-        print(f"  {r.config:40s} {r.track:13s} nDCG@10={r.ndcg10:.3f} P@10={r.p10:.3f} P@50={r.p50:.3f} "
-              f"AUC={r.auc:.3f} ({ok} target) | >=80: {hi_n} cands, {100 * hi_p:.1f} % rel 2 | "
-              f"<40: {lo_n} cands, {100 * lo_p:.2f} % rel 2 | {r.seconds:.1f} s for "
-              f"{r.queries} x {r.candidates} leads")
-        if args.per_query:
-            for qid, m in r.per_query.items():
-                print(f"      {qid:10s} nDCG@10={m['ndcg10']:.3f} P@10={m['p10']:.2f} AUC={m['auc']:.3f}")
+        tn, ta = TARGETS[r["track"]]
+        ok = "meets" if r["ndcg10"] >= tn and r["auc"] >= ta else "below"
+        hi = f"{r['hi_n']} ({100 * r['hi_rel2'] / r['hi_n']:.1f} %)" if r["hi_n"] else "0"
+        lo = f"{r['lo_n']} ({100 * r['lo_rel2'] / r['lo_n']:.2f} %)" if r["lo_n"] else "0"
+        print(f"| {r['track']} ({r['split']}) | {r['queries']} | {r['ndcg10']:.3f} | {r['p10']:.3f} | {r['auc']:.3f} "
+              f"| {hi} | {lo} | {tn} / {ta} {ok} | {r['seconds']:.1f} |")
+    t_rows = [r for r in rows if r["track"] in ("onet", "esco_jobbert")]
+    if t_rows:
+        hn, hk = sum(r["hi_n"] for r in t_rows), sum(r["hi_rel2"] for r in t_rows)
+        ln, lk = sum(r["lo_n"] for r in t_rows), sum(r["lo_rel2"] for r in t_rows)
+        print(f"\ncalibration, title-only ICPs (onet + esco_jobbert): >=80: {hn} candidates, "
+              f"{100 * hk / max(hn, 1):.1f} % rel 2 | <40: {ln}, {100 * lk / max(ln, 1):.2f} % rel 2")
+    if args.per_query:
+        for r in rows:
+            for qid, m in r["per_query"].items():
+                print(f"  {r['track']:13s} {qid:10s} nDCG@10={m['ndcg10']:.3f} P@10={m['p10']:.2f} "
+                      f"AUC={m['auc']:.3f}  {m['name']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=float), encoding="utf-8")
     print(f"\ntotal wall time {time.perf_counter() - t0:.1f} s")
     return 0
 

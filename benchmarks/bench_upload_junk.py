@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from icp_engine.ingest.upload import UploadError, parse_upload  # noqa: E402
+from icp_engine.ingest.upload import UploadError, parse_upload
 
 
 def junk(mb: float, *, lines: bool, seed: int = 13) -> bytes:

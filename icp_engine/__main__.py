@@ -1,6 +1,6 @@
 """``python -m icp_engine`` entry point."""
 
-from .cli import app
+from .cli import main
 
 if __name__ == "__main__":
-    app(prog_name="python -m icp_engine")
+    main(prog_name="python -m icp_engine")

@@ -46,10 +46,23 @@ def _load_icp(path: Path) -> ICP:
     return icp
 
 
+_engines: list[Engine] = []
+
+
 def _engine() -> Engine:
     from .engine import Engine
 
-    return Engine(Settings())
+    eng = Engine(Settings())
+    _engines.append(eng)
+    return eng
+
+
+def _release_embedded(eng: Engine) -> None:
+    """Stop the embedded server this command started when nobody else uses it (see db.embedded)."""
+    try:
+        eng.db.release()
+    except Exception as exc:  # noqa: BLE001 - tidying up must not turn a result into an error
+        err.print(f"[yellow]note:[/yellow] the embedded database was left running ({exc})")
 
 
 class _Bars:
@@ -125,19 +138,34 @@ def run(
         classify=not no_classify, chunk_size=chunk_size,
     )
     run_id = eng.create_run(c["id"], batch_id=batch["id"], icp_version_id=ver["id"], options=options, author="cli")
-    err.print(f"run {run_id} started (resume with: python -m icp_engine resume {run_id})")
+    err.print(f"run {run_id} queued (resume with: python -m icp_engine resume {run_id})")
     t0 = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), console=err, transient=False,
-    ) as progress:
-        final = eng.execute_run(run_id, on_progress=_Bars(progress))
+    final = _wait_for_run(eng, run_id, lambda on_progress: eng.execute_run(run_id, on_progress=on_progress))
     data_out = eng.export_csv(c["id"], batch_id=batch["id"], icp_version_id=ver["id"])
     out.write_bytes(data_out)
     cnt = final["counts"]
     err.print(
         f"wrote {out} ({cnt['scored']} leads, {cnt['failed']} failed) in {time.perf_counter() - t0:.1f} s"
     )
+
+
+def _wait_for_run(eng: Engine, run_id: int, start: Any) -> dict[str, Any]:
+    """Execute/wait for a run with progress bars; a paused, cancelled or failed run exits with code 1."""
+    from .errors import RunFailed, RunInterrupted
+
+    try:
+        with Progress(
+            TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), console=err, transient=False,
+        ) as progress:
+            final: dict[str, Any] = start(_Bars(progress))
+    except RunInterrupted as exc:
+        err.print(f"[yellow]run {run_id} stopped:[/yellow] {exc} (resume with: python -m icp_engine resume {run_id})")
+        raise typer.Exit(1) from None
+    except RunFailed as exc:
+        err.print(f"[red]run {run_id} failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    return final
 
 
 def _profile_from_json(obj: dict[str, Any]) -> Profile:
@@ -173,10 +201,12 @@ def rank(
     icp: Path = typer.Option(..., "--icp", help="ICP JSON file."),
     leads: Path = typer.Option(..., "--leads", help="JSONL: one lead object per line (id + profile fields); - for stdin."),
     reranker: RerankerName = typer.Option(RerankerName.NONE, "--reranker", help="Second-stage reranker."),
+    judge: bool = typer.Option(False, "--judge", help="With OPENAI_API_KEY: an LLM rules on the uncertain band (cost shown first)."),
 ) -> None:
-    """Score JSONL leads against an ICP; print ``{id, icp_score, match_reasoning}`` lines to stdout.
+    """Score JSONL leads against an ICP; print ``{id, icp_score, bucket, match_reasoning}`` lines.
 
-    Uses exactly the pipeline's scorer and embedder (without the database cache).
+    Uses exactly the pipeline's scorer and embedder (without the database cache). ``icp_score``
+    is 100 x the probability that the client keeps the lead (two decimals).
     """
     from .wiring import Wiring
 
@@ -199,7 +229,17 @@ def rank(
                 raise typer.Exit(2)
             ids.append(obj.get("id", n))
             profiles.append(_profile_from_json(obj))
-    results = Wiring(Settings()).scorer(reranker).score(icp_obj, profiles)
+    settings = Settings()
+    if judge and not settings.openai_api_key:
+        err.print("[red]--judge needs OPENAI_API_KEY[/red]")
+        raise typer.Exit(2)
+    scorer = Wiring(settings).scorer(reranker, judge=judge)
+    if judge:
+        est = scorer.judge.estimate(len(profiles), icp_obj)
+        err.print(f"LLM judgement: at most {est['leads']} leads in {est['requests']} requests, "
+                  f"~{est['input_tokens'] + est['output_tokens']:,} tokens, "
+                  + (f"at most ${est['usd']:.4f}" if est["usd"] is not None else "price unknown"))
+    results = scorer.score(icp_obj, profiles)
     out = sys.stdout
     for i, res in zip(ids, results):
         out.write(json.dumps({"id": i, "icp_score": round(float(res.icp_score), 2), "bucket": res.bucket,
@@ -264,19 +304,16 @@ def status(run_id: int) -> None:
 def resume(run_id: int) -> None:
     """Resume a paused, failed or interrupted run in the foreground, with progress bars."""
     eng = _engine()
-    eng.requeue_run(run_id)
-    with Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err) as progress:
-        final = eng.execute_run(run_id, on_progress=_Bars(progress))
+    final = _wait_for_run(eng, run_id, lambda on_progress: eng.runs.resume_foreground(run_id, on_progress))
     err.print(json.dumps(final["counts"]))
 
 
 @app.command()
 def worker(
-    once: bool = typer.Option(False, "--once", help="Exit when no run is waiting."),
-    poll: float = typer.Option(5.0, "--poll", help="Seconds between looks for new runs."),
+    once: bool = typer.Option(False, "--once", help="Exit when no job is waiting."),
+    poll: float = typer.Option(5.0, "--poll", help="Seconds between looks for new jobs (new jobs are also notified)."),
 ) -> None:
-    """Execute queued and abandoned runs; start one per machine that shares the database."""
+    """Be a queue worker: execute queued runs, and runs of dead workers; start one per machine sharing the database."""
     eng = _engine()
     err.print(f"worker {eng.worker_id} on {'DATABASE_URL' if eng.settings.database_url else 'embedded Postgres'}")
     n = eng.work(once=once, poll_s=poll)
@@ -457,5 +494,10 @@ def db_stop() -> None:
     typer.echo("stopped")
 
 
-def main() -> None:  # pragma: no cover - entry point
-    app()
+def main(prog_name: str | None = None) -> None:  # pragma: no cover - entry point
+    """Run the CLI; at the end, the embedded Postgres a command started is stopped unless in use."""
+    try:
+        app(prog_name=prog_name)
+    finally:
+        for eng in _engines:
+            _release_embedded(eng)

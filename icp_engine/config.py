@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     # "package.module:function" called with each new icp_engine.wiring.Wiring, to adjust what it
     # builds (e.g. HTTP transports through a proxy, or faked services in tests); None: nothing
     icp_wiring_hook: str | None = None
+    # job queue (procrastinate, icp_engine.jobs): a worker that sent no heartbeat for worker_stall_s
+    # seconds is dead and its job is retried by another worker; heartbeats every worker_heartbeat_s
+    worker_stall_s: float = 30.0
+    worker_heartbeat_s: float = 5.0
+    # embedded Postgres (icp_engine.db.embedded): a server with no client connection for this many
+    # seconds stops itself (0 = never); a one-shot CLI command stops the server it started at exit
+    embedded_idle_stop_s: float = 600.0
 
     @classmethod
     def settings_customise_sources(

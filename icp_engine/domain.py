@@ -46,8 +46,11 @@ class ICP(BaseModel):
     ``company_sizes`` holds size bands from :data:`SIZE_BANDS` or named sizes (``startup``,
     ``mid-market``, ``enterprise``...), mapped onto bands by the scorer. ``exclusions`` are
     free-text phrases (e.g. ``"student"``, ``"recruiter"``, a competitor's name) that push a lead
-    to the bottom. ``locations`` is optional; empty means location is not a criterion.
-    Unknown keys are ignored so older/newer files load.
+    to the bottom. ``locations`` is optional ("nice to have"); empty means location is not a
+    criterion. ``functions`` / ``seniorities`` are optional LinkedIn Sales Navigator job functions
+    ("Finance", "Information Technology"...) and seniority levels ("CXO", "Vice President",
+    "Director"...; :mod:`icp_engine.scoring.functions` lists both); when empty, the scorer
+    infers them from ``target_titles``. Unknown keys are ignored so older/newer files load.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -60,11 +63,13 @@ class ICP(BaseModel):
     locations: list[str] = Field(default_factory=list)
     exclusions: list[str] = Field(default_factory=list)
     company_types: list[str] = Field(default_factory=list)
+    functions: list[str] = Field(default_factory=list)
+    seniorities: list[str] = Field(default_factory=list)
     notes: str = ""
 
     @field_validator(
         "target_titles", "target_industries", "company_sizes", "keywords", "locations",
-        "exclusions", "company_types", mode="before",
+        "exclusions", "company_types", "functions", "seniorities", mode="before",
     )
     @classmethod
     def _clean_list(cls, v: Any) -> list[str]:
@@ -82,7 +87,8 @@ class ICP(BaseModel):
     def is_empty(self) -> bool:
         """True when no criterion is set (nothing to score against)."""
         return not (self.target_titles or self.target_industries or self.company_sizes
-                    or self.keywords or self.locations)
+                    or self.keywords or self.locations or self.functions or self.seniorities
+                    or self.company_types)
 
 
 @dataclass
@@ -221,10 +227,12 @@ class Profile:
 class ScoreResult:
     """Scorer verdict for one lead.
 
-    ``icp_score``: 0-100, absolute (the same input always gets the same score, whatever the
-    batch). ``bucket``: ``strong`` (80+), ``good`` (60-79), ``possible`` (40-59), ``poor`` (<40).
-    ``match_reasoning``: one line naming each criterion's evidence and verdict.
-    ``components``: per-criterion raw scores in 0-1 (None when unknown), for display and learning.
+    ``icp_score``: 0-100 = 100 x the calibrated probability that the client keeps the lead
+    (absolute: the same lead and ICP always get the same score, whatever the batch).
+    ``bucket``: ``strong`` (P >= 0.8), ``good`` (0.6-0.8), ``possible`` (0.4-0.6), ``poor``
+    (< 0.4). ``match_reasoning``: one line naming each criterion's evidence and verdict.
+    ``components``: JSON-safe per-criterion evidence (fits in 0-1, None when unknown; keys in the
+    README, "Score components"), for display and learning.
     """
 
     icp_score: float
@@ -234,7 +242,8 @@ class ScoreResult:
 
 
 def bucket_for(score: float) -> Bucket:
-    """Map a 0-100 score to its :class:`~icp_engine.enums.Bucket`: 80+ strong, 60-79 good, 40-59 possible, else poor."""
+    """Map a 0-100 score (100 x probability of keep) to its :class:`~icp_engine.enums.Bucket`:
+    80+ strong, 60-80 good, 40-60 possible, else poor."""
     if score >= 80:
         return Bucket.STRONG
     if score >= 60:

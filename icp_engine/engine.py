@@ -86,7 +86,8 @@ class Engine:
 
     def get_or_create_client(self, name: str) -> Row:
         """The client with this name, created if missing."""
-        with self.db.begin() as conn:
+        with self.db.begin() as conn:  # serialised per name: two processes at once get the same client
+            clients_sql.lock_name(conn, name)
             try:
                 return clients_sql.get_client(conn, name)
             except NotFound:

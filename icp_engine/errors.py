@@ -77,4 +77,8 @@ class RunStopped(RunInterrupted):
 
 
 class RunBusy(RunInterrupted, RuntimeError):
-    """Another live worker holds the run."""
+    """Another worker took the run over (its job was retried after this worker looked dead)."""
+
+
+class RunFailed(ICPError, RuntimeError):
+    """A qualification run ended ``failed``; the message is the error recorded on the run."""

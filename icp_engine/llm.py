@@ -1,4 +1,10 @@
-"""OpenAI chat completions with structured output (JSON schema), over the project's HTTP discipline.
+"""OpenAI chat completions with structured output (JSON schema), through the official ``openai`` SDK.
+
+:func:`openai_client` is the one way the product builds an SDK client (chat, embeddings, the LLM
+judge, call extraction): key, base URL, timeout, retries (the SDK's own: 408/409/429/5xx and
+dropped connections, honouring ``Retry-After``) and, for tests, an ``httpx`` transport given to
+the SDK as ``http_client=httpx.Client(transport=...)``; :func:`service_error` maps the SDK's
+errors to :class:`icp_engine.http.ServiceError`.
 
 Request (OpenAI API reference, *Chat Completions* and *Structured Outputs*)::
 
@@ -26,11 +32,41 @@ import threading
 from typing import Any
 
 import httpx
+import openai
 
-from .http import ServiceError, make_client, send
 from .errors import ExternalServiceError
+from .http import ServiceError
 
-__all__ = ["OpenAIChat", "LLMError"]
+__all__ = ["OpenAIChat", "LLMError", "openai_client", "service_error"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def openai_client(
+    api_key: str,
+    *,
+    base_url: str | None = None,
+    timeout_s: float = 60.0,
+    max_attempts: int = 5,
+    transport: httpx.BaseTransport | None = None,
+) -> openai.OpenAI:
+    """An ``openai.OpenAI`` client: ``max_attempts`` tries in all (``max_retries = max_attempts - 1``),
+    ``timeout_s`` per request, ``base_url`` (default ``https://api.openai.com/v1``, e.g. an
+    OpenAI-compatible server), ``transport`` for tests (``httpx.MockTransport``)."""
+    http_client = httpx.Client(transport=transport, timeout=timeout_s) if transport is not None else None
+    return openai.OpenAI(api_key=api_key, base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"), timeout=timeout_s,
+                         max_retries=max(0, int(max_attempts) - 1),
+                         http_client=http_client)  # type: ignore[arg-type]  # the SDK types httpx2; httpx clients work
+
+
+def service_error(exc: openai.OpenAIError) -> ServiceError:
+    """The SDK's error as :class:`ServiceError` (``service="openai"``, HTTP status and body when there is one)."""
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.response.text[:500] if exc.response is not None else ""
+        return ServiceError("openai", f"HTTP {exc.status_code}: {body[:300]}", exc.status_code, body)
+    if isinstance(exc, openai.APIConnectionError):
+        return ServiceError("openai", f"{type(exc).__name__}: {exc}")
+    return ServiceError("openai", f"{type(exc).__name__}: {exc}")
 
 _REASONING_MODEL = re.compile(r"^(gpt-5(?!-chat)|o\d)")
 
@@ -45,7 +81,8 @@ class OpenAIChat:
     ``OpenAIChat(settings)`` reads ``openai_api_key``, ``openai_base_url``, ``openai_chat_model``,
     ``http_timeout_s`` and ``http_max_attempts``; keyword arguments override them. ``name`` is
     ``"openai-<model>"``. Counters ``requests_sent``, ``prompt_tokens``, ``completion_tokens``
-    (thread-safe) support cost reporting. ``transport`` is for tests (``httpx.MockTransport``).
+    (thread-safe) support cost reporting. ``transport`` is for tests (``httpx.MockTransport``);
+    the client is :func:`openai_client`.
     Raises ``ValueError`` without an API key.
     """
 
@@ -68,12 +105,10 @@ class OpenAIChat:
         self.name = f"openai-{self.model}"
         self.max_attempts = int(max_attempts or getattr(settings, "http_max_attempts", 5) or 5)
         self.reasoning_effort = reasoning_effort
-        base = base_url or getattr(settings, "openai_base_url", None) or "https://api.openai.com/v1"
-        self._client = make_client(
-            base.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+        self._client = openai_client(
+            api_key, base_url=base_url or getattr(settings, "openai_base_url", None),
             timeout_s=float(timeout_s or getattr(settings, "http_timeout_s", 60.0) or 60.0),
-            transport=transport,
+            max_attempts=self.max_attempts, transport=transport,
         )
         self._lock = threading.Lock()
         self.requests_sent = 0
@@ -84,36 +119,36 @@ class OpenAIChat:
         """Send ``messages``; return the assistant's answer parsed as JSON matching ``schema``.
 
         ``schema`` is a strict JSON schema (object at the top). Raises
-        :class:`icp_engine.http.ServiceError` on HTTP failure (after retries for 429/5xx) and
+        :class:`icp_engine.http.ServiceError` on HTTP failure (after the SDK's retries for 429/5xx) and
         :class:`LLMError` on a refusal, a truncated answer (``finish_reason`` ``length``) or
         content that is not a JSON object.
         """
-        body: dict[str, Any] = {
+        params: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": schema_name, "strict": True, "schema": schema},
-            },
+            "response_format": {"type": "json_schema",
+                                "json_schema": {"name": schema_name, "strict": True, "schema": schema}},
         }
         if self.reasoning_effort and _REASONING_MODEL.match(self.model):
-            body["reasoning_effort"] = self.reasoning_effort
-        resp = send(self._client, "POST", "/chat/completions", service="openai", max_attempts=self.max_attempts,
-                    json=body)
+            params["reasoning_effort"] = self.reasoning_effort
         try:
-            payload = resp.json()
-            choice = payload["choices"][0]
-            message = choice["message"]
-            usage = payload.get("usage") or {}
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ServiceError("openai", f"malformed chat completion: {exc}", resp.status_code, resp.text[:500]) from exc
+            completion = self._client.chat.completions.create(**params)
+        except openai.OpenAIError as exc:
+            raise service_error(exc) from exc
+        try:
+            choice = completion.choices[0]
+            message = {"content": choice.message.content, "refusal": getattr(choice.message, "refusal", None)}
+            finish_reason = choice.finish_reason
+            usage = completion.usage
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise ServiceError("openai", f"malformed chat completion: {exc}") from exc
         with self._lock:
             self.requests_sent += 1
-            self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-            self.completion_tokens += int(usage.get("completion_tokens") or 0)
+            self.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+            self.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
         if message.get("refusal"):
             raise LLMError(f"model refused: {message['refusal']}")
-        if choice.get("finish_reason") == "length":
+        if finish_reason == "length":
             raise LLMError("answer cut off (finish_reason=length)")
         content = message.get("content")
         try:

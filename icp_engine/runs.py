@@ -1,18 +1,16 @@
-"""How qualification runs are executed: one module between the pipeline and whoever starts runs.
+"""How qualification runs are executed: one module between the pipeline, the job queue and whoever starts runs.
 
-A run is a row of ``runs`` (client, optional batch, ICP version, options, status, stage, counts).
-:class:`RunService` records runs, starts them in this process (a background thread) or in a
-worker loop, pauses, resumes and cancels them, and reports their progress from the database.
-:class:`RunExecutor` executes one run: it takes the run's lease, runs the stages of
-:class:`icp_engine.pipeline.RunStages`, and records the outcome.
+A run is a row of ``runs`` (client, optional batch, ICP version, options, status, stage, counts):
+the product's record. It is executed by a procrastinate job (:mod:`icp_engine.jobs`: locks,
+retries, abort, stalled-job recovery). :class:`RunService` records runs, queues them, runs a queue
+worker in this process while it waits for its runs (the CLI's one-shot ``run``, the dashboard),
+pauses, resumes and cancels them, and reports their progress from the database.
+:meth:`RunService.execute_job` is the task body a worker calls; :class:`RunExecutor` executes one
+run's stages (:class:`icp_engine.pipeline.RunStages`) and records the outcome.
 
-Leases: a run is executed by one worker at a time. :func:`claim_run` takes a lease
-(``worker_id`` + ``heartbeat_at``, refreshed every :data:`HEARTBEAT_S` seconds by a background
-thread); a lease older than :data:`LEASE_S` is stale and may be taken over (a crashed worker on
-any machine), at once when the holder was a process of this host that is gone. Stopping is
-cooperative: setting the status to ``paused`` or ``cancelled`` (from any process) makes the
-worker stop after its current chunk. Everything about leases, heartbeats and the worker loop is
-in this module, so a job queue can replace it without touching the pipeline or the callers.
+Stopping is cooperative: the run's status (``paused`` / ``cancelled``, set from any process) and
+the job's abort request are checked before every chunk; a worker that is shutting down hands the
+run back to the queue after its current chunk.
 """
 
 from __future__ import annotations
@@ -24,7 +22,9 @@ from collections.abc import Callable
 from datetime import datetime, UTC
 from typing import Any
 
-from . import progress
+from procrastinate.job_context import JobContext
+
+from . import jobs, progress
 from .config import Settings
 from .db import Database
 from .db import clients as clients_sql
@@ -33,18 +33,28 @@ from .db import runs as runs_sql
 from .db._util import NOW, with_now
 from .enrich import EnrichRequest
 from .enums import EnrichProvider, LeadStatus, RunStage, RunStatus
-from .errors import InvalidInput, NothingToDo, RunBusy, RunConflict, RunStopped
+from .errors import ICPError, InvalidInput, NothingToDo, NotFound, RunBusy, RunConflict, RunFailed, RunStopped
 from .pipeline import RunContext, RunOptions, RunStages
 from .processes import new_owner_id, owner_dead_on_this_host
 from .wiring import Wiring
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_S = 10.0
-LEASE_S = 60.0
 REPORT_EVERY_S = 0.5
+WAIT_POLL_S = 0.25
 
 ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+class _HandBack(Exception):
+    """The worker executing the run is shutting down: stop after this chunk, queue the run again."""
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed run records: the sentence of one of our errors (it names what to fix), else the
+    exception type and message (at most 2,000 characters)."""
+    text = str(exc) if isinstance(exc, ICPError) else f"{type(exc).__name__}: {exc}"
+    return text[:2000]
 
 
 def new_worker_id() -> str:
@@ -52,67 +62,18 @@ def new_worker_id() -> str:
     return new_owner_id()
 
 
-# ---------------------------------------------------------------- leases
-
-
-def claim_run(db: Database, run_id: int, worker_id: str) -> dict[str, Any]:
-    """Take the run's lease for ``worker_id`` and mark it running; return the run row.
-
-    Raises :class:`RunBusy` if another worker's heartbeat is fresher than :data:`LEASE_S`,
-    :class:`~icp_engine.errors.NotFound` for an unknown run, :class:`InvalidInput` for a
-    completed or cancelled run.
-    """
-    with db.begin() as conn:
-        row = runs_sql.get_run(conn, run_id, for_update=True)
-        if row["status"] in (RunStatus.COMPLETED, RunStatus.CANCELLED):
-            raise InvalidInput(f"run {run_id} is {row['status']}")
-        hb = row["heartbeat_at"]
-        if (
-            row["status"] == RunStatus.RUNNING
-            and row["worker_id"]
-            and row["worker_id"] != worker_id
-            and hb is not None
-            and (datetime.now(UTC) - hb).total_seconds() < LEASE_S
-            and not owner_dead_on_this_host(row["worker_id"])
-        ):
-            raise RunBusy(f"run {run_id} is being worked on by {row['worker_id']}")
-        return runs_sql.mark_claimed(conn, run_id, worker_id)
-
-
-def lease_is_stale(run: dict[str, Any]) -> bool:
-    """True for a ``running`` run whose worker stopped beating (no heartbeat for :data:`LEASE_S`)."""
-    if run.get("status") != RunStatus.RUNNING:
-        return False
-    hb = run.get("heartbeat_at")
-    return hb is None or (datetime.now(UTC) - hb).total_seconds() > LEASE_S
-
-
-class _Heartbeat(threading.Thread):
-    def __init__(self, db: Database, run_id: int, worker_id: str):
-        super().__init__(daemon=True, name=f"heartbeat-run-{run_id}")
-        self.db, self.run_id, self.worker_id = db, run_id, worker_id
-        self.stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop_event.wait(HEARTBEAT_S):
-            try:
-                with self.db.begin() as conn:
-                    runs_sql.heartbeat(conn, self.run_id, self.worker_id)
-            except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal
-                log.warning("heartbeat for run %s failed: %s", self.run_id, exc)
-
-
 # ---------------------------------------------------------------- one run
 
 
 class RunExecutor:
-    """Executes one run to completion (or until paused/cancelled).
+    """Executes one run's stages to completion (or until paused/cancelled).
 
-    ``RunExecutor(db, run_id, ctx, worker_id=None, on_progress=None).execute()`` returns the
-    final progress dict (see :func:`run_progress`). Raises :class:`RunStopped` when paused or
-    cancelled from outside (state is consistent; call again to resume), :class:`RunBusy` when
-    another live worker holds the run. Any other exception marks the run ``failed`` with the
-    message and re-raises.
+    ``RunExecutor(db, run_id, ctx, worker_id=None, job_id=None, on_progress=None, should_stop=None)``:
+    ``should_stop()`` is polled before every chunk (the job's abort request) and may raise.
+    :meth:`execute` returns the final progress dict (see :func:`run_progress`). Raises
+    :class:`RunStopped` when paused or cancelled from outside (state is consistent; execute again
+    to resume), :class:`RunBusy` when another worker took the run over. Any other exception marks
+    the run ``failed`` with the message and re-raises (the job wrapper may turn that into a retry).
     """
 
     def __init__(
@@ -122,13 +83,17 @@ class RunExecutor:
         ctx: RunContext,
         *,
         worker_id: str | None = None,
+        job_id: int | None = None,
         on_progress: ProgressCallback | None = None,
+        should_stop: Callable[[], None] | None = None,
     ):
         self.db = db
         self.run_id = run_id
         self.ctx = ctx
         self.worker_id = worker_id or new_worker_id()
+        self.job_id = job_id
         self.on_progress = on_progress
+        self.should_stop = should_stop
         self._last_stage = ""
         self._last_report = 0.0
         # kept in runs.counts with the live counts: the embedding model (for the embed stage's
@@ -146,6 +111,8 @@ class RunExecutor:
             raise RunStopped(f"run {self.run_id} {status}")
         if worker != self.worker_id:
             raise RunBusy(f"run {self.run_id} was taken over by {worker}")
+        if self.should_stop is not None:
+            self.should_stop()
 
     def _report(self, stage: str, force: bool = False) -> None:
         """Store progress counts in ``runs`` (at most every :data:`REPORT_EVERY_S`, always on a new stage)."""
@@ -158,34 +125,34 @@ class RunExecutor:
         if new_stage:  # this stage's rate and ETA are measured from here
             self._marks.update(progress.stage_mark(stage, prog["counts"], prog["changes"]))
             prog = run_progress(self.db, self.run_id, marks=self._marks)
-        self._set(stage=stage, counts=prog["counts"], heartbeat_at=NOW)
+        self._set(stage=stage, counts=prog["counts"])
         if self.on_progress:
             prog["stage"] = stage
             self.on_progress(prog)
 
     def execute(self) -> dict[str, Any]:
-        """Claim the run, execute its stages, record ``completed`` (or ``failed``); see the class."""
-        run = claim_run(self.db, self.run_id, self.worker_id)
+        """Mark the run running, execute its stages, record ``completed`` (or ``failed``); see the class."""
+        with self.db.begin() as conn:
+            row = runs_sql.get_run(conn, self.run_id, for_update=True)
+            if row["status"] in (RunStatus.COMPLETED, RunStatus.CANCELLED):
+                raise InvalidInput(f"run {self.run_id} is {row['status']}")
+            run = runs_sql.mark_claimed(conn, self.run_id, self.worker_id, self.job_id)
         with self.db.connect() as conn:
             ver = clients_sql.icp_version(conn, run["icp_version_id"])
         stages = RunStages(
             self.db, run, clients_sql.icp_of(ver), self.ctx, RunOptions.from_dict(run["options"]),
             check_stop=self._check_stop, report=self._report, store_actual=lambda stats: self._set(actual=stats),
         )
-        hb = _Heartbeat(self.db, self.run_id, self.worker_id)
-        hb.start()
         try:
             stages.run()
             self._report(RunStage.DONE, force=True)
             self._set(status=RunStatus.COMPLETED, stage=RunStage.DONE, finished_at=NOW)
-        except (RunStopped, RunBusy):
+        except (RunStopped, RunBusy, _HandBack):
             raise
         except Exception as exc:
             log.exception("run %s failed", self.run_id)
-            self._set(status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=NOW)
+            self._set(status=RunStatus.FAILED, error=failure_message(exc), finished_at=NOW)
             raise
-        finally:
-            hb.stop_event.set()
         return run_progress(self.db, self.run_id)
 
 
@@ -229,12 +196,13 @@ def run_progress(db: Database, run_id: int, *, marks: dict[str, Any] | None = No
 
 
 class RunService:
-    """Records, executes, pauses, resumes and reports runs; the engine's run methods call it.
+    """Records, queues, executes, pauses, resumes and reports runs; the engine's run methods call it.
 
-    ``RunService(db, settings, wiring)``: ``wiring`` builds each run's provider, scorer,
-    embedder and classifier (:meth:`Wiring.run_context`). Runs started with
-    :meth:`start_background` execute in daemon threads of this process; :meth:`work` is the
-    worker loop of ``python -m icp_engine worker``.
+    ``RunService(db, settings, wiring)``: ``wiring`` builds each run's provider, scorer, embedder
+    and classifier (:meth:`Wiring.run_context`). Runs are executed by procrastinate jobs
+    (:mod:`icp_engine.jobs`); :meth:`start_background` runs a queue worker in a daemon thread of
+    this process while runs it started are unfinished, :meth:`execute` does the same in the
+    foreground and waits, :meth:`work` is ``python -m icp_engine worker``.
     """
 
     def __init__(self, db: Database, settings: Settings, wiring: Wiring):
@@ -242,12 +210,28 @@ class RunService:
         self.settings = settings
         self.wiring = wiring
         self.worker_id = new_worker_id()
-        self._threads: dict[int, threading.Thread] = {}
-        self._lock = threading.Lock()
+        self._queue: jobs.JobQueue | None = None
+        self._lock = threading.RLock()
+        self._watched: set[int] = set()
+        self._background: jobs.QueueWorker | None = None
+        self._executing: set[int] = set()
+
+    @property
+    def queue(self) -> jobs.JobQueue:
+        """The job queue's control side (created on first use)."""
+        with self._lock:
+            if self._queue is None:
+                self._queue = jobs.JobQueue(self.db)
+            return self._queue
+
+    # ------------------------------------------------------------ recording and queueing
 
     def create(self, client_id: int, *, batch_id: int | None = None, icp_version_id: int | None = None,
                options: RunOptions | None = None, author: str = "system", require_work: bool = False) -> int:
         """Record a ``queued`` run and return its id (newest ICP version unless one is given).
+
+        The run is executed once it is queued (:meth:`enqueue`, done by :meth:`execute`,
+        :meth:`start_background` and :meth:`resume_unfinished`).
 
         One unfinished run per scope: raises :class:`RunConflict` (an :class:`InvalidInput`) while
         a queued, running or paused run of the same batch (or of all leads of the client) exists
@@ -356,50 +340,193 @@ class RunService:
 
         return [req.lead_id for req, item, _ in match_items(reqs, provider.items).pairs if not is_empty_item(item)]
 
-    def execute(self, run_id: int, on_progress: ProgressCallback | None = None) -> dict[str, Any]:
-        """Run (or resume) a run in this thread until done, paused or cancelled (see :class:`RunExecutor`).
+    def enqueue(self, run_id: int) -> int | None:
+        """Queue a job for a ``queued`` run unless one is waiting or executing; returns the new job id
+        (None: nothing to queue). Raises :class:`NotFound` for an unknown run."""
+        with self.db.begin() as conn:
+            run = runs_sql.get_run(conn, run_id, for_update=True)
+            if run["status"] != RunStatus.QUEUED:
+                return None
+            _, job_status = runs_sql.job_status(conn, run_id)
+            if job_status == "todo":
+                return None
+            job_id = self.queue.defer(conn, run_id, run["client_id"])
+            if job_id is not None:
+                runs_sql.set_job(conn, run_id, job_id)
+            return job_id
 
-        A run whose provider or models cannot be built is marked ``failed`` with the reason.
+    # ------------------------------------------------------------ the job (task body)
+
+    def execute_job(self, run_id: int, context: JobContext) -> None:
+        """Body of the procrastinate task: execute run ``run_id`` in job ``context.job``.
+
+        Nothing happens for a run that is no longer queued or running. Pause/cancel end the job
+        ``aborted``; a stopping worker hands the run back (run ``queued``, a new job); a transient
+        failure (:data:`icp_engine.jobs.RETRY`) leaves the run ``queued`` with the error while
+        procrastinate retries the job; any other failure marks the run ``failed`` and fails the job.
         """
-        with self.db.connect() as conn:
-            run = runs_sql.get_run(conn, run_id)
+        job = context.job
+        with self.db.begin() as conn:  # claim first: the run names this process before models load
+            try:
+                run = runs_sql.get_run(conn, run_id, for_update=True)
+            except NotFound:
+                log.info("job %s: run %s no longer exists", job.id, run_id)
+                return
+            if run["status"] not in RunStatus.active():
+                log.info("job %s: run %s is %s, nothing to do", job.id, run_id, run["status"])
+                return
+            runs_sql.mark_claimed(conn, run_id, self.worker_id, job.id)
         try:
             ctx = self.wiring.run_context(RunOptions.from_dict(run["options"]), run_id)
         except Exception as exc:
             with self.db.begin() as conn:
-                runs_sql.update_run(conn, run_id, status=RunStatus.FAILED,
-                                    error=f"could not prepare the run: {exc}"[:2000])
+                runs_sql.update_run(conn, run_id, **with_now(dict(
+                    status=RunStatus.FAILED, finished_at=NOW, error=f"could not prepare the run: {exc}"[:2000])))
             raise
-        return RunExecutor(self.db, run_id, ctx, worker_id=self.worker_id, on_progress=on_progress).execute()
+
+        def should_stop() -> None:
+            if jobs.shutdown_requested(context):
+                raise _HandBack(f"worker {self.worker_id} is stopping")
+            if jobs.abort_requested(context):
+                raise RunStopped(f"job {job.id} of run {run_id} was aborted")
+
+        executor = RunExecutor(self.db, run_id, ctx, worker_id=self.worker_id, job_id=job.id, should_stop=should_stop)
+        with self._lock:
+            self._executing.add(run_id)
+        try:
+            executor.execute()
+        except (RunStopped, RunBusy) as exc:
+            log.info("run %s: %s", run_id, exc)
+            raise jobs.job_aborted(str(exc)) from exc
+        except _HandBack as exc:
+            with self.db.begin() as conn:
+                runs_sql.update_run(conn, run_id, status=RunStatus.QUEUED)
+            self.enqueue(run_id)
+            raise jobs.job_aborted(str(exc)) from exc
+        except Exception as exc:
+            if jobs.RETRY.get_retry_decision(exception=exc, job=job) is not None:
+                with self.db.begin() as conn:
+                    runs_sql.update_run(conn, run_id, status=RunStatus.QUEUED, finished_at=None, error=(
+                        f"{type(exc).__name__}: {exc} (attempt {job.attempts + 1}; retrying)")[:2000])
+            raise
+        finally:
+            close = getattr(ctx.provider, "close", None)
+            if callable(close):
+                close()
+            with self._lock:
+                self._executing.discard(run_id)
+
+    # ------------------------------------------------------------ workers of this process
+
+    def _worker(self, *, name: str, wait: bool = True, keep_running: Callable[[], bool] | None = None,
+                poll_s: float = 1.0, foreground: bool = False) -> jobs.QueueWorker:
+        return jobs.QueueWorker(
+            self.queue, self.execute_job, name=name, wait=wait, keep_running=keep_running, poll_s=poll_s,
+            stall_s=self.settings.worker_stall_s, heartbeat_s=self.settings.worker_heartbeat_s,
+            dead_here=self.dead_jobs_here,
+            install_signal_handlers=foreground and threading.current_thread() is threading.main_thread(),
+        )
+
+    def dead_jobs_here(self) -> list[int]:
+        """Ids of ``doing`` jobs whose executing process was on this host and is gone (``kill -9``)."""
+        with self.db.connect() as conn:
+            rows = runs_sql.executing(conn)
+        return [int(r.job_id) for r in rows if r.worker_id and owner_dead_on_this_host(r.worker_id)]
+
+    def _unfinished(self, run_ids: set[int]) -> bool:
+        """True while one of the runs is ``queued``/``running`` or still has a live job (gone runs: finished)."""
+        with self.db.connect() as conn:
+            for rid in run_ids:
+                try:
+                    status, job_status = runs_sql.job_status(conn, rid)
+                except NotFound:
+                    continue
+                if status in RunStatus.active() or job_status in runs_sql.LIVE_JOB:
+                    return True
+        return False
+
+    def _keep_background(self) -> bool:
+        """``keep_running`` of the background worker: False (and forget it) once every run started
+        here is finished; a run started meanwhile gets a new worker."""
+        with self._lock:
+            watched = set(self._watched)
+        if self._unfinished(watched):
+            return True
+        with self._lock:
+            if self._watched - watched:
+                return True
+            self._watched.clear()
+            self._background = None
+            return False
 
     def start_background(self, run_id: int) -> None:
-        """Execute a run in a daemon thread of this process (no-op while one already runs it)."""
+        """Queue the run and make sure this process runs a queue worker in a daemon thread until
+        every run started here is finished (any worker sharing the database may execute it)."""
+        self.enqueue(run_id)
         with self._lock:
-            th = self._threads.get(run_id)
-            if th is not None and th.is_alive():
+            self._watched.add(run_id)
+            if self._background is not None and self._background.alive():
                 return
+            self._background = self._worker(name=f"background-{self.worker_id}", keep_running=self._keep_background)
+            self._background.start()
 
-            def target() -> None:
-                try:
-                    self.execute(run_id)
-                except (RunStopped, RunBusy) as exc:
-                    log.info("run %s: %s", run_id, exc)
-                except Exception:  # recorded in runs.error by the executor
-                    log.exception("background run %s failed", run_id)
+    def execute(self, run_id: int, on_progress: ProgressCallback | None = None) -> dict[str, Any]:
+        """Queue the run and wait for it to end, executing it in a queue worker of this process (or
+        watching another worker execute it); ``on_progress`` gets the progress dict every
+        :data:`WAIT_POLL_S` seconds. Returns the final progress.
 
-            th = threading.Thread(target=target, daemon=True, name=f"run-{run_id}")
-            self._threads[run_id] = th
-            th.start()
+        Raises :class:`RunStopped` when the run was paused or cancelled, :class:`RunFailed` when
+        it failed (the recorded error), :class:`NotFound` for an unknown run.
+        """
+        with self.db.connect() as conn:
+            runs_sql.get_run(conn, run_id)
+        self.enqueue(run_id)
+        watched = {run_id}
+        worker = self._worker(name=f"oneshot-{self.worker_id}", keep_running=lambda: self._unfinished(set(watched)),
+                              poll_s=0.5)
+        worker.start()
+        try:
+            while self._unfinished(set(watched)) and worker.thread is not None and worker.thread.is_alive():
+                if on_progress is not None:
+                    on_progress(run_progress(self.db, run_id))
+                time.sleep(WAIT_POLL_S)
+        finally:
+            worker.stop()
+            if worker.thread is not None:
+                worker.thread.join(timeout=600)
+        final = run_progress(self.db, run_id)
+        if on_progress is not None:
+            on_progress(final)
+        if final["status"] in (RunStatus.PAUSED, RunStatus.CANCELLED):
+            raise RunStopped(f"run {run_id} {final['status']}")
+        if final["status"] == RunStatus.FAILED:
+            raise RunFailed(final["error"] or f"run {run_id} failed")
+        if final["status"] != RunStatus.COMPLETED:
+            raise RunFailed(f"run {run_id} is {final['status']}: the queue worker of this process stopped")
+        return final
 
     def is_running_here(self, run_id: int) -> bool:
-        """True while this process has a live thread executing the run."""
-        th = self._threads.get(run_id)
-        return bool(th and th.is_alive())
+        """True while a queue worker of this process executes the run."""
+        with self._lock:
+            return run_id in self._executing
 
     def needs_resume(self, run: dict[str, Any]) -> bool:
-        """True for a ``running`` run without a live worker (stale lease, not executing here):
-        what the dashboard offers to resume."""
-        return lease_is_stale(run) and not self.is_running_here(int(run["id"]))
+        """True for a ``running`` or ``queued`` run that no live job will execute (its process died
+        and no worker retried it yet, or it was never queued): what the dashboard offers to resume."""
+        if run.get("status") not in RunStatus.active() or self.is_running_here(int(run["id"])):
+            return False
+        with self.db.connect() as conn:
+            _, job_status = runs_sql.job_status(conn, int(run["id"]))
+            if job_status not in runs_sql.LIVE_JOB:
+                return True
+            if job_status == "todo":
+                return False
+            for r in runs_sql.executing(conn):
+                if r.run_id == run["id"]:
+                    age = r.heartbeat_age_s
+                    return (age is None or float(age) > self.settings.worker_stall_s
+                            or bool(r.worker_id and owner_dead_on_this_host(r.worker_id)))
+        return False
 
     def status(self, run_id: int) -> dict[str, Any]:
         """Progress read from the database (:func:`run_progress`)."""
@@ -412,7 +539,11 @@ class RunService:
 
     def _move(self, run_id: int, status: RunStatus, allowed_from: tuple[RunStatus, ...]) -> bool:
         with self.db.begin() as conn:
-            return runs_sql.set_status(conn, run_id, status, allowed_from)
+            changed = runs_sql.set_status(conn, run_id, status, allowed_from)
+            job_id = runs_sql.get_run(conn, run_id)["job_id"] if changed else None
+        if changed and job_id is not None and status in (RunStatus.PAUSED, RunStatus.CANCELLED):
+            self.queue.cancel(int(job_id), abort=True)  # waiting: cancelled; executing: asked to abort
+        return changed
 
     def pause(self, run_id: int) -> bool:
         """Ask a queued/running run to stop after its current chunk (resumable). True if changed."""
@@ -423,27 +554,37 @@ class RunService:
         return self._move(run_id, RunStatus.CANCELLED, (*RunStatus.unfinished(), RunStatus.FAILED))
 
     def requeue(self, run_id: int) -> bool:
-        """Put a paused or failed run back in the queue (it is then executed by whoever takes it)."""
+        """Put a paused or failed run back in the ``queued`` state (queue it with :meth:`enqueue`)."""
         return self._move(run_id, RunStatus.QUEUED, (RunStatus.PAUSED, RunStatus.FAILED))
 
+    def _adopt_if_dead(self, run_id: int) -> None:
+        """A ``running`` run whose process is gone: put its job back now, or queue it anew."""
+        for job_id in self.dead_jobs_here():
+            with self.db.connect() as conn:
+                if runs_sql.get_run(conn, run_id)["job_id"] == job_id:
+                    self.queue.retry(job_id)
+        with self.db.begin() as conn:
+            status, job_status = runs_sql.job_status(conn, run_id)
+            if status == RunStatus.RUNNING and job_status not in runs_sql.LIVE_JOB:
+                runs_sql.update_run(conn, run_id, status=RunStatus.QUEUED)
+
     def resume(self, run_id: int) -> None:
-        """Resume a paused, failed or stale run in the background of this process."""
+        """Resume a paused, failed or abandoned run in the background of this process."""
         self.requeue(run_id)
+        self._adopt_if_dead(run_id)
         self.start_background(run_id)
 
-    def claimable(self) -> list[int]:
-        """Runs a worker may take now: ``queued`` ones, and ``running`` ones whose worker is gone
-        (lease older than :data:`LEASE_S` or, on this host, a dead process). Oldest first."""
-        with self.db.connect() as conn:
-            rows = runs_sql.lease_candidates(conn, LEASE_S)
-        return [int(r.id) for r in rows
-                if r.status == RunStatus.QUEUED or r.stale or (r.worker_id and owner_dead_on_this_host(r.worker_id))]
+    def resume_foreground(self, run_id: int, on_progress: ProgressCallback | None = None) -> dict[str, Any]:
+        """Resume a paused, failed or abandoned run and wait for it (:meth:`execute`; CLI ``resume``)."""
+        self.requeue(run_id)
+        self._adopt_if_dead(run_id)
+        return self.execute(run_id, on_progress)
 
     def resume_unfinished(self) -> list[int]:
-        """Start, in the background, every claimable run (the dashboard does this on start, so a
-        restarted app resumes interrupted work); with an Apify token, first collect actor runs
-        left by dead workers. Returns the run ids started."""
-        ids = self.claimable()
+        """Queue every ``queued``/``running`` run without a live job, retry jobs of dead processes of
+        this host, and run a background worker for them (the dashboard does this on start, so a
+        restarted app resumes interrupted work); with an Apify token, first collect actor runs left
+        by dead workers. Returns the run ids resumed."""
         if self.settings.apify_api_token:
             try:
                 from .enrich.apify import ApifyProvider
@@ -452,33 +593,38 @@ class RunService:
                     prov.recover()  # collect actor runs left by dead workers into the profile cache
             except Exception as exc:  # noqa: BLE001 - recovery is best effort; runs retry later
                 log.warning("Apify recovery failed: %s", exc)
-        for rid in ids:
+        dead = set(self.dead_jobs_here())
+        with self.db.connect() as conn:
+            ids = set(runs_sql.without_live_job(conn))
+            ids |= {int(r.run_id) for r in runs_sql.executing(conn) if int(r.job_id) in dead}
+        for job_id in dead:
+            self.queue.retry(job_id)
+        for rid in sorted(ids):
+            with self.db.begin() as conn:
+                status, job_status = runs_sql.job_status(conn, rid)
+                if status == RunStatus.RUNNING and job_status not in runs_sql.LIVE_JOB:
+                    runs_sql.update_run(conn, rid, status=RunStatus.QUEUED)
             self.start_background(rid)
-        return ids
+        return sorted(ids)
 
     def work(self, *, once: bool = False, poll_s: float = 5.0, stop: threading.Event | None = None) -> int:
-        """Worker loop: execute claimable runs one after another (any number of workers, on any
-        machines sharing the database; the lease keeps each run to one worker at a time).
+        """Be a queue worker in this thread (``python -m icp_engine worker``): execute jobs of any run,
+        one at a time, with any number of workers on any machines sharing the database.
 
-        Returns the number of runs completed. ``once``: return when nothing is left to do.
+        Returns the number of runs this worker executed to their end. ``once``: return when no job
+        can be fetched; ``stop``: an event that ends the worker (after the current chunk; the run
+        goes back to the queue). Without either, runs until SIGINT/SIGTERM.
         """
-        done = 0
-        stop = stop or threading.Event()
-        while not stop.is_set():
-            ids = self.claimable()
-            for rid in ids:
-                try:
-                    self.execute(rid)
-                    done += 1
-                except (RunStopped, RunBusy, ValueError) as exc:
-                    log.info("run %s skipped: %s", rid, exc)
-                except Exception:  # recorded on the run; go on with the next
-                    log.exception("run %s failed", rid)
-            if once and not ids:
-                break
-            if not ids:
-                stop.wait(poll_s)
-        return done
+        if once:
+            with self.db.connect() as conn:
+                orphans = runs_sql.without_live_job(conn)
+            for rid in orphans:
+                self.enqueue(rid)
+        keep = (lambda: not stop.is_set()) if stop is not None else None
+        worker = self._worker(name=f"worker-{self.worker_id}", wait=not once, keep_running=keep, poll_s=poll_s,
+                              foreground=True)
+        worker.run()
+        return worker.completed
 
     def retry_failed(self, client_id: int, batch_id: int | None = None) -> int:
         """Put ``failed`` leads of a scope back to ``discovered`` with a fresh attempt count; returns how many."""

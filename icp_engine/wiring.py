@@ -88,7 +88,7 @@ class Wiring:
         self._provider = provider
         #: HTTP transport per service name (``"fathom"``, ``"openai"``); missing: the real network.
         self.transports: dict[str, httpx.BaseTransport] = dict(transports or {})
-        self._scorers: dict[tuple[RerankerName, int], Any] = {}
+        self._scorers: dict[tuple[RerankerName, int, bool], Any] = {}
         self._fathom: FathomSource | None = None
         self._lock = threading.Lock()
         hook = getattr(settings, "icp_wiring_hook", None)
@@ -114,19 +114,32 @@ class Wiring:
 
         return get_reranker(kind, self.settings)
 
-    def scorer(self, reranker: RerankerName | str | None = RerankerName.NONE, rerank_top_n: int | None = None) -> Any:
+    def scorer(self, reranker: RerankerName | str | None = RerankerName.NONE, rerank_top_n: int | None = None,
+               *, judge: bool = False) -> Any:
         """The :class:`~icp_engine.scoring.scorer.Scorer` used by runs, ``rank``, ``eval`` and previews,
-        one per (reranker, top N); ``rerank_top_n`` defaults to ``Settings.rerank_top_n``."""
+        one per (reranker, top N, judge); ``rerank_top_n`` defaults to ``Settings.rerank_top_n``.
+        ``judge=True`` adds the OpenAI judge of the uncertain band (:mod:`icp_engine.scoring.judge`);
+        it raises :class:`~icp_engine.errors.InvalidInput` without ``OPENAI_API_KEY``."""
         if self._scorer is not None:
             return self._scorer
         kind = reranker_name(reranker)
         top_n = int(rerank_top_n or self.settings.rerank_top_n)
         with self._lock:
-            if (kind, top_n) not in self._scorers:
+            if (kind, top_n, judge) not in self._scorers:
                 from .scoring.scorer import Scorer
 
-                self._scorers[(kind, top_n)] = Scorer(self.embedder, reranker=self.reranker(kind), rerank_top_n=top_n)
-            return self._scorers[(kind, top_n)]
+                self._scorers[(kind, top_n, judge)] = Scorer(
+                    self.embedder, reranker=self.reranker(kind), rerank_top_n=top_n,
+                    judge=self.judge() if judge else None)
+            return self._scorers[(kind, top_n, judge)]
+
+    def judge(self) -> Any:
+        """The OpenAI judge of the uncertain band; raises :class:`InvalidInput` without a key."""
+        if not self.settings.openai_api_key:
+            raise InvalidInput("the LLM judgement needs OPENAI_API_KEY")
+        from .scoring.judge import OpenAIJudge
+
+        return OpenAIJudge.from_settings(self.settings)
 
     def classifier(self) -> Classifier:
         """Batch classifier ``profiles -> [Classification]`` (company data, then the LLM with a key,

@@ -53,6 +53,7 @@ def settings(data_dir):
         jina_api_key=None,
         cohere_api_key=None,
         fathom_api_key=None,
+        embedded_idle_stop_s=0,
     )
 
 
@@ -66,6 +67,8 @@ def database(settings):
 
 
 _KEEP = {"alembic_version", "text_embeddings"}
+#: the job queue's tables (procrastinate's schema, migration 0002_house2): emptied too
+_QUEUE_TABLES = ["procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs", "procrastinate_workers"]
 
 
 @pytest.fixture()
@@ -73,7 +76,7 @@ def db(database):
     """The session database with every table emptied (embedding cache kept: it is content-addressed)."""
     from icp_engine.db.schema import metadata
 
-    names = [n for n in metadata.tables if n not in _KEEP]
+    names = [n for n in metadata.tables if n not in _KEEP] + _QUEUE_TABLES
     with database.begin() as conn:
         conn.execute(sa.text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
     return database

@@ -658,10 +658,13 @@ def test_run_page_offers_resume_for_a_run_without_worker(app_env, eng, db):
     eng.ingest_followers(cid, people(5), batch_name="b1")
     at = open_page(new_app(), "pages/3_run.py")
     run_id = eng.create_run(cid)
-    with db.begin() as conn:  # a worker that crashed mid-run: running, heartbeat long gone
+    eng.runs.enqueue(run_id)
+    with db.begin() as conn:  # a worker on another machine crashed mid-run: its job is doing, its heartbeat long gone
+        worker = conn.execute(sa.text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                                      "VALUES (now() - interval '10 minutes') RETURNING id")).scalar_one()
+        conn.execute(sa.text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w"), {"w": worker})
         conn.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(
-            status="running", stage="enrich", worker_id="dead-host:1:abc",
-            heartbeat_at=sa.func.now() - sa.text("interval '10 minutes'"), started_at=sa.func.now()))
+            status="running", stage="enrich", worker_id="dead-host:1:abc", started_at=sa.func.now()))
     at.run()
     assert any("no live worker" in w.value for w in at.warning)
     resume = at.button(key=f"resume_{run_id}")

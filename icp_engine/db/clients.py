@@ -29,6 +29,11 @@ def create_client(conn: Connection, name: str, notes: str = "") -> Row:
     return dict(conn.execute(clients.insert().values(name=name, notes=notes).returning(*clients.c)).mappings().one())
 
 
+def lock_name(conn: Connection, name: str) -> None:
+    """Serialise, until the transaction ends, whoever creates or reads-then-creates client ``name``."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("client:" + (name or "").strip()))))
+
+
 def get_client(conn: Connection, client: int | str) -> Row:
     """A client by id or exact name; raises :class:`NotFound`."""
     col = C.id if isinstance(client, int) else C.name

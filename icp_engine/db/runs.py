@@ -1,9 +1,10 @@
 """SQL of qualification runs (table ``runs``) and their progress counts.
 
 A run row holds the client, optional batch, ICP version, options (JSON), status
-(:class:`~icp_engine.enums.RunStatus`), stage, stored counts, estimate/actual numbers and the
-lease of the worker executing it (``worker_id``, ``heartbeat_at``). Every function takes an open
-``Connection``.
+(:class:`~icp_engine.enums.RunStatus`), stage, stored counts, estimate/actual numbers, the process
+executing it (``worker_id``) and its procrastinate job (``job_id``); the job queue's own tables
+are read (never written: that is procrastinate's API, :mod:`icp_engine.jobs`) to tell which runs
+have a live job. Every function takes an open ``Connection``.
 """
 
 from __future__ import annotations
@@ -70,21 +71,21 @@ def set_status(conn: Connection, run_id: int, status: RunStatus, allowed_from: t
     return bool(res.rowcount)
 
 
-def mark_claimed(conn: Connection, run_id: int, worker_id: str) -> Row:
-    """Give the run's lease to ``worker_id``: status ``running``, fresh heartbeat, ``started_at`` kept
-    if set, error cleared; returns the updated row."""
+def mark_claimed(conn: Connection, run_id: int, worker_id: str, job_id: int | None) -> Row:
+    """Record that ``worker_id`` executes the run in procrastinate job ``job_id``: status ``running``,
+    ``started_at`` kept if set, error cleared; returns the updated row."""
     conn.execute(
         runs.update()
         .where(R.id == run_id)
-        .values(status=RunStatus.RUNNING, worker_id=worker_id, heartbeat_at=sa.func.now(),
+        .values(status=RunStatus.RUNNING, worker_id=worker_id, job_id=job_id,
                 started_at=sa.func.coalesce(R.started_at, sa.func.now()), error=None)
     )
     return get_run(conn, run_id)
 
 
-def heartbeat(conn: Connection, run_id: int, worker_id: str) -> None:
-    """Refresh the lease of ``worker_id`` on the run (no-op when another worker holds it)."""
-    conn.execute(runs.update().where(R.id == run_id, R.worker_id == worker_id).values(heartbeat_at=sa.func.now()))
+def set_job(conn: Connection, run_id: int, job_id: int) -> None:
+    """Remember the procrastinate job deferred for a run."""
+    conn.execute(runs.update().where(R.id == run_id).values(job_id=job_id))
 
 
 def status_and_worker(conn: Connection, run_id: int) -> tuple[str, str | None]:
@@ -93,14 +94,53 @@ def status_and_worker(conn: Connection, run_id: int) -> tuple[str, str | None]:
     return row.status, row.worker_id
 
 
-def lease_candidates(conn: Connection, lease_s: float) -> list[Any]:
-    """``queued`` and ``running`` runs, oldest first, as ``(id, status, worker_id, stale)`` where
-    ``stale`` = no heartbeat in the last ``lease_s`` seconds."""
-    stale = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, float(lease_s))
-    return list(conn.execute(
-        sa.select(R.id, R.status, R.worker_id, (R.heartbeat_at.is_(None) | (R.heartbeat_at < stale)).label("stale"))
-        .where(R.status.in_(RunStatus.active()))
+# ---------------------------------------------------------------- the job queue's tables (read only)
+# procrastinate's own schema (migration 0002_house2), not declared in schema.py: the columns read here.
+jobs_t = sa.table(
+    "procrastinate_jobs", sa.column("id", sa.BigInteger), sa.column("status", sa.Text),
+    sa.column("worker_id", sa.BigInteger), sa.column("queue_name", sa.Text), sa.column("attempts", sa.Integer),
+)
+workers_t = sa.table("procrastinate_workers", sa.column("id", sa.BigInteger),
+                     sa.column("last_heartbeat", sa.DateTime(timezone=True)))
+J, W = jobs_t.c, workers_t.c
+#: procrastinate job statuses of a job that is waiting or executing
+LIVE_JOB = ("todo", "doing")
+
+
+def _job_status() -> Any:
+    return sa.cast(J.status, sa.Text)  # an enum of procrastinate's: compared as text
+
+
+def job_status(conn: Connection, run_id: int) -> tuple[str, str | None]:
+    """``(run status, status of the run's procrastinate job or None)``."""
+    row = conn.execute(
+        sa.select(R.status, _job_status().label("job_status"))
+        .select_from(runs.outerjoin(jobs_t, J.id == R.job_id)).where(R.id == run_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    return row.status, row.job_status
+
+
+def without_live_job(conn: Connection) -> list[int]:
+    """Ids of ``queued``/``running`` runs that no job will execute (none deferred, or its job
+    ended: a process died between recording and queueing the run), oldest first."""
+    return [int(i) for i in conn.execute(
+        sa.select(R.id).select_from(runs.outerjoin(jobs_t, J.id == R.job_id))
+        .where(R.status.in_(RunStatus.active()), sa.or_(J.id.is_(None), _job_status().not_in(LIVE_JOB)))
         .order_by(R.id)
+    ).scalars()]
+
+
+def executing(conn: Connection) -> list[Any]:
+    """Runs whose job is ``doing``: ``(run_id, job_id, worker_id, heartbeat_age_s)`` where
+    ``worker_id`` is the executing process (``host:pid:hex``) and ``heartbeat_age_s`` the age of
+    its procrastinate worker's last heartbeat (None when that worker row is gone)."""
+    age = sa.func.extract("epoch", sa.func.now() - W.last_heartbeat)
+    return list(conn.execute(
+        sa.select(R.id.label("run_id"), J.id.label("job_id"), R.worker_id, age.label("heartbeat_age_s"))
+        .select_from(runs.join(jobs_t, J.id == R.job_id).outerjoin(workers_t, W.id == J.worker_id))
+        .where(_job_status() == "doing")
     ).all())
 
 

@@ -182,7 +182,8 @@ lead_embeddings = sa.Table(
     _ts("created_at", now=True),
 )
 
-#: Qualification runs: one row per run; progress is read from here by every page and worker.
+#: Qualification runs: one row per run (the product's record); progress is read from here by every page and
+#: worker. Execution is a procrastinate job (``job_id``, tables ``procrastinate_*``, see :mod:`icp_engine.jobs`).
 runs = sa.Table(
     "runs",
     metadata,
@@ -200,8 +201,9 @@ runs = sa.Table(
     sa.Column("estimate", JSONB, nullable=False, server_default=_EMPTY_JSON),
     sa.Column("actual", JSONB, nullable=False, server_default=_EMPTY_JSON),
     sa.Column("error", sa.Text),
+    # the process executing the run (``host:pid:hex``) and the procrastinate job it executes it in
     sa.Column("worker_id", sa.Text),
-    _ts("heartbeat_at"),
+    sa.Column("job_id", sa.BigInteger),
     sa.Column("created_by", sa.Text, nullable=False, server_default=sa.text("'system'")),
     _ts("created_at", now=True),
     _ts("started_at"),
@@ -321,3 +323,8 @@ fathom_calls = sa.Table(
 )
 sa.Index("fathom_calls_client_date", fathom_calls.c.client_id, fathom_calls.c.call_date)
 sa.Index("fathom_calls_client_sha", fathom_calls.c.client_id, fathom_calls.c.content_sha256)
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
+    """Alembic ``include_name`` hook: leave the job queue's tables (``procrastinate_*``, created by
+    migration 0002 from procrastinate's own schema) out of autogenerate; they are not declared here."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))

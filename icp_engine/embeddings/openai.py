@@ -1,4 +1,4 @@
-"""OpenAI embeddings over HTTP (``POST {base}/embeddings``), batched, with the project's retries.
+"""OpenAI embeddings through the official ``openai`` SDK (``POST {base}/embeddings``), batched.
 
 Request/response format (OpenAI API reference, see ``FORMATS.md`` §E)::
 
@@ -23,7 +23,10 @@ from typing import Any, Sequence
 import httpx
 import numpy as np
 
-from ..http import ServiceError, make_client, send
+import openai
+
+from ..http import ServiceError
+from ..llm import openai_client, service_error
 from .local import l2_normalise
 
 __all__ = ["OpenAIEmbedder", "estimate_tokens", "plan_batches", "MAX_INPUTS_PER_REQUEST", "MAX_TOKENS_PER_REQUEST"]
@@ -77,8 +80,8 @@ class OpenAIEmbedder:
     ``name``: ``"openai-<model>-<dim>"``; ``dim``: ``dimensions`` if given, else the model's native
     size (1536 for text-embedding-3-small). ``embed(texts)`` -> float32 ``(n, dim)``, rows
     L2-normalised; empty/blank texts are not sent and get zero rows; duplicate texts are sent once.
-    HTTP goes through :func:`icp_engine.http.send` (429/5xx/timeouts retried, ``Retry-After``
-    honoured). Raises :class:`icp_engine.http.ServiceError` on a 4xx such as 401 or when retries
+    Requests go through the SDK client of :func:`icp_engine.llm.openai_client` (429/5xx/timeouts
+    retried by the SDK, ``Retry-After`` honoured). Raises :class:`icp_engine.http.ServiceError` on a 4xx such as 401 or when retries
     run out, or when the response is malformed. ``transport`` (e.g. ``httpx.MockTransport``) is for
     tests.
     """
@@ -107,12 +110,8 @@ class OpenAIEmbedder:
         self.max_tokens = max(1, min(max_tokens_per_request, MAX_TOKENS_PER_REQUEST))
         self.requests_sent = 0
         self.tokens_used = 0
-        self._client = make_client(
-            (base_url or "https://api.openai.com/v1").rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
-            timeout_s=timeout_s,
-            transport=transport,
-        )
+        self._client = openai_client(api_key, base_url=base_url, timeout_s=timeout_s, max_attempts=max_attempts,
+                                     transport=transport)
 
     @classmethod
     def from_settings(cls, settings: Any, transport: httpx.BaseTransport | None = None) -> OpenAIEmbedder:
@@ -127,30 +126,27 @@ class OpenAIEmbedder:
         )
 
     def _request(self, inputs: list[str]) -> np.ndarray:
-        body: dict[str, Any] = {"model": self.model, "input": inputs, "encoding_format": "float"}
-        if self.dimensions:
-            body["dimensions"] = self.dimensions
-        resp = send(self._client, "POST", "/embeddings", service="openai", max_attempts=self.max_attempts, json=body)
+        extra: dict[str, Any] = {"dimensions": self.dimensions} if self.dimensions else {}
+        try:
+            resp = self._client.embeddings.create(model=self.model, input=inputs, encoding_format="float", **extra)
+        except openai.OpenAIError as exc:
+            raise service_error(exc) from exc
         self.requests_sent += 1
         try:
-            payload = resp.json()
-            data = payload["data"]
-            usage = payload.get("usage") or {}
-            self.tokens_used += int(usage.get("total_tokens") or 0)
+            self.tokens_used += int(getattr(resp.usage, "total_tokens", 0) or 0)
             out = np.zeros((len(inputs), self.dim), dtype=np.float32)
             seen = set()
-            for item in data:
-                i = int(item["index"])
-                vec = np.asarray(item["embedding"], dtype=np.float32)
+            for item in resp.data or []:
+                i = int(item.index)
+                vec = np.asarray(item.embedding, dtype=np.float32)
                 if vec.shape != (self.dim,):
                     raise ValueError(f"vector of length {vec.shape} for index {i}, expected {self.dim}")
                 out[i] = vec
                 seen.add(i)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ServiceError("openai", f"malformed embeddings response: {exc}", resp.status_code, resp.text[:500]) from exc
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise ServiceError("openai", f"malformed embeddings response: {exc}") from exc
         if len(seen) != len(inputs):
-            raise ServiceError("openai", f"embeddings response has {len(seen)} vectors for {len(inputs)} inputs",
-                               resp.status_code, resp.text[:500])
+            raise ServiceError("openai", f"embeddings response has {len(seen)} vectors for {len(inputs)} inputs")
         return out
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

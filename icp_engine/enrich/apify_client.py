@@ -37,6 +37,8 @@ START_RETRY_STATUS = frozenset({429})
 AMBIGUOUS_STATUS = frozenset({408, 500, 502, 503, 504, 520, 522, 524})
 #: The account is refused: bad token (401, 403) or no credit (402).
 FATAL_STATUS = frozenset({401, 402, 403})
+#: Answers to a run start that mean the settings are wrong (token, actor id, base URL): the run stops.
+START_FATAL_STATUS = FATAL_STATUS | {404}
 
 
 class ApifyFatalError(ExternalServiceError):
@@ -46,13 +48,42 @@ class ApifyFatalError(ExternalServiceError):
     """
 
 
-def fatal_message(status: int | None, body: str) -> str:
-    """The user-facing sentence for a refused account (401 / 402 / other)."""
+def api_base_url(configured: str) -> str:
+    """``APIFY_API_BASE_URL`` as the API v2 root, with or without the trailing ``/v2`` given
+    (Apify's own clients take the form without): ``https://api.apify.com`` ->
+    ``https://api.apify.com/v2/``."""
+    base = configured.strip().rstrip("/")
+    if not base.endswith("/v2"):
+        base += "/v2"
+    return base + "/"
+
+
+def fatal_message(status: int | None, body: str, *, actor_id: str | None = None, base_url: str | None = None) -> str:
+    """The user-facing sentence for a refused account or a misconfiguration, naming the setting to fix
+    (401 / 403: ``APIFY_API_TOKEN``; 402: credit; 404 at a run start: ``APIFY_ACTOR_ID`` or ``APIFY_API_BASE_URL``)."""
+    detail = f" Apify said: {body[:200]}" if body else ""
     if status == 401:
-        return f"Apify rejected the API token (401): check APIFY_API_TOKEN. {body[:200]}"
+        return f"Apify rejected the API token (401): check APIFY_API_TOKEN.{detail}"
     if status == 402:
-        return f"Apify account has insufficient credit (402). {body[:200]}"
-    return f"Apify refused access (HTTP {status}). {body[:200]}"
+        return f"Apify account has insufficient credit (402): top it up or use another APIFY_API_TOKEN.{detail}"
+    if status == 403:
+        return (f"Apify refused this API token access to actor {actor_id!r} (403): check APIFY_API_TOKEN "
+                f"(and that the token may run APIFY_ACTOR_ID).{detail}")
+    if status == 404:
+        return (f"Apify found no actor {actor_id!r} at {base_url} (404): check APIFY_ACTOR_ID and "
+                f"APIFY_API_BASE_URL (e.g. https://api.apify.com).{detail}")
+    return f"Apify refused access (HTTP {status}).{detail}"
+
+
+def _error_text(resp: httpx.Response) -> str:
+    """Apify's error message (``{"error": {"type", "message"}}``) or the start of the body."""
+    try:
+        err = resp.json().get("error") or {}
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:200]
+    except (ValueError, AttributeError):
+        pass
+    return resp.text[:200]
 
 
 @dataclass
@@ -98,8 +129,9 @@ class ApifyClient:
         self.dataset_page_size = max(1, int(dataset_page_size))
         self.on_retry = on_retry
         token = settings.apify_api_token
+        self.base_url = api_base_url(settings.apify_api_base_url)
         self.http = make_client(
-            settings.apify_api_base_url.rstrip("/") + "/",
+            self.base_url,
             headers={"Authorization": f"Bearer {token}"} if token else {},
             timeout_s=max(float(settings.http_timeout_s), self.poll_wait_s + 15.0),
             transport=transport,
@@ -111,13 +143,16 @@ class ApifyClient:
                         max_backoff_s=self.max_backoff_s, on_retry=self.on_retry, **kw)
         except ServiceError as exc:
             if exc.status in FATAL_STATUS:
-                raise ApifyFatalError(fatal_message(exc.status, exc.body)) from exc
+                raise ApifyFatalError(fatal_message(exc.status, exc.body, actor_id=self.actor_id,
+                                                    base_url=self.base_url.rstrip("/"))) from exc
             raise
 
     def start_once(self, urls: list[str]) -> StartAttempt:
         """Send one start request for a run on ``urls`` (timeout ``apify_run_timeout_s``).
 
-        Raises :class:`ApifyFatalError` on 401/402/403; every other answer is a :class:`StartAttempt`.
+        Raises :class:`ApifyFatalError` on 401/402/403 (token, credit) and 404 (no such actor at this
+        base URL: ``APIFY_ACTOR_ID`` / ``APIFY_API_BASE_URL``), with a message naming the setting;
+        every other answer is a :class:`StartAttempt`.
         """
         run_input = {"urls": [{"url": u} for u in urls], "scrapeCompany": False, "findContacts": False}
         params = {"timeout": int(self.settings.apify_run_timeout_s)}
@@ -131,8 +166,9 @@ class ApifyClient:
             return StartAttempt("started", run=resp.json()["data"])
         body = resp.text[:300]
         message = f"HTTP {resp.status_code}: {body}"
-        if resp.status_code in FATAL_STATUS:
-            raise ApifyFatalError(fatal_message(resp.status_code, body))
+        if resp.status_code in START_FATAL_STATUS:
+            raise ApifyFatalError(fatal_message(resp.status_code, _error_text(resp), actor_id=self.actor_id,
+                                                base_url=self.base_url.rstrip("/")))
         if resp.status_code in START_RETRY_STATUS:
             return StartAttempt("retry", wait_s=_retry_after_seconds(resp), message=message)
         if resp.status_code in AMBIGUOUS_STATUS:

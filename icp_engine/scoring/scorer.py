@@ -1,38 +1,38 @@
-"""The scorer: field-aware, calibrated, absolute 0-100 ``icp_score`` with one-line reasoning.
+"""The scorer: ``icp_score`` = 100 x the probability that the client keeps the lead.
 
-Stage 1 (always): every ICP criterion is scored separately and combined
-(:func:`icp_engine.scoring.calibration.combine`):
+One call scores many leads against one ICP (:meth:`Scorer.score`); every lead's result depends
+only on that lead and the ICP (never on the batch), except for the optional reranker, which only
+reorders the batch's top N by at most :data:`RERANK_WEIGHT` / 2.
 
-* **title** - each target title against each current title and the titles parsed from the
-  headline (:func:`titles.parse_headline`); the best pair wins. Pair score = weighted features
-  (embedding cosine of abbreviation-expanded titles, word overlap, job function, role kind,
-  seniority gap; :mod:`title_match`), calibrated to a 0-1 fit. **Seniority** is part of the
-  title fit and shown on its own in the reasoning/components. An ICP naming two or more
-  different C-level roles ("CEO, COO") means the C-suite: every "chief ... officer" then gets
-  at least :data:`title_match.CSUITE_FLOOR` (:func:`title_match.is_csuite_icp`).
-* **industry** - LinkedIn V2 hierarchy (:mod:`industry`), legacy V1 names mapped.
-* **size** - size bands with adjacent-band credit; named sizes map onto bands (:mod:`sizes`).
-* **keywords** - found in headline, titles, summary, skills, company, industry.
-* **location** - optional; substring / country-alias match.
-* **company type** - optional (ICP ``company_types``): the lead's company type from size band,
-  industry and words (:func:`lead_company_type`), neighbouring stages get half credit.
-* **exclusions** - ICP ``exclusions`` (e.g. "student", "recruiter", a competitor's name) and,
-  unless the ICP targets them, students, retirees, recruiters and "open to work" people without
-  a current position are strong negatives: they score below 1 (``fit x 0.9``), every other lead
-  at least 1, so they always land at the bottom.
+Per lead (see :mod:`icp_engine.scoring.calibration` for the meaning and the constants):
 
-Missing data is *unknown*, not a mismatch (see :func:`calibration.combine`).
-
-Stage 2 (optional): a :class:`icp_engine.rerank.Reranker` re-scores the top ``rerank_top_n``
-leads of stage 1 (excluded leads never). Its outputs are used as ranks: each lead's fit moves by
-at most ``RERANK_WEIGHT / 2`` up (reranker's first) or down (its last), so the reranker reorders
-close calls without changing what a score means. ``components["rerank"]`` shows the output as a
-0-1 value (kept when already in [0, 1], else through a logistic), ``rerank_rank`` the rank.
+1. **Title evidence** - current titles, titles parsed from the headline
+   (:func:`titles.parse_headline`) and the roles of combined titles ("President & CEO"); if none
+   parses, the whole headline. Each is compared with the ICP's titles by the title model
+   (:mod:`title_model`: bge-small cosines + job function + seniority), the best one wins.
+   Free-title ICPs imply their functions and seniority levels (:func:`functions.icp_targets`):
+   a lead of an implied function within one level (a Controller for a CFO ICP) gets at least
+   :data:`calibration.ADJACENT_FLOOR` ("possible"). An ICP that picks ``functions`` /
+   ``seniorities`` adds them as a criterion (without titles, they are the role criterion).
+   No title evidence: :data:`calibration.TITLE_PRIOR` (unknown, not a mismatch).
+2. **Hard criteria** - industry (LinkedIn V2 hierarchy, :mod:`industry`), company size
+   (:mod:`sizes`), company type: likelihood factors; unknown ones are marginalised.
+3. **Soft criteria** - keywords (headline, titles, summary, skills, company, industry, past
+   roles) and location: odds lifts when found, a small cost when absent.
+4. **Exclusions** - ICP ``exclusions`` and, unless the ICP targets them, students, retirees,
+   recruiters and open-to-work people without a position: scored :data:`EXCLUDED_SCORE` (0), under
+   every other lead (which scores at least :data:`MIN_SCORE`); their probability stays in the
+   components.
+5. Optional **LLM judgement** of the uncertain band (:mod:`icp_engine.scoring.judge`) and
+   optional **reranker** nudge of the top N.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -41,54 +41,31 @@ import numpy as np
 from ..domain import ICP, Profile, ScoreResult, bucket_for
 from ..taxonomy import canonical_company_type, canonical_industry
 from . import calibration as cal
+from . import title_model as tm
+from .backbone import title_backbone
+from .functions import classify_title, icp_targets
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
-from .title_match import (
-    csuite_floor,
-    embedder_family,
-    equivalence_floor,
-    is_csuite_icp,
-    pair_features,
-    title_info,
-    weight_vector,
-)
-from .titles import (
-    SENIORITY_LEVELS,
-    detect_status,
-    normalize_title,
-    parse_headline,
-    split_roles,
-    strip_accents,
-)
+from .targets import expand_target, singular_roles
+from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_info
+from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
 #: Version of the scoring logic and constants; stored with every qualification.
-SCORER_VERSION = "2.1.0"
+SCORER_VERSION = "3.0.0"
 
-#: With several target titles, the raw title score mixes the best pair with the mean over the
-#: targets (the ICP's titles together say which job is meant): ``(1-w) * max + w * mean``.
-#: Fitted on the benchmark's dev split together with the pair weights.
-TARGET_MEAN_WEIGHT = 0.3
-#: The mean is taken over the best ``TARGET_MEAN_TOP`` targets, so a long target list does not
-#: drown every lead.
-TARGET_MEAN_TOP = 3
-
-#: Raw-score penalty by evidence source: a whole, unparsed headline; one role of a combined
-#: title ("President & CEO" -> "CEO"; knowledge floors still apply to the part).
-SOURCE_PENALTY: dict[str, float] = {"headline-text": 0.1, "title-part": 0.05, "headline-part": 0.05}
-
-#: Reranking nudges the stage-1 fit of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
+#: Reranking nudges the probability of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
 #: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most
-#: +-0.05 (5 points) with 0.1. Cross-encoder outputs are not probabilities (the local model's
-#: logits for ICP/profile pairs are mostly negative), so they only reorder close calls, they
-#: never set the level. 0.1 was the best weight on the benchmark's dev split (0.2 and 0.3 cost
-#: AUC and calibration there).
+#: +-0.05 (5 points). Cross-encoder outputs are not probabilities, so they only reorder close
+#: calls; they never set the level.
 RERANK_WEIGHT = 0.1
 
-#: Excluded leads (ICP exclusions, and students / retirees / recruiters / open-to-work people
-#: unless the ICP targets them) score in [0, EXCLUDED_MAX]; every other lead scores at least
-#: MIN_SCORE, so excluded leads always sit at the bottom.
-EXCLUDED_MAX = 0.9
-MIN_SCORE = 1.0
+#: Excluded leads score EXCLUDED_SCORE; every other lead at least MIN_SCORE (the score is
+#: 100 x P with two decimals, so only probabilities under 0.0001 share the minimum).
+EXCLUDED_SCORE = 0.0
+MIN_SCORE = 0.01
+
+#: Evidence sources of a lead title, strongest first (for the reasoning and ties).
+_SOURCE_RANK = {"title": 0, "headline": 1, "title-part": 2, "headline-part": 3, "headline-text": 4}
 
 _STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "student": ("student", "students", "intern", "interns", "internship", "graduate", "graduates",
@@ -147,13 +124,16 @@ def _short(s: str, n: int = 60) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+
+
 @dataclass
 class _Prepared:
     """ICP pre-computed once per :meth:`Scorer.score` call."""
 
     icp: ICP
     targets: list[str]
-    target_infos: list[Any]
+    variants: list[str]
+    tset: Any
     bands: list[str]
     industries: list[str]
     keywords: list[tuple[str, str]]
@@ -161,67 +141,115 @@ class _Prepared:
     exclusion_status: set[str]
     exclusion_phrases: list[tuple[str, str]]
     targeted_status: set[str]
-    criteria: list[str] = field(default_factory=list)
+    role: str  # "titles" | "functions" | "none"
+    hard: list[str] = field(default_factory=list)
+    soft: list[str] = field(default_factory=list)
     company_types: list[str] = field(default_factory=list)
+    fs_criterion: bool = False
+
+
+def icp_version_key(icp: ICP) -> str:
+    """Content hash of an ICP (SHA-1 of its sorted JSON): the "ICP version" of caches."""
+    return hashlib.sha1(json.dumps(icp.model_dump(), sort_keys=True, default=str).encode()).hexdigest()
 
 
 class Scorer:
-    """Scores leads against an ICP.
+    """Scores leads against an ICP: calibrated probability x 100, bucket, reasoning, evidence.
 
-    ``embedder``: an :class:`icp_engine.embeddings.Embedder` (its ``name`` selects the fitted
-    weights/calibration family). ``reranker``: optional :class:`icp_engine.rerank.Reranker`
-    applied to the top ``rerank_top_n`` leads of stage 1. Deterministic: the same ICP and profile
-    always give the same result, whatever else is in the batch (except for reranking, which only
-    touches the batch's top N).
+    ``embedder``: the configured :class:`icp_engine.embeddings.Embedder`, used for industry labels
+    the taxonomy does not know; when it is database-backed (``CachedEmbedder``) its database
+    also caches the title backbone's vectors. ``reranker``: optional
+    :class:`icp_engine.rerank.Reranker` for the top ``rerank_top_n`` leads. ``backbone``: title
+    embedder (default :func:`backbone.title_backbone`). ``judge``: optional
+    :class:`icp_engine.scoring.judge.Judge` (LLM) for leads whose probability is in
+    ``judge.band``. Deterministic: the same ICP and lead always give the same result.
     """
 
-    def __init__(self, embedder: Any, reranker: Any = None, rerank_top_n: int = 200):
+    def __init__(self, embedder: Any, reranker: Any = None, rerank_top_n: int = 200, *,
+                 backbone: Any = None, judge: Any = None):
         self.embedder = embedder
         self.reranker = reranker
         self.rerank_top_n = int(rerank_top_n)
         self.version = SCORER_VERSION
-        self.family = embedder_family(getattr(embedder, "name", ""))
-        self._w = weight_vector(self.family)
+        self.judge = judge
+        self._backbone = backbone
+        if backbone is None:  # load the title backbone in the background while earlier stages run
+            # not a daemon: a process that ends first waits for the load (at most ~1 s) instead of
+            # tearing onnxruntime down mid-load (which aborts the interpreter)
+            threading.Thread(target=self._prefetch, name="title-backbone-load", daemon=False).start()
+
+    def _prefetch(self) -> None:
+        try:
+            title_backbone(getattr(self.embedder, "db", None))
+        except Exception:  # noqa: BLE001 - surfaced by the first real use instead
+            pass
+
+    @property
+    def backbone(self) -> Any:
+        """The title backbone embedder (loaded on first use)."""
+        if self._backbone is None:
+            self._backbone = title_backbone(getattr(self.embedder, "db", None))
+        return self._backbone
 
     # ------------------------------------------------------------------ public API
     def score(self, icp: ICP, profiles: Sequence[Profile]) -> list[ScoreResult]:
         """One :class:`ScoreResult` per profile, in input order.
 
-        ``icp_score`` 0-100 (absolute, see :mod:`icp_engine.scoring.calibration`), ``bucket``,
-        ``match_reasoning`` (one line, criteria separated by " · ") and ``components``
-        (``title``, ``seniority``, ``industry``, ``size``, ``keywords``, ``location``,
-        ``company_type``: 0-1 or None when unknown, present only for the ICP's criteria;
-        ``title_raw``: uncalibrated title score; ``title_evidence`` / ``title_target``: the best
-        pair; ``excluded``: reason or None; ``stage1``: combined fit in 0-1 before exclusions and
-        reranking; ``rerank`` / ``reranker``: calibrated reranker value and reranker name when
-        applied). All values are plain JSON types. An empty ICP gives every lead 0 with the
-        reasoning "ICP has no criteria". Raises ``ValueError`` if a reranker returns the wrong
-        number of values.
+        ``icp_score``: 0-100 with two decimals, 100 x P(client keeps the lead);
+        ``bucket``: strong (>= 80) / good (>= 60) / possible (>= 40) / poor; ``match_reasoning``:
+        one line, criteria separated by " · "; ``components``: JSON-safe evidence per criterion
+        (keys documented in the README, "Score components"). An ICP with no criterion gives
+        every lead 0 with the reasoning "ICP has no criteria". Raises ``ValueError`` if a
+        reranker returns the wrong number of values.
         """
         profiles = list(profiles)
         if not profiles:
             return []
         prep = self._prepare(icp)
-        if not prep.criteria:
+        if prep.role == "none" and not prep.hard and not prep.soft:
             return [ScoreResult(0.0, bucket_for(0.0), "ICP has no criteria", {}) for _ in profiles]
-
         cands = [self._candidate_titles(p) for p in profiles]
-        title_raw = self._title_raw(prep, cands)
+        title_best = self._title_probs(prep, cands) if prep.role != "none" else {}
         ind_cos = self._industry_cosines(prep, profiles)
-
         results: list[ScoreResult] = []
         fits: list[float] = []
         for i, p in enumerate(profiles):
-            r, fit = self._score_one(prep, p, cands[i], title_raw.get(i), ind_cos.get(i))
+            r, fit = self._score_one(prep, p, cands[i], title_best.get(i), ind_cos.get(i))
             results.append(r)
             fits.append(fit)
+        if self.judge is not None:
+            from .judge import apply_judgement
+
+            apply_judgement(self, prep, profiles, results, fits)
         if self.reranker is not None and self.rerank_top_n > 0:
             self._rerank(prep, profiles, results, fits)
         return results
 
     # ------------------------------------------------------------------ preparation
     def _prepare(self, icp: ICP) -> _Prepared:
-        targets = list(dict.fromkeys(t for t in icp.target_titles if normalize_title(t)))
+        targets = list(dict.fromkeys(t.strip() for t in icp.target_titles if normalize_title(t)))
+        variants: list[str] = []
+        for t in targets:
+            for v in expand_target(t):
+                if normalize_title(v) and v not in variants:
+                    variants.append(v)
+        picked_f = list(getattr(icp, "functions", []) or [])
+        picked_s = list(getattr(icp, "seniorities", []) or [])
+        it = icp_targets([singular_roles(v) for v in (variants or targets)], picked_f, picked_s)
+        fs_criterion = bool(it.explicit_functions or it.explicit_seniorities)
+        role = "titles" if targets else ("functions" if fs_criterion else "none")
+        tset = None
+        if targets:
+            t_norm = [normalize_title(t) for t in targets]
+            v_norm = list(dict.fromkeys(normalize_title(v) for v in variants))
+            vecs = np.asarray(self.backbone.embed(list(dict.fromkeys(t_norm + v_norm))), dtype=np.float32)
+            pos = {s: k for k, s in enumerate(dict.fromkeys(t_norm + v_norm))}
+            T = vecs[[pos[s] for s in t_norm]]
+            V = vecs[[pos[s] for s in v_norm]]
+            vt = [c.tier for c in (classify_title(singular_roles(v)) for v in variants) if c.tier is not None]
+            tset = tm.make_target_set(T, V, it, vt)
+        elif fs_criterion:
+            tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])
         bands = target_bands(icp.company_sizes)
         kws = [(k, _norm_text(k)) for k in icp.keywords if _norm_text(k)]
         locs = []
@@ -245,27 +273,29 @@ class Scorer:
         for k, words in _STATUS_WORDS.items():
             if any(_contains(tnorm, w) for w in words):
                 targeted.add(k)
-        if re.search(r"\b(human resources|talent|people)\b", tnorm):
+        if re.search(r"\b(human resources|talent|people)\b", tnorm) or "Human Resources" in it.functions:
             targeted.add("recruiter")
-        criteria = []
-        if targets:
-            criteria.append("title")
+        if "In Training" in it.seniorities and it.explicit_seniorities:
+            targeted.add("student")
+        hard = []
         if icp.target_industries:
-            criteria.append("industry")
+            hard.append("industry")
         if bands:
-            criteria.append("size")
-        if kws:
-            criteria.append("keywords")
-        if locs:
-            criteria.append("location")
+            hard.append("size")
         ctypes = [t for t in (canonical_company_type(x) for x in icp.company_types) if t and t != "unknown"]
         if ctypes:
-            criteria.append("company_type")
+            hard.append("company_type")
+        soft = []
+        if kws:
+            soft.append("keywords")
+        if locs:
+            soft.append("location")
         return _Prepared(
-            icp=icp, targets=targets, target_infos=[title_info(t) for t in targets], bands=bands,
+            icp=icp, targets=targets, variants=variants, tset=tset, bands=bands,
             industries=list(icp.target_industries), keywords=kws, locations=locs,
             exclusion_status=ex_status, exclusion_phrases=ex_phrases, targeted_status=targeted,
-            criteria=criteria, company_types=list(dict.fromkeys(ctypes)),
+            role=role, hard=hard, soft=soft, company_types=list(dict.fromkeys(ctypes)),
+            fs_criterion=fs_criterion,
         )
 
     @staticmethod
@@ -298,14 +328,9 @@ class Scorer:
         return out
 
     # ------------------------------------------------------------------ title
-    def _title_raw(self, prep: _Prepared, cands: list[list[tuple[str, str]]]
-                   ) -> dict[int, tuple[float, float, int, str, str]]:
-        """Per profile index: (title fit, raw score, target index, candidate title, source).
-
-        The fit of a pair is ``max(calibrated raw, equivalence floor)``; the best pair wins.
-        """
-        if not prep.targets:
-            return {}
+    def _title_probs(self, prep: _Prepared, cands: list[list[tuple[str, str]]]) -> dict[int, dict[str, Any]]:
+        """Per profile index: the best title evidence ``{"p", "title", "source", "target",
+        "cos", "features", "function_share", "tier_distance"}`` (absent: no title evidence)."""
         uniq: dict[str, int] = {}
         for lst in cands:
             for t, _ in lst:
@@ -313,56 +338,86 @@ class Scorer:
         if not uniq:
             return {}
         texts = list(uniq)
-        t_norm = [ti.feats.norm for ti in prep.target_infos]
-        c_norm = [title_info(t).feats.norm for t in texts]
-        all_norm = list(dict.fromkeys(t_norm + c_norm))
-        pos = {s: k for k, s in enumerate(all_norm)}
-        vecs = np.asarray(self.embedder.embed(all_norm), dtype=np.float32)
-        T = vecs[[pos[s] for s in t_norm]]
-        C = vecs[[pos[s] for s in c_norm]]
-        cos = C @ T.T  # (n_texts, n_targets)
-        best_per_text: list[tuple[float, float, int]] = []
-        w = self._w
-        lam = TARGET_MEAN_WEIGHT if len(prep.target_infos) > 1 else 0.0
-        csuite = is_csuite_icp(prep.target_infos)
-        for k, t in enumerate(texts):
-            ci = title_info(t)
-            raws = [float(pair_features(ti, ci, float(cos[k, j])) @ w) for j, ti in enumerate(prep.target_infos)]
-            j_best = max(range(len(raws)), key=lambda j: (raws[j], -j))
-            top = sorted(raws, reverse=True)[:TARGET_MEAN_TOP]
-            raw = (1.0 - lam) * raws[j_best] + lam * (sum(top) / len(top))
-            fit = cal.title_fit_from_raw(raw, self.family)
-            floor, j_floor = 0.0, j_best
-            for j, ti in enumerate(prep.target_infos):
-                fl = equivalence_floor(ti, ci)
-                if fl > floor:
-                    floor, j_floor = fl, j
-            if csuite:  # "CEO, COO" ICP: any chief officer is one of the C-suite
-                fl = csuite_floor(ci)
-                if fl > floor:
-                    floor, j_floor = fl, j_best
-            best_per_text.append((fit, raw, j_best, floor, j_floor))
-        out: dict[int, tuple[float, float, int, str, str]] = {}
+        ts = prep.tset
+        fshare = [tm.function_share(t, ts.targets) for t in texts]
+        tdist = [tm.tier_distance(t, ts.tiers) for t in texts]
+        if prep.role == "titles":
+            norms = [normalize_title(t) for t in texts]
+            order = list(dict.fromkeys(norms))
+            vecs = np.asarray(self.backbone.embed(order), dtype=np.float32)
+            pos = {s: k for k, s in enumerate(order)}
+            C = vecs[[pos[s] for s in norms]]
+            X = tm.features(C, texts, ts)
+            P = tm.probabilities(X)
+            a, b = cal.TITLE_RECALIBRATION
+            P = np.array([cal.sigmoid(a * cal.logit(v) + b) for v in P])
+            cos_t = C @ ts.T.T
+            best_j = cos_t.argmax(axis=1)
+            implied = not ts.targets.explicit_functions
+            t_infos = [title_info(t) for t in prep.targets]
+            csuite = is_csuite_icp(t_infos)
+            floors = np.zeros(len(texts))
+            for k, t in enumerate(texts):
+                ci = title_info(t)
+                fl = max(equivalence_floor(ti, ci) for ti in t_infos)
+                if csuite:
+                    fl = max(fl, csuite_floor(ci))
+                floors[k] = fl
+            # a bare role ("Consultant", "Manager - Kuala Lumpur") does not show the qualifier every
+            # ICP title names ("legal consultant"): at most BARE_ROLE_CAP
+            if all(ti.content for ti in t_infos):
+                for k, t in enumerate(texts):
+                    if not title_info(t).content and title_info(t).feats.norm:
+                        P[k] = min(P[k], cal.BARE_ROLE_CAP)
+            P = np.maximum(P, floors)
+            for k in range(len(texts)):
+                d = tdist[k]
+                tier = classify_title(texts[k]).tier
+                if (implied and fshare[k] is not None and fshare[k] >= 0.5 and d is not None
+                        and d in cal.ADJACENT_FLOOR and tier is not None and tier >= cal.ADJACENT_MIN_TIER):
+                    P[k] = max(P[k], cal.ADJACENT_FLOOR[d])
+            if prep.fs_criterion:  # picked functions / levels on top of titles: a criterion of its own
+                for k in range(len(texts)):
+                    same = None if fshare[k] is None else fshare[k] > 0
+                    if not ts.targets.explicit_functions:
+                        same = None
+                    dist = tdist[k] if ts.targets.explicit_seniorities else None
+                    pf = cal.function_level_probability(same, dist)
+                    P[k] = cal.sigmoid(cal.logit(P[k]) + cal.logit(pf) - cal.logit(0.5))
+        else:  # functions / seniority levels only
+            X = np.zeros((len(texts), len(tm.FEATURES)))
+            P = np.zeros(len(texts))
+            best_j = np.zeros(len(texts), dtype=int)
+            for k in range(len(texts)):
+                same = None if fshare[k] is None else fshare[k] > 0
+                if not ts.targets.explicit_functions:
+                    same = None
+                dist = tdist[k] if ts.targets.explicit_seniorities else None
+                P[k] = cal.function_level_probability(same, dist)
+        out: dict[int, dict[str, Any]] = {}
         for i, lst in enumerate(cands):
             chosen = None
             for t, src in lst:
-                fit, raw, j, floor, j_floor = best_per_text[uniq[t]]
-                pen = SOURCE_PENALTY.get(src, 0.0)
-                if pen:
-                    # weaker evidence: a whole unparsed headline, one part of a combined title
-                    raw -= pen
-                    fit = cal.title_fit_from_raw(raw, self.family)
-                    if src == "headline-text":
-                        floor = 0.0
-                if floor > fit:
-                    fit, j = floor, j_floor
-                if chosen is None or (fit, raw) > chosen[:2]:
-                    chosen = (fit, raw, j, t, src)
-            if chosen is not None:
-                out[i] = chosen
+                k = uniq[t]
+                p = float(P[k])
+                if src == "headline-text":
+                    p = cal.sigmoid(cal.logit(p) - cal.HEADLINE_TEXT_LOGIT_PENALTY)
+                key = (p, -_SOURCE_RANK.get(src, 9))
+                if chosen is None or key > chosen[0]:
+                    chosen = (key, k, t, src, p)
+            if chosen is None:
+                continue
+            _, k, t, src, p = chosen
+            ev = {"p": p, "title": t, "source": src,
+                  "features": {n: round(float(X[k, j]), 4) for j, n in enumerate(tm.FEATURES)},
+                  "function_share": None if fshare[k] is None else round(float(fshare[k]), 3),
+                  "tier_distance": tdist[k]}
+            if prep.role == "titles":
+                ev["target"] = prep.targets[int(best_j[k])]
+                ev["cos"] = round(float(X[k, 0]), 4)
+            out[i] = ev
         return out
 
-    # ------------------------------------------------------------------ industry
     def _industry_cosines(self, prep: _Prepared, profiles: Sequence[Profile]) -> dict[int, np.ndarray]:
         """Embedding cosines for leads whose industry the taxonomy does not relate to a target."""
         if not prep.industries:
@@ -382,38 +437,59 @@ class Scorer:
 
     # ------------------------------------------------------------------ one lead
     def _score_one(self, prep: _Prepared, p: Profile, cands: list[tuple[str, str]],
-                   title_best: tuple[float, float, int, str, str] | None,
-                   ind_cos: np.ndarray | None) -> tuple[ScoreResult, float]:
+                   tb: dict[str, Any] | None, ind_cos: np.ndarray | None) -> tuple[ScoreResult, float]:
         comps: dict[str, Any] = {}
         parts: list[str] = []
-
-        # title + seniority
-        if "title" in prep.criteria:
-            if title_best is None:
+        # role: titles, or picked functions / levels
+        lead_class = classify_title(tb["title"]) if tb else None
+        if prep.role != "none":
+            if tb is None:
+                p_title = cal.TITLE_PRIOR
                 comps["title"] = None
                 parts.append("title: unknown")
             else:
-                fit, raw, j, cand, src = title_best
-                comps["title"] = round(fit, 4)
-                comps["title_raw"] = round(raw, 6)
-                comps["title_evidence"] = cand
-                comps["title_target"] = prep.targets[j]
-                sym = "≈" if fit >= 0.6 else ("~" if fit >= 0.3 else "≠")
-                parts.append(f'title: "{_short(cand)}" {sym} "{_short(prep.targets[j])}" ({fit:.2f})')
-                lv_c = title_info(cand).feats.level
-                lv_t = prep.target_infos[j].feats.level
-                if lv_c is not None and lv_t is not None:
-                    sen = max(0.0, 1.0 - abs(lv_c - lv_t) / 3.0)
-                    comps["seniority"] = round(sen, 3)
-                    mark = "✓" if sen >= 0.99 else ("~" if sen > 0 else "✗")
-                    parts.append(f"seniority: {SENIORITY_LEVELS[lv_c]} {mark}")
+                p_title = tb["p"]
+                comps["title"] = round(p_title, 4)
+                comps["title_evidence"] = tb["title"]
+                comps["title_source"] = tb["source"]
+                comps["title_features"] = tb["features"]
+                if "target" in tb:
+                    comps["title_target"] = tb["target"]
+                    comps["title_cos"] = tb["cos"]
+                    sym = "≈" if p_title >= 0.6 else ("~" if p_title >= 0.3 else "≠")
+                    parts.append(f'title: "{_short(tb["title"])}" {sym} "{_short(tb["target"])}" ({p_title:.2f})')
                 else:
-                    comps["seniority"] = None
+                    parts.append(f'role: "{_short(tb["title"])}" ({p_title:.2f})')
+        else:
+            p_title = cal.NO_TITLE_BASE
+        if lead_class is not None:
+            comps["function"] = list(lead_class.functions)
+            comps["seniority"] = lead_class.seniority
+            fsh = tb.get("function_share")
+            comps["function_match"] = None if fsh is None else round(float(fsh), 3)
+            comps["seniority_gap"] = tb.get("tier_distance")
+            if prep.role != "none":
+                fmark = "" if fsh is None else (" ✓" if fsh >= 0.5 else " ✗")
+                if lead_class.functions:
+                    parts.append("function: " + "/".join(lead_class.functions[:2]) + fmark)
+                gap = tb.get("tier_distance")
+                if lead_class.seniority:
+                    smark = "" if gap is None else (" ✓" if gap == 0 else (" ~" if gap == 1 else " ✗"))
+                    parts.append(f"seniority: {lead_class.seniority}{smark}")
+        else:
+            comps["function"] = None
+            comps["seniority"] = None
+            comps["function_match"] = None
+            comps["seniority_gap"] = None
 
+        hard: dict[str, float | None] = {}
+        soft: dict[str, float | None] = {}
         # industry
-        if "industry" in prep.criteria:
+        if "industry" in prep.hard:
             fit, rel, tgt = industry_fit(p.industry, prep.industries, ind_cos)
+            hard["industry"] = fit
             comps["industry"] = None if fit is None else round(fit, 4)
+            comps["industry_relation"] = rel
             if fit is None:
                 parts.append("industry: unknown")
             else:
@@ -424,69 +500,71 @@ class Scorer:
                     parts.append(f"industry: {shown} ~ {tgt} ({rel})")
                 else:
                     parts.append(f"industry: {shown} ✗")
-
         # size
-        if "size" in prep.criteria:
+        if "size" in prep.hard:
             band = lead_band(p.company_size)
             fit = size_fit(band, prep.bands)
+            hard["size"] = fit
             comps["size"] = fit
             if fit is None:
                 parts.append("size: unknown")
             else:
                 mark = "✓" if fit >= 1.0 else ("~" if fit > 0 else "✗")
                 parts.append(f"size: {band} {mark}")
-
-        # keywords
-        if "keywords" in prep.criteria:
-            fields = [p.headline, p.summary, p.company, p.industry, " ".join(p.titles or []),
-                      " ".join(p.skills or []), " ".join(p.past_roles or [])]
-            text = _norm_text(" \n ".join(f for f in fields if f))
-            if not text or text == "--":
-                comps["keywords"] = None
-                parts.append("keywords: unknown")
-            else:
-                found = [k for k, n in prep.keywords if _contains(text, n)]
-                need = max(1, (len(prep.keywords) + 1) // 2)
-                comps["keywords"] = round(min(1.0, len(found) / need), 4)
-                parts.append("keywords: " + (", ".join(found) + " ✓" if found else "—"))
-
-        # location
-        if "location" in prep.criteria:
-            loc = _norm_text(p.location)
-            if not loc:
-                comps["location"] = None
-                parts.append("location: unknown")
-            else:
-                hit = next((orig for orig, al in prep.locations if any(_contains(loc, a) for a in al)), None)
-                comps["location"] = 1.0 if hit else 0.0
-                parts.append(f"location: {_short(p.location or '', 40)} " + ("✓" if hit else "✗"))
-
-        # company type (startup / scaleup / mid-market / enterprise / agency / freelance)
-        if "company_type" in prep.criteria:
-            ctype, why = lead_company_type(p)
+        # company type
+        if "company_type" in prep.hard:
+            ctype, _why = lead_company_type(p)
             fit_t = company_type_fit(ctype, prep.company_types)
+            hard["company_type"] = fit_t
             comps["company_type"] = fit_t
             if fit_t is None:
                 parts.append("type: unknown")
             else:
                 mark = "✓" if fit_t >= 1.0 else ("~" if fit_t > 0 else "✗")
                 parts.append(f"type: {ctype} {mark}")
+        # keywords (soft)
+        if "keywords" in prep.soft:
+            fields = [p.headline, p.summary, p.company, p.industry, " ".join(p.titles or []),
+                      " ".join(p.skills or []), " ".join(p.past_roles or [])]
+            text = _norm_text(" \n ".join(f for f in fields if f))
+            if not text or text == "--":
+                soft["keywords"] = None
+                comps["keywords"] = None
+                parts.append("keywords: unknown")
+            else:
+                found = [k for k, n in prep.keywords if _contains(text, n)]
+                need = max(1, (len(prep.keywords) + 1) // 2)
+                v = round(min(1.0, len(found) / need), 4)
+                soft["keywords"] = v
+                comps["keywords"] = v
+                comps["keywords_found"] = found
+                parts.append("keywords: " + (", ".join(found) + " ✓" if found else "not found"))
+        # location (soft: nice to have)
+        if "location" in prep.soft:
+            loc = _norm_text(p.location)
+            if not loc:
+                soft["location"] = None
+                comps["location"] = None
+                parts.append("location: unknown")
+            else:
+                hit = next((orig for orig, al in prep.locations if any(_contains(loc, a) for a in al)), None)
+                soft["location"] = 1.0 if hit else 0.0
+                comps["location"] = soft["location"]
+                parts.append(f"location: {_short(p.location or '', 40)} " + ("✓" if hit else "✗"))
 
-        fit = cal.combine(comps, prep.criteria)
-        comps["stage1"] = round(fit, 6)
-
-        # exclusions and status
+        prob, factors = cal.combine(p_title, hard, soft)
+        comps["factors"] = factors
+        comps["probability"] = round(prob, 6)
+        comps["stage1"] = round(prob, 6)
         excluded = self._exclusion(prep, p, cands)
-        comps["excluded"] = excluded
-        score = max(MIN_SCORE, cal.to_score(fit))
+        score = max(MIN_SCORE, cal.to_score(prob))
         if excluded:
-            kind, why = excluded
-            # below every lead that is not excluded, ordered by fit among themselves
-            score = round(min(EXCLUDED_MAX, fit * EXCLUDED_MAX), 1)
+            _kind, why = excluded
+            score = EXCLUDED_SCORE
             parts.append(f"excluded: {why} ✗")
         comps["excluded"] = excluded[1] if excluded else None
         reasoning = " · ".join(parts)
-        return ScoreResult(score, bucket_for(score), reasoning, comps), fit
+        return ScoreResult(score, bucket_for(score), reasoning, comps), prob
 
     def _exclusion(self, prep: _Prepared, p: Profile, cands: list[tuple[str, str]]) -> tuple[str, str] | None:
         roles = [t for t, src in cands if src != "headline-text"]

@@ -12,10 +12,10 @@ database with the declared tables. Two ways in:
 
 from alembic import context
 
-from icp_engine.db.schema import metadata
+from icp_engine.db.schema import include_name, metadata
 
 OPTIONS = dict(target_metadata=metadata, transaction_per_migration=True, compare_type=True,
-               compare_server_default=True)
+               compare_server_default=True, include_name=include_name)
 
 
 def _run(connection) -> None:

@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0005_calls'
-down_revision = '0001'
+down_revision = "0002_house2"
 branch_labels = None
 depends_on = None
 

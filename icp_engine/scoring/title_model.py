@@ -1,0 +1,114 @@
+"""Title probability: P(the lead's title is one the ICP's titles describe), a logistic model.
+
+Features of a lead title ``c`` against the ICP's target titles ``T`` (each expanded into the
+jobs a group phrase names, :func:`icp_engine.scoring.targets.expand_target`), all computed on
+abbreviation-expanded titles (:func:`titles.normalize_title`) embedded by the title backbone
+(:mod:`icp_engine.scoring.backbone`, bge-small fp32):
+
+* ``cmax`` - max cosine of ``c`` to the target titles;
+* ``cvar`` - max cosine of ``c`` to the targets' expansions (group phrases split into jobs);
+* ``ccen`` - cosine of ``c`` to the normalised mean of the target vectors (what the targets
+  together describe);
+* ``fun`` - share of the lead title's job functions (:mod:`functions`) among the ICP's
+  (implied or picked), 0.5 when the title names no function;
+* ``lv`` - seniority tier distance to the nearest ICP tier / 7 (0.3 when unknown).
+
+``P = sigmoid(w . x + b)`` with :data:`WEIGHTS`, fitted by logistic regression of "rel 2" on the
+dev split of the three title tracks (onet, esco_jobbert, and the occupation-group track of
+``benchmarks/occupation_groups.py``), each track weighted equally; every feature was kept only
+if it helped on the track left out of the fit (``benchmarks/fit_title_model.py`` prints the
+leave-one-track-out table). Nothing here names a benchmark title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .calibration import sigmoid
+from .functions import IcpTargets, classify_title, lead_fine_functions
+
+FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv")
+
+#: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
+# BEGIN FITTED TITLE MODEL
+WEIGHTS: tuple[float, ...] = (5.32, 6.35, 4.19, 1.89, -0.74)
+INTERCEPT: float = -14.55
+# END FITTED TITLE MODEL
+
+UNKNOWN_FUN = 0.5
+UNKNOWN_LV = 0.3
+
+
+@dataclass
+class TargetSet:
+    """The ICP side, prepared once per score call: unit vectors of the targets (``T``), of
+    their expansions (``V``), their centroid (``cen``), and the ICP's functions / tiers."""
+
+    T: np.ndarray
+    V: np.ndarray
+    cen: np.ndarray
+    targets: IcpTargets
+    tiers: tuple[int, ...]
+
+
+def make_target_set(T: np.ndarray, V: np.ndarray, targets: IcpTargets, variant_tiers: Sequence[int]) -> TargetSet:
+    """``T``: ``(n_targets, d)`` unit vectors; ``V``: ``(n_variants, d)`` (targets included)."""
+    cen = T.mean(axis=0) if len(T) else np.zeros(T.shape[1], dtype=np.float32)
+    n = float(np.linalg.norm(cen))
+    cen = cen / n if n > 0 else cen
+    if targets.explicit_seniorities:
+        tiers = tuple(sorted(targets.tiers))
+    else:
+        tiers = tuple(sorted(set(variant_tiers) | set(targets.tiers)))
+    return TargetSet(T, V, cen.astype(np.float32), targets, tiers)
+
+
+def function_share(title: str, targets: IcpTargets) -> float | None:
+    """Share of the title's functions that are the ICP's, or None when the title names none.
+
+    With picked functions (``targets.explicit_functions``) a lead matches when one of its Sales
+    Navigator functions is picked (1.0) or none is (0.0)."""
+    if targets.explicit_functions:
+        mine = lead_fine_functions(title)
+        sn = {f for f in mine if f.startswith("_sn:")}
+        if not sn and not mine:
+            return None
+        return 1.0 if (mine & targets.fine) else 0.0
+    fine = classify_title(title).fine
+    if not fine:
+        return None
+    return len(fine & targets.fine) / len(fine)
+
+
+def tier_distance(title: str, tiers: Sequence[int]) -> int | None:
+    """Seniority tier distance of the title to the nearest of ``tiers`` (None when unknown)."""
+    t = classify_title(title).tier
+    if t is None or not tiers:
+        return None
+    return min(abs(t - x) for x in tiers)
+
+
+def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
+    """Feature matrix ``(n, len(FEATURES))`` for lead titles ``titles`` with unit vectors ``C``."""
+    n = len(titles)
+    X = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    if n == 0:
+        return X
+    X[:, 0] = (C @ ts.T.T).max(axis=1)
+    X[:, 1] = (C @ ts.V.T).max(axis=1)
+    X[:, 2] = C @ ts.cen
+    for i, t in enumerate(titles):
+        fs = function_share(t, ts.targets)
+        X[i, 3] = UNKNOWN_FUN if fs is None else fs
+        d = tier_distance(t, ts.tiers)
+        X[i, 4] = UNKNOWN_LV if d is None else d / 7.0
+    return X
+
+
+def probabilities(X: np.ndarray) -> np.ndarray:
+    """P(title fits) per row of a :func:`features` matrix."""
+    z = X @ np.asarray(WEIGHTS, dtype=np.float64) + INTERCEPT
+    return np.array([sigmoid(float(v)) for v in z])
