@@ -95,6 +95,17 @@ class FeedbackLabel(StrEnum):
     SKIP = "skip"
 
 
+class Role(StrEnum):
+    """What a dashboard account may do (``users.role``; permissions in :mod:`icp_engine.auth`).
+
+    ``admin``: users, clients, ICPs, uploads, runs, deletion and settings, plus everything a
+    reviewer does; ``reviewer``: review labels and exports.
+    """
+
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+
+
 class CallStatus(StrEnum):
     """State of a discovery call stored for a client (``fathom_calls.status``).
 

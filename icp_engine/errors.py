@@ -9,7 +9,9 @@ the built-in base a caller would expect (``NotFound`` is a ``LookupError``, ``In
     │   ├── UploadError                an upload was refused (icp_engine.ingest)
     │   ├── ApifyExportError           a file is not an exported Apify dataset
     │   ├── RunConflict                a run of the same batch is still queued, running or paused
-    │   └── NothingToDo                a run would have nothing to enrich or score
+    │   ├── NothingToDo                a run would have nothing to enrich or score
+    │   └── LoginFailed                wrong user name or password, or a locked account
+    ├── PermissionDenied (PermissionError)  the signed-in account's role does not allow the action
     ├── NotFound (LookupError)         a client, ICP version, batch, run or lead that does not exist
     ├── DatabaseError (RuntimeError)   the database cannot be reached or lacks pgvector
     ├── ExternalServiceError (RuntimeError)
@@ -54,6 +56,15 @@ class RunConflict(InvalidInput):
 
 class NothingToDo(InvalidInput):
     """A run would have nothing to enrich or score (every lead of its scope is up to date)."""
+
+
+class LoginFailed(InvalidInput):
+    """A sign-in was refused (unknown name, wrong password, locked account); the message says
+    which of "wrong name or password" / "locked" without telling whether the name exists."""
+
+
+class PermissionDenied(ICPError, PermissionError):
+    """The account's role does not allow this action (see :mod:`icp_engine.auth`)."""
 
 
 class NotFound(ICPError, LookupError):

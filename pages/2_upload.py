@@ -8,7 +8,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import Engine, InvalidInput, RunConflict, UploadPreview, default_batch_name, merge_previews
+from icp_engine import (
+    Engine,
+    InvalidInput,
+    Permission,
+    PermissionDenied,
+    RunConflict,
+    UploadPreview,
+    default_batch_name,
+    merge_previews,
+)
 from pages import _ui
 
 ACCEPTED = ["html", "htm", "csv", "txt", "zip"]
@@ -69,22 +78,22 @@ def file_message(p: UploadPreview | str, name: str) -> None:
     """One message per file: what was found, the follower-count check and the parser's warnings
     (or why nothing from it will be stored)."""
     if isinstance(p, str):
-        st.error(f"**{name}** — nothing from this file will be stored. {_without_name(p, name)}",
+        st.error(f"**{_ui.md(name)}** — nothing from this file will be stored. {_ui.md(_without_name(p, name))}",
                  icon=":material/block:")
         return
     stats: dict[str, Any] = p.parsed.stats or {}
     found = len(p.parsed.people)
-    lines = [f"**{name}** · {_ui.source_kind(p.parsed.kind)}: **{found:,}** people, {p.new:,} new, "
+    lines = [f"**{_ui.md(name)}** · {_ui.source_kind(p.parsed.kind)}: **{found:,}** people, {p.new:,} new, "
              f"{p.known:,} already leads of this client."]
     declared, of = stats.get("declared_total"), stats.get("declared_total_of") or "people"
     short = bool(declared) and found < 0.95 * int(declared)
     if declared:
-        lines.append(f"The page header says **{int(declared):,} {of}**; {found:,} are in this file.")
+        lines.append(f"The page header says **{int(declared):,} {_ui.md(of)}**; {found:,} are in this file.")
     notes = [w for w in p.parsed.warnings if not (short and w.startswith("The page says"))]
     if short:
         notes.insert(0, "LinkedIn only loads the people you scroll past: scroll to the end of the list, wait "
                         "until no more people load, then save the page again.")
-    body = "  \n".join(lines) + "".join(f"\n- {_without_name(w, name)}" for w in notes)
+    body = "  \n".join(lines) + "".join(f"\n- {_ui.md(_without_name(w, name))}" for w in notes)
     if short or notes:
         st.warning(body, icon=":material/warning:")
     else:
@@ -102,6 +111,9 @@ def earlier_uploads(eng: Engine, client: dict[str, Any], batches: list[dict[str,
                           for b in batches]),
             hide_index=True, width="stretch",
         )
+        user = _ui.current_user()
+        if user is not None and not user.can(Permission.DELETE_DATA):
+            return  # deleting is for admins (as deleting a client or erasing a person)
         st.markdown("**Delete a batch**")
         names = {b["id"]: f"{b['name']} · {_ui.when(b['created_at'])}" for b in batches}
         bid = st.selectbox("Batch to delete", list(names), index=None, format_func=names.get,
@@ -110,23 +122,24 @@ def earlier_uploads(eng: Engine, client: dict[str, Any], batches: list[dict[str,
             return
         info = eng.batch_deletion(bid)
         st.warning(
-            f"This deletes the batch **{info['name']}**: {info['leads_only_here']:,} leads that are in no other "
+            f"This deletes the batch **{_ui.md(info['name'])}**: {info['leads_only_here']:,} leads that are in no other "
             f"upload go with their scores and review labels; {info['leads_elsewhere']:,} leads that are also in "
             "another upload stay. This cannot be undone.", icon=":material/delete_forever:")
         typed = st.text_input("Type the batch's name to confirm", key=f"delete_batch_confirm_{cid}_{bid}")
         if st.button("Delete batch", type="primary", icon=":material/delete:", key=f"delete_batch_{cid}_{bid}",
                      disabled=typed.strip() != info["name"].strip()):
             try:
-                done = eng.delete_batch(bid)
-            except RunConflict as exc:
-                st.error(str(exc))
+                done = eng.delete_batch(bid, author=_ui.actor())
+            except (RunConflict, PermissionDenied) as exc:
+                st.error(_ui.md(exc))
                 return
-            _ui.flash(f"Deleted the batch **{done['name']}** ({done['leads_only_here']:,} leads deleted, "
+            _ui.flash(f"Deleted the batch **{_ui.md(done['name'])}** ({done['leads_only_here']:,} leads deleted, "
                       f"{done['leads_elsewhere']:,} kept).", "info")
             st.rerun()
 
 
 def main() -> None:
+    _ui.require(Permission.UPLOAD)
     eng: Engine = _ui.engine()
     st.title("Upload followers")
     _ui.show_flash()
@@ -134,9 +147,9 @@ def main() -> None:
     cid = client["id"]
     stored = st.session_state.get(STORED_KEY)
     if stored and stored.get("client") == cid:
-        st.page_link(_ui.PAGE_FILES["run"], label=f"Next: run qualification on {stored['batch']}",
+        st.page_link(_ui.PAGE_FILES["run"], label=f"Next: run qualification on {_ui.md(stored['batch'])}",
                      icon=":material/play_circle:")
-    st.caption(f"Client: **{client['name']}**. Nothing is stored until you press *Store*.")
+    st.caption(f"Client: **{_ui.md(client['name'])}**. Nothing is stored until you press *Store*.")
     batches = eng.views.batch_options(cid, limit=50)
     if batches:
         earlier_uploads(eng, client, batches)
@@ -185,7 +198,7 @@ def main() -> None:
                 "Headline": headline(p),
                 "Status": "already a lead" if k else "new",
                 "Location": p.location or "",
-                "Profile": p.profile_url,
+                "Profile": _ui.safe_url(p.profile_url),
             }
             for p, k in list(zip(people, known))[:PREVIEW_ROWS]
         ]
@@ -204,14 +217,14 @@ def main() -> None:
         try:
             batch = eng.store_upload(cid, good, batch_name=batch_name, author=_ui.author())
         except InvalidInput as exc:
-            st.error(f"Nothing was stored: {exc}")
+            st.error(f"Nothing was stored: {_ui.md(exc)}")
             return
         st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
         st.session_state.pop("_upload_previews", None)
         st.session_state[STORED_KEY] = {"client": cid, "batch": batch["name"]}
         _ui.flash(
-            f"Stored batch **{batch['name']}**: {batch['new_leads']} new leads, "
-            f"{batch['known_leads']} already leads of {client['name']}."
+            f"Stored batch **{_ui.md(batch['name'])}**: {batch['new_leads']} new leads, "
+            f"{batch['known_leads']} already leads of {_ui.md(client['name'])}."
         )
         st.rerun()
 

@@ -7,7 +7,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import EnrichProvider, Engine, InvalidInput, RerankerName, RunOptions, RunStatus, change_summary
+from icp_engine import (
+    EnrichProvider,
+    Engine,
+    InvalidInput,
+    Permission,
+    RerankerName,
+    RunOptions,
+    RunStatus,
+    change_summary,
+)
 from pages import _ui
 
 ACTIVE = RunStatus.active()
@@ -128,7 +137,7 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
                 est = eng.estimate_run(cid, batch_id, options)
             except Exception as exc:  # noqa: BLE001 - an estimate failure must not hide the page
                 est = {}
-                st.warning(f"Could not estimate the Apify cost: {exc}")
+                st.warning(f"Could not estimate the Apify cost: {_ui.md(exc)}")
             if "cost_usd" in est:  # live Apify: what would be scraped and paid
                 cost = [f"**{est.get('profiles_to_scrape', 0):,}** profiles to scrape in "
                         f"{est.get('runs_to_start', 0)} actor runs"]
@@ -153,7 +162,7 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
             run_id = eng.create_run(cid, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
                                     author=_ui.author(), require_work=True)
         except InvalidInput as exc:  # RunConflict, NothingToDo: a sentence for the user
-            st.error(str(exc))
+            st.error(_ui.md(exc))
             return
         eng.start_run_background(run_id)
         st.session_state[f"run_view_{cid}"] = run_id
@@ -186,7 +195,7 @@ def _progress_body(eng: Engine, run_id: int) -> None:
                 _ui.fmt_seconds(status.get("eta_s")) if status["status"] in ACTIVE else "–",
                 help="Time left in the current stage at its rate.")
     if status.get("error"):
-        st.error(status["error"])
+        st.error(_ui.md(status["error"]))
     seen = st.session_state.setdefault("_run_seen_status", {})
     previous = seen.get(run_id)
     seen[run_id] = status["status"]
@@ -266,6 +275,7 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    _ui.require(Permission.RUN)
     eng: Engine = _ui.engine()
     st.title("Run qualification")
     _ui.show_flash()

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import Engine, FeedbackLabel, criteria_rows
+from icp_engine import Engine, FeedbackLabel, Permission, criteria_rows
 from pages import _ui
 
 QUEUE_SIZE = 20
@@ -17,7 +17,8 @@ _UNKNOWN = {None, "", "unknown"}
 
 
 def evidence_markdown(reasoning: str, show_scores: bool) -> str:
-    """The scorer's one-line reasoning as a bullet per criterion (``a · b · c``).
+    """The scorer's one-line reasoning as a bullet per criterion (``a · b · c``), each part escaped
+    (it quotes the lead's titles).
 
     While scores are hidden, similarity numbers such as ``(0.81)`` are dropped so the reviewer
     sees the evidence (which title matched which target, the industry, the size) but no score.
@@ -27,15 +28,17 @@ def evidence_markdown(reasoning: str, show_scores: bool) -> str:
         return "–"
     if not show_scores:
         parts = [_NUMBER.sub("", p) for p in parts]
-    return "\n".join(f"- {p}" for p in parts)
+    return "\n".join(f"- {_ui.md(p)}" for p in parts)
 
 
 def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
     with st.container(border=True):
-        name = lead.get("name") or lead.get("profile_key")
-        st.markdown(f"### [{name}]({lead['profile_url']})")
+        name = _ui.md(lead.get("name") or lead.get("profile_key"))
+        url = _ui.safe_url(lead.get("profile_url"))
+        st.markdown(f"### [{name}]({url})" if url else f"### {name}")
         if lead.get("headline"):
-            st.markdown(f"_{lead['headline']}_")
+            st.markdown(f"_{_ui.md(lead['headline'])}_")
+
         def known(v: Any) -> str:
             return "–" if v in _UNKNOWN else str(v)
 
@@ -49,14 +52,14 @@ def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
         }
         cols = st.columns(3)
         for i, (k, v) in enumerate(facts.items()):
-            cols[i % 3].markdown(f"**{k}**  \n{v}")
+            cols[i % 3].markdown(f"**{k}**  \n{_ui.md(v)}")
         if lead.get("past_roles"):
-            st.markdown("**Earlier roles:** " + "; ".join(lead["past_roles"]))
+            st.markdown("**Earlier roles:** " + _ui.md("; ".join(lead["past_roles"])))
         if lead.get("summary"):
             with st.expander("Summary"):
-                st.write(lead["summary"])
+                st.text(lead["summary"])
         if lead.get("skills"):
-            st.caption("Skills: " + ", ".join(lead["skills"][:20]))
+            st.caption("Skills: " + _ui.md(", ".join(lead["skills"][:20])))
         st.markdown("**Evidence per criterion**")
         st.markdown(evidence_markdown(lead.get("match_reasoning") or "", show_scores))
         comps = lead.get("components") or {}
@@ -79,21 +82,20 @@ def _label(eng: Engine, lead_id: int, label: FeedbackLabel, reviewer: str, name:
 
 
 def main() -> None:
+    user = _ui.require(Permission.REVIEW)
     eng: Engine = _ui.engine()
     st.title("Review")
     _ui.show_flash()
     client = _ui.require_client(eng)
     cid = client["id"]
-    reviewer = _ui.reviewer()
-    if not reviewer:
-        st.warning("Type your name in the sidebar (*Reviewer name*): labels are stored per reviewer.")
-        st.stop()
+    reviewer = user.username  # labels are stored with the signed-in account
 
     state = _ui.results_banner(eng, cid, key="review")
     shown = state["shown"]
     if shown is None:
         st.info("No scored leads yet: start a qualification on **Run**.")
-        st.page_link(_ui.PAGE_FILES["run"], label="Go to Run", icon=":material/play_circle:")
+        if user.can(Permission.RUN):
+            st.page_link(_ui.PAGE_FILES["run"], label="Go to Run", icon=":material/play_circle:")
         return
     version_id = shown["id"]
 
@@ -108,12 +110,13 @@ def main() -> None:
     scored = progress["scored"]
     if scored == 0:
         st.info(f"No lead of this batch is scored with v{shown['version']} yet: start a qualification on **Run**.")
-        st.page_link(_ui.PAGE_FILES["run"], label="Go to Run", icon=":material/play_circle:")
+        if user.can(Permission.RUN):
+            st.page_link(_ui.PAGE_FILES["run"], label="Go to Run", icon=":material/play_circle:")
         return
     st.progress(min(1.0, progress["labelled"] / scored),
                 text=f"{progress['labelled']} of {scored} reviewed · keep {progress['keep']} · "
                      f"trash {progress['trash']} · skip {progress['skip']}")
-    st.caption(f"Order is random per reviewer ({reviewer}) and independent of the score; it stays the same on reload. "
+    st.caption(f"Order is random per reviewer ({_ui.md(reviewer)}) and independent of the score; it stays the same on reload. "
                "Keys: **K** keep · **T** trash · **S** skip · **U** undo.")
 
     queue = eng.review_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE, icp_version_id=version_id)
@@ -122,14 +125,14 @@ def main() -> None:
     if undo_col.button("Undo last label", icon=":material/undo:", key="review_undo", shortcut="U"):
         undone = eng.undo_last_feedback(cid, reviewer)
         if undone:
-            who = undone.get("name") or "a lead without a name"
+            who = _ui.md(undone.get("name")) or "a lead without a name"
             _ui.flash(f"Undid **{_ui.LABEL_WORDS.get(undone['label'], undone['label'])}** on {who}.", "info")
         else:
             _ui.flash("Nothing to undo.", "info")
         st.session_state.pop("_review_last", None)
         st.rerun()
     if last:
-        info_col.caption(f"Last: {last}")
+        info_col.caption(f"Last: {_ui.md(last)}")
 
     if not queue:
         st.success("All scored leads are reviewed. Export them on **Export**.")
@@ -151,7 +154,7 @@ def main() -> None:
         try:
             similar = eng.similar_leads(lead["id"], k=5)
         except Exception as exc:  # noqa: BLE001 - optional helper, never blocks labelling
-            st.caption(f"Similar leads unavailable: {exc}")
+            st.caption(f"Similar leads unavailable: {_ui.md(exc)}")
         else:
             if similar:
                 df = pd.DataFrame(similar)

@@ -15,7 +15,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from icp_engine import Bucket, Engine, LeadFilters, score_rows
+from icp_engine import Bucket, Engine, LeadFilters, Permission, score_rows
 from pages import _ui
 
 PAGE_SIZE = 50
@@ -73,7 +73,7 @@ def charts(eng: Engine, cid: int, f: LeadFilters) -> None:
         if per_batch:
             rows = []
             for r in per_batch:
-                label = f"{r['batch_name'][:28]} · {_ui.when(r['created_at'])}"
+                label = f"{_ui.chart_text(str(r['batch_name'])[:28])} · {_ui.when(r['created_at'])}"
                 for b in BUCKETS:
                     rows.append({"Batch": label, "Bucket": b.capitalize(), "Share": r[f"share_{b}"] * 100,
                                  "Leads": r[b], "Of": r["leads"]})
@@ -108,6 +108,8 @@ def lead_table(eng: Engine, cid: int, f: LeadFilters) -> None:
     page = st.session_state.get(key, 0)
     result = eng.views.lead_page(cid, f, page=page, page_size=PAGE_SIZE)
     rows = score_rows(result["rows"])
+    for r in rows:
+        r["profile_url"] = _ui.safe_url(r.get("profile_url"))
     if rows:
         df = pd.DataFrame(rows).drop(columns=["id"])
         df["bucket"] = df["bucket"].map(lambda b: str(b).capitalize() if b else "")
@@ -140,6 +142,7 @@ def lead_table(eng: Engine, cid: int, f: LeadFilters) -> None:
 
 
 def main() -> None:
+    _ui.require(Permission.EXPORT)
     eng: Engine = _ui.engine()
     st.title("Export")
     _ui.show_flash()
