@@ -128,9 +128,9 @@ def change_summary(changes: dict[str, Any] | None, provider: str | None = None) 
     out: list[str] = []
     if again:
         filled = c.get("filled") or {}
-        words = {"company_size": "a company size", "industry": "an industry", "titles": "current titles",
-                 "company": "a company"}
-        got = [f"{int(n):,} got {words[f]}" for f, n in filled.items() if f in words and int(n or 0)]
+        words = {"company_size": "a company size", "industry": "an industry", "company": "a company",
+                 "titles": "current titles"}
+        got = [f"{int(filled.get(f) or 0):,} got {w}" for f, w in words.items() if int(filled.get(f) or 0)]
         out.append(f"Enriched {again:,} leads again with {src}" + (": " + ", ".join(got) if got else "") + ".")
     if none:
         out.append(f"{none:,} leads had no better data in {src} and kept what they had.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, UTC
 from typing import Any
 
 import pandas as pd
@@ -115,7 +116,7 @@ def earlier_uploads(eng: Engine, client: dict[str, Any], batches: list[dict[str,
         if user is not None and not user.can(Permission.DELETE_DATA):
             return  # deleting is for admins (as deleting a client or erasing a person)
         st.markdown("**Delete a batch**")
-        names = {b["id"]: f"{b['name']} · {_ui.when(b['created_at'])}" for b in batches}
+        names = {b["id"]: f"{b['name']} · {b['people_in_file']:,} people" for b in batches}
         bid = st.selectbox("Batch to delete", list(names), index=None, format_func=names.get,
                            key=f"delete_batch_pick_{cid}", placeholder="Pick a batch…")
         if bid is None:
@@ -210,7 +211,7 @@ def main() -> None:
     if len(people) > PREVIEW_ROWS:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(people)} people.")
 
-    batch_name = st.text_input("Batch name", value=default_batch_name(merged.filenames),
+    batch_name = st.text_input("Batch name", value=default_batch_name(merged.filenames, now=_ui.local_dt(datetime.now(UTC))),
                                key=f"batch_name_{st.session_state.get('_upload_round', 0)}")
     if st.button(f"Store {len(people)} people", type="primary", disabled=not people):
         # the people parsed for the preview are stored as they are (no second parse of big files)

@@ -32,6 +32,7 @@ RERANK_LABELS = {
     RerankerName.COHERE: "Cohere rerank (API)",
 }
 REFRESH_S = 2.0
+ALL_LEADS = 0  # the "all leads of the client" choice of the Leads picker (batch ids start at 1)
 
 
 def providers_box(eng: Engine) -> None:
@@ -55,7 +56,7 @@ def _icp_choice(eng: Engine, cid: int, history: list[dict[str, Any]]) -> None:
     ids = [h["id"] for h in history]
     if preset and preset.get("client") == cid and preset.get("icp_version_id") in ids:
         st.session_state[f"run_icp_{cid}"] = preset["icp_version_id"]
-        st.session_state[f"run_batch_{cid}"] = None  # every lead not yet scored with it
+        st.session_state[f"run_batch_{cid}"] = ALL_LEADS  # every lead not yet scored with it
     elif st.session_state.get(f"run_icp_{cid}") not in ids:
         st.session_state[f"run_icp_{cid}"] = ids[0]
 
@@ -84,15 +85,16 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
     vnum = versions[icp_version_id]["version"]
     pending_all = eng.runnable_leads(cid, None, icp_version_id)
     bnames = {b["id"]: f"{b['name']} · {b['people_in_file']:,} people · {_ui.when(b['created_at'])}" for b in batches}
-    if st.session_state.get(f"run_batch_{cid}", None) not in (None, *bnames):
-        st.session_state[f"run_batch_{cid}"] = None
-    batch_id = c1.selectbox(
-        "Leads", [None, *bnames], key=f"run_batch_{cid}",
+    if st.session_state.get(f"run_batch_{cid}", ALL_LEADS) not in (ALL_LEADS, *bnames):
+        st.session_state[f"run_batch_{cid}"] = ALL_LEADS
+    choice = c1.selectbox(
+        "Leads", [ALL_LEADS, *bnames], key=f"run_batch_{cid}",
         format_func=lambda b: (f"All leads of the client not yet scored with v{vnum} — "
                                f"{pending_all['to_score']:,} of {pending_all['leads']:,}")
-        if b is None else bnames[b],
+        if b == ALL_LEADS else bnames[b],
         help="A run only does what is left: leads already scored with this ICP version keep their score.",
     )
+    batch_id = None if choice == ALL_LEADS else choice
     c3, c4 = st.columns(2)
     enrich = c3.radio(
         "Enrichment", list(ENRICH_LABELS),
@@ -175,13 +177,16 @@ def _progress_body(eng: Engine, run_id: int) -> None:
     stage = _ui.RUN_STAGE.get(status["stage"], status["stage"])
     st.markdown(f"**Run #{run_id}** · {_ui.RUN_STATUS.get(status['status'], status['status'])} · {stage}")
     failed = status["counts"].get("failed", 0)
+    again = int((status.get("changes") or {}).get("reenriched") or 0)
     for row in status["stages"]:
         total = max(1, row["total"])
-        text = f"{row['label']}: {row['done']:,}/{row['total']:,}"
+        first_done, first_total = row["done"] - row["again_done"], row["total"] - row["again_total"]
+        text = f"{row['label']}: {first_done:,}/{first_total:,}"
         if row["stage"] == "enrich" and failed:
             text += f" ({failed:,} failed)"
         if row["again_total"]:
-            text += f" · enriched again: {row['again_done']:,}/{row['again_total']:,}"
+            text += (f" · better data: {row['again_done']:,}/{row['again_total']:,} leads checked, "
+                     f"{again:,} enriched again")
         if row["stage"] == status["stage"] and status["status"] in ACTIVE:
             text += " · in progress"
         st.progress(min(1.0, row["done"] / total), text=text)

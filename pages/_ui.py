@@ -1,7 +1,7 @@
 """Helpers shared by the dashboard pages: the cached engine, the signed-in user, the current client,
 and showing user text as text.
 
-Not a page itself (``st.navigation`` in ``app.py`` lists the pages explicitly). Everything the
+Not a page itself (``st.navigation`` in ``pages/_app.py`` lists the pages explicitly). Everything the
 pages do goes through the public API of :mod:`icp_engine` (the :class:`~icp_engine.Engine`
 facade and its read side ``engine.views``); pages import nothing else of the package.
 
@@ -28,7 +28,7 @@ from icp_engine import Engine, InvalidInput, NotFound, Permission, Settings, Use
 
 CLIENT_KEY = "client_id"  # the sidebar picker's widget key (id of the selected client or None)
 PENDING_CLIENT_KEY = "_pending_client_id"  # set by a page to select a client on the next run
-USER_KEY = "_auth_user"  # the signed-in icp_engine.User of this session (set by app.py's gate)
+USER_KEY = "_auth_user"  # the signed-in icp_engine.User of this session (set by the gate of pages/_app.py)
 TOKEN_KEY = "_auth_token"  # this session's sign-in token (server memory only; the cookie holds it signed)
 
 
@@ -122,7 +122,7 @@ def require_client(eng: Engine) -> dict[str, Any]:
         st.info("Create or pick a client first (page **Clients & ICP**, or the picker in the sidebar).")
         user = current_user()
         if user is not None and user.can(Permission.MANAGE_CLIENTS):
-            st.page_link("pages/1_clients.py", label="Go to Clients & ICP", icon=":material/groups:")
+            st.page_link(PAGE_FILES["clients"], label="Go to Clients & ICP", icon=":material/groups:")
         st.stop()
     try:
         return eng.get_client(cid)
@@ -265,10 +265,11 @@ def version_label(row: dict[str, Any] | None) -> str:
     return f"v{row['version']}" + (f" · {name}" if name else "")
 
 
-#: The page scripts behind ``st.navigation`` (``app.py``), for links and ``st.switch_page``.
+#: The page scripts behind ``st.navigation`` (``pages/_app.py``), for links and ``st.switch_page``
+#: (paths relative to the main script ``pages/_app.py``).
 PAGE_FILES = {
-    "clients": "pages/1_clients.py", "upload": "pages/2_upload.py", "run": "pages/3_run.py",
-    "review": "pages/4_review.py", "export": "pages/5_export.py",
+    "clients": "1_clients.py", "upload": "2_upload.py", "run": "3_run.py",
+    "review": "4_review.py", "export": "5_export.py", "admin": "6_admin.py",
 }
 RUN_PRESET_KEY = "_run_preset"  # {"client": id, "icp_version_id": id}: the Run page opens with it
 
