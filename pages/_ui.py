@@ -202,7 +202,7 @@ def fmt_seconds(s: float | None) -> str:
 #: What an upload's ``source_kind`` is called on screen.
 SOURCE_KINDS = {
     "followers_page": "Followers page", "connections_page": "Connections page", "search_page": "People search page",
-    "people_page": "People list", "connections_csv": "Connections.csv", "url_list": "List of profile URLs",
+    "people_page": "People list", "connections_csv": "LinkedIn connections export", "url_list": "List of profile URLs",
 }
 #: Run statuses and stages on screen.
 RUN_STATUS = {"queued": "Waiting", "running": "Running", "paused": "Paused", "completed": "Done",

@@ -210,7 +210,7 @@ def test_full_flow_in_browser(browser_page, db):
 
     # run qualification in the background; progress is polled from the database
     _goto(pg, "Run", "Run qualification")
-    pg.get_by_text("12** leads to enrich").or_(pg.get_by_text("12 leads to enrich")).first.wait_for()
+    pg.get_by_text("12 leads of the client: 12 to enrich, 12 to score with v1.").wait_for()
     pg.get_by_role("button", name="Start qualification").click()
     pg.get_by_text("Done. Next:").wait_for(timeout=120_000)
     _shot(pg, "3-run")
