@@ -50,7 +50,7 @@ _EXPORTS: dict[str, str] = {
     "SIZE_BANDS": "domain", "bucket_for": "domain",
     "RunOptions": "pipeline",
     "LeadFilters": "views", "PAGE_COLUMNS": "views", "Views": "views", "score_rows": "views",
-    "criteria_rows": "views", "change_summary": "views",
+    "criteria_rows": "views", "change_summary": "views", "enrichment_summary": "views",
     "UploadPreview": "uploads", "MergedUpload": "uploads", "merge_previews": "uploads",
     "default_batch_name": "uploads",
     "EXPORT_COLUMNS": "export",
@@ -84,8 +84,8 @@ __all__ = [
     "RunBusy", "RunFailed", "RunConflict", "NothingToDo", "RunInterrupted", "RunOptions", "RunStage", "RunStatus",
     "RunStopped", "SIZE_BANDS", "ScoreResult",
     "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
-    "company_type_choices", "default_batch_name", "history_with_changes", "icp_diff", "industry_choices",
-    "merge_previews", "score_rows", "size_choices", "criteria_rows", "change_summary",
+    "company_type_choices", "default_batch_name", "enrichment_summary", "history_with_changes", "icp_diff",
+    "industry_choices", "merge_previews", "score_rows", "size_choices", "criteria_rows", "change_summary",
 ]
 
 
@@ -158,4 +158,4 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
     from .llm import LLMError
     from .pipeline import RunOptions
     from .uploads import MergedUpload, UploadPreview, default_batch_name, merge_previews
-    from .views import PAGE_COLUMNS, LeadFilters, Views, change_summary, criteria_rows, score_rows
+    from .views import PAGE_COLUMNS, LeadFilters, Views, change_summary, criteria_rows, enrichment_summary, score_rows

@@ -144,10 +144,11 @@ def run(
     final = _wait_for_run(eng, run_id, lambda on_progress: eng.execute_run(run_id, on_progress=on_progress))
     data_out = eng.export_csv(c["id"], batch_id=batch["id"], icp_version_id=ver["id"])
     out.write_bytes(data_out)
+    from .views import enrichment_summary
+
     cnt = final["counts"]
-    err.print(
-        f"wrote {out} ({cnt['scored']} leads, {cnt['failed']} failed) in {time.perf_counter() - t0:.1f} s"
-    )
+    err.print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: {enrichment_summary(cnt, options.enrich)}",
+              highlight=False)
 
 
 def _wait_for_run(eng: Engine, run_id: int, start: Any) -> dict[str, Any]:

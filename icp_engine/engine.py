@@ -33,7 +33,7 @@ from .domain import ICP, Follower, Profile, ScoreResult
 from .enums import FeedbackLabel, RerankerName
 from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
-from .export import to_csv_bytes, to_frame
+from .export import for_display, to_csv_bytes, to_frame
 from .ingest.upload import ParsedUpload
 from .db.reports import LeadFilters
 from .pipeline import RunOptions, profile_from_row
@@ -310,10 +310,13 @@ class Engine:
     def review_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None, limit: int = 20,
                      include_labelled: bool = False, icp_version_id: int | None = None) -> list[Row]:
         """Scored leads in a seeded random order per reviewer, never sorted by score; scores of
-        ``icp_version_id`` (default: the newest version with scores; :func:`icp_engine.db.review.review_queue`)."""
+        ``icp_version_id`` (default: the newest version with scores;
+        :func:`icp_engine.db.review.review_queue`), shown as the CSV shows them
+        (:func:`icp_engine.export.for_display`: name fallback, guessed industry, enrichment notes)."""
         with self.db.connect() as conn:
-            return review_sql.review_queue(conn, client_id, reviewer, batch_id=batch_id, limit=limit,
+            rows = review_sql.review_queue(conn, client_id, reviewer, batch_id=batch_id, limit=limit,
                                            include_labelled=include_labelled, icp_version_id=icp_version_id)
+        return [for_display(r) for r in rows]
 
     def review_progress(self, client_id: int, reviewer: str, batch_id: int | None = None, *,
                         icp_version_id: int | None = None) -> dict[str, int]:

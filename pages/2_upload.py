@@ -94,9 +94,13 @@ def file_message(p: UploadPreview | str, name: str) -> None:
     if short:
         notes.insert(0, "LinkedIn only loads the people you scroll past: scroll to the end of the list, wait "
                         "until no more people load, then save the page again.")
-    body = "  \n".join(lines) + "".join(f"\n- {_ui.md(_without_name(w, name))}" for w in notes)
+    # what the preview adds (no profile URL, skipped entries, linked by name); the header's total is said above
+    infos = [n for n in p.notices() if not n.startswith("The page header says")]
+    body = "  \n".join(lines) + "".join(f"\n- {_ui.md(_without_name(w, name))}" for w in [*notes, *infos])
     if short or notes:
         st.warning(body, icon=":material/warning:")
+    elif infos:
+        st.info(body, icon=":material/info:")
     else:
         st.success(body, icon=":material/check_circle:")
 
@@ -181,10 +185,13 @@ def main() -> None:
 
     n_new = merged.new_count
     n_known = len(known) - n_new
-    m = st.columns(3)
+    n_no_url = sum(1 for p in people if not p.has_url)
+    m = st.columns(4 if n_no_url else 3)
     m[0].metric("People found", len(people))
     m[1].metric("New leads", n_new)
     m[2].metric("Already leads", n_known)
+    if n_no_url:
+        m[3].metric("Without profile URL", n_no_url)
 
     def headline(p: Any) -> str:
         if p.headline:
@@ -199,14 +206,16 @@ def main() -> None:
                 "Headline": headline(p),
                 "Status": "already a lead" if k else "new",
                 "Location": p.location or "",
-                "Profile": _ui.safe_url(p.profile_url),
+                "Profile": _ui.safe_url(p.profile_url) or "no URL",
             }
             for p, k in list(zip(people, known))[:PREVIEW_ROWS]
         ]
     )
+    all_urls = all(p.profile_url for p in people[:PREVIEW_ROWS])
     st.dataframe(
         preview, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(preview)),
-        column_config={"Profile": st.column_config.LinkColumn("Profile")},
+        # people without a profile URL read "no URL": a plain column then, not a link
+        column_config={"Profile": st.column_config.LinkColumn("Profile")} if all_urls else None,
     )
     if len(people) > PREVIEW_ROWS:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(people)} people.")

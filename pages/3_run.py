@@ -16,6 +16,7 @@ from icp_engine import (
     RunOptions,
     RunStatus,
     change_summary,
+    enrichment_summary,
 )
 from pages import _ui
 
@@ -149,6 +150,9 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
                     cost.append(f"{est['in_flight']:,} in runs already paid for")
                 if est.get("invalid"):
                     cost.append(f"{est['invalid']:,} not LinkedIn profile URLs")
+                if est.get("no_url"):
+                    cost.append(f"{est['no_url']:,} without a profile URL (not sent; scored on their position "
+                                "and company)")
                 cost.append(f"estimated Apify cost **${float(est['cost_usd']):.2f}**")
                 parts.append("Apify: " + " · ".join(cost) + ".")
         (st.info if work["work"] else st.success)(" ".join(parts), icon=":material/checklist:")
@@ -172,18 +176,19 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
         st.rerun()
 
 
-def _progress_body(eng: Engine, run_id: int) -> None:
+def _progress_body(eng: Engine, run_id: int, provider: str | None = None) -> None:
     status = eng.run_status(run_id)
     stage = _ui.RUN_STAGE.get(status["stage"], status["stage"])
     st.markdown(f"**Run #{run_id}** · {_ui.RUN_STATUS.get(status['status'], status['status'])} · {stage}")
-    failed = status["counts"].get("failed", 0)
+    c = status["counts"]
+    not_enriched = int(c.get("not_enriched", c.get("failed", 0)) or 0)
     again = int((status.get("changes") or {}).get("reenriched") or 0)
     for row in status["stages"]:
         total = max(1, row["total"])
         first_done, first_total = row["done"] - row["again_done"], row["total"] - row["again_total"]
         text = f"{row['label']}: {first_done:,}/{first_total:,}"
-        if row["stage"] == "enrich" and failed:
-            text += f" ({failed:,} failed)"
+        if row["stage"] == "enrich" and not_enriched:
+            text += f" ({not_enriched:,} scored on the upload's data only)"
         if row["again_total"]:
             text += (f" · better data: {row['again_done']:,}/{row['again_total']:,} leads checked, "
                      f"{again:,} enriched again")
@@ -199,6 +204,8 @@ def _progress_body(eng: Engine, run_id: int) -> None:
     m[2].metric(f"ETA ({current.lower()})" if current else "ETA",
                 _ui.fmt_seconds(status.get("eta_s")) if status["status"] in ACTIVE else "–",
                 help="Time left in the current stage at its rate.")
+    if status["status"] == RunStatus.COMPLETED or c.get("not_enriched"):
+        st.caption(enrichment_summary(c, provider))
     if status.get("error"):
         st.error(_ui.md(status["error"]))
     seen = st.session_state.setdefault("_run_seen_status", {})
@@ -229,7 +236,8 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
     st.session_state[f"run_view_{cid}"] = run_id
     run = by_id[run_id]
     live = run["status"] in ACTIVE
-    st.fragment(run_every=REFRESH_S if live else None)(_progress_body)(eng, run_id)
+    st.fragment(run_every=REFRESH_S if live else None)(_progress_body)(eng, run_id,
+                                                                      (run.get("options") or {}).get("enrich"))
 
     stale = eng.run_needs_resume(run)
     if stale:

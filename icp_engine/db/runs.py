@@ -146,16 +146,25 @@ def executing(conn: Connection) -> list[Any]:
 
 def progress_counts(conn: Connection, run: Row) -> dict[str, int]:
     """Leads of a run's scope by state: ``{"total", "discovered", "enriched", "failed",
-    "classified", "embedded", "scorable", "scored"}`` (``enriched`` = past enrichment and not
-    failed; ``classified`` = with a company type; ``embedded`` = with a whole-profile vector of the
-    run's embedding model, ``run["counts"]["embed_model"]``, 0 when unknown; ``scorable`` = in a
-    status the score stage works on; ``scored`` = with a score of the run's ICP version that is
-    newer than the lead's data)."""
+    "not_enriched", "no_url", "classified", "embedded", "scorable", "scored"}``.
+
+    ``enriched`` = past enrichment and not failed; ``failed`` = enrichment gave up (the lead is
+    still qualified, on the upload's data); ``not_enriched`` = leads qualified on the upload's data
+    because the provider had nothing for them (``failed`` ones, leads missing from an Apify export,
+    leads without a profile URL under live Apify: ``leads.enrichment_note`` set); ``no_url`` =
+    leads without a profile URL; ``classified`` = with a company type; ``embedded`` = with a
+    whole-profile vector of the run's embedding model, ``run["counts"]["embed_model"]``, 0 when
+    unknown; ``scorable`` = in a status the score stage works on; ``scored`` = with a score of the
+    run's ICP version that is newer than the lead's data."""
     scope = scope_condition(run["client_id"], run["batch_id"])
     by_status = {s: int(n) for s, n in conn.execute(
         sa.select(L.status, sa.func.count()).where(scope).group_by(L.status)).all()}
     scored = conn.execute(sa.select(sa.func.count()).where(scope, has_fresh_score(run["icp_version_id"]))).scalar_one()
-    classified = conn.execute(sa.select(sa.func.count()).where(scope, L.company_type.is_not(None))).scalar_one()
+    classified, not_enriched, no_url = conn.execute(sa.select(
+        sa.func.count().filter(L.company_type.is_not(None)),
+        sa.func.count().filter(L.enrichment_note.is_not(None)),
+        sa.func.count().filter(L.profile_url == ""),
+    ).where(scope)).one()
     model = (run.get("counts") or {}).get("embed_model")
     embedded = 0
     if model:
@@ -166,8 +175,9 @@ def progress_counts(conn: Connection, run: Row) -> dict[str, int]:
     discovered = by_status.get(LeadStatus.DISCOVERED, 0)
     return {
         "total": total, "discovered": discovered, "enriched": total - discovered - failed, "failed": failed,
-        "classified": int(classified), "embedded": int(embedded),
-        "scorable": sum(n for st, n in by_status.items() if st in SCORABLE), "scored": int(scored),
+        "not_enriched": int(not_enriched), "no_url": int(no_url), "classified": int(classified),
+        "embedded": int(embedded), "scorable": sum(n for st, n in by_status.items() if st in SCORABLE),
+        "scored": int(scored),
     }
 
 

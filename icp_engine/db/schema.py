@@ -114,11 +114,20 @@ leads = sa.Table(
     sa.Column("skills", ARRAY(sa.Text), nullable=False, server_default=_EMPTY_ARRAY),
     sa.Column("enrichment_source", sa.Text),
     _ts("enriched_at"),
+    # why the enrichment provider had no data for this lead (the lead is then qualified on the
+    # upload's own data): "enrichment: not returned by Apify ...", shown in the CSV's reasoning
+    sa.Column("enrichment_note", sa.Text),
+    # name + company key (domain.name_company_key) for linking leads with and without a URL
+    sa.Column("name_key", sa.Text),
     # classification
     sa.Column("industry_class", sa.Text),
     sa.Column("company_type", sa.Text),
     sa.Column("classification_reason", sa.Text),
     sa.Column("classification_source", sa.Text),
+    sa.Column("industry_guess", sa.Text),
+    sa.Column("industry_source", sa.Text),
+    sa.Column("company_type_source", sa.Text),
+    sa.Column("company_type_is_guess", sa.Boolean, nullable=False, server_default=sa.false()),
     _ts("exported_at"),
     _ts("created_at", now=True),
     _ts("updated_at", now=True),
@@ -128,6 +137,8 @@ leads = sa.Table(
 sa.Index("leads_client_profile_id", leads.c.client_id, leads.c.profile_id,
          postgresql_where=leads.c.profile_id.is_not(None))
 sa.Index("leads_client_vanity", leads.c.client_id, leads.c.vanity, postgresql_where=leads.c.vanity.is_not(None))
+sa.Index("leads_client_name_key", leads.c.client_id, leads.c.name_key,
+         postgresql_where=leads.c.name_key.is_not(None))
 sa.Index("leads_batch_status", leads.c.batch_id, leads.c.status)
 sa.Index("leads_client_status", leads.c.client_id, leads.c.status)
 
