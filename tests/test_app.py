@@ -285,7 +285,7 @@ def test_icp_editor_function_and_seniority_pickers(app_env, eng):
     at.button(key=f"icp_save_{cid}").click().run()
     row, icp = eng.current_icp(cid)
     assert row["version"] == 2 and icp.functions == ["Finance", "Accounting"] and icp.seniorities == []
-    assert "+ job functions: Finance, Accounting" in at.dataframe[-1].value["changes"][0]
+    assert "+ job functions: Finance, Accounting" in at.dataframe[-1].value["Changes"][0]
     # a fresh session loads the saved picks; titles no longer change them
     at = new_app()
     at.run()
