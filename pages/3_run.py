@@ -83,16 +83,14 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
         format_func=lambda v: f"{_ui.version_label(versions[v])} · saved by {versions[v]['created_by']}"
         + (" (newest)" if v == history[0]["id"] else ""),
     )
-    vnum = versions[icp_version_id]["version"]
-    pending_all = eng.runnable_leads(cid, None, icp_version_id)
     bnames = {b["id"]: f"{b['name']} · {b['people_in_file']:,} people · {_ui.when(b['created_at'])}" for b in batches}
     if st.session_state.get(f"run_batch_{cid}", ALL_LEADS) not in (ALL_LEADS, *bnames):
         st.session_state[f"run_batch_{cid}"] = ALL_LEADS
     choice = c1.selectbox(
         "Leads", [ALL_LEADS, *bnames], key=f"run_batch_{cid}",
-        format_func=lambda b: (f"All leads of the client not yet scored with v{vnum} — "
-                               f"{pending_all['to_score']:,} of {pending_all['leads']:,}")
-        if b == ALL_LEADS else bnames[b],
+        # the label is the same for every ICP version: the browser keeps a keyed selectbox's first
+        # labels, so counts that depend on the version go in the sentence below the form
+        format_func=lambda b: "All leads of the client" if b == ALL_LEADS else bnames[b],
         help="A run only does what is left: leads already scored with this ICP version keep their score.",
     )
     batch_id = None if choice == ALL_LEADS else choice
