@@ -35,6 +35,7 @@ from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
 from .export import for_display, to_csv_bytes, to_frame
 from .ingest.upload import ParsedUpload
+from .db.reports import LeadFilters
 from .pipeline import RunOptions, profile_from_row
 from .runs import ProgressCallback, RunService
 from .uploads import UploadPreview, Uploads
@@ -188,6 +189,14 @@ class Engine:
         with self.db.connect() as conn:
             return leads_sql.list_batches(conn, client_id)
 
+    def batch_deletion(self, batch_id: int) -> Row:
+        """What deleting a batch would do (:meth:`Uploads.batch_deletion`)."""
+        return self.uploads.batch_deletion(batch_id)
+
+    def delete_batch(self, batch_id: int, *, author: Actor = "system") -> Row:
+        """Delete an upload and the leads found only in it (:meth:`Uploads.delete_batch`; audited)."""
+        return self.uploads.delete_batch(batch_id, author=author)
+
     def save_apify_items(self, filename: str, data: bytes) -> str:
         """Keep an uploaded Apify dataset file and return its path (for ``RunOptions.profiles_path``)."""
         return self.uploads.save_apify_items(filename, data)
@@ -195,12 +204,24 @@ class Engine:
     # ------------------------------------------------------------ runs (see icp_engine.runs)
 
     def create_run(self, client_id: int, *, batch_id: int | None = None, icp_version_id: int | None = None,
-                   options: RunOptions | None = None, author: Actor = "system") -> int:
-        """Record a ``queued`` run (newest ICP version unless given) and return its id; :class:`InvalidInput`
-        when the client has no ICP. Expired profile-cache rows are purged first (30-day TTL)."""
+                   options: RunOptions | None = None, author: Actor = "system", require_work: bool = False) -> int:
+        """Record a ``queued`` run (newest ICP version unless given) and return its id. Raises
+        :class:`InvalidInput` when the client has no ICP, :class:`~icp_engine.errors.RunConflict` while a
+        run of the same batch is unfinished, and with ``require_work`` :class:`~icp_engine.errors.NothingToDo`
+        when the run would change nothing (:meth:`runnable_leads`). Expired profile-cache rows are
+        purged first (30-day TTL)."""
         self.erasure.purge_expired_profiles()
         return self.runs.create(client_id, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
-                                author=actor_fields(author)[0])
+                                author=actor_fields(author)[0], require_work=require_work)
+
+    def active_run(self, client_id: int, batch_id: int | None) -> Row | None:
+        """The unfinished run of this batch (``None``: all leads of the client) (:meth:`RunService.active_run`)."""
+        return self.runs.active_run(client_id, batch_id)
+
+    def runnable_leads(self, client_id: int, batch_id: int | None, icp_version_id: int,
+                       options: RunOptions | None = None) -> Row:
+        """What a run would do (:meth:`icp_engine.runs.RunService.runnable_leads`)."""
+        return self.runs.runnable_leads(client_id, batch_id, icp_version_id, options)
 
     def execute_run(self, run_id: int, on_progress: ProgressCallback | None = None) -> Row:
         """Run (or resume) a run in this thread until done; returns its final progress. Raises
@@ -289,22 +310,27 @@ class Engine:
     # ------------------------------------------------------------ review
 
     def review_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None, limit: int = 20,
-                     include_labelled: bool = False) -> list[Row]:
-        """Scored leads in a seeded random order per reviewer, never sorted by score
-        (:func:`icp_engine.db.review.review_queue`), shown as the CSV shows them
+                     include_labelled: bool = False, icp_version_id: int | None = None) -> list[Row]:
+        """Scored leads in a seeded random order per reviewer, never sorted by score; scores of
+        ``icp_version_id`` (default: the newest version with scores;
+        :func:`icp_engine.db.review.review_queue`), shown as the CSV shows them
         (:func:`icp_engine.export.for_display`: name fallback, guessed industry, enrichment notes)."""
         with self.db.connect() as conn:
             rows = review_sql.review_queue(conn, client_id, reviewer, batch_id=batch_id, limit=limit,
-                                           include_labelled=include_labelled)
+                                           include_labelled=include_labelled, icp_version_id=icp_version_id)
         return [for_display(r) for r in rows]
 
-    def review_progress(self, client_id: int, reviewer: str, batch_id: int | None = None) -> dict[str, int]:
-        """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer."""
+    def review_progress(self, client_id: int, reviewer: str, batch_id: int | None = None, *,
+                        icp_version_id: int | None = None) -> dict[str, int]:
+        """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer (scores of
+        ``icp_version_id``, default the newest version with scores)."""
         with self.db.connect() as conn:
-            return review_sql.review_progress(conn, client_id, reviewer, batch_id)
+            return review_sql.review_progress(conn, client_id, reviewer, batch_id, icp_version_id=icp_version_id)
 
-    def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str) -> int:
-        """Store keep / trash / skip for a lead with reviewer, time and current ICP version.
+    def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str, *,
+                        icp_version_id: int | None = None) -> int:
+        """Store keep / trash / skip for a lead with reviewer, time and the ICP version whose score
+        the reviewer saw (``icp_version_id``; default the newest version with scores).
 
         A new label by the same reviewer supersedes the previous one (kept, marked undone).
         Returns the feedback id. Raises :class:`InvalidInput` for an unknown label or no reviewer.
@@ -317,7 +343,7 @@ class Engine:
         if not reviewer:
             raise InvalidInput("a reviewer name is required")
         with self.db.begin() as conn:
-            return review_sql.record_feedback(conn, lead_id, kind, reviewer)
+            return review_sql.record_feedback(conn, lead_id, kind, reviewer, icp_version_id=icp_version_id)
 
     def undo_last_feedback(self, client_id: int, reviewer: str) -> Row | None:
         """Undo the reviewer's most recent label in this client; returns it, or None if nothing to undo."""
@@ -349,16 +375,21 @@ class Engine:
         with self.db.begin() as conn:
             leads_sql.mark_exported(conn, lead_ids)
 
-    def score_histogram(self, client_id: int, *, batch_id: int | None = None, bin_width: int = 5
-                        ) -> list[dict[str, int]]:
-        """Score distribution computed in SQL: ``[{"bin_start": 0, "count": n}, ...]`` (bins of ``bin_width``)."""
+    def score_histogram(self, client_id: int, filters: LeadFilters | None = None, *, batch_id: int | None = None,
+                        bin_width: int = 5) -> list[dict[str, int]]:
+        """Score distribution of the filtered leads, computed in SQL: ``[{"bin_start": 0, "count": n}, ...]``
+        (bins of ``bin_width``). ``batch_id`` is a shortcut for ``LeadFilters(batch_id=...)``."""
+        f = filters or LeadFilters(batch_id=batch_id)
         with self.db.connect() as conn:
-            return reports_sql.score_histogram(conn, client_id, batch_id=batch_id, bin_width=bin_width)
+            return reports_sql.score_histogram(conn, client_id, f, bin_width=bin_width)
 
-    def bucket_counts(self, client_id: int, *, batch_id: int | None = None) -> dict[str, int]:
-        """``{"strong": n, "good": n, "possible": n, "poor": n}`` for the current ICP version."""
+    def bucket_counts(self, client_id: int, filters: LeadFilters | None = None, *, batch_id: int | None = None
+                      ) -> dict[str, int]:
+        """``{"strong": n, "good": n, "possible": n, "poor": n}`` of the filtered leads (default: every
+        lead scored with the newest version that has scores). ``batch_id``: as in :meth:`score_histogram`."""
+        f = filters or LeadFilters(batch_id=batch_id)
         with self.db.connect() as conn:
-            return reports_sql.bucket_counts(conn, client_id, batch_id=batch_id)
+            return reports_sql.bucket_counts(conn, client_id, f)
 
     def similar_leads(self, lead_id: int, k: int = 5) -> list[Row]:
         """The ``k`` leads of the same client nearest to this one by cosine similarity (pgvector ``<=>``)."""

@@ -10,12 +10,17 @@ the next execution of the same run picks up where it stopped:
   Apify export, no profile URL) keeps the upload's data (name, headline, title and company read
   from the headline) with the reason in ``leads.enrichment_note`` ("enrichment: not returned by
   Apify ..."), and goes through the next stages like any other; ``failed`` leads are scored too
-  and stay ``failed`` (the CSV says why).
+  and stay ``failed`` (the CSV says why). With a provider that has real profile data
+  (``apify-json``, ``apify``), leads whose data came only from the upload are offered to it too
+  (**re-enrichment**): those it has a profile for get the new data, their classification and
+  vector are cleared and their scores become stale (so the next stages redo them); the others keep
+  what they had, untouched. What changed is counted in :attr:`RunStages.changes` (stored in
+  ``runs.actual["changes"]``).
 * ``classify`` enriched (and failed) leads without ``company_type`` -> industry class + company type
   (+ the offline ``industry_guess`` and the source / guess flags).
 * ``embed``    leads without a whole-profile vector for the embedder's model -> ``lead_embeddings``.
-* ``score``    leads without a ``lead_scores`` row for the run's ICP version -> scored;
-  ``enriched`` -> ``qualified``.
+* ``score``    leads without a ``lead_scores`` row for the run's ICP version, or with one older than
+  their data -> scored; ``enriched`` -> ``qualified``.
 
 :class:`RunStages` does the work of one run; *how* a run is executed (who executes it, leases,
 pausing, the worker loop) is :mod:`icp_engine.runs`. Its SQL is in :mod:`icp_engine.db.leads`
@@ -27,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -39,13 +44,26 @@ from .db import scores as scores_sql
 from .domain import ICP, Profile, is_name_key
 from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
 from .enrich.page import linking_key, profile_from_page
-from .enums import EnrichProvider, RerankerName, RunStage
+from .enums import EnrichProvider, LeadStatus, RerankerName, RunStage
 from .errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 STAGES = (RunStage.ENRICH, RunStage.CLASSIFY, RunStage.EMBED, RunStage.SCORE)
+#: The first chunk of the classify, embed and score stages is this small (then sizes double up to
+#: the run's chunk size), so a stage reports progress, rate and ETA within its first seconds.
+FIRST_CHUNK = 50
+#: Profile fields whose filling re-enrichment reports (field -> words on screen).
+FILLED_FIELDS = {"company_size": "company size", "industry": "industry", "titles": "current titles",
+                 "company": "company"}
+_BUCKET_ORDER = {"poor": 0, "possible": 1, "good": 2, "strong": 3}
+
+
+def empty_changes() -> dict[str, Any]:
+    """What a run changed in leads that already had data (see :attr:`RunStages.changes`)."""
+    return {"to_offer": 0, "reenriched": 0, "no_better_data": 0, "filled": dict.fromkeys(FILLED_FIELDS, 0),
+            "rescored": 0, "scores_changed": 0, "bucket_up": 0, "bucket_down": 0, "score_delta_sum": 0.0}
 
 
 @dataclass
@@ -112,7 +130,8 @@ class RunContext:
 #: Columns the enrich stage reads: the request, plus what :func:`profile_from_row` needs after
 #: enrichment (the stage classifies, embeds and scores each chunk it enriches).
 _ENRICH_COLUMNS = ("id", "profile_key", "input_url", "profile_id", "vanity", "name", "headline", "location",
-                   "company", "titles", "industry_class", "company_type", "industry_guess", "company_type_is_guess")
+                   "company", "titles", "industry_class", "company_type", "industry_guess", "company_type_is_guess",
+                   "status", "company_size", "industry")
 #: Columns :func:`profile_from_row` reads (what classify, embed and score need).
 _PROFILE_COLUMNS = ("id", "name", "headline", "location", "titles", "company", "company_size", "industry",
                     "industry_class", "summary", "past_roles", "skills", "company_type", "profile_id", "vanity",
@@ -129,15 +148,28 @@ class RunStages:
     stop (pause, cancel, lost lease); ``report(stage, delta)`` after every chunk (progress;
     ``delta`` counts what the chunk changed: ``enriched``, ``failed``, ``classified``, ``scored``,
     ``not_enriched``); ``store_actual(stats)`` receives the provider's counters after each enrich
-    chunk. :meth:`run` executes every stage in order; each stage can also be called alone.
+    chunk, and ``{"changes": ...}`` (:attr:`changes`) with them.
+    :meth:`run` executes every stage in order; each stage can also be called alone.
 
-    **One pass.** The enrich stage takes each chunk it enriched through classification, the
-    whole-profile vector and scoring before committing it, and writes the chunk in one
-    transaction (each lead row rewritten once, straight to ``qualified``). The classify, embed and
-    score stages then only find the leads the enrich stage did not carry (leads enriched earlier,
-    e.g. re-scored under a new ICP version, and leads whose enrichment failed). What is computed is
+    **One pass.** The enrich stage takes each chunk it enriched through classification and
+    scoring before committing it, and writes the chunk in one transaction (each lead row rewritten
+    once, straight to ``qualified``). The classify and score stages then only find the leads the
+    enrich stage did not carry (leads enriched earlier, e.g. re-scored under a new ICP version, and
+    leads whose enrichment failed). The whole-profile vectors stay a stage of their own (the score
+    does not read them; it writes no lead row), so the Run page shows the embed stage's own
+    progress, rate and ETA (issue 13 point 6). With a local provider the enrich stage's chunks start
+    at :data:`FIRST_CHUNK` leads and double, so the pass reports progress within its first seconds.
+    What is computed is
     the same as stage by stage: each lead's profile is built exactly as :func:`profile_from_row`
     builds it from the stored row (``tests/test_perf_equivalence.py`` compares the two).
+
+    :attr:`changes` counts what this run changed in leads that already had data (kept across a
+    pause: it starts from ``run["actual"]["changes"]``): ``reenriched`` (leads with upload data
+    only that got a provider profile), ``no_better_data`` (offered, but the provider had nothing
+    better), ``filled`` (per profile field, re-enriched leads that had it empty and got it),
+    ``to_offer`` (leads with upload data only when the enrich stage started, plus those offered
+    before a pause), ``rescored`` (leads whose earlier score of this version was replaced), ``scores_changed``
+    (of those, by half a point or more), ``bucket_up`` / ``bucket_down``, ``score_delta_sum``.
     """
 
     #: False: the stages one at a time (enrich writes ``enriched`` leads, then classify, embed and
@@ -168,6 +200,14 @@ class RunStages:
         self._report = report
         self._store_actual = store_actual
         self._scorer_version = str(getattr(self.ctx.scorer, "version", "unknown"))
+        actual = dict(run.get("actual") or {})
+        self.changes: dict[str, Any] = empty_changes()
+        for k, v in (actual.pop("changes", None) or {}).items():
+            if k == "filled" and isinstance(v, dict):
+                self.changes["filled"].update({f: int(n) for f, n in v.items() if f in FILLED_FIELDS})
+            elif k in self.changes:
+                self.changes[k] = v
+        self._actual: dict[str, Any] = actual
 
     def run(self) -> None:
         """enrich, classify (if a classifier and ``options.classify``), embed (if an embedder), score."""
@@ -190,15 +230,28 @@ class RunStages:
         """Leads per chunk of the local stages (classify, embed, score; enrich with a local provider)."""
         return max(1, min(self.options.chunk_size * 4, 10_000))
 
-    # -- stage: enrich (+ classify, embed and score of what it enriched)
+    # -- stage: enrich (+ classify and score of what it enriched)
     def _stage_enrich(self) -> None:
+        upgrade = self.options.enrich != EnrichProvider.PAGE  # a provider with real profile data
+        offered: set[int] = set()  # leads with upload data already offered to the provider in this run
         provider_name = getattr(self.ctx.provider, "name", EnrichProvider.PAGE.value)
         size = self._big_chunk() if provider_name in _LOCAL_PROVIDERS else max(1, min(self.options.chunk_size, 10_000))
+        if upgrade:
+            with self.db.connect() as conn:
+                upload_only = leads_sql.count_upload_only(conn, self.client_id, self.batch_id)
+            c = self.changes
+            c["to_offer"] = c["reenriched"] + c["no_better_data"] + upload_only
+            self._store_changes()
         for _attempt in range(MAX_ATTEMPTS):
             seen = False
-            # leads that stay ``discovered`` after a retryable failure come round in the next attempt
-            for rows in self._chunks(leads_sql.pending_enrichment(), size, _ENRICH_COLUMNS):
+            # leads that stay ``discovered`` after a retryable failure come round in the next attempt;
+            # leads with upload data are offered once per execution
+            todo = leads_sql.pending_enrichment(upgrade=upgrade, exclude=sorted(offered))
+            # local providers: small first chunks (progress within seconds); live Apify: fixed chunks
+            for rows in self._chunks(todo, size, _ENRICH_COLUMNS, grow=provider_name in _LOCAL_PROVIDERS):
                 seen = True
+                again = {r["id"]: r for r in rows if r["status"] != LeadStatus.DISCOVERED}
+                offered.update(again)
                 requests = [
                     EnrichRequest(
                         lead_id=r["id"],
@@ -220,15 +273,16 @@ class RunStages:
                         got[o.lead_id] = o
                 except BaseException:
                     # keep what came back (already paid for); the rest is not an attempt
-                    self._write_outcomes([r for r in requests if r.lead_id in got], got)
+                    self._write_outcomes([r for r in requests if r.lead_id in got], got, again)
                     raise
                 self._report(RunStage.ENRICH, self._write_outcomes(
-                    requests, got, {r["id"]: r for r in rows} if self.one_pass else None))
+                    requests, got, again, {r["id"]: r for r in rows} if self.one_pass else None))
                 self._store_provider_stats()
             if not seen:
                 return
 
     def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome],
+                        again: dict[int, Any] | None = None,
                         rows: dict[int, dict[str, Any]] | None = None) -> dict[str, int]:
         """Write one chunk's outcomes in one transaction; returns the progress delta.
 
@@ -236,16 +290,37 @@ class RunStages:
         profile with ``enrichment_note = "enrichment: <note>"``; a failure stores the attempt and,
         when the pipeline gives up on the lead, the upload's profile with ``"enrichment: <error>"``
         (:func:`icp_engine.db.leads.write_enrich_failures`), so every lead is qualified and exported.
-        With the leads' ``rows`` (the enrich stage's read), the enriched leads are also classified,
-        embedded and scored here (see the class docstring).
+
+        ``again``: the requests for leads that already had upload data (re-enrichment), by lead id,
+        as read before the run (``company_size``, ``industry``, ``titles``, ``company``). For those,
+        only a provider profile is written (and their classification and vector cleared); a failure
+        or a fallback to the upload's data leaves the lead as it was.
+
+        With the leads' ``rows`` (the enrich stage's read), the enriched leads are also classified
+        and scored here (see the class docstring); re-enriched ones too, as the later
+        stages would after their classification and vector were cleared.
         """
+        again = again or {}
         provider_name = getattr(self.ctx.provider, "name", EnrichProvider.PAGE.value)
         ok: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
+        reenriched: list[int] = []
         for req in requests:
             o = outcomes.get(req.lead_id)
             if o is None:
                 o = EnrichOutcome(lead_id=req.lead_id, error="the provider returned nothing", retryable=True)
+            before = again.get(req.lead_id)
+            if before is not None:
+                source = (o.profile.source or provider_name) if o.profile is not None else None
+                if o.profile is None or source in leads_sql.UPLOAD_ONLY_SOURCES or getattr(o, "fallback", False):
+                    self.changes["no_better_data"] += 1
+                    continue
+                self.changes["reenriched"] += 1
+                reenriched.append(req.lead_id)
+                for fld in FILLED_FIELDS:
+                    old, new = before.get(fld), getattr(o.profile, fld, None)
+                    if not old and new:
+                        self.changes["filled"][fld] += 1
             if o.profile is None:
                 error = o.error or "enrichment failed"
                 fallback = profile_from_page(req)
@@ -269,16 +344,21 @@ class RunStages:
                         p.name or (req.page.name if req.page else None), p.company, p.headline),
                 }
             )
-        carried = self._carry(ok, rows) if rows is not None and ok else None
+        carried = self._carry(ok, rows, set(reenriched)) if rows is not None and ok else None
+        previous: dict[int, tuple[float, str]] = {}
         with self.db.begin() as conn:
+            # re-enriched leads: classification and vector cleared first (carried ones are classified here)
+            leads_sql.reset_derived(conn, reenriched)
             if carried is None:
                 leads_sql.write_enriched(conn, ok)
             else:
                 leads_sql.write_enriched(conn, ok, classified=carried.classified, qualified=True)
-                if carried.vectors:
-                    scores_sql.write_vectors(conn, carried.model, carried.vectors)
+                # what the score stage reports of the scores it replaces (re-enriched leads, retried ones)
+                previous = scores_sql.previous_scores(conn, self.icp_version_id, [b["b_id"] for b in ok])
                 scores_sql.write_scores(conn, self.icp_version_id, self.run_id, carried.scores, mark_qualified=False)
             failed = leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
+        if previous and carried is not None:
+            self._count_rescored(previous, carried.scores)
         return {
             "enriched": len(ok), "failed": failed,
             "not_enriched": sum(1 for r in ok if r["b_note"]) + failed,
@@ -286,15 +366,18 @@ class RunStages:
             "scored": len(ok) if carried is not None else 0,
         }
 
-    def _carry(self, ok: list[dict[str, Any]], rows: dict[int, dict[str, Any]]) -> _Carried | None:
-        """Classify, embed and score the enriched leads of a chunk before they are written.
+    def _carry(self, ok: list[dict[str, Any]], rows: dict[int, dict[str, Any]],
+               reenriched: Collection[int] = ()) -> _Carried | None:
+        """Classify and score the enriched leads of a chunk before they are written.
 
         Each lead's row as it will be stored is built here exactly as the SQL of
         :func:`icp_engine.db.leads.write_enriched` and :func:`~icp_engine.db.leads.write_classifications`
-        would leave it, so the classifier, embedder and scorer see what the stage-by-stage path would
-        read back (:func:`profile_from_row`). Adds each lead's classification to its ``ok`` row
-        (``"class"``) and returns the vectors and score rows to write; None when the chunk holds a
-        lead classified before (then the later stages take the chunk one stage at a time).
+        would leave it, so the classifier and scorer see what the stage-by-stage path would read
+        back (:func:`profile_from_row`). Adds each lead's classification to its ``ok`` row
+        (``"class"``) and returns the score rows to write; None when the chunk holds a
+        lead classified before (then the later stages take the chunk one stage at a time). Leads in
+        ``reenriched`` (offered again, with a provider profile now) count as unclassified, as
+        :func:`icp_engine.db.leads.reset_derived` leaves them for the later stages.
         """
         after: list[dict[str, Any]] = []
         for b in ok:
@@ -311,6 +394,8 @@ class RunStages:
                 "vanity": r["vanity"] if r["vanity"] is not None else b["b_vanity"],
                 "enrichment_source": b["b_source"],
             })
+            if b["b_id"] in reenriched:
+                after[-1].update(industry_class=None, company_type=None)
         # classify: what the classify stage does for leads without a company type (every lead of a
         # fresh upload). A chunk holding a lead classified before is left to the stages one by one.
         classified = self._classifying
@@ -326,35 +411,41 @@ class RunStages:
                          industry_guess=k["b_industry_guess"], company_type_is_guess=k["b_type_is_guess"])
         profiles = [profile_from_row(a) for a in after]
         carried = _Carried(classified=classified)
-        if self.ctx.embedder is not None:
-            carried.model = self.ctx.embedder.name
-            vecs = self._profile_vectors(profiles)
-            carried.vectors = [(b["b_id"], v) for b, v in zip(ok, vecs)]
         carried.scores = self._score_rows([b["b_id"] for b in ok], profiles)
         return carried
 
     def _store_provider_stats(self) -> None:
-        """Copy the provider's counters (runs started, items charged, retries, cost) into ``runs.actual``."""
+        """Copy the provider's counters (runs started, items charged, retries, cost) and
+        :attr:`changes` into ``runs.actual``."""
         stats = getattr(self.ctx.provider, "stats", None)
         if stats:
-            self._store_actual(_jsonable(dict(stats)))
+            self._actual.update(_jsonable(dict(stats)))
+        self._store_changes()
 
-    def _chunks(self, todo: Any, size: int, columns: Sequence[str] | None = None) -> Iterator[list[dict[str, Any]]]:
-        """Leads of the run's scope matching ``todo``, in id order, ``size`` (1-10,000) at a time
+    def _store_changes(self) -> None:
+        self._store_actual({**self._actual, "changes": _jsonable(self.changes)})
+
+    def _chunks(self, todo: Any, size: int, columns: Sequence[str] | None = None, *,
+                grow: bool = True) -> Iterator[list[dict[str, Any]]]:
+        """Leads of the run's scope matching ``todo``, in id order, up to ``size`` (1-10,000) at a time
         (``columns``: the ``leads`` columns to read, default all).
 
-        Keyset pagination (each query starts after the last id seen) keeps every chunk's query
-        cheap at 100k leads; the stop flag is checked before each chunk.
+        With ``grow`` the first chunk holds :data:`FIRST_CHUNK` leads and each next one twice as many up to
+        ``size``, so progress and rate are known within the first seconds of a stage. Keyset
+        pagination (each query starts after the last id seen) keeps every chunk's query cheap at
+        100k leads; the stop flag is checked before each chunk.
         """
         size = max(1, min(size, 10_000))
+        step = min(size, FIRST_CHUNK) if grow else size
         last = 0
         while True:
             self._check_stop()
             with self.db.connect() as conn:
-                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, size, columns)
+                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, step, columns)
             if not rows:
                 return
             last = rows[-1]["id"]
+            step = min(size, step * 2)
             yield rows
 
     # -- stage: classify (leads the enrich stage did not carry)
@@ -411,17 +502,35 @@ class RunStages:
         for rows in self._chunks(scores_sql.unscored(self.icp_version_id), self._big_chunk(), _PROFILE_COLUMNS):
             values = self._score_rows([r["id"] for r in rows], [profile_from_row(r) for r in rows])
             with self.db.begin() as conn:
+                before = scores_sql.previous_scores(conn, self.icp_version_id, [v["lead_id"] for v in values])
                 scores_sql.write_scores(conn, self.icp_version_id, self.run_id, values)
+            if before:
+                self._count_rescored(before, values)
             self._report(RunStage.SCORE, {"scored": len(rows)})
+
+    def _count_rescored(self, before: dict[int, tuple[float, str]], values: Sequence[dict[str, Any]]) -> None:
+        for v in values:
+            old = before.get(v["lead_id"])
+            if old is None:
+                continue
+            self.changes["rescored"] += 1
+            delta = float(v["icp_score"]) - old[0]
+            if abs(delta) >= 0.5:
+                self.changes["scores_changed"] += 1
+                self.changes["score_delta_sum"] += delta
+            move = _BUCKET_ORDER.get(str(v["bucket"]), 0) - _BUCKET_ORDER.get(old[1], 0)
+            if move > 0:
+                self.changes["bucket_up"] += 1
+            elif move < 0:
+                self.changes["bucket_down"] += 1
+        self._store_changes()
 
 
 @dataclass
 class _Carried:
-    """What :meth:`RunStages._carry` computed for a chunk: classified or not, vectors, score rows."""
+    """What :meth:`RunStages._carry` computed for a chunk: classified or not, score rows."""
 
     classified: bool = False
-    model: str = ""
-    vectors: list[tuple[int, Any]] = field(default_factory=list)
     scores: list[dict[str, Any]] = field(default_factory=list)
 
 

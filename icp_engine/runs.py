@@ -24,7 +24,7 @@ from typing import Any
 
 from procrastinate.job_context import JobContext
 
-from . import jobs
+from . import jobs, progress
 from .config import Settings
 from .db import Database
 from .db import clients as clients_sql
@@ -33,8 +33,8 @@ from .db import runs as runs_sql
 from .db import scores as scores_sql
 from .db._util import NOW, with_now
 from .enrich import EnrichRequest
-from .enums import EnrichProvider, RunStage, RunStatus
-from .errors import ICPError, InvalidInput, NotFound, RunBusy, RunFailed, RunStopped
+from .enums import EnrichProvider, LeadStatus, RunStage, RunStatus
+from .errors import ICPError, InvalidInput, NothingToDo, NotFound, RunBusy, RunConflict, RunFailed, RunStopped
 from .pipeline import RunContext, RunOptions, RunStages
 from .processes import new_owner_id, owner_dead_on_this_host
 from .wiring import Wiring
@@ -97,9 +97,12 @@ class RunExecutor:
         self.should_stop = should_stop
         self._last_stage = ""
         self._last_report = 0.0
-        self._counts: dict[str, int] | None = None
+        # kept in runs.counts with the live counts: the embedding model (for the embed stage's
+        # count) and when the current stage started (its rate and ETA; icp_engine.progress)
+        self._marks: dict[str, Any] = {"embed_model": getattr(ctx.embedder, "name", None)}
         self._stage_started = 0.0
-        #: ``runs.actual``: the provider's counters plus ``stage_seconds`` (wall seconds per stage)
+        #: ``runs.actual``: the provider's counters, the run's ``changes`` and ``stage_seconds``
+        #: (wall seconds per stage)
         self._actual: dict[str, Any] = {}
 
     def _set(self, **values: Any) -> None:
@@ -117,44 +120,38 @@ class RunExecutor:
             self.should_stop()
 
     def _report(self, stage: str, delta: dict[str, int] | None = None, *, force: bool = False) -> None:
-        """Progress: counts of the run's scope stored in ``runs`` (and passed to ``on_progress``).
+        """Store progress counts in ``runs`` (at most every :data:`REPORT_EVERY_S`, always on a new stage).
 
-        The counts are computed from the database when a stage starts (and at the end); between
-        chunks the stage's ``delta`` (leads enriched, failed, classified, scored, ``not_enriched``
-        by the chunk) is added to them, so a chunk costs no counting query (at 100k leads a count
-        takes 50-100 ms). Stored at most every :data:`REPORT_EVERY_S`, always on a new stage.
-        A new stage also closes the previous one's entry in ``runs.actual["stage_seconds"]``.
+        The counts are read from the leads' state (:func:`run_progress`); ``delta`` (what the
+        chunk changed, passed by :class:`~icp_engine.pipeline.RunStages`) is accepted and not
+        needed. A new stage also closes the previous one's entry in ``runs.actual["stage_seconds"]``.
         """
+        del delta  # the counts come from the database
         now = time.monotonic()
+        if not force and stage == self._last_stage and now - self._last_report < REPORT_EVERY_S:
+            return
         new_stage = stage != self._last_stage
-        if new_stage or force or self._counts is None:
-            if self._last_stage and new_stage:
+        values: dict[str, Any] = {"stage": stage}
+        if new_stage:
+            if self._last_stage:
                 spent = self._actual.setdefault("stage_seconds", {})
                 spent[self._last_stage] = round(spent.get(self._last_stage, 0.0) + now - self._stage_started, 3)
-            if new_stage:
-                self._stage_started = now
-            with self.db.connect() as conn:
-                self._counts = runs_sql.progress_counts(conn, runs_sql.get_run(conn, self.run_id))
-        elif delta:
-            c = self._counts
-            for k in ("enriched", "failed", "classified", "scored", "not_enriched"):
-                c[k] = c.get(k, 0) + int(delta.get(k, 0))
-            c["discovered"] = max(0, c.get("discovered", 0) - int(delta.get("enriched", 0)) - int(delta.get("failed", 0)))
-        if not (new_stage or force) and now - self._last_report < REPORT_EVERY_S:
-            return
+                values["actual"] = _json_copy(self._actual)
+            self._stage_started = now
         self._last_stage, self._last_report = stage, now
-        values: dict[str, Any] = {"stage": stage, "counts": dict(self._counts)}
-        if new_stage and self._actual.get("stage_seconds"):
-            values["actual"] = _json_copy(self._actual)
-        self._set(**values)
+        prog = run_progress(self.db, self.run_id, marks=self._marks)
+        if new_stage:  # this stage's rate and ETA are measured from here
+            self._marks.update(progress.stage_mark(stage, prog["counts"], prog["changes"]))
+            prog = run_progress(self.db, self.run_id, marks=self._marks)
+        self._set(**values, counts=prog["counts"])
         if self.on_progress:
-            prog = run_progress(self.db, self.run_id, stored=True)
             prog["stage"] = stage
             self.on_progress(prog)
 
     def _store_actual(self, stats: dict[str, Any]) -> None:
-        """The provider's counters into ``runs.actual`` (next to ``stage_seconds``)."""
-        self._actual.update(stats)
+        """The provider's counters and the run's ``changes`` into ``runs.actual`` (next to
+        ``stage_seconds``, which only :meth:`_report` writes)."""
+        self._actual.update({k: v for k, v in stats.items() if k != "stage_seconds"})
         self._set(actual=_json_copy(self._actual))
 
     def execute(self) -> dict[str, Any]:
@@ -170,7 +167,7 @@ class RunExecutor:
             self.db, run, clients_sql.icp_of(ver), self.ctx, RunOptions.from_dict(run["options"]),
             check_stop=self._check_stop, report=self._report, store_actual=self._store_actual,
         )
-        self._actual = dict(run.get("actual") or {})
+        self._actual = _json_copy(dict(run.get("actual") or {}))
         try:
             stages.run()
             self._report(RunStage.DONE, force=True)
@@ -188,34 +185,39 @@ def _json_copy(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (dict(v) if isinstance(v, dict) else v) for k, v in d.items()}
 
 
-def run_progress(db: Database, run_id: int, *, stored: bool = False) -> dict[str, Any]:
-    """Progress of a run computed from the leads' state in the database (``stored=True``: while
-    the run is ``running``, the counts its executor stores every :data:`REPORT_EVERY_S` instead,
-    no counting query; what a process waiting for the run polls).
+def run_progress(db: Database, run_id: int, *, marks: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Progress of a run computed from the leads' state in the database.
 
     Returns ``{"run_id", "status", "stage", "counts": {"total", "discovered", "enriched",
-    "failed", "classified", "scored"}, "elapsed_s", "rate_per_s", "eta_s", "error",
-    "worker_id"}``; ``rate_per_s`` is scored leads per second since the run started, ``eta_s``
-    the remaining scoring time at that rate (None when unknown).
+    "failed", "classified", "embedded", "scorable", "scored", ...marks}, "stages": [{"stage",
+    "label", "done", "total", "again_done", "again_total"}], "changes", "elapsed_s",
+    "rate_per_s", "eta_s", "error", "worker_id"}``. ``rate_per_s`` and ``eta_s`` are those of the
+    current stage since it started (:func:`icp_engine.progress.stage_rate_eta`; None until known,
+    ``eta_s`` None unless running); ``changes``: what the run changed in leads that already had
+    data (:attr:`icp_engine.pipeline.RunStages.changes`). ``marks``: the executor's stage marks
+    (default: those stored in ``runs.counts``).
     """
     with db.connect() as conn:
         run = runs_sql.get_run(conn, run_id)
-        counts = run["counts"] if stored and run["status"] == RunStatus.RUNNING and run["counts"] else None
-        if not counts or "total" not in counts:
-            counts = runs_sql.progress_counts(conn, run)
-    total, scored = counts["total"], counts["scored"]
+        stored = dict(run.get("counts") or {})
+        use = {k: stored.get(k) for k in ("embed_model", "stage", "stage_started_at", "stage_base")}
+        if marks is not None:
+            use.update(marks)
+        run["counts"] = use
+        counts = {**runs_sql.progress_counts(conn, run), **{k: v for k, v in use.items() if v is not None}}
+    changes = dict((run.get("actual") or {}).get("changes") or {})
+    options = RunOptions.from_dict(run["options"])
     elapsed = rate = eta = None
     if run["started_at"] is not None:
         end = run["finished_at"] or datetime.now(UTC)
         elapsed = max(0.0, (end - run["started_at"]).total_seconds())
-        if elapsed > 0 and scored:
-            rate = scored / elapsed
-            # failed leads are scored too (on the upload's data), so what is left is total - scored
-            remaining = max(0, total - scored)
-            eta = remaining / rate if rate and run["status"] == RunStatus.RUNNING else None
+    if run["status"] == RunStatus.RUNNING:
+        rate, eta = progress.stage_rate_eta(run["stage"], counts, changes)
     return {
-        "run_id": run_id, "status": run["status"], "stage": run["stage"], "counts": counts, "elapsed_s": elapsed,
-        "rate_per_s": rate, "eta_s": eta, "error": run["error"], "worker_id": run["worker_id"],
+        "run_id": run_id, "status": run["status"], "stage": run["stage"], "counts": counts,
+        "stages": progress.stages(counts, changes, classify=options.classify, embed=bool(counts.get("embed_model"))),
+        "changes": changes, "elapsed_s": elapsed, "rate_per_s": rate, "eta_s": eta, "error": run["error"],
+        "worker_id": run["worker_id"],
     }
 
 
@@ -254,19 +256,25 @@ class RunService:
     # ------------------------------------------------------------ recording and queueing
 
     def create(self, client_id: int, *, batch_id: int | None = None, icp_version_id: int | None = None,
-               options: RunOptions | None = None, author: str = "system") -> int:
+               options: RunOptions | None = None, author: str = "system", require_work: bool = False) -> int:
         """Record a ``queued`` run and return its id (newest ICP version unless one is given).
 
         The run is executed once it is queued (:meth:`enqueue`, done by :meth:`execute`,
-        :meth:`start_background` and :meth:`resume_unfinished`). Raises :class:`InvalidInput` when
+        :meth:`start_background` and :meth:`resume_unfinished`).
+
+        One unfinished run per scope: raises :class:`RunConflict` (an :class:`InvalidInput`) while
+        a queued, running or paused run of the same batch (or of all leads of the client) exists
+        (:meth:`active_run`; the check and the insert are serialised per client). With
+        ``require_work`` (the dashboard's "Start") also raises :class:`NothingToDo` when
+        :meth:`runnable_leads` finds nothing to enrich or score. Raises :class:`InvalidInput` when
         the client has no ICP or the version is another client's, or when ``options.judge`` is set
         without ``OPENAI_API_KEY``. For live Apify with a token, and for the LLM judgement, the
-        cost estimate is stored on the run.
+        cost estimate is stored on the run; the work found is stored in ``runs.estimate``.
         """
         options = options or RunOptions()
         if options.judge and not self.settings.openai_api_key:
             raise InvalidInput("the LLM judgement needs OPENAI_API_KEY")
-        with self.db.begin() as conn:
+        with self.db.connect() as conn:
             if icp_version_id is None:
                 row = clients_sql.latest_icp(conn, client_id)
                 if row is None:
@@ -275,12 +283,94 @@ class RunService:
                 row = clients_sql.icp_version(conn, icp_version_id)
                 if row["client_id"] != client_id:
                     raise InvalidInput("that ICP version belongs to another client")
+        work = self.runnable_leads(client_id, batch_id, int(row["id"]), options)
+        if require_work and not work["work"]:
+            raise NothingToDo(work["sentence"])
+        with self.db.begin() as conn:
+            clients_sql.lock_client(conn, client_id)
+            busy = runs_sql.unfinished_runs(conn, client_id, batch_id)
+            if busy:
+                raise RunConflict(busy[0])
             run_id = runs_sql.create_run(conn, client_id, batch_id, row["id"], options.to_dict(), author)
+            runs_sql.update_run(conn, run_id, estimate={"work": {k: v for k, v in work.items() if k != "sentence"}})
         if (options.enrich == EnrichProvider.APIFY and self.settings.apify_api_token) or options.judge:
             est = self.estimate(client_id, batch_id, options, icp_version_id=row["id"])
             with self.db.begin() as conn:
-                runs_sql.update_run(conn, run_id, estimate=est)
+                runs_sql.update_run(conn, run_id, estimate={**est, "work": {k: v for k, v in work.items()
+                                                                             if k != "sentence"}})
         return run_id
+
+    def active_run(self, client_id: int, batch_id: int | None) -> dict[str, Any] | None:
+        """The queued, running or paused run of this scope (a batch, or all leads of the client when
+        ``batch_id`` is None), or None: while one exists no other run of the scope can start."""
+        with self.db.connect() as conn:
+            busy = runs_sql.unfinished_runs(conn, client_id, batch_id)
+        return busy[0] if busy else None
+
+    def runnable_leads(self, client_id: int, batch_id: int | None, icp_version_id: int,
+                       options: RunOptions | None = None) -> dict[str, Any]:
+        """What a run of this scope, ICP version and options would do (nothing is written).
+
+        Returns ``{"leads": n in the scope, "new": n to enrich for the first time, "again": n with
+        upload data only that this provider can enrich again (for an Apify export: those it has an
+        item for; 0 for page data), "to_score": n without an up-to-date score of this version after
+        that, "scored": n already scored with it, "failed": n, "work": bool, "sentence": str}``.
+        ``sentence`` says it in words, e.g. ``"Nothing to do: all 30 leads of this batch are scored
+        with v2 and no better data is given."``.
+        """
+        options = options or RunOptions()
+        upgrade = options.enrich != EnrichProvider.PAGE
+        with self.db.connect() as conn:
+            c = leads_sql.scope_counts(conn, client_id, batch_id, icp_version_id)
+            again_ids: list[int] | None = None
+            if upgrade and options.enrich == EnrichProvider.APIFY_JSON:
+                again_ids = self._export_matches(conn, client_id, batch_id, options.profiles_path)
+            again = len(again_ids) if again_ids is not None else (c["upload_only"] if upgrade else 0)
+            stale_again = (leads_sql.count_scored_among(conn, icp_version_id, again_ids)
+                           if again_ids is not None else c["upload_only_scored"]) if upgrade else 0
+            version = clients_sql.icp_version(conn, icp_version_id)["version"]
+        to_score = c["unscored"] + stale_again
+        out: dict[str, Any] = {"leads": c["leads"], "new": c["discovered"], "again": again, "to_score": to_score,
+                               "scored": c["scored"], "failed": c["failed"]}
+        out["work"] = bool(out["new"] or out["again"] or out["to_score"])
+        where = "of the client" if batch_id is None else "of this batch"
+        if not c["leads"]:
+            out["sentence"] = f"Nothing to do: there are no leads {where}."
+        elif not out["work"]:
+            better = {EnrichProvider.PAGE: "", EnrichProvider.APIFY_JSON: " and the Apify export has no better data "
+                      "for them", EnrichProvider.APIFY: ""}[options.enrich]
+            out["sentence"] = (f"Nothing to do: all {c['leads']:,} leads {where} are scored with v{version}{better}"
+                               + (f" ({c['failed']:,} failed: retry them from the run)" if c["failed"] else "") + ".")
+        else:
+            parts = []
+            if out["new"]:
+                parts.append(f"{out['new']:,} to enrich")
+            if out["again"]:
+                parts.append(f"{out['again']:,} to enrich again with better data")
+            parts.append(f"{to_score:,} to score with v{version}")
+            out["sentence"] = f"{c['leads']:,} leads {where}: " + ", ".join(parts) + "."
+        return out
+
+    def _export_matches(self, conn: Any, client_id: int, batch_id: int | None, path: str | None) -> list[int]:
+        """Ids of the scope's leads with upload data only that an Apify export has an item for."""
+        if not path:
+            return []
+        from .enrich.apify_json import ApifyJsonProvider
+
+        rows = [r for r in leads_sql.to_enrich(conn, client_id, batch_id, upgrade=True)
+                if r.status != LeadStatus.DISCOVERED]
+        if not rows:
+            return []
+        try:
+            provider = ApifyJsonProvider(path)
+        except InvalidInput:
+            return []
+        reqs = [EnrichRequest(lead_id=r.id, key=r.profile_key, url=r.input_url, profile_id=r.profile_id,
+                              vanity=r.vanity) for r in rows]
+        from .enrich.extract import is_empty_item
+        from .enrich.matching import match_items
+
+        return [req.lead_id for req, item, _ in match_items(reqs, provider.items).pairs if not is_empty_item(item)]
 
     def enqueue(self, run_id: int) -> int | None:
         """Queue a job for a ``queued`` run unless one is waiting or executing; returns the new job id
@@ -430,7 +520,7 @@ class RunService:
         try:
             while self._unfinished(set(watched)) and worker.thread is not None and worker.thread.is_alive():
                 if on_progress is not None:
-                    on_progress(run_progress(self.db, run_id, stored=True))
+                    on_progress(run_progress(self.db, run_id))
                 time.sleep(WAIT_POLL_S)
         finally:
             worker.stop()
@@ -586,14 +676,16 @@ class RunService:
 
     def estimate(self, client_id: int, batch_id: int | None, options: RunOptions, *,
                  icp_version_id: int | None = None) -> dict[str, Any]:
-        """Before a run: ``{"leads_to_enrich", "provider"}``; for live Apify with a token, what
+        """Before a run: ``{"leads_to_enrich", "provider"}`` (with a provider that has profile data,
+        also the leads with upload data only it would enrich again); for live Apify with a token, what
         :meth:`icp_engine.enrich.apify.ApifyProvider.estimate` says (profiles to scrape, runs, cost in
         USD); with ``options.judge`` (and a key), ``"judge"``: the LLM judgement's upper bound,
         :func:`icp_engine.scoring.judge.judge_estimate` for the leads of the scope not yet scored
         under the ICP version (default: the newest) - only those that land in the uncertain band
         are sent, so the run costs at most that."""
+        upgrade = options.enrich != EnrichProvider.PAGE
         with self.db.connect() as conn:
-            pending = leads_sql.count_to_enrich(conn, client_id, batch_id)
+            pending = leads_sql.count_to_enrich(conn, client_id, batch_id, upgrade=upgrade)
         est: dict[str, Any] = {"leads_to_enrich": pending, "provider": options.enrich.value}
         if options.judge and self.settings.openai_api_key:
             from .scoring.judge import judge_estimate
@@ -608,7 +700,7 @@ class RunService:
             from .enrich.apify import ApifyProvider
 
             with self.db.connect() as conn:
-                rows = leads_sql.to_enrich(conn, client_id, batch_id)
+                rows = leads_sql.to_enrich(conn, client_id, batch_id, upgrade=True)
             reqs = [EnrichRequest(lead_id=r.id, key=r.profile_key, url=r.input_url, profile_id=r.profile_id,
                                   vanity=r.vanity) for r in rows]
             with ApifyProvider(self.settings, self.db, run_id=None) as prov:
