@@ -28,7 +28,7 @@ from .db import reports as reports_sql
 from .db import review as review_sql
 from .db import scores as scores_sql
 from .domain import ICP, Follower, Profile, ScoreResult
-from .enums import FeedbackLabel, RerankerName
+from .enums import FeedbackLabel, RerankerName, ReviewQueue
 from .errors import InvalidInput, NotFound
 from .export import to_csv_bytes, to_frame
 from .ingest.upload import ParsedUpload
@@ -40,6 +40,7 @@ from .wiring import Wiring
 
 if TYPE_CHECKING:  # pragma: no cover
     from .calls.service import CallService
+    from .feedback import FeedbackService, ImportReport
 
 Row = dict[str, Any]
 
@@ -255,21 +256,61 @@ class Engine:
         with self.db.connect() as conn:
             return review_sql.review_progress(conn, client_id, reviewer, batch_id)
 
-    def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str) -> int:
-        """Store keep / trash / skip for a lead with reviewer, time and current ICP version.
+    def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str,
+                        queue: ReviewQueue | str = ReviewQueue.RANDOM) -> int:
+        """Store keep / trash / skip for a lead with reviewer, time, current ICP version and the
+        review queue it came from (``random``: the default order; ``informative``: the "most
+        informative next" order, whose labels train the learned model but never measure it).
 
         A new label by the same reviewer supersedes the previous one (kept, marked undone).
-        Returns the feedback id. Raises :class:`InvalidInput` for an unknown label or no reviewer.
+        Returns the feedback id. Raises :class:`InvalidInput` for an unknown label or queue, or no
+        reviewer.
         """
         try:
             kind = FeedbackLabel(label)
         except ValueError:
             raise InvalidInput(f"label must be one of {tuple(f.value for f in FeedbackLabel)}") from None
+        try:
+            source = ReviewQueue(queue)
+        except ValueError:
+            raise InvalidInput(f"queue must be one of {tuple(q.value for q in ReviewQueue)}") from None
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise InvalidInput("a reviewer name is required")
         with self.db.begin() as conn:
-            return review_sql.record_feedback(conn, lead_id, kind, reviewer)
+            return review_sql.record_feedback(conn, lead_id, kind, reviewer, source)
+
+    # ------------------------------------------------------------ learning from reviews
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        """Learning from reviews: CSV import, the measured effect, the informative queue
+        (:class:`~icp_engine.feedback.FeedbackService`)."""
+        from .feedback import FeedbackService
+
+        return FeedbackService(self.db, self.wiring)
+
+    def import_feedback(self, client_id: int, data: bytes, *, default_reviewer: str = "import",
+                        skip_unknown: bool = False, dry_run: bool = False) -> ImportReport:
+        """Store a labels CSV (``profile_url,label[,reviewer]``) like dashboard labels, queue
+        ``import`` (:meth:`FeedbackService.import_csv`); :class:`InvalidInput` for a bad file."""
+        return self.feedback.import_csv(client_id, data, default_reviewer=default_reviewer,
+                                        skip_unknown=skip_unknown, dry_run=dry_run)
+
+    def learning_report(self, client_id: int, *, refresh: bool = False) -> Row | None:
+        """The learned model measured on the client's labels now: static vs learned AUC on
+        held-out labels, the verdict, how many more labels would help (cached per label set)."""
+        return self.feedback.measure(client_id, refresh=refresh)
+
+    def last_run_learning(self, client_id: int) -> Row | None:
+        """What the client's newest run learned and applied (``runs.actual["learning"]``), or None."""
+        return self.feedback.last_run_learning(client_id)
+
+    def informative_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None,
+                          limit: int = 20) -> list[Row]:
+        """The "most informative next" review order (BALD on the learned model); label these
+        with ``queue="informative"``."""
+        return self.feedback.informative_queue(client_id, reviewer, batch_id=batch_id, limit=limit)
 
     def undo_last_feedback(self, client_id: int, reviewer: str) -> Row | None:
         """Undo the reviewer's most recent label in this client; returns it, or None if nothing to undo."""

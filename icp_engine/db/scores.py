@@ -53,7 +53,8 @@ def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows
     stmt = stmt.on_conflict_do_update(
         index_elements=["lead_id", "icp_version_id"],
         set_={c: stmt.excluded[c] for c in ("run_id", "icp_score", "bucket", "match_reasoning", "components",
-                                             "scorer_version")} | {"scored_at": sa.func.now()},
+                                             "scorer_version")}
+        | {"scored_at": sa.func.now(), "static_score": None, "static_reasoning": None},  # a fresh static score
     )
     conn.execute(stmt, values)
     conn.execute(

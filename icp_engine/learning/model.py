@@ -81,6 +81,7 @@ class LearningConfig:
     curve_fractions: tuple[float, ...] = (0.3, 0.55)
     marginal_gain: float = 0.002
     max_suggestion: int = 2000
+    scale_grid: tuple[float, ...] = (1.0,)
     seed: int = 0
 
 
@@ -221,6 +222,8 @@ class LearnedModel:
         self.report = FitReport(reason="not fitted")
         self.encoder = EvidenceEncoder()
         self.gp: LaplaceGP | None = None
+        self.kernel: KernelSpec = self.config.kernel
+        self.scale = 1.0
         self.calibration: tuple[float, float] = (0.0, 1.0)
         self.n_reviews = 0
 
@@ -239,14 +242,16 @@ class LearnedModel:
             z=self.encoder.transform(comps),
             e=feats.embeddings[idx],
             w=None if words is None else words[idx],
+            t=None if feats.title_embeddings is None else feats.title_embeddings[idx],
+            tid=None if feats.title_ids is None else feats.title_ids[idx],
         )
 
     def _new_gp(self) -> LaplaceGP:
-        return LaplaceGP(self.config.kernel)
+        return LaplaceGP(self.kernel)
 
     # -------------------------------------------------------------------- fit
     def fit(self, labels: Sequence[Label], features: LeadFeatures,
-            current_icp_version: int | None = None) -> FitReport:
+            current_icp_version: int | None = None, *, validate: bool = True) -> FitReport:
         """Fit on ``labels`` (any order, any queues), validate, decide whether to apply.
 
         ``features`` must contain the labelled leads (labels of other leads are counted in
@@ -255,6 +260,9 @@ class LearnedModel:
         version id (labels under earlier ones get ``old_version_weight``). Returns the
         :class:`FitReport` (also kept as ``self.report``). Never raises for bad label sets: too
         few, one-sided, random or contradictory labels give ``applied=False`` with a reason.
+        ``validate=False`` fits the model on every label and skips the cross-validation and the
+        gate (verdict ``not_validated``, never applied): for the "most informative next" queue,
+        which needs the posterior, not the proof.
         """
         t0 = time.perf_counter()
         cfg = self.config
@@ -270,12 +278,12 @@ class LearnedModel:
         self.report = rep
         self.gp = None
         try:
-            self._fit(agg, features, rep)
+            self._fit(agg, features, rep, validate)
         finally:
             rep.seconds = round(time.perf_counter() - t0, 3)
         return rep
 
-    def _fit(self, agg: AggregatedLabels, feats: LeadFeatures, rep: FitReport) -> None:
+    def _fit(self, agg: AggregatedLabels, feats: LeadFeatures, rep: FitReport, validate: bool = True) -> None:
         cfg = self.config
         ev = np.flatnonzero(agg.unbiased)
         y_ev = agg.y[ev]
@@ -291,8 +299,27 @@ class LearnedModel:
         idx_all = feats.index_of(agg.lead_ids)
         self.encoder = EvidenceEncoder().fit([feats.components[i] for i in idx_all])
         X_all = self._inputs(feats, idx_all)
-        self.gp = self._new_gp().fit(X_all, agg.y, agg.weight)
+        self.kernel = cfg.kernel
+        if len(cfg.scale_grid) > 1 and agg.n >= cfg.min_labels:
+            # empirical Bayes: the amplitude multiplier with the largest Laplace log evidence
+            best = None
+            for f in cfg.scale_grid:
+                self.kernel = cfg.kernel.scaled(f)
+                g = self._new_gp().fit(X_all, agg.y, agg.weight)
+                if best is None or g.log_marginal > best[0] + 1e-9:
+                    best = (g.log_marginal, f, g)
+            assert best is not None
+            self.kernel = cfg.kernel.scaled(best[1])
+            self.scale = float(best[1])
+            self.gp = best[2]
+        else:
+            self.scale = 1.0
+            self.gp = self._new_gp().fit(X_all, agg.y, agg.weight)
 
+        if not validate:
+            rep.verdict = "not_validated"
+            rep.reason = "fitted without validation (review order only)"
+            return
         if ev.size < cfg.min_labels or n_keep_ev < cfg.min_per_class or n_trash_ev < cfg.min_per_class:
             rep.verdict = "not_enough_labels"
             rep.reason = (f"not enough reviews yet: {n_keep_ev} keep and {n_trash_ev} trash from the random "
@@ -453,15 +480,16 @@ class LearnedModel:
         return int(min(cfg.max_suggestion, max(0, 10 * math.ceil(extra / 10))))
 
     # -------------------------------------------------------------------- predict / apply
-    def predict(self, features: LeadFeatures) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, features: LeadFeatures, with_var: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Learned P(keep) (m,) in (0, 1) and latent variance (m,) for ``features``' leads.
 
         Available after any successful :meth:`fit` with labels, applied or not (the active
-        learning queue uses it). Raises ``RuntimeError`` before.
+        learning queue uses it). ``with_var=False`` skips the variance (zeros; the probability
+        does not use it: the calibration maps the latent mean). Raises ``RuntimeError`` before.
         """
         if self.gp is None:
             raise RuntimeError("the model has no fit (no labels)")
-        mu, var = self.gp.predict(self._inputs(features))
+        mu, var = self.gp.predict(self._inputs(features), with_var=with_var)
         a, b = self.calibration
         z = np.clip(a + b * mu, -40.0, 40.0)
         return 1.0 / (1.0 + np.exp(-z)), var
@@ -486,5 +514,5 @@ def apply(model: LearnedModel | None, features: LeadFeatures,
     sp = features.static_prob if static_prob is None else np.asarray(static_prob, dtype=np.float64)
     if model is None or not model.applied or model.gp is None:
         return sp.copy(), np.zeros_like(sp)
-    prob, _ = model.predict(features)
+    prob, _ = model.predict(features, with_var=False)
     return prob, 100.0 * (prob - sp)
