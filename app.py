@@ -1,29 +1,47 @@
 """ICP Qualifier dashboard: ``streamlit run app.py``.
 
-Five pages (``pages/``) behind ``st.navigation``: Clients & ICP, Upload, Run, Review, Export.
-The sidebar holds the client picker and the reviewer name, shared by every page through
-``st.session_state``. Settings come from the environment (``DATABASE_URL``, ``ICP_DATA_DIR``,
-API keys), a ``.env`` file or ``.streamlit/secrets.toml``; with none of them set the app runs
-offline on an embedded Postgres.
+This file is two things:
+
+* **the server** (``streamlit run`` finds the ``st.App`` below and imports this module as an ASGI
+  app): it adds the two cookie routes of :mod:`pages._auth_routes` and switches off Streamlit's
+  legacy "pages directory" mode before any session exists, so a URL such as ``/review`` always
+  runs this script (and its sign-in gate) first, never a page file directly;
+* **the script** every browser session runs (``__main__``): the sign-in gate, then the pages
+  (``pages/``) behind ``st.navigation``, filtered by the account's role.
+
+Before sign-in nothing but the sign-in form runs: no page, whatever the URL. Sign-in is local
+accounts (:mod:`icp_engine.auth`), or Streamlit's OIDC login (``st.login``) when
+``.streamlit/secrets.toml`` has an ``[auth]`` block. A session survives a reload through an
+HttpOnly cookie that refers to a session row in Postgres. Settings come from the environment
+(``DATABASE_URL``, ``ICP_DATA_DIR``, API keys, ``ICP_ADMIN_USER`` / ``ICP_ADMIN_PASSWORD``), a
+``.env`` file or ``.streamlit/secrets.toml``; with none of them set the app runs offline on an
+embedded Postgres.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from icp_engine import DatabaseError, Engine
-from pages import _ui
+from icp_engine import COOKIE_NAME, DatabaseError, Engine, InvalidInput, LoginFailed, Permission, User
+from pages import _auth_routes, _ui
+
+if __name__ != "__main__":  # imported by `streamlit run` (uvicorn) as the server
+    from streamlit.runtime.pages_manager import PagesManager
+
+    # a `pages/` folder would otherwise make the first session of the process run page files
+    # directly (Streamlit's multipage v1), bypassing the sign-in gate of this script
+    PagesManager.uses_pages_directory = False
+    app = st.App(__file__, routes=_auth_routes.routes(st.get_option("server.baseUrlPath")))
 
 
 def _leave_pages_directory_mode() -> None:
-    """Make sure this run is a ``st.navigation`` (multipage v2) run.
+    """Make sure this run is a ``st.navigation`` (multipage v2) run (when the module was not
+    started through the ``st.App`` above, e.g. by a test harness).
 
     Streamlit decides per process whether an app "uses the pages directory" from the mere
-    existence of ``pages/`` next to the main script, and runs the very first script run of the
-    process in that legacy mode (the pages run inside an automatic navigation) until our
-    ``st.navigation`` call switches it off. Widgets created in that first run get other ids than
-    in every later run, so the first thing a user types after a server start was silently lost.
-    Switching the flag off and rerunning before any widget exists avoids that (Streamlit 1.67).
+    existence of ``pages/`` next to the main script. Widgets created in such a first run get other
+    ids than in every later run. Switching the flag off and rerunning before any widget exists
+    avoids that (Streamlit 1.67).
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
@@ -34,21 +52,28 @@ def _leave_pages_directory_mode() -> None:
         st.rerun()
 
 
-_leave_pages_directory_mode()
-st.set_page_config(page_title="ICP Qualifier", page_icon=":material/target:", layout="wide")
-
-PAGES = [
-    st.Page("pages/1_clients.py", title="Clients & ICP", icon=":material/groups:", url_path="clients", default=True),
-    st.Page("pages/2_upload.py", title="Upload", icon=":material/upload_file:", url_path="upload"),
-    st.Page("pages/3_run.py", title="Run", icon=":material/play_circle:", url_path="run"),
-    st.Page("pages/4_review.py", title="Review", icon=":material/fact_check:", url_path="review"),
-    st.Page("pages/5_export.py", title="Export", icon=":material/download:", url_path="export"),
+#: (file, title, icon, url path, what the role needs to see the page)
+PAGE_SPECS = [
+    ("pages/1_clients.py", "Clients & ICP", ":material/groups:", "clients", Permission.MANAGE_CLIENTS),
+    ("pages/2_upload.py", "Upload", ":material/upload_file:", "upload", Permission.UPLOAD),
+    ("pages/3_run.py", "Run", ":material/play_circle:", "run", Permission.RUN),
+    ("pages/4_review.py", "Review", ":material/fact_check:", "review", Permission.REVIEW),
+    ("pages/5_export.py", "Export", ":material/download:", "export", Permission.EXPORT),
+    ("pages/6_admin.py", "Admin", ":material/admin_panel_settings:", "admin", Permission.MANAGE_USERS),
 ]
+
+
+def pages_for(user: User | None) -> list[st.Page]:
+    """The pages this account may open (all of them, hidden, before sign-in: the URL of a deep link
+    stays as it is until the user has signed in); the first is the default page."""
+    specs = [s for s in PAGE_SPECS if user is None or user.can(s[4])]
+    return [st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
+            for i, (path, title, icon, url, _) in enumerate(specs)]
 
 
 def database_error_page(exc: Exception) -> None:
     st.title("The database could not start")
-    st.error(str(exc))
+    st.error(_ui.md(exc))
     st.markdown(
         """
 **What to check**
@@ -65,54 +90,185 @@ Fix the cause, then reload this page.
         st.rerun()
 
 
+# ------------------------------------------------------------------ sign-in
+
+
+def _oidc_enabled() -> bool:
+    """True when ``.streamlit/secrets.toml`` configures Streamlit's OIDC login (``[auth]``)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no or unreadable secrets file: local accounts
+        return False
+
+
+def _signed_in(engine: Engine, user: User, token: str | None) -> None:
+    st.session_state[_ui.USER_KEY] = user
+    if token is not None:
+        st.session_state[_ui.TOKEN_KEY] = token
+        st.session_state["_auth_handoff"] = engine.auth.handoff(token)
+    st.session_state.pop("_auth_signed_out", None)
+
+
+def authenticate(engine: Engine) -> User | None:
+    """The signed-in account of this session, from (in order) this session's token, Streamlit's
+    OIDC identity, or the browser's session cookie; None when nobody is signed in."""
+    if _oidc_enabled():
+        if not getattr(st.user, "is_logged_in", False):
+            return None
+        user = engine.auth.user_for_identity(st.user.get("email"))
+        st.session_state[_ui.USER_KEY] = user
+        return user
+    token = st.session_state.get(_ui.TOKEN_KEY)
+    user = engine.auth.session_user(token) if token else None
+    if user is None and not st.session_state.get("_auth_signed_out"):
+        found = engine.auth.user_from_cookie(st.context.cookies.get(COOKIE_NAME))
+        if found is not None:
+            user, token = found
+            st.session_state[_ui.TOKEN_KEY] = token
+    if user is None:
+        st.session_state.pop(_ui.TOKEN_KEY, None)
+        st.session_state.pop(_ui.USER_KEY, None)
+    else:
+        st.session_state[_ui.USER_KEY] = user
+    return user
+
+
+def login_screen(engine: Engine) -> None:
+    """The sign-in form, the "create the admin account" form on a fresh installation, or the OIDC
+    sign-in button. Shows no client data."""
+    if st.session_state.pop("_auth_clear_cookie", False):
+        st.html(_auth_routes.cookie_script(_auth_routes.LOGOUT_PATH, None, st.get_option("server.baseUrlPath")),
+                unsafe_allow_javascript=True)
+    problem = _ui.admin_from_settings(engine)
+    _, mid, _ = st.columns([1, 2, 1])
+    with mid:
+        st.title("ICP Qualifier")
+        if problem:
+            st.error(_ui.md(problem))
+        if _oidc_enabled():
+            _oidc_screen(engine)
+            return
+        if not engine.auth.has_users():
+            _first_admin_form(engine)
+            return
+        with st.form("login"):
+            st.subheader("Sign in")
+            username = st.text_input("User name", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
+        if submitted:
+            try:
+                user, token = engine.auth.login(username, password)
+            except LoginFailed as exc:
+                st.error(_ui.md(exc))
+            else:
+                _signed_in(engine, user, token)
+                st.rerun()
+        st.caption("Accounts are created by an admin (page *Admin*).")
+
+
+def _first_admin_form(engine: Engine) -> None:
+    st.subheader("Create the admin account")
+    st.caption("No account exists yet. The first account is the admin: it manages users, clients and "
+               "deletions. Anyone who can open this page now can take it, so do this right after installing.")
+    with st.form("first_admin"):
+        username = st.text_input("User name", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="new-password")
+        again = st.text_input("Repeat the password", type="password", autocomplete="new-password")
+        submitted = st.form_submit_button("Create the admin account", type="primary", width="stretch")
+    if submitted:
+        if password != again:
+            st.error("The passwords differ.")
+            return
+        try:
+            engine.auth.create_first_admin(username, password)
+            user, token = engine.auth.login(username, password)
+        except (InvalidInput, PermissionError) as exc:
+            st.error(_ui.md(exc))
+        else:
+            _signed_in(engine, user, token)
+            st.rerun()
+
+
+def _oidc_screen(engine: Engine) -> None:
+    if not getattr(st.user, "is_logged_in", False):
+        st.subheader("Sign in")
+        if st.button("Sign in with your identity provider", type="primary", width="stretch"):
+            st.login()
+        return
+    email = st.user.get("email")
+    if not engine.auth.has_users() and email:
+        st.subheader("Create the admin account")
+        st.caption(f"No account exists yet. Make {_ui.md(email)} the admin account?")
+        if st.button("Make me the admin", type="primary"):
+            engine.auth.create_first_admin(str(email), None)
+            st.rerun()
+    else:
+        st.warning(f"{_ui.md(email or 'This identity')} has no account here; ask an admin to create it.")
+    if st.button("Sign out"):
+        st.logout()
+
+
+def logout(engine: Engine) -> None:
+    """End this session: its row is deleted, then the cookie is cleared by the next run."""
+    if _oidc_enabled():
+        st.logout()
+        return
+    engine.auth.logout(st.session_state.get(_ui.TOKEN_KEY))
+    for k in (_ui.TOKEN_KEY, _ui.USER_KEY, _ui.CLIENT_KEY, "_url_loaded"):
+        st.session_state.pop(k, None)
+    st.session_state["_auth_signed_out"] = True
+    st.session_state["_auth_clear_cookie"] = True
+    st.rerun()
+
+
+# ------------------------------------------------------------------ sidebar and URL
+
+
 def _from_url() -> None:
-    """On a new session (e.g. a page reload), take client and reviewer from the URL."""
+    """On a new session (e.g. a page reload), take the client from the URL. An id that is not a
+    client is an error, never another client's data."""
     if st.session_state.get("_url_loaded"):
         return
     st.session_state["_url_loaded"] = True
-    qp = st.query_params
-    if qp.get("reviewer") and _ui.REVIEWER_KEY not in st.session_state:
-        st.session_state[_ui.REVIEWER_KEY] = qp["reviewer"][:80]
-    if qp.get("client", "").isdigit() and _ui.PENDING_CLIENT_KEY not in st.session_state:
-        st.session_state[_ui.PENDING_CLIENT_KEY] = int(qp["client"])
+    raw = st.query_params.get("client")
+    if raw is None or _ui.PENDING_CLIENT_KEY in st.session_state:
+        return
+    st.session_state[_ui.PENDING_CLIENT_KEY] = int(raw) if raw.isdigit() else -1
 
 
 def _to_url() -> None:
-    """Keep client and reviewer in the URL so a reload (or a shared link) keeps them."""
-    want = {}
-    if st.session_state.get(_ui.CLIENT_KEY) is not None:
-        want["client"] = str(st.session_state[_ui.CLIENT_KEY])
-    if _ui.reviewer():
-        want["reviewer"] = _ui.reviewer()
-    current = {k: st.query_params.get(k) for k in ("client", "reviewer")}
-    if any(current.get(k) != v for k, v in want.items()):
-        st.query_params.update(want)
+    """Keep the client in the URL so a reload (or a shared link) keeps it."""
+    cid = st.session_state.get(_ui.CLIENT_KEY)
+    if cid is not None and st.query_params.get("client") != str(cid):
+        st.query_params["client"] = str(cid)
 
 
-def sidebar(engine: Engine) -> None:
+def sidebar(engine: Engine, user: User) -> None:
     _from_url()
     pending = st.session_state.pop(_ui.PENDING_CLIENT_KEY, None)
     clients = engine.list_clients()
     ids = [c["id"] for c in clients]
     names = {c["id"]: c["name"] for c in clients}
-    if pending is not None and pending in ids:
+    unknown = pending is not None and pending not in ids
+    if pending is not None and not unknown:
         st.session_state[_ui.CLIENT_KEY] = pending
+    elif unknown:
+        st.session_state[_ui.CLIENT_KEY] = None
+        st.query_params.pop("client", None)
     elif st.session_state.get(_ui.CLIENT_KEY) not in ids:
         st.session_state[_ui.CLIENT_KEY] = ids[0] if ids else None
+    if unknown:
+        st.error("The link names a client that does not exist (it may have been deleted). "
+                 "Pick a client in the sidebar.")
     with st.sidebar:
         st.selectbox(
             "Client",
             ids,
             key=_ui.CLIENT_KEY,
             format_func=lambda i: names.get(i, str(i)),
-            placeholder="No client yet",
+            placeholder="No client yet" if not ids else "Pick a client",
             help="Every page works on this client's leads.",
-        )
-        st.text_input(
-            "Reviewer name",
-            key=_ui.REVIEWER_KEY,
-            placeholder="e.g. Dana",
-            help="Recorded with review labels, ICP versions and uploads.",
         )
         avail = engine.settings.available_providers
         on = [k for k in ("openai", "apify", "jina", "cohere") if avail.get(k)]
@@ -120,6 +276,15 @@ def sidebar(engine: Engine) -> None:
             ("Database: " + ("external (DATABASE_URL)" if avail.get("database") else "embedded"))
             + " · Services: " + (", ".join(on) if on else "offline (no API keys)")
         )
+        st.divider()
+        st.caption(f"Signed in as **{_ui.md(user.username)}** ({user.role.value})")
+        if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            logout(engine)
+        handoff = st.session_state.pop("_auth_handoff", None)
+        if handoff:  # a fresh sign-in: let the browser keep it as an HttpOnly cookie
+            st.html(_auth_routes.cookie_script(_auth_routes.SESSION_PATH, handoff,
+                                               st.get_option("server.baseUrlPath")),
+                    unsafe_allow_javascript=True)
     _to_url()
 
 
@@ -134,9 +299,16 @@ def main() -> None:
 
         st.navigation([st.Page(database_error, title="Database error")], position="hidden").run()
         return
-    sidebar(engine)
-    nav = st.navigation(PAGES)
-    nav.run()
+    user = authenticate(engine)
+    if user is None:
+        st.navigation(pages_for(None), position="hidden")  # keeps a deep link's page for after sign-in
+        login_screen(engine)
+        return
+    sidebar(engine, user)
+    st.navigation(pages_for(user)).run()
 
 
-main()
+if __name__ == "__main__":
+    _leave_pages_directory_mode()
+    st.set_page_config(page_title="ICP Qualifier", page_icon=":material/target:", layout="wide")
+    main()

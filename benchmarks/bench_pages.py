@@ -189,6 +189,18 @@ def timed(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def _session_token(settings: Settings) -> str:
+    """A signed-in admin's session token (account ``Dana`` created when missing), for AppTest."""
+    from icp_engine.auth import Auth
+    from icp_engine.db import Database
+
+    auth = Auth(Database(settings, migrate=False), settings)
+    password = "bench pages password"
+    if not any(u["username"] == "Dana" for u in auth.list_users()):
+        auth.create_user("Dana", password, "admin", actor="bench")
+    return auth.login("Dana", password)[1]
+
+
 def apptest_renders(settings: Settings, ids: dict[str, Any], repeat: int) -> dict[str, float]:
     """Full server-side render of each page with AppTest (median ms of ``repeat`` reruns)."""
     import streamlit as st
@@ -209,7 +221,7 @@ def apptest_renders(settings: Settings, ids: dict[str, Any], repeat: int) -> dic
     out = {}
     for page in ("pages/1_clients.py", "pages/2_upload.py", "pages/3_run.py", "pages/4_review.py", "pages/5_export.py"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-        at.session_state["reviewer"] = "Dana"
+        at.session_state["_auth_token"] = _session_token(settings)
         at.run()
         at.switch_page(page).run()  # warm (engine, models)
         if at.exception:
@@ -237,7 +249,7 @@ def apptest_upload(settings: Settings, ids: dict[str, Any], n: int) -> dict[str,
     os.environ["ICP_DATA_DIR"] = str(settings.icp_data_dir)
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.session_state["reviewer"] = "Dana"
+    at.session_state["_auth_token"] = _session_token(settings)
     at.run()
     at.switch_page("pages/2_upload.py").run()
     out = {}

@@ -14,6 +14,9 @@ database layer.
 * Vocabularies (``str`` enums): :class:`LeadStatus`, :class:`RunStatus`, :class:`RunStage`,
   :class:`EnrichProvider`, :class:`RerankerName`, :class:`Bucket`, :class:`FeedbackLabel`.
 * Errors: one hierarchy rooted at :class:`ICPError` (see :mod:`icp_engine.errors`).
+* Sign-in and roles: :class:`User`, :class:`Role`, :class:`Permission` (``engine.auth``,
+  :mod:`icp_engine.auth`); erasure: ``engine.forget_person``, ``engine.delete_client``
+  (:mod:`icp_engine.erasure`), the audit trail ``engine.audit_trail``.
 * ICP editing: :data:`ICP_TEMPLATES`, suggestions and choice lists, :func:`icp_diff`,
   :func:`history_with_changes`.
 * ICP from discovery calls: ``engine.calls`` (:class:`CallService`, :class:`CallReview`,
@@ -47,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "SIZE_BANDS": "domain", "bucket_for": "domain",
     "RunOptions": "pipeline",
     "LeadFilters": "views", "PAGE_COLUMNS": "views", "Views": "views", "score_rows": "views",
+    "enrichment_summary": "views",
     "UploadPreview": "uploads", "MergedUpload": "uploads", "merge_previews": "uploads",
     "default_batch_name": "uploads",
     "EXPORT_COLUMNS": "export",
@@ -60,19 +64,26 @@ _EXPORTS: dict[str, str] = {
     "UploadError": "ingest.upload", "ParsedUpload": "ingest.upload",
     "ApifyExportError": "enrich.apify_json", "ApifyFatalError": "enrich.apify_client",
     "ServiceError": "http", "LLMError": "llm", "ModelNotAvailableError": "embeddings.local",
+    "Role": "enums", "LoginFailed": "errors", "PermissionDenied": "errors",
+    "User": "auth", "Permission": "auth", "ROLE_PERMISSIONS": "auth", "COOKIE_NAME": "auth", "HANDOFFS": "auth",
+    "MIN_PASSWORD_LENGTH": "auth",
+    "ForgetReport": "erasure", "ClientDeletion": "erasure",
     "CallStatus": "enums", "TranscriptError": "calls.parse", "FathomError": "calls.fathom",
     "CallService": "calls.service", "CallReview": "calls.service", "CALL_FIELD_LABELS": "calls.service",
 }
 
 __all__ = [
     "CALL_FIELD_LABELS", "CallReview", "CallService", "CallStatus", "FathomError", "TranscriptError",
+    "COOKIE_NAME", "ClientDeletion", "ForgetReport", "HANDOFFS", "LoginFailed", "MIN_PASSWORD_LENGTH", "Permission",
+    "PermissionDenied", "ROLE_PERMISSIONS", "Role", "User",
     "ApifyExportError", "ApifyFatalError", "Bucket", "DatabaseError", "EXCLUSION_SUGGESTIONS", "EXPORT_COLUMNS",
     "Engine", "EnrichProvider", "ExternalServiceError", "FeedbackLabel", "Follower", "ICP", "ICPError",
     "ICP_FIELDS", "ICP_TEMPLATES", "InvalidInput", "KEYWORD_SUGGESTIONS", "LLMError", "LeadFilters", "LeadStatus",
     "MergedUpload", "ModelNotAvailableError", "NotFound", "PAGE_COLUMNS", "ParsedUpload", "Profile", "RerankerName",
     "RunBusy", "RunFailed", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
     "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
-    "company_type_choices", "default_batch_name", "history_with_changes", "icp_diff", "industry_choices",
+    "company_type_choices", "default_batch_name", "enrichment_summary", "history_with_changes", "icp_diff",
+    "industry_choices",
     "merge_previews", "score_rows", "size_choices",
 ]
 
@@ -91,6 +102,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
+    from .auth import COOKIE_NAME, HANDOFFS, MIN_PASSWORD_LENGTH, ROLE_PERMISSIONS, Permission, User
+    from .erasure import ClientDeletion, ForgetReport
     from .calls.fathom import FathomError
     from .calls.parse import TranscriptError
     from .calls.service import CALL_FIELD_LABELS, CallReview, CallService
@@ -107,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
         FeedbackLabel,
         LeadStatus,
         RerankerName,
+        Role,
         RunStage,
         RunStatus,
     )
@@ -115,7 +129,9 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
         ExternalServiceError,
         ICPError,
         InvalidInput,
+        LoginFailed,
         NotFound,
+        PermissionDenied,
         RunBusy,
         RunFailed,
         RunInterrupted,
@@ -139,4 +155,4 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
     from .llm import LLMError
     from .pipeline import RunOptions
     from .uploads import MergedUpload, UploadPreview, default_batch_name, merge_previews
-    from .views import PAGE_COLUMNS, LeadFilters, Views, score_rows
+    from .views import PAGE_COLUMNS, LeadFilters, Views, enrichment_summary, score_rows

@@ -5,7 +5,8 @@ reviews), ``rank`` (JSONL leads -> JSONL scores on stdout, no database), ``eval`
 or a client's reviewed leads: static vs learned), ``feedback import`` (keep/trash labels from a
 CSV), ``icp-from-calls``
 (discovery calls -> quoted ICP proposal, optionally saved as a new ICP version), ``runs``,
-``status``, ``resume``, ``pause``, ``cancel``, ``clients``, ``db-stop``.
+``status``, ``resume``, ``pause``, ``cancel``, ``clients`` (``clients delete NAME --yes``),
+``forget PROFILE_URL --yes``, ``users`` (``list``, ``add``, ``set-password``), ``db-stop``.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def run(
     except UploadError as exc:
         err.print(f"[red]Cannot read {input}:[/red] {exc}")
         raise typer.Exit(2) from None
-    c = eng.get_or_create_client(client)
+    c = eng.get_or_create_client(client, author="cli")
     ver = eng.save_icp(c["id"], icp_obj, author="cli", note=f"from {icp.name}")
     batch = eng.ingest_followers(
         c["id"], parsed.people, batch_name=batch_name or input.name, source_filename=input.name,
@@ -145,14 +146,15 @@ def run(
     final = _wait_for_run(eng, run_id, lambda on_progress: eng.execute_run(run_id, on_progress=on_progress))
     data_out = eng.export_csv(c["id"], batch_id=batch["id"], icp_version_id=ver["id"])
     out.write_bytes(data_out)
+    from .views import enrichment_summary
+
     cnt = final["counts"]
     learned = eng.last_run_learning(c["id"])
     if learned and learned.get("run_id") == run_id and learned.get("n_reviews"):
         err.print(_learning_line(learned) + (f" ({learned.get('applied_to', 0)} leads re-scored)"
-                                             if learned.get("applied") else ""))
-    err.print(
-        f"wrote {out} ({cnt['scored']} leads, {cnt['failed']} failed) in {time.perf_counter() - t0:.1f} s"
-    )
+                                             if learned.get("applied") else ""), highlight=False)
+    err.print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: {enrichment_summary(cnt, options.enrich)}",
+              highlight=False)
 
 
 def _wait_for_run(eng: Engine, run_id: int, start: Any) -> dict[str, Any]:
@@ -412,13 +414,127 @@ def runs(client: Optional[str] = typer.Option(None, "--client")) -> None:
     Console().print(table)
 
 
-@app.command()
-def clients() -> None:
+clients_app = typer.Typer(add_completion=False, invoke_without_command=True,
+                          help="List clients (no subcommand) or delete one.")
+app.add_typer(clients_app, name="clients")
+
+
+@clients_app.callback()
+def clients(ctx: typer.Context) -> None:
     """List clients."""
+    if ctx.invoked_subcommand is not None:
+        return
     table = Table("id", "name", "leads", "ICP version")
     for c in _engine().list_clients():
         table.add_row(str(c["id"]), c["name"], str(c["leads"]), str(c["icp_version"] or "-"))
     Console().print(table)
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user name on this system: still audit the CLI
+        return "cli"
+
+
+@clients_app.command("delete")
+def clients_delete(
+    name: str = typer.Argument(..., help="The client's exact name (or its id)."),
+    yes: bool = typer.Option(False, "--yes", help="Really delete: without it nothing is deleted."),
+) -> None:
+    """Delete a client with its ICP versions, uploads, leads, runs and labels (other clients untouched)."""
+    from .errors import NotFound
+
+    eng = _engine()
+    try:
+        client = eng.get_client(int(name) if name.isdigit() else name)
+    except NotFound:
+        err.print(f"[red]No client named {name!r}.[/red]")
+        raise typer.Exit(2) from None
+    if not yes:
+        err.print(f"This would delete client #{client['id']} with everything it holds. Repeat with --yes to delete.")
+        raise typer.Exit(1)
+    result = eng.delete_client(client["id"], author=_cli_actor())
+    typer.echo(f"deleted client #{result.client_id}:")
+    for line in result.lines() or ["(it held nothing else)"]:
+        typer.echo(f"  {line}")
+
+
+@app.command()
+def forget(
+    profile_url: str = typer.Argument(..., help="The person's LinkedIn profile URL."),
+    yes: bool = typer.Option(False, "--yes", help="Really erase: without it nothing is removed."),
+) -> None:
+    """Erase one person everywhere: leads of every client, scores, labels, cached profile, cached
+    texts and vectors, Apify ledger entries and uploaded Apify files. Prints what was removed."""
+    from .erasure import PersonIdentity
+
+    try:
+        PersonIdentity.from_url(profile_url)
+    except ICPError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not yes:
+        err.print("This would erase this person everywhere. Repeat with --yes to erase.")
+        raise typer.Exit(1)
+    report = _engine().forget_person(profile_url, author=_cli_actor())
+    if not report.found:
+        typer.echo("nothing stored about this person")
+        return
+    typer.echo("removed:")
+    for line in report.lines():
+        typer.echo(f"  {line}")
+
+
+users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Dashboard accounts.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts (name, role, last sign-in)."""
+    table = Table("id", "name", "role", "last sign-in", "sessions")
+    for u in _engine().auth.list_users():
+        table.add_row(str(u["id"]), u["username"], u["role"], str(u["last_login_at"] or "-")[:19], str(u["sessions"]))
+    Console().print(table)
+
+
+def _ask_password() -> str:
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="User name."),
+    role: str = typer.Option("reviewer", "--role", help="admin | reviewer"),
+) -> None:
+    """Create an account (asks for the password)."""
+    from .enums import Role
+
+    try:
+        user = _engine().auth.create_user(name, _ask_password(), Role(role), actor=_cli_actor())
+    except (ICPError, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo(f"created {user.role.value} #{user.id}")
+
+
+@users_app.command("set-password")
+def users_set_password(name: str = typer.Argument(..., help="User name.")) -> None:
+    """Set a new password for an account (asks for it; the account's sessions end)."""
+    eng = _engine()
+    match = [u for u in eng.auth.list_users() if u["username"].casefold() == name.strip().casefold()]
+    if not match:
+        err.print(f"[red]No account named {name!r}.[/red]")
+        raise typer.Exit(2)
+    try:
+        eng.auth.set_password(match[0]["id"], _ask_password(), actor=_cli_actor())
+    except ICPError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo("password changed")
 
 
 @app.command("icp-from-calls")
@@ -496,7 +612,7 @@ def icp_from_calls(
                       + (f" since {since}" if since else ""))
             raise typer.Exit(2)
     if eng is not None:
-        c = eng.get_or_create_client(client)
+        c = eng.get_or_create_client(client, author="icp-from-calls")
         stored = eng.calls.email_domains(c["id"])
         if domains and set(domains) - set(stored):
             eng.calls.set_email_domains(c["id"], [*stored, *domains])

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     rerank_top_n: int = 200
 
     profile_cache_ttl_days: int = 30
+
+    # dashboard sign-in (icp_engine.auth): the account created on start when none has that name,
+    # how long a sign-in lasts, and the key that signs session cookies (default: a random key kept
+    # in <ICP_DATA_DIR>/session-secret, created on first use)
+    icp_admin_user: str | None = None
+    icp_admin_password: SecretStr | None = None
+    icp_session_days: float = 14.0
+    icp_session_secret: SecretStr | None = None
     max_upload_bytes: int = 200 * 1024 * 1024
     http_timeout_s: float = 60.0
     http_max_attempts: int = 5

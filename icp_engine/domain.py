@@ -198,6 +198,16 @@ class Profile:
     ``past_roles``: up to 2 earlier roles as ``"Title at Company"``. ``company_type``: one of
     :data:`icp_engine.taxonomy.COMPANY_TYPES` when classified, else None. ``source`` names the
     provider (``page``, ``apify-json``, ``apify``, ``connections``).
+
+    **Data versus guesses.** ``industry`` is only ever an industry *from data*: the company data of
+    the enrichment source (an Apify item), an LLM's classification with a key, or a page that
+    states it; never a guess from the letters of a company name (issue 8). A scorer may count it
+    as a match or a mismatch. ``industry_guess`` is a LinkedIn V2 label guessed offline by a
+    measured rule (:data:`icp_engine.classify.NAME_GUESS_RULES`, right >= 95 % of the time on a
+    labelled set; ``leads.industry_guess``), set only when ``industry`` is None: a scorer may give
+    it weak positive credit but must never count it as a mismatch. ``company_type_is_guess`` is
+    True when ``company_type`` was inferred rather than stated (``"startup"`` read from a founder
+    title alone; ``leads.company_type_is_guess``): same rule, never a mismatch.
     """
 
     name: str | None = None
@@ -214,6 +224,8 @@ class Profile:
     profile_id: str | None = None
     vanity: str | None = None
     source: str = "page"
+    industry_guess: str | None = None
+    company_type_is_guess: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

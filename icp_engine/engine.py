@@ -20,8 +20,10 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .auth import Actor, Auth, actor_fields
 from .config import Settings
 from .db import Database
+from .db import audit as audit_sql
 from .db import clients as clients_sql
 from .db import leads as leads_sql
 from .db import reports as reports_sql
@@ -29,8 +31,9 @@ from .db import review as review_sql
 from .db import scores as scores_sql
 from .domain import ICP, Follower, Profile, ScoreResult
 from .enums import FeedbackLabel, RerankerName, ReviewQueue
+from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
-from .export import to_csv_bytes, to_frame
+from .export import for_display, to_csv_bytes, to_frame
 from .ingest.upload import ParsedUpload
 from .pipeline import RunOptions, profile_from_row
 from .runs import ProgressCallback, RunService
@@ -61,6 +64,10 @@ class Engine:
         self.runs = RunService(self.db, self.settings, self.wiring)
         self.uploads = Uploads(self.db, self.settings)
         self.views = Views(self.db)
+        self.auth = Auth(self.db, self.settings)
+        self.erasure = Erasure(self.db, self.settings)
+        self.erasure.purge_expired_profiles()  # the cache's 30-day TTL: expired profiles are deleted
+        self.auth.purge_expired_sessions()
 
     @cached_property
     def calls(self) -> CallService:
@@ -78,19 +85,48 @@ class Engine:
 
     # ------------------------------------------------------------ clients and ICPs
 
-    def create_client(self, name: str, notes: str = "") -> Row:
-        """Create a client; :class:`InvalidInput` if the name is empty or taken."""
+    def create_client(self, name: str, notes: str = "", *, author: Actor = "system") -> Row:
+        """Create a client (audited); :class:`InvalidInput` if the name is empty or taken."""
         with self.db.begin() as conn:
-            return clients_sql.create_client(conn, name, notes)
+            row = clients_sql.create_client(conn, name, notes)
+            self._audit(conn, author, "client.create", "client", row["id"])
+            return row
 
-    def get_or_create_client(self, name: str) -> Row:
-        """The client with this name, created if missing."""
+    def get_or_create_client(self, name: str, *, author: Actor = "system") -> Row:
+        """The client with this name, created (audited) if missing."""
         with self.db.begin() as conn:  # serialised per name: two processes at once get the same client
             clients_sql.lock_name(conn, name)
             try:
                 return clients_sql.get_client(conn, name)
             except NotFound:
-                return clients_sql.create_client(conn, name)
+                row = clients_sql.create_client(conn, name)
+                self._audit(conn, author, "client.create", "client", row["id"])
+                return row
+
+    @staticmethod
+    def _audit(conn: Any, author: Actor | None, action: str, target_type: str, target_id: int | None,
+               details: dict[str, Any] | None = None) -> None:
+        who, who_id = actor_fields(author)
+        audit_sql.record(conn, actor=who, actor_id=who_id, action=action, target_type=target_type,
+                         target_id=target_id, details=details)
+
+    def delete_client(self, client: int | str, *, author: Actor = "system") -> ClientDeletion:
+        """Delete a client with everything it holds (:meth:`Erasure.delete_client`; audited)."""
+        return self.erasure.delete_client(client, actor=author)
+
+    def forget_person(self, profile_url: str, *, author: Actor = "system") -> ForgetReport:
+        """Remove one person everywhere (:meth:`Erasure.forget_person`; audited without the URL)."""
+        report = self.erasure.forget_person(profile_url, actor=author)
+        embedder = self.wiring.__dict__.get("embedder")  # only when already loaded (a cached_property)
+        clear = getattr(embedder, "clear_memory", None)
+        if callable(clear):  # this process's in-memory copy of cached texts
+            clear()
+        return report
+
+    def audit_trail(self, limit: int = 200) -> list[Row]:
+        """Newest audit entries first (:func:`icp_engine.db.audit.recent`)."""
+        with self.db.connect() as conn:
+            return audit_sql.recent(conn, limit)
 
     def get_client(self, client: int | str) -> Row:
         """A client by id or name; raises :class:`NotFound`."""
@@ -102,10 +138,17 @@ class Engine:
         with self.db.connect() as conn:
             return clients_sql.list_clients(conn)
 
-    def save_icp(self, client_id: int, icp: ICP, *, author: str = "system", note: str = "") -> Row:
-        """Save a new ICP version (unchanged ICP -> current version returned); returns the version row."""
+    def save_icp(self, client_id: int, icp: ICP, *, author: Actor = "system", note: str = "") -> Row:
+        """Save a new ICP version (unchanged ICP -> current version returned; a new one is audited);
+        returns the version row."""
+        who, _ = actor_fields(author)
         with self.db.begin() as conn:
-            return clients_sql.save_icp(conn, client_id, icp, author=author, note=note)
+            before = clients_sql.current_version_id(conn, client_id)
+            row = clients_sql.save_icp(conn, client_id, icp, author=who, note=note)
+            if row["id"] != before:
+                self._audit(conn, author, "icp.save", "icp_version", row["id"],
+                            {"client_id": client_id, "version": row["version"]})
+            return row
 
     def current_icp(self, client_id: int) -> tuple[Row, ICP] | None:
         """``(version_row, ICP)`` of the newest version, or None when the client has no ICP yet."""
@@ -129,9 +172,9 @@ class Engine:
         return self.uploads.preview(client_id, filename, data)
 
     def store_upload(self, client_id: int, previews: Sequence[UploadPreview], *, batch_name: str | None = None,
-                     author: str = "system") -> Row:
+                     author: Actor = "system") -> Row:
         """Store previewed files as one batch (merged, deduplicated; see :meth:`Uploads.store`)."""
-        return self.uploads.store(client_id, previews, batch_name=batch_name, author=author)
+        return self.uploads.store(client_id, previews, batch_name=batch_name, author=actor_fields(author)[0])
 
     def ingest_followers(self, client_id: int, people: Sequence[Follower], *, batch_name: str,
                          source_filename: str = "", source_kind: str = "", file_sha256: str | None = None,
@@ -153,11 +196,12 @@ class Engine:
     # ------------------------------------------------------------ runs (see icp_engine.runs)
 
     def create_run(self, client_id: int, *, batch_id: int | None = None, icp_version_id: int | None = None,
-                   options: RunOptions | None = None, author: str = "system") -> int:
+                   options: RunOptions | None = None, author: Actor = "system") -> int:
         """Record a ``queued`` run (newest ICP version unless given) and return its id; :class:`InvalidInput`
-        when the client has no ICP."""
+        when the client has no ICP. Expired profile-cache rows are purged first (30-day TTL)."""
+        self.erasure.purge_expired_profiles()
         return self.runs.create(client_id, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
-                                author=author)
+                                author=actor_fields(author)[0])
 
     def execute_run(self, run_id: int, on_progress: ProgressCallback | None = None) -> Row:
         """Run (or resume) a run in this thread until done; returns its final progress. Raises
@@ -213,9 +257,9 @@ class Engine:
         """Put ``failed`` leads of a scope back to ``discovered`` with ``retry_count`` 0; returns how many."""
         return self.runs.retry_failed(client_id, batch_id)
 
-    def retry_failed_run(self, run_id: int, *, author: str = "system") -> tuple[int, int]:
+    def retry_failed_run(self, run_id: int, *, author: Actor = "system") -> tuple[int, int]:
         """Retry a run's failed leads in a new background run; returns ``(leads reset, new run id)``."""
-        return self.runs.retry_failed_of_run(run_id, author=author)
+        return self.runs.retry_failed_of_run(run_id, author=actor_fields(author)[0])
 
     def estimate_run(self, client_id: int, batch_id: int | None, options: RunOptions) -> Row:
         """Before a run: leads to enrich and, for live Apify, profiles to scrape, runs and cost (USD)."""
@@ -246,10 +290,12 @@ class Engine:
     def review_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None, limit: int = 20,
                      include_labelled: bool = False) -> list[Row]:
         """Scored leads in a seeded random order per reviewer, never sorted by score
-        (:func:`icp_engine.db.review.review_queue`)."""
+        (:func:`icp_engine.db.review.review_queue`), shown as the CSV shows them
+        (:func:`icp_engine.export.for_display`: name fallback, guessed industry, enrichment notes)."""
         with self.db.connect() as conn:
-            return review_sql.review_queue(conn, client_id, reviewer, batch_id=batch_id, limit=limit,
+            rows = review_sql.review_queue(conn, client_id, reviewer, batch_id=batch_id, limit=limit,
                                            include_labelled=include_labelled)
+        return [for_display(r) for r in rows]
 
     def review_progress(self, client_id: int, reviewer: str, batch_id: int | None = None) -> dict[str, int]:
         """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer."""

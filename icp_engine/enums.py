@@ -15,7 +15,10 @@ class LeadStatus(StrEnum):
     """Where a lead is in qualification (``leads.status``).
 
     ``discovered`` (from an upload) -> ``enriched`` (profile known) -> ``qualified`` (scored)
-    -> ``exported`` (in a downloaded CSV); ``failed`` when enrichment gave up, with a reason.
+    -> ``exported`` (in a downloaded CSV); ``failed`` when enrichment gave up, with a reason
+    (``leads.error_message``, ``leads.enrichment_note``): such a lead is still classified, scored on
+    the upload's data and exported (the CSV says "not enriched"); it stays ``failed`` so the Run
+    page can retry its enrichment.
     """
 
     DISCOVERED = "discovered"
@@ -109,6 +112,17 @@ class ReviewQueue(StrEnum):
     RANDOM = "random"
     INFORMATIVE = "informative"
     IMPORT = "import"
+
+
+class Role(StrEnum):
+    """What a dashboard account may do (``users.role``; permissions in :mod:`icp_engine.auth`).
+
+    ``admin``: users, clients, ICPs, uploads, runs, deletion and settings, plus everything a
+    reviewer does; ``reviewer``: review labels and exports.
+    """
+
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
 
 
 class CallStatus(StrEnum):

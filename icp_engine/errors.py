@@ -7,7 +7,9 @@ the built-in base a caller would expect (``NotFound`` is a ``LookupError``, ``In
     ICPError
     ├── InvalidInput (ValueError)      bad user input; the message is meant for the user
     │   ├── UploadError                an upload was refused (icp_engine.ingest)
-    │   └── ApifyExportError           a file is not an exported Apify dataset
+    │   ├── ApifyExportError           a file is not an exported Apify dataset
+    │   └── LoginFailed                wrong user name or password, or a locked account
+    ├── PermissionDenied (PermissionError)  the signed-in account's role does not allow the action
     ├── NotFound (LookupError)         a client, ICP version, batch, run or lead that does not exist
     ├── DatabaseError (RuntimeError)   the database cannot be reached or lacks pgvector
     ├── ExternalServiceError (RuntimeError)
@@ -36,6 +38,15 @@ class InvalidInput(ICPError, ValueError):
 
     ``str(err)`` is a sentence meant for the user; nothing has been written when it is raised.
     """
+
+
+class LoginFailed(InvalidInput):
+    """A sign-in was refused (unknown name, wrong password, locked account); the message says
+    which of "wrong name or password" / "locked" without telling whether the name exists."""
+
+
+class PermissionDenied(ICPError, PermissionError):
+    """The account's role does not allow this action (see :mod:`icp_engine.auth`)."""
 
 
 class NotFound(ICPError, LookupError):

@@ -4,6 +4,18 @@ Columns (CRM-friendly, one row per lead, sorted by ``icp_score`` descending): se
 :data:`EXPORT_COLUMNS`. Cells that a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, tab or carriage return; OWASP "CSV Injection") are prefixed with ``'``.
 Numbers are written as numbers, so a negative score could never be quoted (scores are 0-100).
+
+Every follower of an upload is a row, also those enrichment had no data for (:func:`for_display`,
+used by the CSV and the dashboard's tables alike):
+
+* ``name``: the person's name, else the profile's vanity name (a URL-only lead), else its id.
+* ``industry``: the industry from data, else an offline guess written ``"Banking (guessed)"``.
+* ``match_reasoning``: the scorer's reasoning, after the notes that say what the score rests on:
+  ``"enrichment: not returned by Apify (run … ended SUCCEEDED)"`` (``leads.enrichment_note``:
+  the lead is scored on the upload's data) and, for a lead without a profile URL,
+  ``"no profile URL in the export (live Apify cannot enrich)"``; parts are joined by ``" · "``.
+* ``status``: ``qualified`` / ``exported``, or ``not enriched`` for a lead enrichment gave up on
+  (``leads.status = 'failed'``), scored on the upload's data.
 """
 
 from __future__ import annotations
@@ -50,11 +62,64 @@ def split_name(name: str | None) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
+#: Note of a lead without a profile URL (an export without URLs), first in its ``match_reasoning``.
+NO_URL_NOTE = "no profile URL in the export (live Apify cannot enrich)"
+
+#: What the CSV and the dashboard say for a lead status (others are shown as they are).
+STATUS_WORDS: dict[str, str] = {"failed": "not enriched"}
+
+
+def display_name(row: dict[str, Any]) -> str:
+    """The name to show for a lead row: ``name``, else ``vanity`` (a lead known only by its URL),
+    else ``profile_id``, else ``""``."""
+    return str(row.get("name") or row.get("vanity") or row.get("profile_id") or "")
+
+
+def display_industry(row: dict[str, Any]) -> str:
+    """``industry`` (enrichment data), else ``industry_class`` (classified from data), else the
+    offline guess as ``"<label> (guessed)"``, else ``""``."""
+    known = row.get("industry") or row.get("industry_class")
+    if known:
+        return str(known)
+    guess = row.get("industry_guess")
+    return f"{guess} (guessed)" if guess else ""
+
+
+def user_reasoning(row: dict[str, Any]) -> str:
+    """``match_reasoning`` with the lead's enrichment note and the no-URL note in front (see the
+    module docstring); parts joined by ``" · "``."""
+    note = (row.get("enrichment_note") or "").strip()
+    parts = [note] if note else []
+    no_url = not row.get("profile_url") or str(row.get("profile_key") or "").startswith("name:")
+    if no_url and "no profile URL" not in note:
+        parts.append(NO_URL_NOTE)
+    if row.get("match_reasoning"):
+        parts.append(str(row["match_reasoning"]))
+    return " · ".join(parts)
+
+
+def for_display(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a lead row (``leads`` columns + ``match_reasoning``) with ``name``, ``industry``,
+    ``match_reasoning`` and ``status`` as the user reads them (:func:`display_name`,
+    :func:`display_industry`, :func:`user_reasoning`, :data:`STATUS_WORDS`)."""
+    out = dict(row)
+    out["name"] = display_name(row)
+    if "industry" in row or "industry_class" in row:
+        out["industry"] = display_industry(row)
+    if "match_reasoning" in row:
+        out["match_reasoning"] = user_reasoning(row)
+    if row.get("status"):
+        out["status"] = STATUS_WORDS.get(str(row["status"]), row["status"])
+    return out
+
+
 def to_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Rows from :meth:`icp_engine.engine.Engine.export_rows` -> DataFrame in export column order."""
+    """Rows from :meth:`icp_engine.engine.Engine.export_rows` -> DataFrame in export column order
+    (each row through :func:`for_display`; first/last name only from a real name)."""
     records = []
-    for r in rows:
-        first, last = split_name(r.get("name"))
+    for raw in rows:
+        r = for_display(raw)
+        first, last = split_name(raw.get("name"))
         titles = r.get("titles") or []
         records.append(
             {
@@ -65,7 +130,7 @@ def to_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "headline": r.get("headline") or "",
                 "current_titles": "; ".join(titles),
                 "company": r.get("company") or "",
-                "industry": r.get("industry") or r.get("industry_class") or "",
+                "industry": r.get("industry") or "",
                 "company_size": r.get("company_size") or "",
                 "company_type": r.get("company_type") or "",
                 "location": r.get("location") or "",

@@ -6,7 +6,13 @@ the next execution of the same run picks up where it stopped:
 
 * ``enrich``   leads with status ``discovered`` -> ``enriched`` (or ``failed`` after
   :data:`MAX_ATTEMPTS` retryable failures, with ``error_message`` and ``retry_count``).
-* ``classify`` enriched leads without ``company_type`` -> industry class + company type.
+  **Nothing is dropped:** a lead the provider has no data for (not returned by Apify, not in an
+  Apify export, no profile URL) keeps the upload's data (name, headline, title and company read
+  from the headline) with the reason in ``leads.enrichment_note`` ("enrichment: not returned by
+  Apify ..."), and goes through the next stages like any other; ``failed`` leads are scored too
+  and stay ``failed`` (the CSV says why).
+* ``classify`` enriched (and failed) leads without ``company_type`` -> industry class + company type
+  (+ the offline ``industry_guess`` and the source / guess flags).
 * ``embed``    leads without a whole-profile vector for the embedder's model -> ``lead_embeddings``.
 * ``score``    leads without a ``lead_scores`` row for the run's ICP version -> scored;
   ``enriched`` -> ``qualified``.
@@ -31,8 +37,9 @@ import numpy as np
 from .db import Database
 from .db import leads as leads_sql
 from .db import scores as scores_sql
-from .domain import ICP, Profile
+from .domain import ICP, Profile, is_name_key
 from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
+from .enrich.page import linking_key, profile_from_page
 from .enums import EnrichProvider, RerankerName, RunStage
 from .errors import InvalidInput
 
@@ -191,7 +198,13 @@ class RunStages:
                 self._report(RunStage.ENRICH)
 
     def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome]) -> None:
-        """Write one chunk's outcomes in one transaction (batched statements)."""
+        """Write one chunk's outcomes in one transaction (batched statements).
+
+        Nothing is dropped: a fallback outcome (the provider had no data) stores the upload's
+        profile with ``enrichment_note = "enrichment: <note>"``; a failure stores the attempt and,
+        when the pipeline gives up on the lead, the upload's profile with ``"enrichment: <error>"``
+        (:func:`icp_engine.db.leads.write_enrich_failures`), so every lead is qualified and exported.
+        """
         provider_name = getattr(self.ctx.provider, "name", EnrichProvider.PAGE.value)
         ok: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
@@ -200,9 +213,13 @@ class RunStages:
             if o is None:
                 o = EnrichOutcome(lead_id=req.lead_id, error="the provider returned nothing", retryable=True)
             if o.profile is None:
-                failures.append(
-                    {"b_id": req.lead_id, "b_error": o.error or "enrichment failed", "b_final": not o.retryable}
-                )
+                error = o.error or "enrichment failed"
+                fallback = profile_from_page(req)
+                failures.append({
+                    "b_id": req.lead_id, "b_error": error, "b_final": not o.retryable,
+                    "b_titles": list(fallback.titles), "b_company": fallback.company,
+                    "b_note": f"enrichment: {error}",
+                })
                 continue
             p = o.profile
             ok.append(
@@ -212,6 +229,10 @@ class RunStages:
                     "b_industry": p.industry, "b_summary": p.summary, "b_past_roles": list(p.past_roles or []),
                     "b_skills": list(p.skills or []), "b_profile_id": p.profile_id, "b_vanity": p.vanity,
                     "b_source": p.source or provider_name,
+                    "b_note": f"enrichment: {o.note or 'no data from ' + provider_name}" if o.fallback else None,
+                    # a lead without a URL keeps its key; others get the enriched name + company
+                    "b_name_key": None if is_name_key(req.key) else linking_key(
+                        p.name or (req.page.name if req.page else None), p.company, p.headline),
                 }
             )
         with self.db.begin() as conn:
@@ -255,6 +276,10 @@ class RunStages:
                         "b_type": getattr(c, "company_type", None) or "unknown",
                         "b_reason": getattr(c, "reasoning", None),
                         "b_source": getattr(c, "source", None),
+                        "b_industry_guess": getattr(c, "industry_guess", None),
+                        "b_industry_source": getattr(c, "industry_source", None),
+                        "b_type_source": getattr(c, "company_type_source", None),
+                        "b_type_is_guess": bool(getattr(c, "company_type_is_guess", False)),
                     }
                     for r, c in zip(rows, results)
                 ])
@@ -336,7 +361,13 @@ def _jsonable(obj: Any) -> Any:
 
 
 def profile_from_row(r: Any) -> Profile:
-    """A ``leads`` row (mapping) -> :class:`Profile` (the scorer's input)."""
+    """A ``leads`` row (mapping) -> :class:`Profile` (the scorer's input).
+
+    ``industry`` comes only from data: the enrichment source's company industry (``leads.industry``)
+    or the classification's industry (``industry_class``, from company data or an LLM; never a
+    guess). An offline guess travels separately in ``Profile.industry_guess`` (``leads.industry_guess``)
+    and ``Profile.company_type_is_guess``: a scorer may give a guess weak credit, never a mismatch.
+    """
     return Profile(
         name=r["name"],
         headline=r["headline"],
@@ -352,6 +383,8 @@ def profile_from_row(r: Any) -> Profile:
         profile_id=r["profile_id"],
         vanity=r["vanity"],
         source=r["enrichment_source"] or EnrichProvider.PAGE.value,
+        industry_guess=None if (r["industry"] or r.get("industry_class")) else r.get("industry_guess"),
+        company_type_is_guess=bool(r.get("company_type_is_guess")),
     )
 
 

@@ -5,6 +5,13 @@ client's leads first (:meth:`Uploads.preview`, nothing written); the good previe
 people deduplicated on their profile key (first occurrence wins); then :meth:`Uploads.store`
 writes them as one batch in one transaction (all or nothing). Parsing is :mod:`icp_engine.ingest`;
 the SQL is :mod:`icp_engine.db.leads`.
+
+Linking (issue 8): every lead stores a name + company key (``leads.name_key``, from
+:func:`name_keys`). A later upload's person *with* a profile URL whose key equals a lead known
+only by name + company (a ``Connections.csv`` export without URLs) is that lead: it takes the
+URL key and URLs instead of a duplicate being created; a page lead's company is read from its
+headline ("CFO at Quillstone Systems") for this. A person *without* a URL matches the one lead
+with a URL that has the same key.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from .config import Settings
 from .db import Database
 from .db import leads as leads_sql
 from .domain import Follower
+from .enrich.page import follower_linking_key
 from .errors import InvalidInput
 from .ingest.upload import ParsedUpload, parse_upload
 
@@ -30,7 +38,8 @@ class UploadPreview:
 
     ``filename``; ``parsed``: the :class:`~icp_engine.ingest.upload.ParsedUpload`; ``sha256``: hex
     digest of the file's bytes; ``new`` / ``known``: how many of its people are new or already
-    leads of the client; ``known_indexes``: indexes in ``parsed.people`` of the known ones.
+    leads of the client; ``known_indexes``: indexes in ``parsed.people`` of the known ones;
+    ``linked``: how many of the known ones match a lead without a profile URL by name + company.
     """
 
     filename: str
@@ -39,6 +48,50 @@ class UploadPreview:
     new: int
     known: int
     known_indexes: set[int] = field(default_factory=set)
+    linked: int = 0
+
+    @property
+    def without_url(self) -> int:
+        """People of the file without a profile URL (keyed by name + company; live Apify cannot
+        enrich them: they are scored on their position and company)."""
+        return sum(1 for p in self.parsed.people if not p.has_url)
+
+    @property
+    def skipped(self) -> int:
+        """Entries of the file that are not stored: rows without any name (``Connections.csv``),
+        "LinkedIn Member" cards without a link (pages), lines or links that are no member profile
+        (URL lists). Duplicates are merged, not counted here."""
+        st = self.parsed.stats
+        return sum(int(st.get(k) or 0) for k in ("skipped_no_name", "skipped_headless", "not_profiles", "ignored"))
+
+    @property
+    def declared_total(self) -> int | None:
+        """The list's size stated in a saved page's header ("1,284 followers"), else None."""
+        v = self.parsed.stats.get("declared_total")
+        return int(v) if v is not None else None
+
+    def notices(self) -> list[str]:
+        """Sentences for the upload preview that the parser's warnings (``parsed.warnings``, shown
+        too) do not already say: people without a profile URL, skipped entries, the total a page's
+        header states, people linked to a lead by name + company."""
+        out: list[str] = []
+        n = len(self.parsed.people)
+        said = " ".join(self.parsed.warnings)
+        if self.without_url and "profile URL" not in said:
+            who = ("No one in this file has a profile URL" if self.without_url == n
+                   else f"{self.without_url:,} of the {n:,} people in this file have no profile URL")
+            out.append(f"{who}: live Apify enrichment cannot look them up, so they are scored on "
+                       "their position and company.")
+        if self.skipped and "skipped" not in said:
+            out.append(f"{self.skipped:,} entr{'y was' if self.skipped == 1 else 'ies were'} skipped "
+                       "(no name or no profile link).")
+        if self.declared_total is not None and f"{self.declared_total:,}" not in said:
+            what = self.parsed.stats.get("declared_total_of") or "people"
+            out.append(f"The page header says {self.declared_total:,} {what}; {n:,} were found in the file.")
+        if self.linked:
+            out.append(f"{self.linked:,} of them match a lead without a profile URL by name and company: "
+                       "that lead gets this profile URL (no duplicate).")
+        return out
 
 
 @dataclass
@@ -80,6 +133,12 @@ def merge_previews(previews: Sequence[UploadPreview]) -> MergedUpload:
     )
 
 
+def name_keys(people: Sequence[Follower]) -> list[str | None]:
+    """The linking key of each follower (:func:`icp_engine.enrich.page.follower_linking_key`):
+    what leads with and without a profile URL are linked on (``leads.name_key``)."""
+    return [follower_linking_key(p) for p in people]
+
+
 def default_batch_name(filenames: Sequence[str], now: datetime | None = None) -> str:
     """``"followers · 2026-11-21 10:04"`` for one file (name without extension), ``"3 files · ..."`` for several."""
     stem = filenames[0].rsplit("/", 1)[-1].rsplit(".", 1)[0] if len(filenames) == 1 else f"{len(filenames)} files"
@@ -107,9 +166,10 @@ class Uploads:
         """
         parsed = self.parse(filename, data)
         with self.db.connect() as conn:
-            split = leads_sql.split_known(conn, client_id, parsed.people)
+            split = leads_sql.split_known(conn, client_id, parsed.people, name_keys(parsed.people))
         return UploadPreview(filename=filename, parsed=parsed, sha256=hashlib.sha256(data).hexdigest(),
-                             new=len(split.new), known=len(split.known), known_indexes=set(split.known))
+                             new=len(split.new), known=len(split.known), known_indexes=set(split.known),
+                             linked=len(split.relink))
 
     def store_followers(
         self,
@@ -133,7 +193,7 @@ class Uploads:
         with self.db.begin() as conn:
             batch = leads_sql.insert_batch_with_leads(
                 conn, client_id, people, name=batch_name, source_filename=source_filename,
-                source_kind=source_kind, file_sha256=file_sha256, author=author,
+                source_kind=source_kind, file_sha256=file_sha256, author=author, name_keys=name_keys(people),
             )
         batch["kind"] = source_kind
         batch["warnings"] = warnings or []
@@ -155,12 +215,13 @@ class Uploads:
         )
 
     def save_apify_items(self, filename: str, data: bytes) -> str:
-        """Keep an uploaded Apify dataset file under ``<ICP_DATA_DIR>/uploads`` (content-addressed,
-        written once) and return its path, for a run's ``profiles_path``."""
+        """Keep an uploaded Apify dataset file under ``<ICP_DATA_DIR>/uploads`` (content-addressed:
+        named by its SHA-256) and return its path, for a run's ``profiles_path``."""
         folder = Path(self.settings.icp_data_dir) / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename)[-80:]
         path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}-{safe}"
-        if not path.exists():
+        # written again when an erasure rewrote the kept copy (then its content no longer has that hash)
+        if not path.exists() or hashlib.sha256(path.read_bytes()).digest() != hashlib.sha256(data).digest():
             path.write_bytes(data)
         return str(path)

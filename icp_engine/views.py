@@ -13,8 +13,9 @@ from typing import Any
 from .db import Database, reports
 from .db import review as review_sql
 from .db.reports import PAGE_COLUMNS, LeadFilters
+from .export import for_display
 
-__all__ = ["PAGE_COLUMNS", "LeadFilters", "Views", "score_rows"]
+__all__ = ["PAGE_COLUMNS", "LeadFilters", "Views", "enrichment_summary", "score_rows"]
 
 
 class Views:
@@ -25,9 +26,13 @@ class Views:
 
     def lead_page(self, client_id: int, filters: LeadFilters | None = None, *, page: int = 0,
                   page_size: int = 50) -> dict[str, Any]:
-        """One page of scored leads, best first (:func:`icp_engine.db.reports.lead_page`)."""
+        """One page of scored leads, best first (:func:`icp_engine.db.reports.lead_page`); each row
+        as the CSV shows it (:func:`icp_engine.export.for_display`: name, industry, reasoning with
+        the enrichment notes, status) with the :data:`PAGE_COLUMNS`."""
         with self.db.connect() as conn:
-            return reports.lead_page(conn, client_id, filters, page=page, page_size=page_size)
+            out = reports.lead_page(conn, client_id, filters, page=page, page_size=page_size)
+        out["rows"] = [{k: v for k, v in for_display(r).items() if k in PAGE_COLUMNS} for r in out["rows"]]
+        return out
 
     def export_ids(self, client_id: int, filters: LeadFilters | None = None) -> list[int]:
         """Ids of the leads an export with these filters would contain, best first."""
@@ -70,9 +75,37 @@ class Views:
             return reports.failed_count(conn, client_id, batch_id)
 
     def unscored_count(self, client_id: int, batch_id: int | None, icp_version_id: int) -> int:
-        """Leads of a scope (not ``failed``) without a score for this ICP version: what a run would score."""
+        """Leads of a scope without a score for this ICP version: what a run would score."""
         with self.db.connect() as conn:
             return reports.unscored_count(conn, client_id, batch_id, icp_version_id)
+
+
+def enrichment_summary(counts: dict[str, Any], provider: str | None = None) -> str:
+    """One sentence on a run's enrichment from its progress ``counts``
+    (:func:`icp_engine.db.runs.progress_counts`) and its provider (``RunOptions.enrich``), for the
+    CLI and the Run page, e.g. ``"300 of 300 leads scored: 294 enriched by apify, 6 scored on the
+    upload's data only (enrichment had nothing for them; the reason is in their match_reasoning)"``.
+    Parts with a zero count are left out. With the ``page`` provider every lead is scored on the
+    upload's data by choice, which is said once."""
+    total, scored = int(counts.get("total") or 0), int(counts.get("scored") or 0)
+    not_enriched = int(counts.get("not_enriched") or 0)
+    no_url = int(counts.get("no_url") or 0)
+    discovered = int(counts.get("discovered") or 0)
+    enriched = max(0, total - discovered - not_enriched)
+    provider = str(provider) if provider else None
+    if provider == "page":
+        parts = [f"{total - discovered:,} on the upload's data (no enrichment provider)"]
+        not_enriched = 0
+    else:
+        parts = [f"{enriched:,} enriched" + (f" by {provider}" if provider else "")]
+    if not_enriched:
+        parts.append(f"{not_enriched:,} scored on the upload's data only (enrichment had nothing for them; "
+                     "the reason is in their match_reasoning)")
+    if no_url:
+        parts.append(f"{no_url:,} without a profile URL")
+    if discovered:
+        parts.append(f"{discovered:,} not enriched yet")
+    return f"{scored:,} of {total:,} leads scored: " + ", ".join(parts)
 
 
 def score_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

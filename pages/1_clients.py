@@ -18,6 +18,7 @@ from icp_engine import (
     TITLE_SUGGESTIONS,
     Engine,
     InvalidInput,
+    Permission,
     company_type_choices,
     history_with_changes,
     industry_choices,
@@ -68,12 +69,12 @@ def create_client_form(eng: Engine) -> None:
         notes = st.text_input("Notes (optional)")
         if st.form_submit_button("Create client", type="primary"):
             try:
-                row = eng.create_client(name.strip(), notes)
+                row = eng.create_client(name.strip(), notes, author=_ui.actor())
             except InvalidInput as exc:
-                st.error(str(exc))
+                st.error(_ui.md(exc))
             else:
                 _ui.select_client(row["id"])
-                _ui.flash(f"Client **{row['name']}** created. Now set its ICP below.")
+                _ui.flash(f"Client **{_ui.md(row['name'])}** created. Now set its ICP below.")
                 st.rerun()
 
 
@@ -130,8 +131,8 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     note = s1.text_input("Change note", key=f"icp_note_{cid}", placeholder="What changed and why")
     s2.write("")
     if s2.button("Save new version", type="primary", key=f"icp_save_{cid}", disabled=not dirty or icp.is_empty()):
-        row = eng.save_icp(cid, icp, author=_ui.author(), note=note.strip())
-        _ui.flash(f"Saved ICP version {row['version']} by {row['created_by']}.")
+        row = eng.save_icp(cid, icp, author=_ui.actor(), note=note.strip())
+        _ui.flash(f"Saved ICP version {row['version']} by {_ui.md(row['created_by'])}.")
         st.session_state.pop(f"icp_note_{cid}", None)
         st.rerun()
     if icp.is_empty():
@@ -163,7 +164,7 @@ def live_preview(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
     try:
         rows = eng.preview_icp(cid, icp, 5, seed=seed)
     except Exception as exc:  # noqa: BLE001 - a preview must never break the editor
-        st.warning(f"Preview unavailable: {exc}")
+        st.warning(f"Preview unavailable: {_ui.md(exc)}")
         return
     if not rows:
         st.caption("Upload followers to see how five of them would score with this ICP.")
@@ -190,6 +191,7 @@ def version_history(eng: Engine, client: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    _ui.require(Permission.MANAGE_CLIENTS)
     eng: Engine = _ui.engine()
     st.title("Clients & ICP")
     _ui.show_flash()
@@ -204,7 +206,7 @@ def main() -> None:
         st.info("Create a client to start.")
         return
     client = _ui.require_client(eng)
-    st.header(f"ICP of {client['name']}")
+    st.header(f"ICP of {_ui.md(client['name'])}")
     ov = eng.views.client_overview(cid)
     m = st.columns(5)
     m[0].metric("Leads", f"{ov['leads']:,}")

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from icp_engine import Engine, InvalidInput, UploadPreview, default_batch_name, merge_previews
+from icp_engine import Engine, InvalidInput, Permission, UploadPreview, default_batch_name, merge_previews
 from pages import _ui
 
 ACCEPTED = ["html", "htm", "csv", "txt", "zip"]
@@ -55,12 +55,13 @@ def _preview(eng: Engine, cid: int, name: str, data: bytes) -> UploadPreview | s
 
 
 def main() -> None:
+    _ui.require(Permission.UPLOAD)
     eng: Engine = _ui.engine()
     st.title("Upload followers")
     _ui.show_flash()
     client = _ui.require_client(eng)
     cid = client["id"]
-    st.caption(f"Client: **{client['name']}**. Nothing is stored until you press *Store*.")
+    st.caption(f"Client: **{_ui.md(client['name'])}**. Nothing is stored until you press *Store*.")
     batches = eng.views.batch_options(cid, limit=50)
     if batches:
         with st.expander(f"Earlier uploads of this client ({len(batches)})"):
@@ -82,7 +83,7 @@ def main() -> None:
         for name, data in inputs:
             p = _preview(eng, cid, name, data)
             if isinstance(p, str):
-                st.error(f"**{name}**: {p} Nothing from this file will be stored.")
+                st.error(f"**{_ui.md(name)}**: {_ui.md(p)} Nothing from this file will be stored.")
             else:
                 good.append(p)
 
@@ -93,18 +94,23 @@ def main() -> None:
     people, known = merged.people, merged.known
     for p in good:
         st.markdown(
-            f"**{p.filename}** ({p.parsed.kind}): {len(p.parsed.people)} people, "
+            f"**{_ui.md(p.filename)}** ({_ui.md(p.parsed.kind)}): {len(p.parsed.people)} people, "
             f"{p.new} new, {p.known} already leads of this client"
         )
         for w in p.parsed.warnings:
-            st.warning(f"{p.filename}: {w}")
+            st.warning(f"{_ui.md(p.filename)}: {_ui.md(w)}")
+        for note in p.notices():
+            st.info(f"{_ui.md(p.filename)}: {_ui.md(note)}")
 
     n_new = merged.new_count
     n_known = len(known) - n_new
-    m = st.columns(3)
+    n_no_url = sum(1 for p in people if not p.has_url)
+    m = st.columns(4 if n_no_url else 3)
     m[0].metric("People found", len(people))
     m[1].metric("New leads", n_new)
     m[2].metric("Already leads", n_known)
+    if n_no_url:
+        m[3].metric("Without profile URL", n_no_url)
 
     preview = pd.DataFrame(
         [
@@ -113,14 +119,16 @@ def main() -> None:
                 "headline": p.headline or "",
                 "status": "already a lead" if k else "new",
                 "location": p.location or "",
-                "profile": p.profile_url,
+                "profile": _ui.safe_url(p.profile_url) or "no URL",
             }
             for p, k in list(zip(people, known))[:PREVIEW_ROWS]
         ]
     )
+    all_urls = all(p.profile_url for p in people[:PREVIEW_ROWS])
     st.dataframe(
         preview, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(preview)),
-        column_config={"profile": st.column_config.LinkColumn("profile")},
+        # people without a profile URL read "no URL": a plain column then, not a link
+        column_config={"profile": st.column_config.LinkColumn("profile")} if all_urls else None,
     )
     if len(people) > PREVIEW_ROWS:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(people)} people.")
@@ -132,13 +140,13 @@ def main() -> None:
         try:
             batch = eng.store_upload(cid, good, batch_name=batch_name, author=_ui.author())
         except InvalidInput as exc:
-            st.error(f"Nothing was stored: {exc}")
+            st.error(f"Nothing was stored: {_ui.md(exc)}")
             return
         st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
         st.session_state.pop("_upload_previews", None)
         _ui.flash(
-            f"Stored batch **{batch['name']}**: {batch['new_leads']} new leads, "
-            f"{batch['known_leads']} already leads of {client['name']}. Next: *Run* to qualify them."
+            f"Stored batch **{_ui.md(batch['name'])}**: {batch['new_leads']} new leads, "
+            f"{batch['known_leads']} already leads of {_ui.md(client['name'])}. Next: *Run* to qualify them."
         )
         st.rerun()
 

@@ -7,7 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import EnrichProvider, Engine, InvalidInput, RerankerName, RunOptions, RunStatus
+from icp_engine import (
+    EnrichProvider, Engine, InvalidInput, Permission, RerankerName, RunOptions, RunStatus, enrichment_summary,
+)
 from pages import _ui
 
 ACTIVE = RunStatus.active()
@@ -98,7 +100,7 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
             est = eng.estimate_run(cid, batch_id, options)
         except Exception as exc:  # noqa: BLE001 - an estimate failure must not hide the page
             est = {}
-            st.warning(f"Could not estimate the run: {exc}")
+            st.warning(f"Could not estimate the run: {_ui.md(exc)}")
         if est:
             to_score = eng.views.unscored_count(cid, batch_id, icp_version_id)
             parts = [f"**{est.get('leads_to_enrich', 0)}** leads to enrich",
@@ -112,6 +114,9 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
                     parts.append(f"{est['in_flight']} in runs already paid for")
                 if est.get("invalid"):
                     parts.append(f"{est['invalid']} not LinkedIn profile URLs")
+                if est.get("no_url"):
+                    parts.append(f"{est['no_url']} without a profile URL (not sent; scored on their position "
+                                 "and company)")
                 parts.append(f"estimated Apify cost **${float(est['cost_usd']):.2f}**")
             st.markdown("Estimate: " + " · ".join(parts))
     for p in problems:
@@ -121,7 +126,7 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
             run_id = eng.create_run(cid, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
                                     author=_ui.author())
         except InvalidInput as exc:
-            st.error(str(exc))
+            st.error(_ui.md(exc))
             return
         eng.start_run_background(run_id)
         st.session_state[f"run_view_{cid}"] = run_id
@@ -129,13 +134,15 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
         st.rerun()
 
 
-def _progress_body(eng: Engine, run_id: int) -> None:
+def _progress_body(eng: Engine, run_id: int, provider: str | None = None) -> None:
     status = eng.run_status(run_id)
     c = status["counts"]
     total = max(1, c["total"])
     st.markdown(f"**Run #{run_id}** · status **{status['status']}** · stage **{status['stage']}**")
     done_enrich = c["enriched"] + c["failed"]
-    st.progress(min(1.0, done_enrich / total), text=f"Enrich: {done_enrich}/{c['total']} ({c['failed']} failed)")
+    not_enriched = c.get("not_enriched", c["failed"])
+    st.progress(min(1.0, done_enrich / total),
+                text=f"Enrich: {done_enrich}/{c['total']} ({not_enriched} scored on the upload's data only)")
     st.progress(min(1.0, c["classified"] / total), text=f"Classify: {c['classified']}/{c['total']}")
     st.progress(min(1.0, c["scored"] / total), text=f"Score: {c['scored']}/{c['total']}")
     m = st.columns(3)
@@ -143,8 +150,10 @@ def _progress_body(eng: Engine, run_id: int) -> None:
     m[0].metric("Rate", f"{rate:.1f} leads/s" if rate else "–")
     m[1].metric("Elapsed", _ui.fmt_seconds(status.get("elapsed_s")))
     m[2].metric("ETA", _ui.fmt_seconds(status.get("eta_s")) if status["status"] in ACTIVE else "–")
+    if status["status"] == RunStatus.COMPLETED or c.get("not_enriched"):
+        st.caption(enrichment_summary(c, provider))
     if status.get("error"):
-        st.error(status["error"])
+        st.error(_ui.md(status["error"]))
     seen = st.session_state.setdefault("_run_seen_status", {})
     previous = seen.get(run_id)
     seen[run_id] = status["status"]
@@ -168,7 +177,8 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
     st.session_state[f"run_view_{cid}"] = run_id
     run = by_id[run_id]
     live = run["status"] in ACTIVE
-    st.fragment(run_every=REFRESH_S if live else None)(_progress_body)(eng, run_id)
+    st.fragment(run_every=REFRESH_S if live else None)(_progress_body)(eng, run_id,
+                                                                      (run.get("options") or {}).get("enrich"))
 
     stale = eng.run_needs_resume(run)
     if stale:
@@ -214,6 +224,7 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    _ui.require(Permission.RUN)
     eng: Engine = _ui.engine()
     st.title("Run qualification")
     _ui.show_flash()

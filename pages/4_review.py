@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import Engine, FeedbackLabel
+from icp_engine import Engine, FeedbackLabel, Permission
 from pages import _ui
 
 QUEUE_SIZE = 20
@@ -26,7 +26,8 @@ def _fmt_component(value: Any) -> str:
 
 
 def evidence_markdown(reasoning: str, show_scores: bool) -> str:
-    """The scorer's one-line reasoning as a bullet per criterion (``a · b · c``).
+    """The scorer's one-line reasoning as a bullet per criterion (``a · b · c``), each part escaped
+    (it quotes the lead's titles).
 
     While scores are hidden, similarity numbers such as ``(0.81)`` are dropped so the reviewer
     sees the evidence (which title matched which target, the industry, the size) but no score.
@@ -36,15 +37,16 @@ def evidence_markdown(reasoning: str, show_scores: bool) -> str:
         return "–"
     if not show_scores:
         parts = [_NUMBER.sub("", p) for p in parts]
-    return "\n".join(f"- {p}" for p in parts)
+    return "\n".join(f"- {_ui.md(p)}" for p in parts)
 
 
 def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
     with st.container(border=True):
-        name = lead.get("name") or lead.get("profile_key")
-        st.markdown(f"### [{name}]({lead['profile_url']})")
+        name = _ui.md(lead.get("name") or lead.get("profile_key"))
+        url = _ui.safe_url(lead.get("profile_url"))
+        st.markdown(f"### [{name}]({url})" if url else f"### {name}")
         if lead.get("headline"):
-            st.markdown(f"_{lead['headline']}_")
+            st.markdown(f"_{_ui.md(lead['headline'])}_")
         facts = {
             "Current titles": "; ".join(lead.get("titles") or []) or "–",
             "Company": lead.get("company") or "–",
@@ -55,14 +57,14 @@ def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
         }
         cols = st.columns(3)
         for i, (k, v) in enumerate(facts.items()):
-            cols[i % 3].markdown(f"**{k}**  \n{v}")
+            cols[i % 3].markdown(f"**{k}**  \n{_ui.md(v)}")
         if lead.get("past_roles"):
-            st.markdown("**Earlier roles:** " + "; ".join(lead["past_roles"]))
+            st.markdown("**Earlier roles:** " + _ui.md("; ".join(lead["past_roles"])))
         if lead.get("summary"):
             with st.expander("Summary"):
-                st.write(lead["summary"])
+                st.text(lead["summary"])
         if lead.get("skills"):
-            st.caption("Skills: " + ", ".join(lead["skills"][:20]))
+            st.caption("Skills: " + _ui.md(", ".join(lead["skills"][:20])))
         st.markdown("**Evidence per criterion**")
         st.markdown(evidence_markdown(lead.get("match_reasoning") or "", show_scores))
         comps = lead.get("components") or {}
@@ -151,15 +153,13 @@ def learning_panel(eng: Engine, cid: int) -> None:
 
 
 def main() -> None:
+    user = _ui.require(Permission.REVIEW)
     eng: Engine = _ui.engine()
     st.title("Review")
     _ui.show_flash()
     client = _ui.require_client(eng)
     cid = client["id"]
-    reviewer = _ui.reviewer()
-    if not reviewer:
-        st.warning("Type your name in the sidebar (*Reviewer name*): labels are stored per reviewer.")
-        st.stop()
+    reviewer = user.username  # labels are stored with the signed-in account
 
     batches = eng.views.batch_options(cid)
     bnames = {b["id"]: b["name"] for b in batches}
@@ -172,12 +172,13 @@ def main() -> None:
     scored = progress["scored"]
     if scored == 0:
         st.info("No scored leads yet: start a qualification on **Run**.")
-        st.page_link("pages/3_run.py", label="Go to Run", icon=":material/play_circle:")
+        if user.can(Permission.RUN):
+            st.page_link("pages/3_run.py", label="Go to Run", icon=":material/play_circle:")
         return
     st.progress(min(1.0, progress["labelled"] / scored),
                 text=f"{progress['labelled']} of {scored} reviewed · keep {progress['keep']} · "
                      f"trash {progress['trash']} · skip {progress['skip']}")
-    st.caption(f"Order is random per reviewer ({reviewer}) and independent of the score; it stays the same on reload. "
+    st.caption(f"Order is random per reviewer ({_ui.md(reviewer)}) and independent of the score; it stays the same on reload. "
                "Keys: **K** keep · **T** trash · **S** skip · **U** undo.")
 
     learning_panel(eng, cid)
@@ -191,7 +192,7 @@ def main() -> None:
         st.session_state.pop("_review_last", None)
         st.rerun()
     if last:
-        info_col.caption(f"Last: {last}")
+        info_col.caption(f"Last: {_ui.md(last)}")
 
     if not queue:
         st.success("All scored leads are reviewed. Export them on **Export**.")
@@ -215,7 +216,7 @@ def main() -> None:
         try:
             similar = eng.similar_leads(lead["id"], k=5)
         except Exception as exc:  # noqa: BLE001 - optional helper, never blocks labelling
-            st.caption(f"Similar leads unavailable: {exc}")
+            st.caption(f"Similar leads unavailable: {_ui.md(exc)}")
         else:
             if similar:
                 df = pd.DataFrame(similar)

@@ -15,7 +15,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from icp_engine import Bucket, Engine, LeadFilters, score_rows
+from icp_engine import Bucket, Engine, LeadFilters, Permission, score_rows
 from pages import _ui
 
 PAGE_SIZE = 50
@@ -57,7 +57,7 @@ def charts(eng: Engine, cid: int, f: LeadFilters) -> None:
         per_batch = eng.views.buckets_by_batch(cid)
         if len(per_batch) >= 1:
             df = pd.DataFrame(per_batch)
-            df["batch"] = "#" + df["batch_id"].astype(str) + " " + df["batch_name"].str.slice(0, 28)
+            df["batch"] = ["#" + str(i) + " " + _ui.chart_text(str(n)[:28]) for i, n in zip(df["batch_id"], df["batch_name"])]
             long = df.melt(id_vars=["batch"], value_vars=BUCKETS, var_name="bucket", value_name="leads")
             fig = px.bar(long, x="batch", y="leads", color="bucket", color_discrete_map=BUCKET_COLORS,
                          category_orders={"bucket": BUCKETS}, title="Buckets per batch over time")
@@ -84,6 +84,8 @@ def lead_table(eng: Engine, cid: int, f: LeadFilters) -> None:
     page = st.session_state.get(key, 0)
     result = eng.views.lead_page(cid, f, page=page, page_size=PAGE_SIZE)
     rows = score_rows(result["rows"])
+    for r in rows:
+        r["profile_url"] = _ui.safe_url(r.get("profile_url"))
     if rows:
         st.dataframe(
             pd.DataFrame(rows).drop(columns=["id"]).fillna(""),
@@ -107,6 +109,7 @@ def lead_table(eng: Engine, cid: int, f: LeadFilters) -> None:
 
 
 def main() -> None:
+    _ui.require(Permission.EXPORT)
     eng: Engine = _ui.engine()
     st.title("Export")
     _ui.show_flash()

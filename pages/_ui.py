@@ -1,21 +1,32 @@
-"""Helpers shared by the dashboard pages: the cached engine, the current client and reviewer.
+"""Helpers shared by the dashboard pages: the cached engine, the signed-in user, the current client,
+and showing user text as text.
 
 Not a page itself (``st.navigation`` in ``app.py`` lists the pages explicitly). Everything the
 pages do goes through the public API of :mod:`icp_engine` (the :class:`~icp_engine.Engine`
 facade and its read side ``engine.views``); pages import nothing else of the package.
+
+**User text is text.** Names, headlines, companies, client, batch and file names come from
+uploads and users. Streamlit renders Markdown (and LaTeX, colour directives, links, emoji) in
+``st.markdown``, ``st.caption``, alerts, titles, labels, progress texts and metric values, so
+every such value goes through :func:`md` before it is put into one of those; data tables
+(``st.dataframe``), ``st.text`` and selectbox options show text as it is. Links go through
+:func:`safe_url`.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import streamlit as st
 
-from icp_engine import Engine, NotFound, Settings
+from icp_engine import Engine, InvalidInput, NotFound, Permission, Settings, User
 
 CLIENT_KEY = "client_id"  # the sidebar picker's widget key (id of the selected client or None)
 PENDING_CLIENT_KEY = "_pending_client_id"  # set by a page to select a client on the next run
-REVIEWER_KEY = "reviewer"
+USER_KEY = "_auth_user"  # the signed-in icp_engine.User of this session (set by app.py's gate)
+TOKEN_KEY = "_auth_token"  # this session's sign-in token (server memory only; the cookie holds it signed)
 
 
 @st.cache_resource(show_spinner="Starting the database…")
@@ -31,9 +42,63 @@ def get_engine() -> Engine:
     return engine
 
 
+@st.cache_resource(show_spinner=False)
+def admin_from_settings(_engine: Engine) -> str | None:
+    """Create the admin named by ``ICP_ADMIN_USER`` / ``ICP_ADMIN_PASSWORD`` once per process;
+    returns the problem to show on the sign-in screen, or None."""
+    try:
+        _engine.auth.ensure_admin_from_settings()
+    except InvalidInput as exc:
+        return str(exc)
+    return None
+
+
 def engine() -> Engine:
     """Shortcut for :func:`get_engine` used by the pages."""
     return get_engine()
+
+
+# ------------------------------------------------------------------ the signed-in user
+
+
+def current_user() -> User | None:
+    """The signed-in account of this session, or None."""
+    user = st.session_state.get(USER_KEY)
+    return user if isinstance(user, User) else None
+
+
+def require(permission: Permission) -> User:
+    """The signed-in account when its role grants ``permission``; otherwise an explanation and
+    ``st.stop()`` (a page never runs its body for a visitor who is not signed in)."""
+    user = current_user()
+    if user is None:
+        st.warning("Sign in first.")
+        st.stop()
+        raise AssertionError("unreachable")
+    if not user.can(permission):
+        st.error("Your account may not use this page; ask an admin.")
+        st.stop()
+    return user
+
+
+def author() -> str:
+    """The name to record as author of ICP versions, batches, runs and calls: the signed-in account's."""
+    user = current_user()
+    return user.username if user else "anonymous"
+
+
+def actor() -> User | str:
+    """The signed-in account itself, for engine calls that also write the audit trail (its id and name)."""
+    return current_user() or "anonymous"
+
+
+def reviewer() -> str:
+    """The reviewer recorded with review labels: the signed-in account's name ("" when signed out)."""
+    user = current_user()
+    return user.username if user else ""
+
+
+# ------------------------------------------------------------------ clients
 
 
 def select_client(client_id: int) -> None:
@@ -52,7 +117,9 @@ def require_client(eng: Engine) -> dict[str, Any]:
     cid = current_client_id()
     if cid is None:
         st.info("Create or pick a client first (page **Clients & ICP**, or the picker in the sidebar).")
-        st.page_link("pages/1_clients.py", label="Go to Clients & ICP", icon=":material/groups:")
+        user = current_user()
+        if user is not None and user.can(Permission.MANAGE_CLIENTS):
+            st.page_link("pages/1_clients.py", label="Go to Clients & ICP", icon=":material/groups:")
         st.stop()
     try:
         return eng.get_client(cid)
@@ -63,18 +130,49 @@ def require_client(eng: Engine) -> dict[str, Any]:
     raise AssertionError("unreachable")
 
 
-def reviewer() -> str:
-    """The reviewer name typed in the sidebar (stripped; may be empty)."""
-    return (st.session_state.get(REVIEWER_KEY) or "").strip()
+# ------------------------------------------------------------------ user text as text
+
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_AUTOLINK = re.compile(r"(?i)(:)(//)|(www)(\.)|(@)")
+_JOINER = "\u2060"  # WORD JOINER: invisible, breaks Markdown's bare-URL / e-mail autolinks
 
 
-def author() -> str:
-    """Who to record as author of ICP versions, batches and runs (reviewer or ``anonymous``)."""
-    return reviewer() or "anonymous"
+def md(value: Any) -> str:
+    """``value`` as Markdown that renders exactly as the text: every ASCII punctuation character
+    backslash-escaped (CommonMark: "any ASCII punctuation character may be backslash-escaped"), so
+    no emphasis, link, heading, list, HTML, ``$…$`` math, ``:color[…]`` directive or ``:emoji:``
+    is formed; bare URLs and e-mail addresses get an invisible word joiner so they are not turned
+    into links; line breaks become spaces. None -> ``""``."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    text = _AUTOLINK.sub(lambda m: "".join(g + (_JOINER if i in (0, 2, 4) else "") for i, g in
+                                           enumerate(m.groups()) if g is not None), text)
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def chart_text(value: Any) -> str:
+    """``value`` for a Plotly label or tick (Plotly reads a subset of HTML tags and entities):
+    HTML-escaped, so ``<b>`` shows as ``<b>``."""
+    return html.escape("" if value is None else str(value), quote=False)
+
+
+_LINKEDIN = re.compile(r"^https://([a-z]{2,3}\.)?(www\.)?linkedin\.com/[^\s<>\"'()]*$")
+
+
+def safe_url(url: Any) -> str | None:
+    """A stored profile link when it is an ``https://…linkedin.com/`` URL, else None (a link column
+    or a Markdown link never points anywhere else, e.g. ``javascript:``)."""
+    if not isinstance(url, str) or not _LINKEDIN.match(url.strip()):
+        return None
+    return url.strip()
+
+
+# ------------------------------------------------------------------ small helpers
 
 
 def flash(message: str, kind: str = "success") -> None:
-    """Queue a message to show at the top of the next run of the page (survives ``st.rerun``)."""
+    """Queue a message (Markdown: escape user text with :func:`md`) for the next run of the page."""
     st.session_state.setdefault("_flash", []).append((kind, message))
 
 

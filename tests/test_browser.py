@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
 ]
 FINANCE_LEADERS = {"Ingrid Salvesen", "Marcus Oyelaran", "Helena Castellanos", "Theo Lindgren"}
 WAIT_MS = 60_000  # generous: Streamlit reruns + first model load on 2 cores
+ADMIN, ADMIN_PASSWORD = "Dana", "browser-test admin password"
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,6 +61,7 @@ def app_url(settings, db, tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_API_TOKEN"))}
     env["ICP_DATA_DIR"] = str(settings.icp_data_dir)
+    env["ICP_ADMIN_USER"], env["ICP_ADMIN_PASSWORD"] = ADMIN, ADMIN_PASSWORD  # the admin account on start
     env.pop("DATABASE_URL", None)
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
@@ -152,17 +154,23 @@ def _chips(pg, label: str, values: list[str]) -> None:
         box.get_by_text(v, exact=True).first.wait_for()
 
 
+def _sign_in(pg, username: str, password: str) -> None:
+    pg.get_by_role("heading", name="Sign in").wait_for()
+    _idle(pg)
+    pg.get_by_role("textbox", name="User name").fill(username)
+    pg.get_by_role("textbox", name="Password").fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+    _idle(pg)
+
+
 def test_full_flow_in_browser(browser_page, db):
     pg = browser_page
+    _sign_in(pg, ADMIN, ADMIN_PASSWORD)
     pg.get_by_role("heading", name="Clients & ICP").wait_for()
     _idle(pg)
 
-    # reviewer name (sidebar) and a new client
-    reviewer = pg.get_by_test_id("stSidebar").get_by_role("textbox", name="Reviewer name")
-    reviewer.fill("Dana")
-    reviewer.press("Enter")
-    _idle(pg)
-    assert reviewer.input_value() == "Dana"
+    # a new client (labels, ICP versions and uploads are recorded with the signed-in account)
+    pg.get_by_test_id("stSidebar").get_by_text(f"Signed in as {ADMIN}").wait_for()
     pg.get_by_role("textbox", name="Client name").fill("Ledgerwise")
     pg.get_by_role("button", name="Create client").click()
     pg.get_by_role("heading", name="ICP of Ledgerwise").wait_for()
@@ -206,13 +214,14 @@ def test_full_flow_in_browser(browser_page, db):
     pg.get_by_role("button", name="Start qualification").click()
     pg.get_by_text("Done. Next:").wait_for(timeout=120_000)
     _shot(pg, "3-run")
-    # a reload starts a new session: progress comes from the database, client/reviewer from the URL
+    # a reload starts a new session: still signed in (session cookie), progress from the database,
+    # the client from the URL
     pg.reload()
     pg.get_by_role("heading", name="Run qualification").wait_for()
     pg.get_by_text("Done. Next:").wait_for()
     pg.get_by_text("Score: 12/12").wait_for()
     _idle(pg)
-    assert pg.get_by_test_id("stSidebar").get_by_role("textbox", name="Reviewer name").input_value() == "Dana"
+    pg.get_by_test_id("stSidebar").get_by_text(f"Signed in as {ADMIN}").wait_for()
 
     # review: scores hidden; keep a finance leader, trash the others we see
     _goto(pg, "Review", "Review")
@@ -263,3 +272,176 @@ def test_full_flow_in_browser(browser_page, db):
     assert icp.icp["target_titles"] == ["CFO", "VP Finance", "Head of Finance"]
     assert icp.icp["target_industries"] == ["Software Development", "Financial Services"]
     assert icp.icp["company_sizes"] == ["51-200", "201-500"]
+
+
+# ---------------------------------------------------------------- sign-in, roles, user text as text
+
+HOSTILE_HEADLINE = "**Bold claim** <b>html tag</b> $x^2$ [click me](https://evil.example) :red[red] _it_"
+HOSTILE_NAME = "Mallory <i>Markup</i>"
+SECRET_CLIENT, OTHER_CLIENT = "Hostile **Agency** $y$", "Quiet Client Ltd"
+REVIEWER, REVIEWER_PASSWORD = "Rita", "browser-test reviewer password"
+SHOT_WIDTH = 1440
+
+
+def _seed_two_clients(settings, db) -> dict:
+    """Two clients with scored leads; one lead's name and headline hold Markdown, HTML and $…$."""
+    from icp_engine.domain import ICP, Follower, bucket_for
+    from icp_engine.engine import Engine
+
+    eng = Engine(settings, db=db)
+    out = {}
+    for cname, prefix in ((SECRET_CLIENT, "hostile"), (OTHER_CLIENT, "quiet")):
+        c = eng.create_client(cname)
+        ver = eng.save_icp(c["id"], ICP(target_titles=["CFO"]), author="setup")
+        people = [Follower(key=f"{prefix}-{i}", url=f"https://www.linkedin.com/in/{prefix}-{i}/",
+                           profile_url=f"https://www.linkedin.com/in/{prefix}-{i}", vanity=f"{prefix}-{i}",
+                           name=(HOSTILE_NAME if prefix == "hostile" and i == 0 else f"{prefix.title()} Person{i}"),
+                           headline=(HOSTILE_HEADLINE if prefix == "hostile" and i == 0 else f"Role {i}"))
+                  for i in range(1 if prefix == "hostile" else 3)]
+        batch = eng.ingest_followers(c["id"], people, batch_name=f"<b>{prefix}</b> batch $z$")
+        with db.begin() as conn:
+            for i, lid in enumerate(sorted(batch["new_lead_ids"])):
+                score = 90.0 - 30 * i
+                conn.execute(schema.leads.update().where(schema.leads.c.id == lid).values(status="qualified"))
+                conn.execute(schema.lead_scores.insert().values(
+                    lead_id=lid, icp_version_id=ver["id"], icp_score=score, bucket=bucket_for(score),
+                    match_reasoning=f'title: "{people[i].headline}" ≈ "CFO" (0.5)', components={}, scorer_version="t"))
+        out[prefix] = c
+    eng.auth.create_user(REVIEWER, REVIEWER_PASSWORD, "reviewer", actor="test")
+    return out
+
+
+def _shot_at(pg, name: str) -> None:
+    """A full-page screenshot at 1440 px wide (login and admin pages)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    _idle(pg)
+    pg.wait_for_timeout(600)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _no_rendered_markup(pg) -> None:
+    """Nothing on the page was rendered from the hostile text: no bold/italic/link/math made of it."""
+    main = pg.get_by_test_id("stMain")
+    assert main.locator(".katex").count() == 0
+    assert main.locator("a[href*='evil.example']").count() == 0
+    # markup made from inside the text would wrap just these words (a whole name may be bold on purpose)
+    assert main.locator("strong, b").filter(has_text=re.compile(r"^\s*(Bold claim|html tag|Agency|quiet)\s*$")).count() == 0
+    assert main.locator("em, i").filter(has_text=re.compile(r"^\s*(Markup|it|y|x\^2)\s*$")).count() == 0
+
+
+def _shows(pg, text: str) -> bool:
+    """True when the main area shows ``text`` literally (ignoring the invisible word joiners that
+    keep bare URLs from becoming links)."""
+    return text in pg.get_by_test_id("stMain").inner_text().replace("\u2060", "")
+
+
+@pytest.fixture()
+def seeded(settings, db):
+    return _seed_two_clients(settings, db)
+
+
+def _body(pg) -> str:
+    return pg.locator("body").inner_text()
+
+
+def test_sign_in_gate_roles_and_literal_user_text_in_browser(seeded, browser_page, app_url, db):
+    pg = browser_page
+    pg.set_viewport_size({"width": SHOT_WIDTH, "height": 1000})
+    hostile_id, quiet_id = seeded["hostile"]["id"], seeded["quiet"]["id"]
+    secrets_on_pages = ["Hostile", "Quiet Client", "Mallory", "Bold claim", "Person0", "Person1", "batch"]
+
+    # before sign-in: every page and deep link shows the sign-in form and none of the data
+    for path in ("/", "/clients", "/upload", "/run", "/review", "/export", "/admin",
+                 f"/?client={hostile_id}", f"/review?client={quiet_id}", f"/export?client={hostile_id}"):
+        pg.goto(app_url + path)
+        pg.get_by_role("heading", name="Sign in").wait_for()
+        _idle(pg)
+        body = _body(pg)
+        for word in secrets_on_pages:
+            assert word not in body, (path, word)
+        assert pg.get_by_test_id("stSidebar").count() == 0 or "Client" not in pg.get_by_test_id("stSidebar").inner_text()
+    _shot_at(pg, "0-sign-in")
+
+    # a wrong password is refused; the right one opens the deep link's page and client
+    pg.goto(app_url + f"/review?client={hostile_id}")
+    _sign_in(pg, ADMIN, "not the password at all")
+    pg.get_by_text("Wrong user name or password").wait_for()
+    assert "Mallory" not in _body(pg)
+    pg.get_by_role("textbox", name="Password").fill(ADMIN_PASSWORD)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.get_by_role("heading", name="Review").wait_for()
+    _idle(pg)
+    pg.wait_for_timeout(500)  # the cookie route answered the page's post
+    cookies = {c["name"]: c for c in pg.context.cookies()}
+    assert cookies["icp_session"]["httpOnly"] and cookies["icp_session"]["sameSite"] == "Strict"
+
+    # the hostile lead shows literally on every page that shows it (scores on: the card is the top lead)
+    def literal_everywhere() -> None:
+        picker = pg.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
+        values = [picker.inner_text()] + [i.input_value() for i in picker.locator("input").all()]
+        assert any(SECRET_CLIENT in v for v in values), values  # the client picker shows the name as typed
+        _no_rendered_markup(pg)
+
+    pg.get_by_text(HOSTILE_NAME, exact=True).first.wait_for()  # the review card
+    assert _shows(pg, HOSTILE_HEADLINE) and _shows(pg, HOSTILE_NAME)
+    literal_everywhere()
+    pg.reload()  # survives a reload: the cookie refers to the session row
+    pg.get_by_role("heading", name="Review").wait_for()
+    pg.get_by_text(HOSTILE_NAME, exact=True).first.wait_for()
+    _idle(pg)
+    assert _shows(pg, HOSTILE_HEADLINE)
+    # data tables draw on a canvas; their accessible copy (an HTML table) holds the same plain text
+    _goto(pg, "Clients & ICP", "Clients & ICP")
+    pg.get_by_role("heading", name=f"ICP of {SECRET_CLIENT}").wait_for()
+    pg.get_by_role("heading", name="Live preview").wait_for()
+    literal_everywhere()
+    preview = pg.get_by_test_id("stDataFrame").nth(1).locator("table")
+    preview.wait_for(state="attached")
+    assert HOSTILE_HEADLINE in preview.inner_text() and HOSTILE_NAME in preview.inner_text()
+    _goto(pg, "Export", "Export")
+    pg.get_by_text("leads match").first.wait_for()
+    literal_everywhere()
+    leads_table = pg.get_by_test_id("stDataFrame").last.locator("table")
+    leads_table.wait_for(state="attached")
+    assert HOSTILE_NAME in leads_table.inner_text()
+    _goto(pg, "Run", "Run qualification")
+    literal_everywhere()
+    _goto(pg, "Upload", "Upload followers")
+    literal_everywhere()
+
+    # the admin pages (screenshots at 1440 px)
+    _goto(pg, "Admin", "Admin")
+    _shot_at(pg, "6-admin-users")
+    for tab, name in (("Delete a client", "6-admin-delete-client"), ("Erase a person", "6-admin-erase"),
+                      ("Audit trail", "6-admin-audit"), ("Settings", "6-admin-settings")):
+        pg.get_by_role("tab", name=tab).click()
+        _idle(pg)
+        if tab == "Delete a client":  # the confirmation step, with the hostile name shown as typed
+            panel = pg.get_by_role("tabpanel", name=tab)
+            panel.get_by_test_id("stSelectbox").click()
+            pg.get_by_role("option", name=SECRET_CLIENT, exact=True).click()
+            _idle(pg)
+            panel.get_by_text("Type the client's name to confirm").wait_for()
+            assert _shows(pg, f"This deletes {SECRET_CLIENT} with")
+            assert pg.get_by_role("button", name="Delete client").is_disabled()
+            literal_everywhere()
+        _shot_at(pg, name)
+    assert "key" in _body(pg) and "sk-" not in _body(pg)
+
+    # a reviewer: Review and Export only, no deletion anywhere, /admin is not reachable
+    pg.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    pg.get_by_role("heading", name="Sign in").wait_for()
+    _sign_in(pg, REVIEWER, REVIEWER_PASSWORD)
+    pg.get_by_role("heading", name="Review").wait_for()
+    _idle(pg)
+    nav = pg.get_by_test_id("stSidebarNav").inner_text()
+    assert "Review" in nav and "Export" in nav and "Admin" not in nav and "Upload" not in nav
+    for path in ("/admin", "/clients", "/upload", "/run"):
+        pg.goto(app_url + path)
+        pg.get_by_test_id("stSidebar").get_by_text(f"Signed in as {REVIEWER}").wait_for()
+        _idle(pg)
+        assert pg.get_by_role("button", name="Delete client").count() == 0
+        assert pg.get_by_role("button", name="Erase this person").count() == 0
+        assert pg.get_by_role("heading", name="Admin").count() == 0
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.clients)).scalar_one() == 2

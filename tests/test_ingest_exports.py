@@ -242,3 +242,29 @@ def test_name_company_key_is_the_same_for_a_follower_and_an_enriched_profile():
     assert normalise_name_part("Nair & Co", company=True) == "nair"
     assert normalise_name_part("Co", company=True) == "co"  # never normalised to nothing
     assert ":" not in normalise_name_part("a:b|c") and "|" not in normalise_name_part("a:b|c")
+
+
+# --- encodings of Excel re-saves without a BOM ---------------------------------------------------
+def test_tiny_windows_1252_export_is_not_misread():
+    """Three lines and one "ë": statistical detection said Windows-1257 ("Zoė"); 1252 is plausible."""
+    data = "First Name,Last Name,Company,Position\nZoë,Hart,Acme Café,Responsable achats à Lyon\n".encode("cp1252")
+    parsed = parse_upload("Connections.csv", data)
+    assert parsed.stats["encoding"] == "cp1252"
+    (p,) = parsed.people
+    assert (p.name, p.company, p.title) == ("Zoë Hart", "Acme Café", "Responsable achats à Lyon")
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("First Name,Last Name,Company,Position\nŁukasz,Kowalski,Spółka Zoo,CFO\n", "cp1250"),
+    ("First Name,Last Name,Company,Position\nСергей,Иванов,Газпром,CFO\n", "cp1251"),
+    ("First Name,Last Name,Company,Position\n" + "".join(
+        f"{a},{b},{c},CFO\n" for a, b, c in [("José", "Núñez", "Fábrica Sol"), ("François", "Lefèvre", "Société Générale"),
+                                            ("Jürgen", "Müller", "Bäckerei Groß"), ("Åsa", "Lindström", "Nordiska"),
+                                            ("Søren", "Kjær", "Ørsted"), ("Inês", "Conceição", "Banco Atlântico")] * 2),
+     "cp1252"),
+])
+def test_other_single_byte_encodings_still_detected(text, encoding):
+    parsed = parse_upload("Connections.csv", text.encode(encoding))
+    names = [p.name for p in parsed.people]
+    first = text.splitlines()[1].split(",")
+    assert names[0] == f"{first[0]} {first[1]}"

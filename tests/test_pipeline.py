@@ -88,7 +88,8 @@ def test_run_enriches_scores_and_records_icp_version(engine):
     ctx = RunContext(provider=PageProvider(), scorer=LengthScorer())
     final = RunExecutor(engine.db, run_id, ctx, on_progress=progress.append).execute()
     assert final["status"] == "completed"
-    assert final["counts"] == {"total": 12, "discovered": 0, "enriched": 12, "failed": 0, "classified": 0, "scored": 12}
+    assert final["counts"] == {"total": 12, "discovered": 0, "enriched": 12, "failed": 0, "not_enriched": 0, "no_url": 0,
+                               "classified": 0, "scored": 12}
     assert [p["stage"] for p in progress][0] == "enrich" and progress[-1]["stage"] == "done"
     with engine.db.connect() as conn:
         statuses = conn.execute(sa.text("SELECT DISTINCT status FROM leads")).scalars().all()
@@ -99,22 +100,44 @@ def test_run_enriches_scores_and_records_icp_version(engine):
     assert titles.titles == ["CFO"] and titles.company.startswith("Example")
 
 
-def test_retryable_failures_become_failed_after_three_attempts(engine):
+def test_retryable_failures_become_failed_after_three_attempts_and_are_still_qualified(engine):
     c, b, run_id = _setup(engine, n=6, chunk=10)
     prov = FlakyProvider(failing={"p001"}, fatal={"p002"})
     final = RunExecutor(engine.db, run_id, RunContext(provider=prov, scorer=LengthScorer())).execute()
-    assert final["counts"]["failed"] == 2 and final["counts"]["scored"] == 4
+    # nothing dropped: the two failed leads are scored on the upload's data
+    assert final["counts"]["failed"] == 2 and final["counts"]["not_enriched"] == 2
+    assert final["counts"]["scored"] == 6
     assert prov.seen.count("p001") == MAX_ATTEMPTS
     assert prov.seen.count("p002") == 1
     with engine.db.connect() as conn:
-        rows = {r.profile_key: r for r in conn.execute(
-            sa.text("SELECT profile_key, status, retry_count, error_message FROM leads"))}
+        rows = {r.profile_key: r for r in conn.execute(sa.text(
+            "SELECT profile_key, status, retry_count, error_message, enrichment_note, enrichment_source, titles, "
+            "company FROM leads"))}
+        scored = conn.execute(sa.text("SELECT count(*) FROM lead_scores")).scalar_one()
     assert (rows["p001"].status, rows["p001"].retry_count, rows["p001"].error_message) == ("failed", 3, "no item returned")
     assert (rows["p002"].status, rows["p002"].error_message) == ("failed", "profile is private")
-    # the user retries failed leads: back to discovered with a fresh count
+    assert rows["p001"].enrichment_note == "enrichment: no item returned"
+    assert rows["p002"].enrichment_note == "enrichment: profile is private"
+    # the upload's data, completed from the headline like the page provider does
+    assert rows["p001"].enrichment_source == "page" and rows["p001"].titles == ["CFO"]
+    assert rows["p001"].company.startswith("Example")
+    assert rows["p000"].enrichment_note is None and rows["p000"].status == "qualified"
+    assert scored == 6
+    csv = engine.export_csv(c["id"], batch_id=b["id"]).decode("utf-8-sig")
+    lines = {line.split(",")[0]: line for line in csv.splitlines()[1:]}
+    assert len(lines) == 6
+    assert "enrichment: no item returned · len=" in lines["Person 1"] and ",not enriched" in lines["Person 1"]
+    # the user retries failed leads: back to discovered with a fresh count, scores removed
     assert engine.retry_failed(c["id"], b["id"]) == 2
     with engine.db.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM leads WHERE status='discovered' AND retry_count=0")).scalar_one() == 2
+        assert conn.execute(sa.text(
+            "SELECT count(*) FROM leads WHERE status='discovered' AND retry_count=0 AND enrichment_note IS NULL"
+        )).scalar_one() == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM lead_scores")).scalar_one() == 4
+    run2 = engine.create_run(c["id"], batch_id=b["id"], options=RunOptions(chunk_size=10, classify=False))
+    final2 = RunExecutor(engine.db, run2, RunContext(provider=PageProvider(), scorer=LengthScorer())).execute()
+    assert final2["counts"]["failed"] == 0 and final2["counts"]["not_enriched"] == 0
+    assert final2["counts"]["scored"] == 6
 
 
 def test_pause_between_chunks_then_resume_loses_nothing(engine):

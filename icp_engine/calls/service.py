@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
+from ..db import audit as audit_sql
 from ..db import calls as calls_sql
 from ..db import clients as clients_sql
 from ..enums import CallStatus
@@ -580,4 +581,8 @@ class CallService:
             row = clients_sql.save_icp(conn, client_id, new_icp, author=author or "anonymous", note=note)
             calls_sql.mark_applied(conn, call_ids, int(row["id"]))
             created = rv.icp_version is None or int(row["id"]) != int(rv.icp_version["id"])
+            if created:  # the audit trail of ICP versions (issue 12)
+                audit_sql.record(conn, actor=author or "anonymous", action="icp.save", target_type="icp_version",
+                                 target_id=int(row["id"]), details={"client_id": client_id,
+                                                                    "version": row["version"], "from": "calls"})
             return AcceptResult(version=row, created=created, note=note)

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
-from ..domain import Follower
+from ..domain import Follower, is_name_key
 from ..enums import LeadStatus
 from ._util import Row, any_of, as_dicts
-from .schema import batch_members, batches, leads
+from .schema import batch_members, batches, lead_embeddings, lead_scores, leads
 
 L, B, M = leads.c, batches.c, batch_members.c
 bp = sa.bindparam
@@ -40,14 +41,32 @@ class KnownSplit:
     """Followers of an upload split into new ones and ones already leads of the client.
 
     ``new``: indexes in ``people``; ``known`` maps an index in ``people`` to the existing lead id.
+    ``relink``: the subset of ``known`` matched only by name + company: a follower *with* a
+    profile URL whose linking key equals the key of a lead without one (an earlier
+    ``Connections.csv`` export without URLs). Storing the upload gives that lead the follower's key
+    and URLs (see :func:`insert_batch_with_leads`).
     """
 
     new: list[int] = field(default_factory=list)
     known: dict[int, int] = field(default_factory=dict)
+    relink: dict[int, int] = field(default_factory=dict)
 
 
-def split_known(conn: Connection, client_id: int, people: Sequence[Follower]) -> KnownSplit:
-    """Which followers are already leads of this client (matched on key, profile id or vanity)."""
+def split_known(
+    conn: Connection, client_id: int, people: Sequence[Follower], name_keys: Sequence[str | None] | None = None
+) -> KnownSplit:
+    """Which followers are already leads of this client.
+
+    Matched on the profile key, profile id or vanity first; then, with ``name_keys`` (one linking
+    key per follower, :func:`icp_engine.enrich.page.follower_linking_key`, or None):
+
+    * a follower with a URL whose name key is the ``profile_key`` of a lead without a URL
+      (``name:`` key) is that lead (``relink``);
+    * a follower without a URL (``name:`` key) matches the one lead with a URL whose
+      ``name_key`` equals its key; several such leads (namesakes at one company) -> no match.
+
+    Each existing lead is matched by at most one follower through a name key.
+    """
     found: dict[str, int] = {}
     if people:
         rows = conn.execute(
@@ -65,15 +84,51 @@ def split_known(conn: Connection, client_id: int, people: Sequence[Follower]) ->
                 if k:
                     found.setdefault(k, r.id)
     out = KnownSplit()
+    unmatched: list[int] = []
     for i, p in enumerate(people):
         lead_id = found.get(p.key) or (found.get(p.profile_id) if p.profile_id else None) or (
             found.get(p.vanity) if p.vanity else None
         )
         if lead_id is None:
-            out.new.append(i)
+            unmatched.append(i)
         else:
             out.known[i] = lead_id
+    if name_keys is not None and unmatched:
+        _link_by_name(conn, client_id, people, name_keys, unmatched, out)
+    out.new = [i for i in unmatched if i not in out.known]
     return out
+
+
+def _link_by_name(conn: Connection, client_id: int, people: Sequence[Follower], name_keys: Sequence[str | None],
+                  unmatched: list[int], out: KnownSplit) -> None:
+    with_url = {i: name_keys[i] for i in unmatched if name_keys[i] and not is_name_key(people[i].key)}
+    without_url = {i: people[i].key for i in unmatched if is_name_key(people[i].key)}
+    taken = set(out.known.values())
+    if with_url:
+        nameless = dict(conn.execute(
+            sa.select(L.profile_key, L.id).where(
+                L.client_id == client_id, L.profile_key == any_of("nks", sorted({k for k in with_url.values() if k}))
+            )
+        ).all())
+        for i, k in with_url.items():
+            lid = nameless.get(k)
+            if lid is not None and lid not in taken:
+                out.known[i] = out.relink[i] = lid
+                taken.add(lid)
+    if without_url:
+        hits: dict[str, list[int]] = {}
+        for nk, lid in conn.execute(
+            sa.select(L.name_key, L.id).where(
+                L.client_id == client_id, L.name_key == any_of("nks2", sorted(set(without_url.values()))),
+                ~L.profile_key.startswith("name:"),
+            )
+        ).all():
+            hits.setdefault(nk, []).append(lid)
+        for i, k in without_url.items():
+            lids = hits.get(k, [])
+            if len(lids) == 1 and lids[0] not in taken:
+                out.known[i] = lids[0]
+                taken.add(lids[0])
 
 
 def insert_batch_with_leads(
@@ -86,13 +141,23 @@ def insert_batch_with_leads(
     source_kind: str,
     file_sha256: str | None,
     author: str,
+    name_keys: Sequence[str | None] | None = None,
 ) -> Row:
     """Create a batch, insert the new leads, record every follower as a batch member.
 
-    Returns the batch row plus ``new_lead_ids`` / ``known_lead_ids``. Runs inside the caller's
-    transaction: on any error nothing is written.
+    ``name_keys``: one linking key per follower (stored in ``leads.name_key`` and used to link
+    leads with and without a profile URL, see :func:`split_known`); None stores none.
+    A known lead learns the aliases of this upload (profile id, vanity; name, headline and
+    location when it had none). A lead without a URL matched by a follower with one
+    (``KnownSplit.relink``) takes that follower's key, URLs and headline; when its data came only
+    from an upload (never enriched by a provider with profile data) it is also put back to
+    ``discovered`` with its classification, scores and vectors removed, so the next run of this
+    batch enriches it from its URL (live Apify can) and scores it again; its review labels stay.
+
+    Returns the batch row plus ``new_lead_ids`` / ``known_lead_ids`` / ``relinked_lead_ids``. Runs
+    inside the caller's transaction: on any error nothing is written.
     """
-    split = split_known(conn, client_id, people)
+    split = split_known(conn, client_id, people, name_keys)
     batch = conn.execute(
         batches.insert()
         .values(
@@ -104,7 +169,8 @@ def insert_batch_with_leads(
     ).mappings().one()
     new_ids: list[int] = []
     if split.new:
-        rows = [_lead_values(client_id, batch["id"], people[i]) for i in split.new]
+        rows = [_lead_values(client_id, batch["id"], people[i], name_keys[i] if name_keys else None)
+                for i in split.new]
         got = _copy_insert_returning(
             conn, "leads", rows, conflict="(client_id, profile_key) DO NOTHING", returning=("id", "profile_key")
         )
@@ -127,8 +193,11 @@ def insert_batch_with_leads(
         seen.add(lid)
         members.append({"batch_id": batch["id"], "lead_id": lid, "position": i, "is_new": i not in split.known})
     _copy_insert_returning(conn, "batch_members", members)
+    if split.relink:
+        _relink(conn, split.relink, people, name_keys)
     # fill aliases learnt from this upload into known leads (e.g. a vanity for a URN-only lead)
-    if split.known:
+    plain = {i: lid for i, lid in split.known.items() if i not in split.relink}
+    if plain:
         conn.execute(
             leads.update()
             .where(L.id == bp("b_id"))
@@ -138,17 +207,74 @@ def insert_batch_with_leads(
                 name=sa.func.coalesce(L.name, bp("b_name")),
                 headline=sa.func.coalesce(L.headline, bp("b_headline")),
                 location=sa.func.coalesce(L.location, bp("b_location")),
+                name_key=sa.func.coalesce(L.name_key, bp("b_name_key")),
             ),
             [
                 {"b_id": lid, "b_profile_id": people[i].profile_id, "b_vanity": people[i].vanity,
-                 "b_name": people[i].name, "b_headline": people[i].headline, "b_location": people[i].location}
-                for i, lid in split.known.items()
+                 "b_name": people[i].name, "b_headline": people[i].headline, "b_location": people[i].location,
+                 "b_name_key": name_keys[i] if name_keys else None}
+                for i, lid in plain.items()
             ],
         )
     out = dict(batch)
     out["new_lead_ids"] = new_ids
     out["known_lead_ids"] = list(split.known.values())
+    out["relinked_lead_ids"] = list(split.relink.values())
     return out
+
+
+#: ``enrichment_source`` values of leads whose data came only from an upload (no provider data).
+UPLOAD_ONLY_SOURCES = ("page", "connections")
+
+
+def _relink(conn: Connection, relink: dict[int, int], people: Sequence[Follower],
+            name_keys: Sequence[str | None] | None) -> None:
+    """Give leads without a URL the key and URLs of the follower that matched them by name."""
+    conn.execute(
+        leads.update()
+        .where(L.id == bp("b_id"))
+        .values(
+            profile_key=bp("b_key"), profile_url=bp("b_profile_url"), input_url=bp("b_url"),
+            profile_id=sa.func.coalesce(bp("b_profile_id"), L.profile_id),
+            vanity=sa.func.coalesce(bp("b_vanity"), L.vanity),
+            name=sa.func.coalesce(L.name, bp("b_name")),
+            headline=sa.func.coalesce(bp("b_headline"), L.headline),
+            location=sa.func.coalesce(bp("b_location"), L.location),
+            name_key=sa.func.coalesce(bp("b_name_key"), L.name_key),
+            updated_at=sa.func.now(),
+        ),
+        [
+            {"b_id": lid, "b_key": people[i].key, "b_profile_url": people[i].profile_url, "b_url": people[i].url,
+             "b_profile_id": people[i].profile_id, "b_vanity": people[i].vanity, "b_name": people[i].name,
+             "b_headline": people[i].headline, "b_location": people[i].location,
+             "b_name_key": name_keys[i] if name_keys else None}
+            for i, lid in relink.items()
+        ],
+    )
+    upload_only = sa.or_(L.enrichment_source.is_(None), L.enrichment_source.in_(UPLOAD_ONLY_SOURCES))
+    ids = [int(r) for r in conn.execute(
+        sa.select(L.id).where(L.id == any_of("ids", sorted(set(relink.values())), sa.BigInteger), upload_only)
+    ).scalars()]
+    reset_for_enrichment(conn, ids)
+
+
+def reset_for_enrichment(conn: Connection, lead_ids: Sequence[int]) -> None:
+    """Put leads back to ``discovered`` (fresh attempt count) with their enrichment note,
+    classification, scores (every ICP version) and whole-profile vectors removed, so the next run
+    enriches, classifies and scores them again. Review labels stay."""
+    if not lead_ids:
+        return
+    ids = [int(i) for i in lead_ids]
+    conn.execute(
+        leads.update()
+        .where(L.id == any_of("ids", ids, sa.BigInteger))
+        .values(status=LeadStatus.DISCOVERED, retry_count=0, error_message=None, enrichment_note=None,
+                industry_class=None, company_type=None, classification_reason=None, classification_source=None,
+                industry_guess=None, industry_source=None, company_type_source=None, company_type_is_guess=False,
+                updated_at=sa.func.now())
+    )
+    conn.execute(lead_scores.delete().where(lead_scores.c.lead_id == any_of("ids", ids, sa.BigInteger)))
+    conn.execute(lead_embeddings.delete().where(lead_embeddings.c.lead_id == any_of("ids", ids, sa.BigInteger)))
 
 
 def _copy_insert_returning(
@@ -187,12 +313,13 @@ def _copy_insert_returning(
     return [tuple(r) for r in result] if returning else []
 
 
-def _lead_values(client_id: int, batch_id: int, p: Follower) -> dict[str, Any]:
+def _lead_values(client_id: int, batch_id: int, p: Follower, name_key: str | None = None) -> dict[str, Any]:
+    """``leads`` columns of a new lead from a follower (``name_key``: its linking key)."""
     return {
         "client_id": client_id, "batch_id": batch_id, "profile_key": p.key, "profile_id": p.profile_id,
         "vanity": p.vanity, "profile_url": p.profile_url, "input_url": p.url, "name": p.name,
         "headline": p.headline, "location": p.location, "degree": p.degree, "company": p.company,
-        "titles": [p.title] if p.title else [],
+        "titles": [p.title] if p.title else [], "name_key": name_key,
     }
 
 
@@ -208,13 +335,14 @@ def list_batches(conn: Connection, client_id: int) -> list[Row]:
 
 
 def retry_failed(conn: Connection, client_id: int, batch_id: int | None) -> int:
-    """Put ``failed`` leads of a scope back to ``discovered`` with ``retry_count`` 0; returns how many."""
-    res = conn.execute(
-        leads.update()
-        .where(scope_condition(client_id, batch_id), L.status == LeadStatus.FAILED)
-        .values(status=LeadStatus.DISCOVERED, retry_count=0, error_message=None, updated_at=sa.func.now())
-    )
-    return int(res.rowcount)
+    """Put ``failed`` leads of a scope back to ``discovered`` for another enrichment attempt; returns
+    how many. They were qualified on the upload's data: their classification, scores and vectors
+    are removed (:func:`reset_for_enrichment`) so the run that retries them scores them again."""
+    ids = [int(i) for i in conn.execute(
+        sa.select(L.id).where(scope_condition(client_id, batch_id), L.status == LeadStatus.FAILED)
+    ).scalars()]
+    reset_for_enrichment(conn, ids)
+    return len(ids)
 
 
 def mark_exported(conn: Connection, lead_ids: Sequence[int]) -> None:
@@ -248,8 +376,11 @@ def to_enrich(conn: Connection, client_id: int, batch_id: int | None) -> list[An
 def write_enriched(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Store enriched profiles: each row ``{"b_id": lead id, "b_name", "b_headline", "b_location",
     "b_titles", "b_company", "b_company_size", "b_industry", "b_summary", "b_past_roles", "b_skills",
-    "b_profile_id", "b_vanity", "b_source"}``. Status becomes ``enriched``; name, headline and
-    location keep the page's value when the profile lacks one; known aliases are never replaced."""
+    "b_profile_id", "b_vanity", "b_source", "b_note", "b_name_key"}``. Status becomes ``enriched``;
+    name, headline and location keep the page's value when the profile lacks one; known aliases are
+    never replaced. ``b_note`` (``leads.enrichment_note``) says why the provider had no data for the
+    lead when the profile is the upload's own (else None); ``b_name_key`` replaces the linking key
+    when not None."""
     if not rows:
         return
     conn.execute(
@@ -271,34 +402,47 @@ def write_enriched(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
             profile_id=sa.func.coalesce(L.profile_id, bp("b_profile_id")),
             vanity=sa.func.coalesce(L.vanity, bp("b_vanity")),
             enrichment_source=bp("b_source"),
+            enrichment_note=bp("b_note"),
+            name_key=sa.func.coalesce(bp("b_name_key"), L.name_key),
             enriched_at=sa.func.now(),
             updated_at=sa.func.now(),
         ),
-        list(rows),
+        [{"b_note": None, "b_name_key": None, **r} for r in rows],
     )
 
 
 def write_enrich_failures(conn: Connection, rows: Sequence[dict[str, Any]], max_attempts: int) -> None:
-    """Count a failed enrichment attempt: each row ``{"b_id", "b_error", "b_final"}``.
+    """Count a failed enrichment attempt: each row ``{"b_id", "b_error", "b_final", "b_titles",
+    "b_company", "b_note"}``.
 
     ``retry_count`` goes up by one and ``error_message`` is set; the lead becomes ``failed`` at
     once when ``b_final`` (a permanent error), or after ``max_attempts`` attempts, else stays
-    ``discovered`` for the next attempt.
+    ``discovered`` for the next attempt. A lead that becomes ``failed`` is **not dropped**: it keeps
+    the upload's data, completed with ``b_titles`` / ``b_company`` (what
+    :func:`~icp_engine.enrich.page.profile_from_page` reads from its headline; empty/None keep the
+    stored values), ``enrichment_source = 'page'`` and ``enrichment_note = b_note`` (the reason, for
+    the CSV), and goes on to classification and scoring like an enriched lead.
     """
     if not rows:
         return
     tries = L.retry_count + 1
+    gives_up = sa.or_(bp("b_final", type_=sa.Boolean), tries >= max_attempts)
+    titles, company, note = bp("b_titles", type_=ARRAY(sa.Text)), bp("b_company", type_=sa.Text), bp("b_note", type_=sa.Text)
     conn.execute(
         leads.update()
         .where(L.id == bp("b_id"))
         .values(
             retry_count=tries,
             error_message=bp("b_error"),
-            status=sa.case((bp("b_final"), LeadStatus.FAILED.value), (tries >= max_attempts, LeadStatus.FAILED.value),
-                           else_=LeadStatus.DISCOVERED.value),
+            status=sa.case((gives_up, LeadStatus.FAILED.value), else_=LeadStatus.DISCOVERED.value),
+            titles=sa.case((sa.and_(gives_up, sa.func.cardinality(L.titles) == 0), titles), else_=L.titles),
+            company=sa.case((gives_up, sa.func.coalesce(L.company, company)), else_=L.company),
+            enrichment_source=sa.case((gives_up, "page"), else_=L.enrichment_source),
+            enrichment_note=sa.case((gives_up, note), else_=L.enrichment_note),
+            enriched_at=sa.case((gives_up, sa.func.now()), else_=L.enriched_at),
             updated_at=sa.func.now(),
         ),
-        list(rows),
+        [{"b_titles": [], "b_company": None, "b_note": None, **r} for r in rows],
     )
 
 
@@ -314,8 +458,9 @@ def lead_chunk(
 
 
 def past_enrichment() -> sa.ColumnElement[bool]:
-    """Leads that went through enrichment and did not fail (what classify and embed work on)."""
-    return sa.and_(L.status != LeadStatus.FAILED, L.status != LeadStatus.DISCOVERED)
+    """Leads that went through enrichment (what classify and embed work on): enriched, qualified,
+    exported, and ``failed`` ones, which are qualified on the upload's data (nothing is dropped)."""
+    return L.status != LeadStatus.DISCOVERED
 
 
 def unclassified() -> sa.ColumnElement[bool]:
@@ -324,13 +469,18 @@ def unclassified() -> sa.ColumnElement[bool]:
 
 
 def write_classifications(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Store classifications: each row ``{"b_id", "b_industry", "b_type", "b_reason", "b_source"}``."""
+    """Store classifications: each row ``{"b_id", "b_industry", "b_type", "b_reason", "b_source",
+    "b_industry_guess", "b_industry_source", "b_type_source", "b_type_is_guess"}`` (the fields of
+    :class:`icp_engine.classify.Classification`; the last four default to None / False)."""
     if not rows:
         return
     conn.execute(
         leads.update()
         .where(L.id == bp("b_id"))
         .values(industry_class=bp("b_industry"), company_type=bp("b_type"),
-                classification_reason=bp("b_reason"), classification_source=bp("b_source")),
-        list(rows),
+                classification_reason=bp("b_reason"), classification_source=bp("b_source"),
+                industry_guess=bp("b_industry_guess"), industry_source=bp("b_industry_source"),
+                company_type_source=bp("b_type_source"), company_type_is_guess=bp("b_type_is_guess")),
+        [{"b_industry_guess": None, "b_industry_source": None, "b_type_source": None, "b_type_is_guess": False, **r}
+         for r in rows],
     )

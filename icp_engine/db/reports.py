@@ -34,6 +34,13 @@ PAGE_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Further columns of :func:`lead_page` rows that :func:`icp_engine.export.for_display` reads to
+#: show a lead as the CSV does (name fallback, guessed industry, enrichment notes).
+DISPLAY_COLUMNS: tuple[str, ...] = (
+    "vanity", "profile_id", "profile_key", "industry_class", "industry_guess", "enrichment_note",
+)
+
+
 @dataclass(frozen=True)
 class LeadFilters:
     """Filters of the Export page's table, summary and CSV.
@@ -75,8 +82,9 @@ def export_query(
     )
     q = (
         sa.select(
-            L.id, L.name, L.profile_url, L.headline, L.titles, L.company, L.industry, L.industry_class,
-            L.company_size, L.company_type, L.location, L.status, L.enrichment_source,
+            L.id, L.name, L.vanity, L.profile_id, L.profile_key, L.profile_url, L.headline, L.titles, L.company,
+            L.industry, L.industry_class, L.industry_guess, L.company_size, L.company_type, L.location, L.status,
+            L.enrichment_source, L.enrichment_note,
             S.icp_score, S.bucket, S.match_reasoning, B.name.label("batch_name"), label.label("review_label"),
         )
         .join(lead_scores, sa.and_(S.lead_id == L.id, S.icp_version_id == icp_version_id))
@@ -149,7 +157,7 @@ def lead_page(
 ) -> dict[str, Any]:
     """One page of scored leads, best first.
 
-    Returns ``{"rows": [dict with PAGE_COLUMNS], "total": n, "page": p, "pages": n_pages,
+    Returns ``{"rows": [dict with PAGE_COLUMNS + DISPLAY_COLUMNS], "total": n, "page": p, "pages": n_pages,
     "page_size": k}``. ``page`` is 0-based and clamped to the last page; ``page_size`` is
     clamped to 1-500. ``total`` is computed with ``count(*)`` in SQL; rows with ``LIMIT``/``OFFSET``.
     """
@@ -159,7 +167,7 @@ def lead_page(
     pages = max(1, -(-total // page_size))
     page = max(0, min(int(page), pages - 1))
     sub = q.limit(page_size).offset(page * page_size).subquery()
-    cols = [sub.c[c] if c != "batch_name" else B.name.label("batch_name") for c in PAGE_COLUMNS]
+    cols = [sub.c[c] if c != "batch_name" else B.name.label("batch_name") for c in PAGE_COLUMNS + DISPLAY_COLUMNS]
     rows = conn.execute(
         sa.select(*cols).select_from(sub.join(batches, B.id == sub.c.batch_id))
         .order_by(sub.c.icp_score.desc(), sub.c.id)
@@ -352,8 +360,9 @@ def failed_count(conn: Connection, client_id: int, batch_id: int | None = None) 
 
 
 def unscored_count(conn: Connection, client_id: int, batch_id: int | None, icp_version_id: int) -> int:
-    """Leads of a scope (not ``failed``) without a score for this ICP version: what a run would score."""
+    """Leads of a scope without a score for this ICP version: what a run would score (every lead,
+    ``failed`` ones included: they are scored on the upload's data)."""
     scored = sa.select(S.lead_id).where(S.lead_id == L.id, S.icp_version_id == icp_version_id).exists()
     return int(conn.execute(
-        sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), L.status != LeadStatus.FAILED, ~scored)
+        sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), ~scored)
     ).scalar_one())

@@ -162,8 +162,14 @@ def executing(conn: Connection) -> list[Any]:
 
 def progress_counts(conn: Connection, run: Row) -> dict[str, int]:
     """Leads of a run's scope by state: ``{"total", "discovered", "enriched", "failed",
-    "classified", "scored"}`` (``enriched`` = past enrichment and not failed; ``scored`` = with a
-    score of the run's ICP version; ``classified`` = with a company type)."""
+    "not_enriched", "no_url", "classified", "scored"}``.
+
+    ``enriched`` = past enrichment and not failed; ``failed`` = enrichment gave up (the lead is
+    still qualified, on the upload's data); ``not_enriched`` = leads qualified on the upload's data
+    because the provider had nothing for them (``failed`` ones, leads missing from an Apify export,
+    leads without a profile URL under live Apify: ``leads.enrichment_note`` set); ``no_url`` =
+    leads without a profile URL; ``scored`` = with a score of the run's ICP version;
+    ``classified`` = with a company type."""
     scope = scope_condition(run["client_id"], run["batch_id"])
     by_status = {s: int(n) for s, n in conn.execute(
         sa.select(L.status, sa.func.count()).where(scope).group_by(L.status)).all()}
@@ -171,11 +177,16 @@ def progress_counts(conn: Connection, run: Row) -> dict[str, int]:
         sa.select(sa.func.count()).select_from(lead_scores.join(leads, L.id == S.lead_id))
         .where(scope, S.icp_version_id == run["icp_version_id"])
     ).scalar_one()
-    classified = conn.execute(sa.select(sa.func.count()).where(scope, L.company_type.is_not(None))).scalar_one()
+    classified, not_enriched, no_url = conn.execute(sa.select(
+        sa.func.count().filter(L.company_type.is_not(None)),
+        sa.func.count().filter(L.enrichment_note.is_not(None)),
+        sa.func.count().filter(L.profile_url == ""),
+    ).where(scope)).one()
     total = sum(by_status.values())
     failed = by_status.get(LeadStatus.FAILED, 0)
     discovered = by_status.get(LeadStatus.DISCOVERED, 0)
     return {
         "total": total, "discovered": discovered, "enriched": total - discovered - failed, "failed": failed,
-        "classified": int(classified), "scored": int(scored),
+        "not_enriched": int(not_enriched), "no_url": int(no_url), "classified": int(classified),
+        "scored": int(scored),
     }

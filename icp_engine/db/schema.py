@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from ..enums import CallStatus, FeedbackLabel, LeadStatus, ReviewQueue, RunStatus, values
+from ..enums import CallStatus, FeedbackLabel, LeadStatus, ReviewQueue, Role, RunStatus, values
 
 metadata = sa.MetaData()
 
@@ -114,11 +114,20 @@ leads = sa.Table(
     sa.Column("skills", ARRAY(sa.Text), nullable=False, server_default=_EMPTY_ARRAY),
     sa.Column("enrichment_source", sa.Text),
     _ts("enriched_at"),
+    # why the enrichment provider had no data for this lead (the lead is then qualified on the
+    # upload's own data): "enrichment: not returned by Apify ...", shown in the CSV's reasoning
+    sa.Column("enrichment_note", sa.Text),
+    # name + company key (domain.name_company_key) for linking leads with and without a URL
+    sa.Column("name_key", sa.Text),
     # classification
     sa.Column("industry_class", sa.Text),
     sa.Column("company_type", sa.Text),
     sa.Column("classification_reason", sa.Text),
     sa.Column("classification_source", sa.Text),
+    sa.Column("industry_guess", sa.Text),
+    sa.Column("industry_source", sa.Text),
+    sa.Column("company_type_source", sa.Text),
+    sa.Column("company_type_is_guess", sa.Boolean, nullable=False, server_default=sa.false()),
     _ts("exported_at"),
     _ts("created_at", now=True),
     _ts("updated_at", now=True),
@@ -128,6 +137,8 @@ leads = sa.Table(
 sa.Index("leads_client_profile_id", leads.c.client_id, leads.c.profile_id,
          postgresql_where=leads.c.profile_id.is_not(None))
 sa.Index("leads_client_vanity", leads.c.client_id, leads.c.vanity, postgresql_where=leads.c.vanity.is_not(None))
+sa.Index("leads_client_name_key", leads.c.client_id, leads.c.name_key,
+         postgresql_where=leads.c.name_key.is_not(None))
 sa.Index("leads_batch_status", leads.c.batch_id, leads.c.status)
 sa.Index("leads_client_status", leads.c.client_id, leads.c.status)
 
@@ -287,6 +298,58 @@ apify_runs = sa.Table(
 )
 sa.Index("apify_runs_status", apify_runs.c.status)
 
+#: Dashboard accounts. ``username`` as typed, ``username_key`` its lower-cased form (unique: names
+#: are case-insensitive). ``password_hash`` is an argon2id hash (None: signs in only through the
+#: identity provider of Streamlit's OIDC login). Failed sign-ins lock the account for a while.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("username_key", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default=sa.text("0")),
+    _ts("locked_until"),
+    _ts("last_login_at"),
+    _ts("created_at", now=True),
+    _ts("updated_at", now=True),
+    sa.UniqueConstraint("username_key", name="users_username_key_key"),
+    sa.CheckConstraint(_in("role", values(Role)), name="users_role_check"),
+)
+
+#: Server-side dashboard sessions: the browser's cookie holds a signed random token, this table
+#: only its SHA-256. Signing out deletes the row; so does deleting the user (cascade).
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("token_sha256", sa.Text, nullable=False),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE",
+                                                      name="user_sessions_user_id_fkey"), nullable=False),
+    _ts("created_at", now=True),
+    _ts("last_seen_at", now=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("token_sha256", name="user_sessions_token_sha256_key"),
+)
+sa.Index("user_sessions_user", user_sessions.c.user_id)
+
+#: Who created, changed or deleted clients, ICP versions and users, and who erased a person:
+#: actor, action and ids only (``details`` holds counts and ids, never names or erased data).
+#: No foreign keys, so entries outlive what they describe.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    _ts("at", now=True),
+    sa.Column("actor_id", sa.BigInteger),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target_type", sa.Text, nullable=False),
+    sa.Column("target_id", sa.BigInteger),
+    sa.Column("details", JSONB, nullable=False, server_default=_EMPTY_JSON),
+)
+sa.Index("audit_log_at", audit_log.c.at.desc())
 #: Discovery calls read for a client (Fathom meetings and transcript files; revision 0005_calls).
 #: The client's ICP proposal is the accumulation of the findings of every ``processed`` row, so a
 #: new call expands or revises it; ``utterances``/``invitees`` let a call be read again without

@@ -20,8 +20,9 @@ from .schema import lead_embeddings, lead_scores, leads
 
 L, S, E = leads.c, lead_scores.c, lead_embeddings.c
 
-#: Lead statuses whose leads are scored (enriched, or already qualified/exported under another version).
-SCORABLE = (LeadStatus.ENRICHED, LeadStatus.QUALIFIED, LeadStatus.EXPORTED)
+#: Lead statuses whose leads are scored (enriched, or already qualified/exported under another
+#: version, or ``failed``: enrichment gave up and the lead is qualified on the upload's data).
+SCORABLE = (LeadStatus.ENRICHED, LeadStatus.QUALIFIED, LeadStatus.EXPORTED, LeadStatus.FAILED)
 
 
 def has_score(icp_version_id: int) -> sa.Exists:
@@ -41,7 +42,8 @@ def without_vector(model: str) -> sa.ColumnElement[bool]:
 
 
 def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows: Sequence[dict[str, Any]]) -> None:
-    """Upsert scores and mark the scored ``enriched`` leads ``qualified``.
+    """Upsert scores and mark the scored ``enriched`` leads ``qualified`` (``failed`` ones stay
+    ``failed``: scored on the upload's data, the reason in ``leads.enrichment_note``).
 
     Each row: ``{"lead_id", "icp_score" (0-100), "bucket", "match_reasoning", "components" (JSON),
     "scorer_version"}``. A lead already scored under this version gets the new score.

@@ -53,6 +53,11 @@ class CachedEmbedder:
         self.hits_db = 0
         self.misses = 0
 
+    def clear_memory(self) -> None:
+        """Empty the in-process LRU (after an erasure removed texts from the database)."""
+        with self._lock:
+            self._lru.clear()
+
     def _lru_get(self, text: str) -> np.ndarray | None:
         with self._lock:
             v = self._lru.get(text)

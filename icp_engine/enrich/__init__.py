@@ -38,10 +38,19 @@ class EnrichOutcome:
 
     ``item`` is the raw source record (e.g. the Apify dataset item) for the profile cache.
     ``retryable``: a failure that a later run may fix (profile not returned, transient error).
-    ``note``: a remark for the user on a success (e.g. "served from the profile cache", "no item
-    in the export matched; kept what the page showed").
+    ``note``: a remark for the user on a success (e.g. "served from the profile cache", "not in
+    the Apify export").
     ``from_cache``: the item came from the shared ``profile_cache`` (providers never write such an
     item back: that would refresh its 30-day TTL).
+    ``fallback``: the provider had no data for this lead (not in an Apify export, no profile URL to
+    send to Apify) and ``profile`` is the upload's own data
+    (:func:`~icp_engine.enrich.page.profile_from_page`); ``note`` then says why, in words for the
+    user (``"not in the Apify export"``), and the pipeline stores it as
+    ``leads.enrichment_note = "enrichment: <note>"``, shown in the CSV's ``match_reasoning``.
+
+    **Nothing is dropped.** A failure (``profile`` None) is retried while ``retryable`` and the
+    lead has attempts left; when the pipeline gives up, the lead is qualified on the upload's data
+    too, with ``"enrichment: <error>"`` as its note (:func:`icp_engine.db.leads.write_enrich_failures`).
     """
 
     lead_id: int
@@ -51,6 +60,7 @@ class EnrichOutcome:
     retryable: bool = False
     note: str | None = None
     from_cache: bool = False
+    fallback: bool = False
 
 
 @runtime_checkable

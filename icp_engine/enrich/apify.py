@@ -40,8 +40,10 @@ Money rules ("never pay twice, never lose a lead"):
 * Transient errors of the other calls go through :func:`icp_engine.http.send` (tenacity:
   429 with ``Retry-After``, 5xx, timeouts, dropped connections). 401/402/403 raise
   :class:`ApifyFatalError` (bad token / no credit): leads not yet processed get no outcome.
-* A lead whose profile did not come back gets ``EnrichOutcome(retryable=True, error=<reason>)``;
-  the pipeline counts attempts (``leads.retry_count``) and marks it failed after 3.
+* A lead whose profile did not come back gets ``EnrichOutcome(retryable=True, error=<reason>)``
+  (``"not returned by Apify (run <id> ended SUCCEEDED)"``); the pipeline counts attempts
+  (``leads.retry_count``) and after 3 marks it failed **and qualifies it on the upload's data**,
+  the reason in ``leads.enrichment_note`` and the CSV. A lead without a profile URL is never sent.
 
 * A recorded run that Apify answers 404 for is closed as ``LOST`` and its leads reported retryable.
 
@@ -73,6 +75,7 @@ import httpx
 
 from ..config import Settings
 from ..db.apify_ledger import LOST, NOT_STARTED, NOW, PENDING, TERMINAL
+from ..domain import is_name_key
 from ..enums import EnrichProvider
 from ..http import ServiceError
 from ..processes import new_owner_id
@@ -82,12 +85,17 @@ from .apify_client import ApifyClient, ApifyFatalError
 from .apify_ledger import ApifyLedger
 from .extract import is_empty_item, profile_from_apify_item
 from .matching import match_items, url_identity
+from .page import profile_from_page
 
 log = logging.getLogger(__name__)
 
 MAX_URLS_PER_RUN = 1500
 
-__all__ = ["MAX_URLS_PER_RUN", "ApifyFatalError", "ApifyProvider", "make_owner"]
+#: Note of a lead without a profile URL (a ``Connections.csv`` export without URLs): nothing can be
+#: sent to Apify, so the lead is qualified on the upload's data (``EnrichOutcome.fallback``).
+NO_URL_NOTE = "no profile URL in the export: not sent to Apify"
+
+__all__ = ["MAX_URLS_PER_RUN", "NO_URL_NOTE", "ApifyFatalError", "ApifyProvider", "make_owner"]
 
 
 def make_owner() -> str:
@@ -212,8 +220,9 @@ class ApifyProvider:
     def estimate(self, requests: Sequence[EnrichRequest]) -> dict[str, Any]:
         """What enriching ``requests`` would cost now, before anything is started.
 
-        Returns ``{"requests", "profiles_to_scrape", "cached", "in_flight", "invalid",
+        Returns ``{"requests", "profiles_to_scrape", "cached", "in_flight", "invalid", "no_url",
         "runs_to_start", "cost_usd"}``: ``cached`` = requests served by a fresh cache item,
+        ``no_url`` = leads without a profile URL (nothing to send; qualified on the upload's data),
         ``in_flight`` = requests covered by an uncollected run in ``apify_runs`` (collected, not
         paid again), ``profiles_to_scrape`` = distinct people left, ``runs_to_start`` =
         ceil(profiles / batch size), ``cost_usd`` = profiles x price per profile + runs x price per
@@ -227,14 +236,15 @@ class ApifyProvider:
             for row in self.ledger.in_flight([r.lead_id for r in rest]):
                 flying.update(row.lead_ids or [])
         rest2 = [r for r in rest if r.lead_id not in flying]
-        groups, bad = self._group(rest2)
+        no_url = [r for r in rest2 if not r.url or is_name_key(r.key)]
+        groups, bad = self._group([r for r in rest2 if r.url and not is_name_key(r.key)])
         n = len(groups)
         runs = math.ceil(n / self.batch_size) if n else 0
         cost = n * self.settings.apify_cost_per_profile_usd + runs * self.settings.apify_cost_per_run_usd
         return {
             "requests": len(requests), "profiles_to_scrape": n, "cached": len(cached),
-            "in_flight": len(rest) - len(rest2), "invalid": len(bad), "runs_to_start": runs,
-            "cost_usd": round(cost, 4),
+            "in_flight": len(rest) - len(rest2), "invalid": len(bad), "no_url": len(no_url),
+            "runs_to_start": runs, "cost_usd": round(cost, 4),
         }
 
     # ------------------------------------------------------------------ main entry
@@ -245,7 +255,9 @@ class ApifyProvider:
         Success: ``profile`` (``source = "apify"``) and the raw ``item``; ``note`` says when the
         profile came from the cache or from a resumed run. Failure: ``error`` with the reason;
         ``retryable=True`` when a later attempt may succeed (profile not returned, run failed,
-        service unreachable), ``False`` for a URL that is not a LinkedIn profile.
+        service unreachable), ``False`` for a URL that is not a LinkedIn profile. A lead without a
+        profile URL (``url`` empty or a ``name:`` key) is not sent: it gets the upload's profile
+        with ``fallback=True`` and :data:`NO_URL_NOTE`.
         Raises :class:`ApifyFatalError` (after yielding what was already collected) on a missing
         or rejected token / no credit. Stopping the iteration early stops polling; runs in flight
         stay recorded and are collected by a later call (never started again).
@@ -290,7 +302,13 @@ class ApifyProvider:
                     o.from_cache = True
                     yield o
 
-            # 3. new runs for the rest
+            # 3. leads without a profile URL (exports keyed by name + company): nothing to send
+            for req in [r for r in pending.values() if not r.url or is_name_key(r.key)]:
+                pending.pop(req.lead_id)
+                yield EnrichOutcome(lead_id=req.lead_id, profile=profile_from_page(req), fallback=True,
+                                    note=NO_URL_NOTE)
+
+            # 4. new runs for the rest
             groups, bad = self._group(list(pending.values()))
             for req in bad:
                 pending.pop(req.lead_id, None)
@@ -380,9 +398,9 @@ class ApifyProvider:
                 continue
             pending.pop(req.lead_id)
             if res.error:
-                reason = f"profile not returned: {res.error}"
+                reason = f"not returned by Apify: {res.error}"
             else:
-                reason = f"profile not returned by Apify run {res.apify_run_id} ({res.status})"
+                reason = f"not returned by Apify (run {res.apify_run_id} ended {res.status})"
             yield EnrichOutcome(lead_id=req.lead_id, retryable=True, error=reason)
 
     # ------------------------------------------------------------------ recovery

@@ -7,9 +7,10 @@ Accepted files: a JSON array of items (Apify console "Export -> JSON", or
 Decision - leads with no matching item: the export is whatever the user scraped, often a
 subset of the upload, so a missing item is *not* a failure. Such a lead keeps the page's
 profile (:func:`~icp_engine.enrich.page.profile_from_page`, ``source = "page"``) with
-``EnrichOutcome.note`` saying that no exported item matched; it is neither failed nor retryable.
-Error items in the export (``succeeded: false`` / only ``inputUrl``) are treated the same way,
-with the item's error in the note.
+``EnrichOutcome.fallback`` and a ``note`` (``"not in the Apify export"``), stored as the lead's
+``enrichment_note`` and shown in the CSV; it is neither failed nor retryable. Error items in the
+export (``succeeded: false`` / only ``inputUrl``) are treated the same way, with the item's error
+in the note.
 
 With a database, every matched item is written to the shared profile cache under the lead's key
 (``source = "apify-json"``) before its outcome is yielded, so a later live Apify run of any client
@@ -24,12 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from ..db import profile_cache as profile_cache_sql
+from ..domain import is_name_key
 from ..enums import EnrichProvider
 from ..errors import InvalidInput
 from . import EnrichOutcome, EnrichRequest
 from .extract import is_empty_item, profile_from_apify_item
 from .matching import match_items
 from .page import profile_from_page
+
+#: Note of an export lead without a profile URL: no exported item can name it.
+NO_URL_NOTE = "no profile URL in the export: cannot be matched to an Apify item"
 
 
 class ApifyExportError(InvalidInput):
@@ -133,8 +138,8 @@ class ApifyJsonProvider:
             if is_empty_item(item):
                 reason = item.get("error") or item.get("errorMessage") or "no profile data"
                 yield EnrichOutcome(
-                    lead_id=req.lead_id, profile=profile_from_page(req),
-                    note=f"the exported item for this profile is empty ({reason}); kept what the page showed",
+                    lead_id=req.lead_id, profile=profile_from_page(req), fallback=True,
+                    note=f"the Apify export's item for this profile is empty ({reason})",
                 )
                 continue
             prof = profile_from_apify_item(item, source=self.name)
@@ -145,7 +150,5 @@ class ApifyJsonProvider:
                 prof.location = prof.location or page.location
             yield EnrichOutcome(lead_id=req.lead_id, profile=prof, item=item, note=f"matched by {how}")
         for req in result.missing:
-            yield EnrichOutcome(
-                lead_id=req.lead_id, profile=profile_from_page(req),
-                note="no item in the Apify export matched this profile; kept what the page showed",
-            )
+            note = NO_URL_NOTE if (not req.url or is_name_key(req.key)) else "not in the Apify export"
+            yield EnrichOutcome(lead_id=req.lead_id, profile=profile_from_page(req), fallback=True, note=note)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..domain import is_name_key
 from . import EnrichRequest
 from .extract import PROFILE_ID_RE, item_keys, normalise_vanity
 
@@ -89,7 +90,7 @@ def request_identities(req: EnrichRequest) -> tuple[set[str], set[str], set[str]
         v = normalise_vanity(req.vanity)
         if v:
             vans.add(v)
-    if req.key:
+    if req.key and not is_name_key(req.key):  # a name + company key is no LinkedIn identity
         if PROFILE_ID_RE.match(req.key):
             pids.add(req.key)
         else:

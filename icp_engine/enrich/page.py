@@ -25,7 +25,7 @@ import re
 from dataclasses import replace
 from typing import Iterator, Sequence
 
-from ..domain import Profile
+from ..domain import Follower, Profile, is_name_key, name_company_key
 from . import EnrichOutcome, EnrichRequest
 
 #: Words that mark a job title in a headline (lower-case, matched as whole words).
@@ -108,6 +108,27 @@ def parse_headline(headline: str | None) -> tuple[str | None, str | None]:
                 company = nxt
         return seg, company
     return None, None
+
+
+def linking_key(name: str | None, company: str | None, headline: str | None = None) -> str | None:
+    """The name + company key (:func:`~icp_engine.domain.name_company_key`) a lead is linked on:
+    the company as given, else the one :func:`parse_headline` finds in the headline
+    (``"CFO at Quillstone Systems"``). None without a name. Pure.
+
+    ``linking_key("Nora Vidal", None, "VP Finance at Quillstone Systems Ltd")`` ->
+    ``"name:nora vidal|quillstone systems"``; without any company -> ``"name:nora vidal|"``.
+    """
+    if not company and headline:
+        company = parse_headline(headline)[1]
+    return name_company_key(name, company)
+
+
+def follower_linking_key(f: Follower) -> str | None:
+    """:func:`linking_key` of an uploaded follower; a follower without a profile URL is keyed by
+    it already (``f.key``)."""
+    if is_name_key(f.key):
+        return f.key
+    return linking_key(f.name, f.company, f.headline)
 
 
 def profile_from_page(req: EnrichRequest) -> Profile:

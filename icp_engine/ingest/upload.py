@@ -42,6 +42,7 @@ import gzip
 import io
 import logging
 import re
+import unicodedata
 import zipfile
 import zlib
 
@@ -312,6 +313,11 @@ def _guess_decode(filename: str, data: bytes) -> tuple[str, str]:
                 return data.decode(declared), declared.lower()
             except (UnicodeDecodeError, LookupError):
                 pass
+    high = sum(1 for b in data[: 4 * _SAMPLE] if b >= 0x80)
+    if high < _FEW_HIGH_BYTES:
+        found = _plausible_single_byte(data)
+        if found is not None:
+            return found
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[: 4 * _SAMPLE]).best()
@@ -324,6 +330,70 @@ def _guess_decode(filename: str, data: bytes) -> tuple[str, str]:
             continue
     raise UploadError(f"The text encoding of '{filename}' could not be recognised. "
                       "Save the file as UTF-8 and upload it again.")  # pragma: no cover
+
+
+#: Below this many non-ASCII bytes, statistical charset detection is a coin toss (a 3-line
+#: Windows-1252 file with one "ë" came out as Windows-1257 "ė"): :func:`_plausible_single_byte`
+#: decides between the Windows code pages Excel writes, in this order (Western first).
+_FEW_HIGH_BYTES = 32
+_SINGLE_BYTE_ORDER = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257")
+#: Non-ASCII punctuation, fine anywhere (quotes, dashes, bullets, no-break space, ...).
+_PUNCT = set("\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2022\u2026\u00a0\u2122\u00b0\u00b7"
+             "\u00ab\u00bb\u00bf\u00a1\u2039\u203a")
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else "?"
+
+
+def _plausible_single_byte(data: bytes) -> tuple[str, str] | None:
+    """``(text, encoding)`` for the first code page of :data:`_SINGLE_BYTE_ORDER` under which
+    ``data`` reads like real text, else None.
+
+    Plausible = every word holding a non-ASCII letter is written in one script and is either a
+    Latin word with ASCII letters too ("Zoë", "Núñez", "Łukasz") or of at most two letters ("à"),
+    or a word of another script with no ASCII letter ("Сергей"); text read under the wrong code page gives words of accented
+    Latin letters only ("Ñåðãåé") or mixed scripts. Other non-ASCII characters must be common
+    punctuation (:data:`_PUNCT`) or a symbol not touching a letter ("£40", not "£ukasz", which is a
+    Windows-1250 "Łukasz" read as 1252); no control characters. Windows-1252 comes first: it is
+    what Excel writes for "CSV" on Western European and American Windows, the usual source of a
+    non-UTF-8 ``Connections.csv``. Central European text whose letters all exist in 1252
+    ("Dvořák" -> "Dvoøák") can pass as 1252; with :data:`_FEW_HIGH_BYTES` or more non-ASCII
+    bytes the statistical detector decides instead.
+    """
+    for enc in _SINGLE_BYTE_ORDER:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:  # a byte undefined in this code page
+            continue
+        if _reads_like_text(text):
+            return text, enc
+    return None
+
+
+def _reads_like_text(text: str) -> bool:
+    for m in re.finditer(r"[^\x00-\x7f]", text):
+        ch, i = m.group(), m.start()
+        if ch in _PUNCT:
+            continue
+        if ch.isalpha():
+            lo = hi = i
+            while lo > 0 and text[lo - 1].isalpha():
+                lo -= 1
+            while hi < len(text) and text[hi].isalpha():
+                hi += 1
+            word = text[lo:hi]
+            scripts = {_script(c) for c in word}
+            has_ascii = any(c.isascii() for c in word)
+            latin = scripts == {"LATIN"}
+            if len(scripts) != 1 or (latin and not has_ascii and len(word) > 2) or (not latin and has_ascii):
+                return False  # "à" and "ó" are words; "Ñåðãåé" is Cyrillic read as 1252
+            continue
+        neighbours = text[max(0, i - 1):i] + text[i + 1:i + 2]
+        if unicodedata.category(ch).startswith("C") or any(c.isalpha() for c in neighbours):
+            return False
+    return True
 
 
 def _check_text(filename: str, text: str) -> None:
