@@ -237,7 +237,8 @@ class LeadFeatures:
     static_prob: np.ndarray
     components: list[Mapping[str, Any]]
     texts: list[str] | None = None
-    prior_prob: np.ndarray | None = None
+    # None = the static probability; always an (m,) array after __post_init__
+    prior_prob: np.ndarray = None  # type: ignore[assignment]
     title_embeddings: np.ndarray | None = None
     title_keys: list[str] | None = None
 
@@ -279,7 +280,7 @@ class LeadFeatures:
     def m(self) -> int:
         return int(self.lead_ids.shape[0])
 
-    def index_of(self, lead_ids: Sequence[int]) -> np.ndarray:
+    def index_of(self, lead_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row index of each id (``KeyError`` for an unknown id)."""
         return np.asarray([self._pos[int(x)] for x in lead_ids], dtype=np.int64)
 

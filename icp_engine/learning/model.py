@@ -42,7 +42,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..evals import auc as _auc
+from ..evals import auc as _evals_auc
 from .features import AggregatedLabels, EvidenceEncoder, Label, LeadFeatures, aggregate_labels
 from .gp import KernelSpec, LaplaceGP, _Inputs, logit
 
@@ -151,6 +151,11 @@ class FitReport:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+
+def _auc(scores: Any, labels: Any) -> float:
+    """:func:`icp_engine.evals.auc` of arrays: ``scores`` (n,) float, ``labels`` (n,) bool."""
+    return _evals_auc(scores, labels)
 
 
 def _logloss_each(y: np.ndarray, p: np.ndarray) -> np.ndarray:
