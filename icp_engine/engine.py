@@ -305,12 +305,10 @@ class Engine:
     def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str,
                         queue: ReviewQueue | str = ReviewQueue.RANDOM) -> int:
         """Store keep / trash / skip for a lead with reviewer, time, current ICP version and the
-        review queue it came from (``random``: the default order; ``informative``: the "most
-        informative next" order, whose labels train the learned model but never measure it).
+        review queue it came from (:class:`~icp_engine.enums.ReviewQueue`).
 
         A new label by the same reviewer supersedes the previous one (kept, marked undone).
-        Returns the feedback id. Raises :class:`InvalidInput` for an unknown label or queue, or no
-        reviewer.
+        Returns the feedback id. :class:`InvalidInput` for an unknown label or queue, or no reviewer.
         """
         try:
             kind = FeedbackLabel(label)
@@ -327,11 +325,9 @@ class Engine:
             return review_sql.record_feedback(conn, lead_id, kind, reviewer, source)
 
     # ------------------------------------------------------------ learning from reviews
-
     @cached_property
     def feedback(self) -> FeedbackService:
-        """Learning from reviews: CSV import, the measured effect, the informative queue
-        (:class:`~icp_engine.feedback.FeedbackService`)."""
+        """Learning from reviews (:class:`~icp_engine.feedback.FeedbackService`)."""
         from .feedback import FeedbackService
 
         return FeedbackService(self.db, self.wiring)
@@ -354,8 +350,7 @@ class Engine:
 
     def informative_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None,
                           limit: int = 20) -> list[Row]:
-        """The "most informative next" review order (BALD on the learned model); label these
-        with ``queue="informative"``."""
+        """The "most informative next" order (BALD); label these with ``queue="informative"``."""
         return self.feedback.informative_queue(client_id, reviewer, batch_id=batch_id, limit=limit)
 
     def undo_last_feedback(self, client_id: int, reviewer: str) -> Row | None:

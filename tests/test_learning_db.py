@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from icp_engine import cli as cli_mod
 from icp_engine.cli import app
 from icp_engine.db import schema
 from icp_engine.evals import auc
@@ -91,7 +92,13 @@ def cli(db, settings, monkeypatch, tmp_path):
     runner = CliRunner()
 
     def invoke(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
+        try:
+            return runner.invoke(app, list(args), catch_exceptions=False)
+        finally:
+            # in-process commands keep their engines (the real entry point releases them at exit):
+            # close their pools so the many commands here do not exhaust the server's connections
+            while cli_mod._engines:
+                cli_mod._engines.pop().db.dispose()
 
     invoke.tmp = tmp_path
     return invoke
