@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_learning_cli.py [--bench DIR] [--pages report|tune|all] [--seeds 2]
+    python benchmarks/bench_learning_cli.py [--bench DIR] [--pages report|tune|all] [--seeds 2] [--first-seed 0]
         [--labels 50,100,200,400] [--coin 200] [--inverted 0] [--composition topical|broad|uniform]
         [--n 5000] [--group 2] [--max-pages N] [--only NAME,...] [--json OUT.json] [--keep-data]
 
@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--group", type=int, default=2, help="queries per page ICP (3 for the part-1 pages)")
     ap.add_argument("--n", type=int, default=5000, help="followers per page")
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1")
     ap.add_argument("--labels", default="50,100,200,400")
     ap.add_argument("--coin", type=int, default=200)
     ap.add_argument("--inverted", type=int, default=0)
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{st['groups'].get('related', 0)} / other {st['groups'].get('other', 0)} / noise "
                   f"{st['groups'].get('noise', 0)}; {st['distinct_titles']} distinct titles (max {st['max_repeat']} "
                   f"followers share one)", flush=True)
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 r = run_page(cli, db, page, work, seed, label_counts, args.coin, args.inverted)
                 r.update(page=spec.name, seed=seed, keep_share=spec.keep_share)
                 results.append(r)
