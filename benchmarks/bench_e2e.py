@@ -5,7 +5,12 @@ For N followers (default 1,000 and 10,000) on a generated G2 followers page: par
 WordLlama embeddings cached in Postgres, scoring), and export. Uses a fresh embedded Postgres in
 a temporary folder (or ``DATABASE_URL``). Prints seconds per step.
 
-    python benchmarks/bench_e2e.py [N ...]
+    python benchmarks/bench_e2e.py [N ...] [--distinct-titles]
+
+The default page repeats 12 headline titles (so the scorer's title backbone embeds 12 texts);
+``--distinct-titles`` draws each headline title from ~5,000 combinations of a seniority word, a
+role and a scope (``bench_scoring_speed.py``'s lists: ~3,700 distinct titles for 10k followers,
+like a real page), so the backbone's cold cost is part of the run.
 """
 
 from __future__ import annotations
@@ -36,7 +41,19 @@ ICP_FINANCE = ICP(
 )
 
 
+def distinct_titles(seed: int = 11) -> list[str]:
+    """Headline titles: every (seniority word, role, scope) combination of bench_scoring_speed."""
+    from bench_scoring_speed import ROLES, SCOPES, SENIOR
+
+    return [f"{s}{r}{c}".strip() for s in SENIOR for r in ROLES for c in dict.fromkeys(SCOPES)]
+
+
 def main(argv: list[str]) -> int:
+    if "--distinct-titles" in argv:
+        import bench_parse
+
+        argv = [a for a in argv if a != "--distinct-titles"]
+        bench_parse.TITLES = distinct_titles()
     sizes = [int(a) for a in argv] or [1000, 10000]
     data_dir = Path(tempfile.mkdtemp(prefix="icp-bench-", dir="/tmp"))
     try:

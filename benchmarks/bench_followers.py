@@ -16,6 +16,14 @@ dataset item per follower (FORMATS §B shape: current position title, company, s
 through the ``apify-json`` provider. AUC = P(rel-2 follower scores above a negative), per query,
 averaged per track. Targets: page data >= 0.90, with Apify data >= 0.95.
 
+A second table (``--company``, on by default) does the same with ICPs that also set two
+industries and two company-size bands, as clients' ICPs do: the positives are people with a
+rel-2 title *at a fitting company* (industry and size both in the ICP), and 20 more people with
+a rel-2 title at a company that does not fit (wrong industry, or right industry and wrong size)
+join the negatives. Page data cannot tell those apart (their industry and size are unknown on a
+followers page), so its AUC is lower by construction; the Apify items carry the company's
+industry and size.
+
 ``--sample`` also scores the shared ``followers_sample.html`` with the finance ICP (CFO, VP
 Finance, Head of Finance) and checks: finance leaders on top, the student and the retiree in the
 bottom 8, the follower without a headline below every finance leader.
@@ -42,6 +50,8 @@ TAILS = ["", "", "", " | Board advisor", " | ex-Big4", " | Mentor", " | Speaker"
 INDUSTRIES = ["Software Development", "Financial Services", "Hospitals and Health Care", "Retail",
               "Manufacturing", "IT Services and IT Consulting", "Construction", "Higher Education"]
 SIZES = [(11, 50), (51, 200), (201, 500), (1001, 5000), (10001, None)]
+SIZE_BANDS = {(11, 50): "11-50", (51, 200): "51-200", (201, 500): "201-500", (1001, 5000): "1001-5000",
+              (10001, None): "10001+"}
 
 
 def _company(rng: random.Random) -> str:
@@ -102,7 +112,19 @@ def profiles_from_page(data: bytes, items: list[dict] | None):
     return parsed.people, profs
 
 
-def run_tracks(args) -> list[dict]:
+def _firm(rng: random.Random, kind: str, t_ind: list[str], t_size: list) -> tuple[tuple[int, int | None], str]:
+    """Size and industry of a person's company: ``fit`` (both in the ICP), ``wrong`` (a wrong
+    industry, or the right industry at a wrong size) or ``any``."""
+    if kind == "fit":
+        return rng.choice(t_size), rng.choice(t_ind)
+    if kind == "wrong":
+        if rng.random() < 0.5:
+            return rng.choice(SIZES), rng.choice([i for i in INDUSTRIES if i not in t_ind])
+        return rng.choice([z for z in SIZES if z not in t_size]), rng.choice(t_ind)
+    return rng.choice(SIZES), rng.choice(INDUSTRIES)
+
+
+def run_tracks(args, company: bool = False) -> list[dict]:
     import numpy as np
 
     from bench_matching import load_tracks
@@ -117,7 +139,7 @@ def run_tracks(args) -> list[dict]:
     scorer = Scorer(WordLlamaEmbedder())
     rows = []
     for track in [t for t in args.tracks.split(",") if t]:
-        rng = random.Random(f"{track}-{args.split}")
+        rng = random.Random(f"{track}-{args.split}" + ("-company" if company else ""))
         a_page, a_apify, nq = [], [], 0
         for q in tracks[track]["queries"][: args.per_track or None]:
             cands = [c for c in pool if c["track"] == q["pool_track"] and c.get("split") == args.split and c.get("title")]
@@ -126,12 +148,20 @@ def run_tracks(args) -> list[dict]:
             neg = [c for c in cands if qr.get(c["pid"], 0) == 0]
             if len(pos) < 3:
                 continue
+            t_ind = rng.sample(INDUSTRIES, 2) if company else []
+            t_size = rng.sample(SIZES, 2) if company else []
+
+            groups = [(1, "fit" if company else "any", rng.sample(pos, min(30, len(pos)))),
+                      (0, "any", rng.sample(neg, min(60, len(neg))))]
+            if company:
+                groups.append((0, "wrong", [rng.choice(pos) for _ in range(20)]))
             people = []
-            for lab, group in ((1, rng.sample(pos, min(30, len(pos)))), (0, rng.sample(neg, min(60, len(neg))))):
+            for lab, kind, group in groups:
                 for c in group:
-                    company = _company(rng)
-                    people.append({"title": c["title"], "headline": _headline(c["title"], company, rng), "label": lab,
-                                   "company": company, "size": rng.choice(SIZES), "industry": rng.choice(INDUSTRIES)})
+                    name = _company(rng)
+                    size, industry = _firm(rng, kind, t_ind, t_size)
+                    people.append({"title": c["title"], "headline": _headline(c["title"], name, rng), "label": lab,
+                                   "company": name, "size": size, "industry": industry})
             for h, lab in (("Student at University of Eastbridge", 0), ("Economics student | Open to internships", 0),
                            ("Retired. Avid sailor.", 0), ("--", None), ("", None)):
                 people.append({"title": None, "headline": h or "--", "label": lab})
@@ -140,7 +170,8 @@ def run_tracks(args) -> list[dict]:
                 p.update(first=rng.choice(WORDS), last=f"Tester{k}", vanity=f"tester-{q['qid']}-{k}",
                          location="Lisbon, Portugal")
             data, items = build_page(people, gen)
-            icp = ICP(target_titles=q["titles"])
+            icp = ICP(target_titles=q["titles"], target_industries=t_ind,
+                      company_sizes=[SIZE_BANDS[z] for z in t_size])
             by_vanity = {p["vanity"]: p for p in people}
             for use_items, acc in ((None, a_page), (items, a_apify)):
                 followers, profs = profiles_from_page(data, use_items)
@@ -207,23 +238,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tracks", default="onet,esco_jobbert,groups")
     ap.add_argument("--per-track", type=int, default=0, help="at most this many queries per track (0: all)")
     ap.add_argument("--sample", action="store_true", help="also check the shared followers_sample.html")
+    ap.add_argument("--no-company", action="store_true", help="skip the table of ICPs with industries and sizes")
     args = ap.parse_args(argv)
     if not (Path(args.bench) / "queries.jsonl").is_file():
         print(f"benchmark folder {args.bench} not found: skipping (it only exists in the dev workspace)")
         return 0
     t0 = time.perf_counter()
-    rows = run_tracks(args)
-    print(f"# Follower pages from benchmark titles, split={args.split}\n")
-    print("| track | pages | AUC page data | AUC with Apify data |")
-    print("|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['track']} | {r['queries']} | {r['auc_page']:.3f} | {r['auc_apify']:.3f} |")
-    if rows:
-        import numpy as np
+    import numpy as np
 
-        w = np.array([r["queries"] for r in rows], dtype=float)
-        print(f"| all (pages weighted) | {int(w.sum())} | {np.average([r['auc_page'] for r in rows], weights=w):.3f} "
-              f"| {np.average([r['auc_apify'] for r in rows], weights=w):.3f} |")
+    for company in ((False,) if args.no_company else (False, True)):
+        rows = run_tracks(args, company=company)
+        kind = "ICPs with titles, two industries and two size bands" if company else "title-only ICPs"
+        print(f"# Follower pages from benchmark titles, split={args.split}, {kind}\n")
+        print("| track | pages | AUC page data | AUC with Apify data |")
+        print("|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['track']} | {r['queries']} | {r['auc_page']:.3f} | {r['auc_apify']:.3f} |")
+        if rows:
+            w = np.array([r["queries"] for r in rows], dtype=float)
+            print(f"| all (pages weighted) | {int(w.sum())} | {np.average([r['auc_page'] for r in rows], weights=w):.3f} "
+                  f"| {np.average([r['auc_apify'] for r in rows], weights=w):.3f} |")
+        print()
     if args.sample:
         run_sample(Path(args.bench).parent / "formats")
     print(f"\ntotal wall time {time.perf_counter() - t0:.1f} s")

@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "ICP_TEMPLATES": "icps", "ICP_FIELDS": "icps", "TITLE_SUGGESTIONS": "icps", "KEYWORD_SUGGESTIONS": "icps",
     "EXCLUSION_SUGGESTIONS": "icps", "icp_diff": "icps", "history_with_changes": "icps",
     "industry_choices": "icps", "company_type_choices": "icps", "size_choices": "icps",
+    "function_choices": "icps", "seniority_choices": "icps", "implied_roles": "icps",
     "LeadStatus": "enums", "RunStatus": "enums", "RunStage": "enums", "EnrichProvider": "enums",
     "RerankerName": "enums", "Bucket": "enums", "FeedbackLabel": "enums",
     "ICPError": "errors", "InvalidInput": "errors", "NotFound": "errors", "DatabaseError": "errors",
@@ -84,7 +85,7 @@ __all__ = [
     "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
     "company_type_choices", "default_batch_name", "enrichment_summary", "history_with_changes", "icp_diff",
     "industry_choices",
-    "merge_previews", "score_rows", "size_choices",
+    "merge_previews", "score_rows", "size_choices", "function_choices", "seniority_choices", "implied_roles",
 ]
 
 
@@ -146,9 +147,12 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
         KEYWORD_SUGGESTIONS,
         TITLE_SUGGESTIONS,
         company_type_choices,
+        function_choices,
         history_with_changes,
         icp_diff,
+        implied_roles,
         industry_choices,
+        seniority_choices,
         size_choices,
     )
     from .ingest.upload import ParsedUpload, UploadError

@@ -104,12 +104,17 @@ def run(
     batch_name: Optional[str] = typer.Option(None, "--batch-name"),
     no_classify: bool = typer.Option(False, "--no-classify", help="Skip the classification stage."),
     chunk_size: int = typer.Option(500, "--chunk-size", min=1, max=10_000, help="Leads per committed chunk."),
+    judge: bool = typer.Option(False, "--judge", help="With OPENAI_API_KEY: an LLM rules on the uncertain band "
+                                                       "(its cost is printed before the run starts)."),
 ) -> None:
     """One shot: ingest INPUT for CLIENT, qualify it against the ICP, write the ranked CSV."""
     from .ingest.upload import UploadError
     from .pipeline import RunOptions
 
     icp_obj = _load_icp(icp)
+    if judge and not Settings().openai_api_key:
+        err.print("[red]--judge needs OPENAI_API_KEY[/red]")
+        raise typer.Exit(2)
     if enrich == EnrichProvider.APIFY_JSON and not profiles:
         raise typer.BadParameter("--enrich apify-json needs --profiles ITEMS.json")
     if profiles is not None and not profiles.is_file():
@@ -138,9 +143,15 @@ def run(
         err.print(f"[yellow]warning:[/yellow] {w}")
     options = RunOptions(
         enrich=enrich, profiles_path=str(profiles) if profiles else None, reranker=reranker,
-        classify=not no_classify, chunk_size=chunk_size,
+        classify=not no_classify, chunk_size=chunk_size, judge=judge,
     )
     run_id = eng.create_run(c["id"], batch_id=batch["id"], icp_version_id=ver["id"], options=options, author="cli")
+    if judge:
+        from .scoring.judge import describe_estimate
+
+        row = next((r for r in eng.list_runs(c["id"], limit=10) if r["id"] == run_id), {})
+        est = (row.get("estimate") or {}).get("judge") or {}
+        err.print(describe_estimate(est) + " - only leads in the uncertain band are sent")
     err.print(f"run {run_id} queued (resume with: python -m icp_engine resume {run_id})")
     t0 = time.perf_counter()
     final = _wait_for_run(eng, run_id, lambda on_progress: eng.execute_run(run_id, on_progress=on_progress))

@@ -261,9 +261,11 @@ class Engine:
         """Retry a run's failed leads in a new background run; returns ``(leads reset, new run id)``."""
         return self.runs.retry_failed_of_run(run_id, author=actor_fields(author)[0])
 
-    def estimate_run(self, client_id: int, batch_id: int | None, options: RunOptions) -> Row:
-        """Before a run: leads to enrich and, for live Apify, profiles to scrape, runs and cost (USD)."""
-        return self.runs.estimate(client_id, batch_id, options)
+    def estimate_run(self, client_id: int, batch_id: int | None, options: RunOptions, *,
+                     icp_version_id: int | None = None) -> Row:
+        """Before a run: leads to enrich; for live Apify, profiles to scrape, runs and cost (USD); with
+        ``options.judge``, the LLM judgement's upper bound (``"judge"``: leads, requests, tokens, USD)."""
+        return self.runs.estimate(client_id, batch_id, options, icp_version_id=icp_version_id)
 
     # ------------------------------------------------------------ scoring without a run
 

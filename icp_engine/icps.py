@@ -7,6 +7,7 @@ types, named sizes) and :data:`icp_engine.domain.SIZE_BANDS`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .domain import ICP, SIZE_BANDS
@@ -109,6 +110,33 @@ def size_choices() -> list[str]:
     return list(SIZE_BANDS) + [s for s in _NAMED_SIZES_SHOWN if s in named and s not in SIZE_BANDS]
 
 
+def function_choices() -> list[str]:
+    """LinkedIn Sales Navigator's 26 job functions, for the ICP's function picker."""
+    from .scoring.functions import FUNCTIONS
+
+    return list(FUNCTIONS)
+
+
+def seniority_choices() -> list[str]:
+    """LinkedIn Sales Navigator's 10 seniority levels, most senior first, for the level picker."""
+    from .scoring.functions import SENIORITIES
+
+    return list(SENIORITIES)
+
+
+def implied_roles(titles: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(functions, seniorities)`` that free target titles imply, as the scorer reads them
+    (group phrases split into jobs, plural role nouns made singular;
+    :func:`icp_engine.scoring.functions.icp_targets`): ``["CFO", "VP Finance"]`` ->
+    ``(["Finance"], ["CXO", "Vice President"])``. Seniorities in Sales Navigator's order."""
+    from .scoring.functions import SENIORITIES, icp_targets
+    from .scoring.targets import expand_target, singular_roles
+
+    variants = [singular_roles(v) for t in titles for v in (expand_target(t) or (t,))]
+    it = icp_targets(variants)
+    return list(it.functions), [s for s in SENIORITIES if s in it.seniorities]
+
+
 def icp_diff(old: dict[str, Any] | ICP | None, new: dict[str, Any] | ICP) -> list[str]:
     """Human-readable changes between two ICPs (JSON dicts or :class:`ICP`), e.g.
     ``["+ titles: CFO", "notes changed"]``.
@@ -122,7 +150,7 @@ def icp_diff(old: dict[str, Any] | ICP | None, new: dict[str, Any] | ICP) -> lis
     labels = {
         "target_titles": "titles", "target_industries": "industries", "company_sizes": "sizes",
         "keywords": "keywords", "locations": "locations", "exclusions": "exclusions",
-        "company_types": "company types",
+        "company_types": "company types", "functions": "job functions", "seniorities": "seniority levels",
     }
     for key, label in labels.items():
         a, b = list(a_icp.get(key) or []), list(b_icp.get(key) or [])

@@ -28,6 +28,7 @@ and :mod:`icp_engine.db.scores`.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -56,9 +57,11 @@ class RunOptions:
     ``enrich``: :class:`~icp_engine.enums.EnrichProvider`; ``profiles_path``: the Apify items
     file for ``apify-json``; ``reranker``: :class:`~icp_engine.enums.RerankerName`;
     ``rerank_top_n``: leads the reranker re-scores; ``classify``: run the classification stage;
-    ``chunk_size``: leads per committed chunk (1-10,000); ``learn``: refit the learned model on
-    the client's reviews after scoring and apply it where its validation gate says so. Strings are
-    accepted for the enums; an unknown value raises :class:`~icp_engine.errors.InvalidInput`.
+    ``chunk_size``: leads per committed chunk (1-10,000); ``judge``: an LLM rules on the leads of
+    the uncertain band (needs ``OPENAI_API_KEY``, :mod:`icp_engine.scoring.judge`; its cost is in
+    ``runs.estimate["judge"]``); ``learn``: refit the learned model on the client's reviews after
+    scoring and apply it where its validation gate says so. Strings are accepted for the enums;
+    an unknown value raises :class:`~icp_engine.errors.InvalidInput`.
     """
 
     enrich: EnrichProvider = EnrichProvider.PAGE
@@ -67,6 +70,7 @@ class RunOptions:
     rerank_top_n: int = 200
     classify: bool = True
     chunk_size: int = 500
+    judge: bool = False
     learn: bool = True
 
     def __post_init__(self) -> None:
@@ -346,7 +350,21 @@ class RunStages:
                     "applied": False, "verdict": "error", "reason": f"learning failed: {type(exc).__name__}: {exc}"[:500]}})
 
 
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _jsonable(obj: Any) -> Any:
+    """``obj`` with numpy numbers as Python numbers, tuples as lists, non-finite floats as None
+    and dict keys as strings (the exact built-in types first: a run writes this per lead)."""
+    t = type(obj)
+    if t is float:
+        return obj if math.isfinite(obj) else None
+    if t in _PLAIN_TYPES:
+        return obj
+    if t is dict:
+        return {(k if type(k) is str else str(k)): _jsonable(v) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [_jsonable(v) for v in obj]
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -30,6 +30,7 @@ from .db import Database
 from .db import clients as clients_sql
 from .db import leads as leads_sql
 from .db import runs as runs_sql
+from .db import scores as scores_sql
 from .db._util import NOW, with_now
 from .enrich import EnrichRequest
 from .enums import EnrichProvider, RunStage, RunStatus
@@ -215,10 +216,13 @@ class RunService:
 
         The run is executed once it is queued (:meth:`enqueue`, done by :meth:`execute`,
         :meth:`start_background` and :meth:`resume_unfinished`). Raises :class:`InvalidInput` when
-        the client has no ICP or the version is another client's. For live Apify with a token, the
+        the client has no ICP or the version is another client's, or when ``options.judge`` is set
+        without ``OPENAI_API_KEY``. For live Apify with a token, and for the LLM judgement, the
         cost estimate is stored on the run.
         """
         options = options or RunOptions()
+        if options.judge and not self.settings.openai_api_key:
+            raise InvalidInput("the LLM judgement needs OPENAI_API_KEY")
         with self.db.begin() as conn:
             if icp_version_id is None:
                 row = clients_sql.latest_icp(conn, client_id)
@@ -229,8 +233,8 @@ class RunService:
                 if row["client_id"] != client_id:
                     raise InvalidInput("that ICP version belongs to another client")
             run_id = runs_sql.create_run(conn, client_id, batch_id, row["id"], options.to_dict(), author)
-        if options.enrich == EnrichProvider.APIFY and self.settings.apify_api_token:
-            est = self.estimate(client_id, batch_id, options)
+        if (options.enrich == EnrichProvider.APIFY and self.settings.apify_api_token) or options.judge:
+            est = self.estimate(client_id, batch_id, options, icp_version_id=row["id"])
             with self.db.begin() as conn:
                 runs_sql.update_run(conn, run_id, estimate=est)
         return run_id
@@ -537,12 +541,26 @@ class RunService:
         self.start_background(new_id)
         return n, new_id
 
-    def estimate(self, client_id: int, batch_id: int | None, options: RunOptions) -> dict[str, Any]:
-        """Before a run: ``{"leads_to_enrich", "provider"}`` and, for live Apify with a token, what
-        :meth:`icp_engine.enrich.apify.ApifyProvider.estimate` says (profiles to scrape, runs, cost in USD)."""
+    def estimate(self, client_id: int, batch_id: int | None, options: RunOptions, *,
+                 icp_version_id: int | None = None) -> dict[str, Any]:
+        """Before a run: ``{"leads_to_enrich", "provider"}``; for live Apify with a token, what
+        :meth:`icp_engine.enrich.apify.ApifyProvider.estimate` says (profiles to scrape, runs, cost in
+        USD); with ``options.judge`` (and a key), ``"judge"``: the LLM judgement's upper bound,
+        :func:`icp_engine.scoring.judge.judge_estimate` for the leads of the scope not yet scored
+        under the ICP version (default: the newest) - only those that land in the uncertain band
+        are sent, so the run costs at most that."""
         with self.db.connect() as conn:
             pending = leads_sql.count_to_enrich(conn, client_id, batch_id)
         est: dict[str, Any] = {"leads_to_enrich": pending, "provider": options.enrich.value}
+        if options.judge and self.settings.openai_api_key:
+            from .scoring.judge import judge_estimate
+
+            with self.db.connect() as conn:
+                row = (clients_sql.icp_version(conn, icp_version_id) if icp_version_id is not None
+                       else clients_sql.latest_icp(conn, client_id))
+                if row is not None:
+                    n = scores_sql.count_unscored(conn, client_id, batch_id, row["id"])
+                    est["judge"] = judge_estimate(n, clients_sql.icp_of(row), self.settings)
         if options.enrich == EnrichProvider.APIFY and self.settings.apify_api_token:
             from .enrich.apify import ApifyProvider
 

@@ -134,12 +134,15 @@ class Wiring:
             return self._scorers[(kind, top_n, judge)]
 
     def judge(self) -> Any:
-        """The OpenAI judge of the uncertain band; raises :class:`InvalidInput` without a key."""
+        """The OpenAI judge of the uncertain band, its verdicts cached in Postgres
+        (``llm_judgements``) when there is a database, sent through ``transports["openai"]`` when
+        set; raises :class:`InvalidInput` without a key."""
         if not self.settings.openai_api_key:
             raise InvalidInput("the LLM judgement needs OPENAI_API_KEY")
-        from .scoring.judge import OpenAIJudge
+        from .scoring.judge import OpenAIJudge, PostgresJudgeCache
 
-        return OpenAIJudge.from_settings(self.settings)
+        cache = PostgresJudgeCache(self.db) if self.db is not None else None
+        return OpenAIJudge.from_settings(self.settings, cache=cache, transport=self.transports.get("openai"))
 
     def classifier(self) -> Classifier:
         """Batch classifier ``profiles -> [Classification]`` (company data, then the LLM with a key,
@@ -209,7 +212,7 @@ class Wiring:
 
         return RunContext(
             provider=self.provider(options, run_id),
-            scorer=self.scorer(options.reranker, options.rerank_top_n),
+            scorer=self.scorer(options.reranker, options.rerank_top_n, judge=options.judge),
             embedder=self.embedder,
             classifier=self.classifier() if options.classify else None,
         )

@@ -20,8 +20,11 @@ from icp_engine import (
     InvalidInput,
     Permission,
     company_type_choices,
+    function_choices,
     history_with_changes,
+    implied_roles,
     industry_choices,
+    seniority_choices,
     size_choices,
 )
 from pages import _calls, _ui
@@ -37,6 +40,68 @@ def _load_into_state(cid: int, icp: dict[str, Any], *, force: bool = False) -> N
         if force or k not in st.session_state:
             v = icp.get(f)
             st.session_state[k] = (v or "") if f in ("name", "notes") else list(v or [])
+    _load_role_picks(cid, icp, force=force)
+
+
+#: The ICP's job function and seniority pickers (LinkedIn Sales Navigator's terms).
+ROLE_FIELDS: tuple[str, ...] = ("functions", "seniorities")
+
+
+def _custom_key(cid: int, field: str) -> str:
+    return f"icp_{field}_custom_{cid}"
+
+
+def _load_role_picks(cid: int, icp: dict[str, Any], *, force: bool = False) -> None:
+    """Picks of a loaded ICP: its own ``functions`` / ``seniorities`` (then they are the user's
+    choice) or none (then :func:`role_pickers` shows what the titles imply)."""
+    for f in ROLE_FIELDS:
+        if force or _custom_key(cid, f) not in st.session_state:
+            picked = list(icp.get(f) or [])
+            st.session_state[_custom_key(cid, f)] = bool(picked)
+            if picked:
+                st.session_state[_key(cid, f)] = picked
+            else:
+                st.session_state.pop(_key(cid, f), None)
+
+
+def _mark_custom(cid: int, field: str) -> None:
+    st.session_state[_custom_key(cid, field)] = True
+
+
+def _use_implied(cid: int) -> None:
+    for f in ROLE_FIELDS:
+        st.session_state[_custom_key(cid, f)] = False
+
+
+def role_pickers(cid: int, titles: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Job function and seniority pickers beside the free titles: ``(functions, seniorities)``
+    to save in the ICP. Until the user changes them they show what the titles imply (and follow
+    the titles) and nothing is saved, so the scorer keeps reading the titles; a change makes
+    them the ICP's own criteria."""
+    implied = dict(zip(ROLE_FIELDS, implied_roles(list(titles))))
+    for f in ROLE_FIELDS:
+        if not st.session_state.get(_custom_key(cid, f)):
+            st.session_state[_key(cid, f)] = implied[f]
+    choices = {"functions": function_choices(), "seniorities": seniority_choices()}
+    labels = {"functions": "Job functions", "seniorities": "Seniority levels"}
+    helps = {"functions": "LinkedIn Sales Navigator's job functions. Filled in from the target titles; "
+                          "change them to target a function whatever the title says.",
+             "seniorities": "LinkedIn Sales Navigator's seniority levels. Filled in from the target titles; "
+                            "change them to target these levels only."}
+    for f in ROLE_FIELDS:
+        current = list(st.session_state.get(_key(cid, f)) or [])
+        st.multiselect(labels[f], list(dict.fromkeys([*choices[f], *current])), key=_key(cid, f),
+                        on_change=_mark_custom, args=(cid, f), help=helps[f], placeholder="Pick…")
+    custom = [f for f in ROLE_FIELDS if st.session_state.get(_custom_key(cid, f))]
+    if custom:
+        c1, c2 = st.columns([3, 1])
+        c1.caption("Picked by you: leads are also scored on their job function and seniority level.")
+        c2.button("Use what the titles imply", key=f"icp_roles_reset_{cid}", on_click=_use_implied, args=(cid,))
+    elif any(implied.values()):
+        st.caption("Filled in from the target titles (an adjacent role of the same function scores "
+                   "\"possible\"). Change them to make function and seniority criteria of their own.")
+    picked = [list(st.session_state.get(_key(cid, f)) or []) if f in custom else [] for f in ROLE_FIELDS]
+    return picked[0], picked[1]
 
 
 def _apply_template(cid: int) -> None:
@@ -107,8 +172,9 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     st.text_input("ICP name", key=_key(cid, "name"), placeholder="e.g. Finance leaders at B2B SaaS")
     c1, c2 = st.columns(2)
     with c1:
-        _chips("Target titles", cid, "target_titles", TITLE_SUGGESTIONS,
-               help="Job titles to reach. Pick suggestions or type your own and press Enter.")
+        titles = _chips("Target titles", cid, "target_titles", TITLE_SUGGESTIONS,
+                        help="Job titles to reach. Pick suggestions or type your own and press Enter.")
+        functions, seniorities = role_pickers(cid, titles)
         _chips("Industries (LinkedIn V2 taxonomy)", cid, "target_industries", industry_choices(),
                new=True, help="Type to search the LinkedIn industry list; a parent group covers its children.")
         _chips("Company sizes (employees)", cid, "company_sizes", size_choices(), new=False)
@@ -123,7 +189,8 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     st.text_area("Notes", key=_key(cid, "notes"), height=80,
                  placeholder="Anything else that describes the ideal customer.")
 
-    icp = ICP.model_validate({f: st.session_state.get(_key(cid, f)) for f in ICP_FIELDS})
+    icp = ICP.model_validate({**{f: st.session_state.get(_key(cid, f)) for f in ICP_FIELDS},
+                              "functions": functions, "seniorities": seniorities})
     saved = current[1] if current else None
     dirty = saved is None or saved.model_dump() != icp.model_dump()
 

@@ -84,6 +84,13 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
             profiles_path = eng.save_apify_items(items.name, items.getvalue())
     if enrich == EnrichProvider.APIFY and not avail.get("apify"):
         problems.append("Live Apify scraping needs APIFY_API_TOKEN.")
+    judge = False
+    if avail.get("openai"):
+        judge = st.checkbox(
+            "LLM judgement of uncertain leads (paid)", value=False, key=f"run_judge_{cid}",
+            help=f"An OpenAI model ({eng.settings.openai_chat_model}) reads the leads whose score is between "
+                 "30 and 70 and rules on each criterion; its verdicts are kept, so a lead is judged once per "
+                 "ICP version. The cost is estimated below before you start.")
     with st.expander("Advanced"):
         a1, a2, a3 = st.columns(3)
         classify = a1.checkbox("Classify industry and company type", value=True, key=f"run_classify_{cid}",
@@ -93,11 +100,11 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
         top_n = a3.number_input("Rerank the best N", 10, 5_000, int(eng.settings.rerank_top_n), step=10,
                                 key=f"run_topn_{cid}", disabled=reranker == RerankerName.NONE)
     options = RunOptions(enrich=enrich, profiles_path=profiles_path, reranker=reranker, classify=classify,
-                         chunk_size=int(chunk), rerank_top_n=int(top_n))
+                         chunk_size=int(chunk), rerank_top_n=int(top_n), judge=judge)
 
     if not problems:
         try:
-            est = eng.estimate_run(cid, batch_id, options)
+            est = eng.estimate_run(cid, batch_id, options, icp_version_id=icp_version_id)
         except Exception as exc:  # noqa: BLE001 - an estimate failure must not hide the page
             est = {}
             st.warning(f"Could not estimate the run: {_ui.md(exc)}")
@@ -118,6 +125,12 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
                     parts.append(f"{est['no_url']} without a profile URL (not sent; scored on their position "
                                  "and company)")
                 parts.append(f"estimated Apify cost **${float(est['cost_usd']):.2f}**")
+            if est.get("judge"):
+                j = est["judge"]
+                usd = j.get("usd")
+                cost = f"at most **${float(usd):.2f}**" if usd is not None else "cost unknown for this model"
+                parts.append(f"LLM judgement: up to **{j.get('leads', 0)}** leads in {j.get('requests', 0)} "
+                             f"requests, {cost} ({j.get('model')}; only uncertain leads are sent)")
             st.markdown("Estimate: " + " · ".join(parts))
     for p in problems:
         st.error(p)

@@ -270,6 +270,48 @@ def test_icp_editor_saves_versions_with_author_and_history(app_env, eng):
     assert at.button(key=f"icp_save_{cid}").disabled
 
 
+def test_icp_editor_function_and_seniority_pickers(app_env, eng):
+    c = eng.create_client("Pickers")
+    cid = c["id"]
+    at = new_app()
+    at.run()
+    fk, sk = f"icp_functions_{cid}", f"icp_seniorities_{cid}"
+    assert at.multiselect(key=fk).value == [] and at.multiselect(key=sk).value == []
+    assert "Finance" in at.multiselect(key=fk).options and "CXO" in at.multiselect(key=sk).options
+    # free titles fill the pickers with what they imply; saving them keeps the ICP a titles ICP
+    at.multiselect(key=f"icp_target_titles_{cid}").set_value(["CFO", "VP Finance"]).run()
+    assert at.multiselect(key=fk).value == ["Finance"]
+    assert at.multiselect(key=sk).value == ["CXO", "Vice President"]
+    assert any("Filled in from the target titles" in x.value for x in at.caption)
+    at.button(key=f"icp_save_{cid}").click().run()
+    assert not at.exception
+    _, icp = eng.current_icp(cid)
+    assert icp.target_titles == ["CFO", "VP Finance"] and icp.functions == [] and icp.seniorities == []
+    # the pickers follow the titles until changed
+    at.multiselect(key=f"icp_target_titles_{cid}").select("Head of Finance").run()
+    assert at.multiselect(key=sk).value == ["CXO", "Vice President", "Director"]
+    # a change makes them the ICP's own criteria, saved with the version and shown in the history
+    at.multiselect(key=fk).select("Accounting").run()
+    assert any("Picked by you" in x.value for x in at.caption)
+    at.button(key=f"icp_save_{cid}").click().run()
+    row, icp = eng.current_icp(cid)
+    assert row["version"] == 2 and icp.functions == ["Finance", "Accounting"] and icp.seniorities == []
+    assert "+ job functions: Finance, Accounting" in at.dataframe[-1].value["changes"][0]
+    # a fresh session loads the saved picks; titles no longer change them
+    at = new_app()
+    at.run()
+    assert at.multiselect(key=fk).value == ["Finance", "Accounting"]
+    at.multiselect(key=f"icp_target_titles_{cid}").set_value(["Marketing Director"]).run()
+    assert at.multiselect(key=fk).value == ["Finance", "Accounting"]
+    assert at.multiselect(key=sk).value == ["Director"]  # levels were not picked: implied by the titles
+    # back to what the titles imply
+    at.button(key=f"icp_roles_reset_{cid}").click().run()
+    from icp_engine import implied_roles
+
+    assert at.multiselect(key=fk).value == implied_roles(["Marketing Director"])[0]
+    assert not any("Picked by you" in x.value for x in at.caption)
+
+
 def test_icp_template_fills_the_editor(app_env, eng):
     c = eng.create_client("Seedy")
     at = new_app()
@@ -422,6 +464,30 @@ def test_run_page_apify_estimate_when_token_set(app_env, eng, monkeypatch):
     est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
     # 6 profiles x $0.003 + 1 actor start x $0.002 (Settings defaults)
     assert "**6** profiles to scrape in 1 actor runs" in est and "**$0.02**" in est
+    assert eng.list_runs(cid) == []  # estimating starts nothing
+
+
+def test_run_page_llm_judgement_checkbox_only_with_a_key(app_env, eng, monkeypatch):
+    c = eng.create_client("Acme")
+    eng.save_icp(c["id"], FINANCE_ICP)
+    eng.ingest_followers(c["id"], people(6), batch_name="b1")
+    cid = c["id"]
+    at = open_page(new_app(), "pages/3_run.py")
+    assert not [b for b in at.checkbox if b.key == f"run_judge_{cid}"]  # no key: not offered
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "local")
+    import streamlit as st
+
+    st.cache_resource.clear()  # the app's engine reads the settings once
+    at = open_page(new_app(), "pages/3_run.py")
+    box = at.checkbox(key=f"run_judge_{cid}")
+    assert box.label == "LLM judgement of uncertain leads (paid)" and box.value is False
+    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    assert "LLM judgement" not in est
+    box.check().run()
+    assert not at.exception and not at.error
+    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    assert "LLM judgement: up to **6** leads in 1 requests, at most **$0.0" in est and "gpt-5-mini" in est
     assert eng.list_runs(cid) == []  # estimating starts nothing
 
 

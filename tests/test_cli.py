@@ -206,3 +206,31 @@ def test_eval_on_client_review_labels(cli, db, settings):
     assert res.exit_code == 0, res.output
     got = json.loads(res.stdout)
     assert got["n"] == 12 and got["auc"] == 1.0
+
+
+def test_run_judge_needs_a_key(cli):
+    res = cli("run", "--client", "J", "--icp", str(cli.icp), "--input",
+              str(FIXTURES / "ui" / "followers_finance.html"), "--out", str(cli.tmp / "j.csv"), "--judge")
+    assert res.exit_code == 2 and "--judge needs OPENAI_API_KEY" in res.output
+
+
+def test_run_judge_prints_the_estimate_and_judges_the_uncertain_band(cli, db, monkeypatch):
+    from tests.fakes import fake_openai_judge
+
+    fake_openai_judge.FAKE.requests.clear()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "local")  # only the judge talks to (fake) OpenAI
+    monkeypatch.setenv("ICP_WIRING_HOOK", "tests.fakes.fake_openai_judge:install")
+    out = cli.tmp / "j.csv"
+    res = cli("run", "--client", "Judged", "--icp", str(cli.icp), "--input",
+              str(FIXTURES / "ui" / "followers_finance.html"), "--out", str(out), "--judge", "--no-classify")
+    assert res.exit_code == 0, res.output
+    assert "LLM judgement: at most 12 leads in 1 requests, about $" in res.output
+    sent = [lead for body in fake_openai_judge.FAKE.requests
+            for lead in json.loads(body["messages"][1]["content"])["leads"]]
+    assert 0 < len(sent) < 12
+    with db.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM llm_judgements")).scalar_one() == len(sent)
+        est = conn.execute(sa.text("SELECT estimate FROM runs")).scalar_one()
+    assert est["judge"]["leads"] == 12 and est["judge"]["upper_bound"] is True
+    assert len(_rows(out)) == 12

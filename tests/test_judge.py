@@ -18,56 +18,14 @@ from icp_engine.scoring.judge import (
     response_schema,
 )
 from icp_engine.scoring.scorer import Scorer
+from tests.fakes.fake_openai_judge import FakeJudgeOpenAI
 
 ICP_FIN = ICP(target_titles=["CFO", "VP Finance", "Head of Finance"], target_industries=["Software Development"])
 
 
-def completion(content: dict, prompt_tokens: int = 812, completion_tokens: int = 431) -> dict:
-    """A chat.completion body as api.openai.com returns it for gpt-5-mini with json_schema."""
-    return {
-        "id": "chatcmpl-CxJ2b8yq4lW0fN1aT5sJ3dEo9Kp",
-        "object": "chat.completion",
-        "created": 1764590000,
-        "model": "gpt-5-mini-2025-08-07",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": json.dumps(content), "refusal": None,
-                                 "annotations": []}}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens,
-                  "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                  "completion_tokens_details": {"reasoning_tokens": 256, "audio_tokens": 0,
-                                                "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}},
-        "service_tier": "default",
-        "system_fingerprint": None,
-    }
-
-
-class FakeOpenAI:
-    """Answers every lead of a request: title verdict from the headline, industry unknown."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        assert request.url.path.endswith("/chat/completions")
-        assert request.headers["authorization"] == "Bearer sk-test"
-        body = json.loads(request.content)
-        self.requests.append(body)
-        user = json.loads(body["messages"][1]["content"])
-        leads = []
-        for lead in user["leads"]:
-            head = (lead.get("headline") or "").lower()
-            v = "partial" if "controller" in head else ("mismatch" if "engineer" in head else "unknown")
-            leads.append({"id": lead["id"], "criteria": [
-                {"criterion": "title", "verdict": v, "reason": f"headline says {head[:30]}"},
-                {"criterion": "industry", "verdict": "unknown", "reason": "no company data"},
-            ]})
-        return httpx.Response(200, json=completion({"leads": leads}))
-
-
 @pytest.fixture()
 def fake():
-    return FakeOpenAI()
+    return FakeJudgeOpenAI()
 
 
 def make_judge(fake, **kw):
@@ -163,3 +121,100 @@ def test_estimate_cost_and_helpers():
     assert profile_hash(a) != profile_hash(Profile(headline="CFO", industry="Banking"))
     with pytest.raises(ValueError):
         OpenAIJudge(None)
+
+
+# ----------------------------------------------------------------------------- Postgres cache, runs, CLI
+
+
+def test_postgres_judge_cache_round_trip(db):
+    from icp_engine.scoring.judge import PostgresJudgeCache, split_key
+
+    cache = PostgresJudgeCache(db)
+    k1, k2 = "v1abc:ph1:gpt-5-mini", "v1abc:ph2:org:custom-model"
+    assert cache.get_many([k1, k2]) == {}
+    cache.put_many({k1: {"title": {"verdict": "match", "reason": "CFO"}}})
+    cache.put_many({k1: {"title": {"verdict": "mismatch", "reason": "later"}}, k2: {}})  # first verdict kept
+    got = cache.get_many([k1, k2, "v1abc:ph3:gpt-5-mini"])
+    assert got == {k1: {"title": {"verdict": "match", "reason": "CFO"}}, k2: {}}
+    assert split_key(k2) == ("v1abc", "ph2", "org:custom-model")
+    with pytest.raises(ValueError):
+        split_key("no-colons")
+
+
+def _judge_engine(settings, db, fake):
+    from icp_engine.engine import Engine
+    from icp_engine.wiring import Wiring
+
+    s = settings.model_copy(update={"openai_api_key": "sk-test", "openai_chat_model": "gpt-5-mini"})
+    wiring = Wiring(s, db, embedder=WordLlamaEmbedder(), transports={"openai": httpx.MockTransport(fake)})
+    return Engine(s, db=db, wiring=wiring)
+
+
+def test_run_with_judge_stores_estimate_verdicts_and_never_asks_twice(settings, db, fake):
+    from icp_engine.db import judgements
+    from icp_engine.domain import Follower
+    from icp_engine.pipeline import RunOptions
+
+    eng = _judge_engine(settings, db, fake)
+    c = eng.create_client("judged")
+    eng.save_icp(c["id"], ICP(target_titles=["CFO", "VP Finance"]))
+    heads = ["CFO at Acme", "Financial Controller at Borealis", "Group Controller | Lumen", "Software Engineer"]
+    people = [Follower(key=f"p{i}", url=f"https://www.linkedin.com/in/p{i}", profile_url=f"https://www.linkedin.com/in/p{i}",
+                       vanity=f"p{i}", name=f"P {i}", headline=h) for i, h in enumerate(heads)]
+    batch = eng.ingest_followers(c["id"], people, batch_name="b")
+    opts = RunOptions(judge=True, classify=False)
+    est = eng.estimate_run(c["id"], batch["id"], opts)
+    assert est["judge"]["leads"] == 4 and est["judge"]["upper_bound"] and est["judge"]["usd"] > 0
+    run_id = eng.create_run(c["id"], batch_id=batch["id"], options=opts)
+    stored = next(r for r in eng.list_runs(c["id"]) if r["id"] == run_id)
+    assert stored["estimate"]["judge"]["model"] == "gpt-5-mini" and stored["options"]["judge"] is True
+    eng.execute_run(run_id)
+    rows = {r["headline"]: r for r in eng.export_rows(c["id"], batch_id=batch["id"])}
+    sent = sum(len(json.loads(r["messages"][1]["content"])["leads"]) for r in fake.requests)
+    assert 1 <= sent < 4  # only the uncertain band (the controllers), not the CFO nor the engineer
+    with db.connect() as conn:
+        assert judgements.count(conn) == sent
+    assert len(rows) == 4 and any("judged (gpt-5-mini)" in str(r) for r in rows.values())
+    # a second run of the same ICP version re-scores nothing; a new run over a re-saved identical ICP
+    # (a new version with the same content) finds every verdict in Postgres
+    eng.save_icp(c["id"], ICP(target_titles=["CFO", "VP Finance"]))
+    n_before = len(fake.requests)
+    eng.execute_run(eng.create_run(c["id"], batch_id=batch["id"], options=opts))
+    assert len(fake.requests) == n_before
+
+
+def test_run_with_judge_needs_a_key(settings, db):
+    from icp_engine.engine import Engine
+    from icp_engine.errors import InvalidInput
+    from icp_engine.pipeline import RunOptions
+
+    engine = Engine(settings, db=db)
+
+    c = engine.create_client("nokey")
+    engine.save_icp(c["id"], ICP(target_titles=["CFO"]))
+    with pytest.raises(InvalidInput, match="OPENAI_API_KEY"):
+        engine.create_run(c["id"], options=RunOptions(judge=True))
+    assert RunOptions.from_dict(RunOptions(judge=True).to_dict()).judge is True
+    assert RunOptions.from_dict({}).judge is False
+
+
+def test_judge_failure_keeps_offline_scores(fake):
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"error": {"message": "upstream", "type": "server_error"}})
+
+    judge = OpenAIJudge("sk-test", transport=httpx.MockTransport(down), max_retries=0)
+    scorer = Scorer(WordLlamaEmbedder(), judge=judge)
+    plain = Scorer(WordLlamaEmbedder())
+    profs = [Profile(headline="Financial Controller at Acme"), Profile(headline="CFO at Borealis")]
+    got, ref = scorer.score(ICP_FIN, profs), plain.score(ICP_FIN, profs)
+    assert [r.icp_score for r in got] == [r.icp_score for r in ref]
+    assert "error" in got[0].components["judge"] and "not judged" in got[0].match_reasoning
+    assert "judge" not in got[1].components  # outside the band: never sent
+
+
+def test_components_keep_the_unrounded_probability():
+    r = Scorer(WordLlamaEmbedder()).score(ICP_FIN, [Profile(headline="Financial Controller at Acme"),
+                                                    Profile(headline="Student at Eastbridge")])
+    assert isinstance(r[0].components["p_keep"], float)
+    assert round(r[0].components["p_keep"], 6) == r[0].components["probability"]
+    assert r[1].components["p_keep"] == 0.0 and r[1].icp_score == 0.0

@@ -13,6 +13,8 @@
 * :mod:`.profile_cache`    scraped profiles shared by all clients
 * :mod:`.embedding_cache`  text vectors per model
 * :mod:`.apify_ledger`     every Apify actor run started (never pay twice)
+* :mod:`.judgements`       the LLM judge's verdicts per ICP version, profile hash and model
+* :mod:`.vectors`          binary COPY of vector columns, binary vector reads
 
 Query functions take an open SQLAlchemy ``Connection`` so callers compose them in one
 transaction; no SQL of the product lives outside this package.

@@ -10,24 +10,26 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from ._util import any_of
 from .schema import text_embeddings
+from .vectors import vector_from_send, copy_rows_binary
 
 T = text_embeddings.c
 
 
 def lookup(conn: Connection, model: str, shas: Sequence[str]) -> list[tuple[str, Any]]:
-    """``(text_sha1, embedding)`` of the stored vectors of ``model`` for these SHA-1s, in one query."""
-    rows = conn.execute(sa.select(T.text_sha1, T.embedding).where(T.model == model, T.text_sha1 == any_of("shas", shas)))
-    return [(r[0], r[1]) for r in rows]
+    """``(text_sha1, embedding)`` of the stored vectors of ``model`` for these SHA-1s, in one query
+    (embeddings as float32 numpy arrays, read in pgvector's binary format)."""
+    rows = conn.execute(sa.select(T.text_sha1, sa.func.vector_send(T.embedding))
+                        .where(T.model == model, T.text_sha1 == any_of("shas", shas)))
+    return [(r[0], vector_from_send(r[1])) for r in rows]
 
 
 def store(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``{"model", "text_sha1", "text", "dim", "embedding"}`` rows (5,000 per statement);
+    """Insert ``{"model", "text_sha1", "text", "dim", "embedding"}`` rows with one binary COPY;
     a vector already stored for (model, text_sha1) is kept (``ON CONFLICT DO NOTHING``)."""
-    for start in range(0, len(rows), 5000):
-        conn.execute(pg_insert(text_embeddings).values(list(rows[start:start + 5000]))
-                     .on_conflict_do_nothing(index_elements=["model", "text_sha1"]))
+    cols = [("model", "text"), ("text_sha1", "text"), ("text", "text"), ("dim", "int4"), ("embedding", "vector")]
+    copy_rows_binary(conn, "text_embeddings", cols, [tuple(r[c] for c, _ in cols) for r in rows],
+                     conflict="(model, text_sha1) DO NOTHING")

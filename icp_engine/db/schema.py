@@ -396,6 +396,22 @@ fathom_calls = sa.Table(
 sa.Index("fathom_calls_client_date", fathom_calls.c.client_id, fathom_calls.c.call_date)
 sa.Index("fathom_calls_client_sha", fathom_calls.c.client_id, fathom_calls.c.content_sha256)
 
+#: Verdicts of the optional LLM judge (:mod:`icp_engine.scoring.judge`), one per (ICP version,
+#: profile hash, model): the same lead and ICP version are never judged (nor paid for) twice.
+#: ``icp_version`` is the ICP's content hash (``scoring.scorer.icp_version_key``), ``profile_hash``
+#: the SHA-1 of what the judge saw of the lead (``scoring.judge.profile_hash``); ``verdicts`` is
+#: ``{criterion: {"verdict", "reason"}}``.
+llm_judgements = sa.Table(
+    "llm_judgements",
+    metadata,
+    sa.Column("icp_version", sa.Text, primary_key=True),
+    sa.Column("profile_hash", sa.Text, primary_key=True),
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("verdicts", JSONB, nullable=False),
+    _ts("created_at", now=True),
+)
+
+
 def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
     """Alembic ``include_name`` hook: leave the job queue's tables (``procrastinate_*``, created by
     migration 0002 from procrastinate's own schema) out of autogenerate; they are not declared here."""

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Connection
 
 from ..enums import LeadStatus
 from ._util import Row, as_dicts
-from .leads import past_enrichment
+from .leads import past_enrichment, scope_condition
 from .schema import lead_embeddings, lead_scores, leads
+from .vectors import copy_rows_binary
 
 L, S, E = leads.c, lead_scores.c, lead_embeddings.c
 
@@ -66,11 +67,19 @@ def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows
     )
 
 
+def count_unscored(conn: Connection, client_id: int, batch_id: int | None, icp_version_id: int) -> int:
+    """Leads of a scope (client, or one batch) that have no score under this ICP version and have
+    not failed: what a run would score (before enrichment too)."""
+    q = sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), L.status != LeadStatus.FAILED,
+                                         ~has_score(icp_version_id))
+    return int(conn.execute(q).scalar_one())
+
+
 def write_vectors(conn: Connection, model: str, rows: Sequence[tuple[int, Any]]) -> None:
-    """Insert whole-profile vectors ``(lead_id, vector)`` of ``model``; existing ones are kept."""
-    if rows:
-        conn.execute(pg_insert(lead_embeddings).on_conflict_do_nothing(),
-                     [{"lead_id": lid, "model": model, "embedding": v} for lid, v in rows])
+    """Insert whole-profile vectors ``(lead_id, vector)`` of ``model``; existing ones are kept.
+    One binary COPY (:func:`icp_engine.db.vectors.copy_rows_binary`)."""
+    copy_rows_binary(conn, "lead_embeddings", [("lead_id", "int8"), ("model", "text"), ("embedding", "vector")],
+                     [(lid, model, v) for lid, v in rows], conflict="DO NOTHING")
 
 
 def similar_leads(conn: Connection, lead_id: int, model: str, k: int = 5) -> list[Row]:

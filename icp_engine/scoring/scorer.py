@@ -51,7 +51,7 @@ from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_i
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
 #: Version of the scoring logic and constants; stored with every qualification.
-SCORER_VERSION = "3.0.0"
+SCORER_VERSION = "3.1.0"
 
 #: Reranking nudges the probability of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
 #: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most
@@ -368,17 +368,19 @@ class Scorer:
             if all(ti.content for ti in t_infos):
                 for k, t in enumerate(texts):
                     if not title_info(t).content and title_info(t).feats.norm:
-                        P[k] = min(P[k], cal.BARE_ROLE_CAP)
-            P = np.maximum(P, floors)
+                        P[k] = cal.soft_cap(P[k], cal.BARE_ROLE_CAP)
+            P = np.array([cal.soft_floor(float(v), float(f)) for v, f in zip(P, floors)])
             for k in range(len(texts)):
                 d = tdist[k]
+                fs = fshare[k]
                 tier = classify_title(texts[k]).tier
-                if (implied and fshare[k] is not None and fshare[k] >= 0.5 and d is not None
+                if (implied and fs is not None and fs >= 0.5 and d is not None
                         and d in cal.ADJACENT_FLOOR and tier is not None and tier >= cal.ADJACENT_MIN_TIER):
-                    P[k] = max(P[k], cal.ADJACENT_FLOOR[d])
+                    P[k] = cal.soft_floor(float(P[k]), cal.ADJACENT_FLOOR[d])
             if prep.fs_criterion:  # picked functions / levels on top of titles: a criterion of its own
                 for k in range(len(texts)):
-                    same = None if fshare[k] is None else fshare[k] > 0
+                    fs_k = fshare[k]
+                    same = None if fs_k is None else fs_k > 0
                     if not ts.targets.explicit_functions:
                         same = None
                     dist = tdist[k] if ts.targets.explicit_seniorities else None
@@ -389,7 +391,8 @@ class Scorer:
             P = np.zeros(len(texts))
             best_j = np.zeros(len(texts), dtype=int)
             for k in range(len(texts)):
-                same = None if fshare[k] is None else fshare[k] > 0
+                fs_k = fshare[k]
+                same = None if fs_k is None else fs_k > 0
                 if not ts.targets.explicit_functions:
                     same = None
                 dist = tdist[k] if ts.targets.explicit_seniorities else None
@@ -410,7 +413,7 @@ class Scorer:
             _, k, t, src, p = chosen
             ev = {"p": p, "title": t, "source": src,
                   "features": {n: round(float(X[k, j]), 4) for j, n in enumerate(tm.FEATURES)},
-                  "function_share": None if fshare[k] is None else round(float(fshare[k]), 3),
+                  "function_share": None if (fs_ev := fshare[k]) is None else round(float(fs_ev), 3),
                   "tier_distance": tdist[k]}
             if prep.role == "titles":
                 ev["target"] = prep.targets[int(best_j[k])]
@@ -462,7 +465,7 @@ class Scorer:
                     parts.append(f'role: "{_short(tb["title"])}" ({p_title:.2f})')
         else:
             p_title = cal.NO_TITLE_BASE
-        if lead_class is not None:
+        if lead_class is not None and tb is not None:
             comps["function"] = list(lead_class.functions)
             comps["seniority"] = lead_class.seniority
             fsh = tb.get("function_share")
@@ -486,14 +489,15 @@ class Scorer:
         soft: dict[str, float | None] = {}
         # industry
         if "industry" in prep.hard:
-            fit, rel, tgt = industry_fit(p.industry, prep.industries, ind_cos)
+            fit, rel, tgt = industry_fit(p.industry, prep.industries,
+                                         None if ind_cos is None else [float(x) for x in ind_cos])
             hard["industry"] = fit
             comps["industry"] = None if fit is None else round(fit, 4)
             comps["industry_relation"] = rel
             if fit is None:
                 parts.append("industry: unknown")
             else:
-                shown = canonical_industry(p.industry) or p.industry.strip()
+                shown = canonical_industry(p.industry) or (p.industry or "").strip()
                 if rel in ("same", "descendant"):
                     parts.append(f"industry: {shown} ✓")
                 elif rel in ("ancestor", "sibling", "similar"):
@@ -556,6 +560,7 @@ class Scorer:
         comps["factors"] = factors
         comps["probability"] = round(prob, 6)
         comps["stage1"] = round(prob, 6)
+        comps["p_keep"] = prob  # unrounded (the learning module reads it)
         excluded = self._exclusion(prep, p, cands)
         score = max(MIN_SCORE, cal.to_score(prob))
         if excluded:
@@ -563,6 +568,8 @@ class Scorer:
             score = EXCLUDED_SCORE
             parts.append(f"excluded: {why} ✗")
         comps["excluded"] = excluded[1] if excluded else None
+        if excluded:
+            comps["p_keep"] = 0.0  # what the score says: an excluded lead is not wanted
         reasoning = " · ".join(parts)
         return ScoreResult(score, bucket_for(score), reasoning, comps), prob
 
@@ -611,6 +618,7 @@ class Scorer:
             r.components["rerank"] = round(v, 4)
             r.components["rerank_rank"] = round(rk, 4)
             r.components["reranker"] = name
+            r.components["p_keep"] = new_fit
             r.icp_score = cal.to_score(new_fit)
             r.bucket = bucket_for(r.icp_score)
             place = 1 + sum(1 for x in raw_values if x > raw_values[pos])

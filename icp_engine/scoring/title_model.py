@@ -3,7 +3,8 @@
 Features of a lead title ``c`` against the ICP's target titles ``T`` (each expanded into the
 jobs a group phrase names, :func:`icp_engine.scoring.targets.expand_target`), all computed on
 abbreviation-expanded titles (:func:`titles.normalize_title`) embedded by the title backbone
-(:mod:`icp_engine.scoring.backbone`, bge-small fp32):
+(:mod:`icp_engine.scoring.backbone`, bge-small static INT8; the weights were fitted on the
+fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model.py``):
 
 * ``cmax`` - max cosine of ``c`` to the target titles;
 * ``cvar`` - max cosine of ``c`` to the targets' expansions (group phrases split into jobs);

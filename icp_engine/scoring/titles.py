@@ -548,6 +548,7 @@ _HEADLINE_SPLIT = re.compile(r"\s*(?:\||•|·|—|–|\s-\s|;|\n|/{2}|:\s)\s*")
 _AT_SPLIT = re.compile(r"\s+(?:at|@|chez|bei|en|presso)\s+|\s*@\s*", re.I)
 
 
+_UNCLOSED_PAREN = re.compile(r"\s*\([^()]*$")
 _NOT_A_TITLE = re.compile(
     r"^(helping|hiring|building|driving|passionate|empowering|making|turning|scaling|creating|"
     r"growing|transforming|connecting|looking|seeking|exploring|obsessed|love|loving|on a mission|"
@@ -582,7 +583,8 @@ def parse_headline(headline: str | None) -> ParsedHeadline:
     titles: list[str] = []
     companies: list[str] = []
     for seg in _HEADLINE_SPLIT.split(h):
-        seg = seg.strip(" ,.-–—")
+        # a split inside parentheses ("Consultant (Ref: 12)") leaves an unclosed "(": drop it
+        seg = _UNCLOSED_PAREN.sub("", seg).strip(" ,.-–—")
         if not seg:
             continue
         low = strip_accents(seg).lower()

@@ -4,13 +4,13 @@ where a label came from, so active-learning labels never measure the model) and
 learned model sets ``icp_score``; the learner trains on these, never on learned scores).
 
 Revision ID: 0007_learn2
-Revises: 0006_inputs2
+Revises: 0006_match2
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_learn2"
-down_revision = "0006_inputs2"
+down_revision = "0006_match2"
 branch_labels = None
 depends_on = None
 
