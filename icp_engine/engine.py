@@ -336,14 +336,12 @@ class Engine:
 
     def import_feedback(self, client_id: int, data: bytes, *, default_reviewer: str = "import",
                         skip_unknown: bool = False, dry_run: bool = False) -> ImportReport:
-        """Store a labels CSV (``profile_url,label[,reviewer]``) like dashboard labels, queue
-        ``import`` (:meth:`FeedbackService.import_csv`); :class:`InvalidInput` for a bad file."""
+        """Store a labels CSV like dashboard labels, queue ``import`` (:meth:`FeedbackService.import_csv`)."""
         return self.feedback.import_csv(client_id, data, default_reviewer=default_reviewer,
                                         skip_unknown=skip_unknown, dry_run=dry_run)
 
     def learning_report(self, client_id: int, *, refresh: bool = False) -> Row | None:
-        """The learned model measured on the client's labels now: static vs learned AUC on
-        held-out labels, the verdict, how many more labels would help (cached per label set)."""
+        """Static vs learned AUC on held-out labels, verdict, labels that would help (:meth:`FeedbackService.measure`)."""
         return self.feedback.measure(client_id, refresh=refresh)
 
     def last_run_learning(self, client_id: int) -> Row | None:
