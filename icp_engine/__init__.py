@@ -50,7 +50,7 @@ _EXPORTS: dict[str, str] = {
     "SIZE_BANDS": "domain", "bucket_for": "domain",
     "RunOptions": "pipeline",
     "LeadFilters": "views", "PAGE_COLUMNS": "views", "Views": "views", "score_rows": "views",
-    "enrichment_summary": "views",
+    "criteria_rows": "views", "change_summary": "views", "enrichment_summary": "views",
     "UploadPreview": "uploads", "MergedUpload": "uploads", "merge_previews": "uploads",
     "default_batch_name": "uploads",
     "EXPORT_COLUMNS": "export",
@@ -61,7 +61,8 @@ _EXPORTS: dict[str, str] = {
     "LeadStatus": "enums", "RunStatus": "enums", "RunStage": "enums", "EnrichProvider": "enums",
     "RerankerName": "enums", "Bucket": "enums", "FeedbackLabel": "enums",
     "ICPError": "errors", "InvalidInput": "errors", "NotFound": "errors", "DatabaseError": "errors",
-    "ExternalServiceError": "errors", "RunInterrupted": "errors", "RunStopped": "errors", "RunBusy": "errors", "RunFailed": "errors",
+    "ExternalServiceError": "errors", "RunInterrupted": "errors", "RunStopped": "errors", "RunBusy": "errors",
+    "RunFailed": "errors", "RunConflict": "errors", "NothingToDo": "errors",
     "UploadError": "ingest.upload", "ParsedUpload": "ingest.upload",
     "ApifyExportError": "enrich.apify_json", "ApifyFatalError": "enrich.apify_client",
     "ServiceError": "http", "LLMError": "llm", "ModelNotAvailableError": "embeddings.local",
@@ -81,11 +82,12 @@ __all__ = [
     "Engine", "EnrichProvider", "ExternalServiceError", "FeedbackLabel", "Follower", "ICP", "ICPError",
     "ICP_FIELDS", "ICP_TEMPLATES", "InvalidInput", "KEYWORD_SUGGESTIONS", "LLMError", "LeadFilters", "LeadStatus",
     "MergedUpload", "ModelNotAvailableError", "NotFound", "PAGE_COLUMNS", "ParsedUpload", "Profile", "RerankerName",
-    "RunBusy", "RunFailed", "RunInterrupted", "RunOptions", "RunStage", "RunStatus", "RunStopped", "SIZE_BANDS", "ScoreResult",
+    "RunBusy", "RunFailed", "RunConflict", "NothingToDo", "RunInterrupted", "RunOptions", "RunStage", "RunStatus",
+    "RunStopped", "SIZE_BANDS", "ScoreResult",
     "ServiceError", "Settings", "TITLE_SUGGESTIONS", "UploadError", "UploadPreview", "Views", "bucket_for",
     "company_type_choices", "default_batch_name", "enrichment_summary", "history_with_changes", "icp_diff",
-    "industry_choices",
-    "merge_previews", "score_rows", "size_choices", "function_choices", "seniority_choices", "implied_roles",
+    "industry_choices", "merge_previews", "score_rows", "size_choices", "criteria_rows", "change_summary",
+    "function_choices", "seniority_choices", "implied_roles",
 ]
 
 
@@ -132,8 +134,10 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
         InvalidInput,
         LoginFailed,
         NotFound,
+        NothingToDo,
         PermissionDenied,
         RunBusy,
+        RunConflict,
         RunFailed,
         RunInterrupted,
         RunStopped,
@@ -159,4 +163,4 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
     from .llm import LLMError
     from .pipeline import RunOptions
     from .uploads import MergedUpload, UploadPreview, default_batch_name, merge_previews
-    from .views import PAGE_COLUMNS, LeadFilters, Views, enrichment_summary, score_rows
+    from .views import PAGE_COLUMNS, LeadFilters, Views, change_summary, criteria_rows, enrichment_summary, score_rows

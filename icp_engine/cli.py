@@ -160,7 +160,7 @@ def run(
     from .views import enrichment_summary
 
     cnt = final["counts"]
-    learned = eng.last_run_learning(c["id"])
+    learned = eng.feedback.last_run_learning(c["id"])
     if learned and learned.get("run_id") == run_id and learned.get("n_reviews"):
         err.print(_learning_line(learned) + (f" ({learned.get('applied_to', 0)} leads re-scored)"
                                              if learned.get("applied") else ""), highlight=False)
@@ -290,7 +290,7 @@ def eval_(
         res = evals.evaluate_feedback([{"label": r["label"], "icp_score": r["static_score"]} for r in rows])
         res["score"] = "static"
         res["shown"] = evals.evaluate_feedback(rows)  # the scores shown now (learned where applied)
-        learned = eng.learning_report(c["id"])
+        learned = eng.feedback.measure(c["id"])
         res["learned"] = learned
         if learned is not None:
             err.print(_learning_line(learned))
@@ -361,7 +361,7 @@ def feedback_import(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     try:
-        rep = eng.import_feedback(c["id"], data, default_reviewer=reviewer, skip_unknown=skip_unknown,
+        rep = eng.feedback.import_csv(c["id"], data, default_reviewer=reviewer, skip_unknown=skip_unknown,
                                   dry_run=dry_run)
     except ICPError as exc:
         err.print(f"[red]Cannot import {labels}:[/red] {exc}")

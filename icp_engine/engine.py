@@ -30,11 +30,13 @@ from .db import reports as reports_sql
 from .db import review as review_sql
 from .db import scores as scores_sql
 from .domain import ICP, Follower, Profile, ScoreResult
-from .enums import FeedbackLabel, RerankerName, ReviewQueue
+from .enums import FeedbackLabel, RerankerName, ReviewQueue, values
 from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
 from .export import for_display, to_csv_bytes, to_frame
+from .feedback import FeedbackService
 from .ingest.upload import ParsedUpload
+from .db.reports import LeadFilters
 from .pipeline import RunOptions, profile_from_row
 from .runs import ProgressCallback, RunService
 from .uploads import UploadPreview, Uploads
@@ -43,7 +45,6 @@ from .wiring import Wiring
 
 if TYPE_CHECKING:  # pragma: no cover
     from .calls.service import CallService
-    from .feedback import FeedbackService, ImportReport
 
 Row = dict[str, Any]
 
@@ -64,6 +65,7 @@ class Engine:
         self.runs = RunService(self.db, self.settings, self.wiring)
         self.uploads = Uploads(self.db, self.settings)
         self.views = Views(self.db)
+        self.feedback = FeedbackService(self.db, self.wiring)  # import_csv, measure, informative_queue
         self.auth = Auth(self.db, self.settings)
         self.erasure = Erasure(self.db, self.settings)
         self.erasure.purge_expired_profiles()  # the cache's 30-day TTL: expired profiles are deleted
@@ -189,6 +191,14 @@ class Engine:
         with self.db.connect() as conn:
             return leads_sql.list_batches(conn, client_id)
 
+    def batch_deletion(self, batch_id: int) -> Row:
+        """What deleting a batch would do (:meth:`Uploads.batch_deletion`)."""
+        return self.uploads.batch_deletion(batch_id)
+
+    def delete_batch(self, batch_id: int, *, author: Actor = "system") -> Row:
+        """Delete an upload and the leads found only in it (:meth:`Uploads.delete_batch`; audited)."""
+        return self.uploads.delete_batch(batch_id, author=author)
+
     def save_apify_items(self, filename: str, data: bytes) -> str:
         """Keep an uploaded Apify dataset file and return its path (for ``RunOptions.profiles_path``)."""
         return self.uploads.save_apify_items(filename, data)
@@ -196,12 +206,24 @@ class Engine:
     # ------------------------------------------------------------ runs (see icp_engine.runs)
 
     def create_run(self, client_id: int, *, batch_id: int | None = None, icp_version_id: int | None = None,
-                   options: RunOptions | None = None, author: Actor = "system") -> int:
-        """Record a ``queued`` run (newest ICP version unless given) and return its id; :class:`InvalidInput`
-        when the client has no ICP. Expired profile-cache rows are purged first (30-day TTL)."""
+                   options: RunOptions | None = None, author: Actor = "system", require_work: bool = False) -> int:
+        """Record a ``queued`` run (newest ICP version unless given) and return its id. Raises
+        :class:`InvalidInput` when the client has no ICP, :class:`~icp_engine.errors.RunConflict` while a
+        run of the same batch is unfinished, and with ``require_work`` :class:`~icp_engine.errors.NothingToDo`
+        when the run would change nothing (:meth:`runnable_leads`). Expired profile-cache rows are
+        purged first (30-day TTL)."""
         self.erasure.purge_expired_profiles()
         return self.runs.create(client_id, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
-                                author=actor_fields(author)[0])
+                                author=actor_fields(author)[0], require_work=require_work)
+
+    def active_run(self, client_id: int, batch_id: int | None) -> Row | None:
+        """The unfinished run of this batch (``None``: all leads of the client) (:meth:`RunService.active_run`)."""
+        return self.runs.active_run(client_id, batch_id)
+
+    def runnable_leads(self, client_id: int, batch_id: int | None, icp_version_id: int,
+                       options: RunOptions | None = None) -> Row:
+        """What a run would do (:meth:`icp_engine.runs.RunService.runnable_leads`)."""
+        return self.runs.runnable_leads(client_id, batch_id, icp_version_id, options)
 
     def execute_run(self, run_id: int, on_progress: ProgressCallback | None = None) -> Row:
         """Run (or resume) a run in this thread until done; returns its final progress. Raises
@@ -290,68 +312,40 @@ class Engine:
     # ------------------------------------------------------------ review
 
     def review_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None, limit: int = 20,
-                     include_labelled: bool = False) -> list[Row]:
-        """Scored leads in a seeded random order per reviewer, never sorted by score
-        (:func:`icp_engine.db.review.review_queue`), shown as the CSV shows them
+                     include_labelled: bool = False, icp_version_id: int | None = None) -> list[Row]:
+        """Scored leads in a seeded random order per reviewer, never sorted by score; scores of
+        ``icp_version_id`` (default: the newest version with scores;
+        :func:`icp_engine.db.review.review_queue`), shown as the CSV shows them
         (:func:`icp_engine.export.for_display`: name fallback, guessed industry, enrichment notes)."""
         with self.db.connect() as conn:
             rows = review_sql.review_queue(conn, client_id, reviewer, batch_id=batch_id, limit=limit,
-                                           include_labelled=include_labelled)
+                                           include_labelled=include_labelled, icp_version_id=icp_version_id)
         return [for_display(r) for r in rows]
 
-    def review_progress(self, client_id: int, reviewer: str, batch_id: int | None = None) -> dict[str, int]:
-        """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer."""
+    def review_progress(self, client_id: int, reviewer: str, batch_id: int | None = None, *,
+                        icp_version_id: int | None = None) -> dict[str, int]:
+        """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer (scores of
+        ``icp_version_id``, default the newest version with scores)."""
         with self.db.connect() as conn:
-            return review_sql.review_progress(conn, client_id, reviewer, batch_id)
+            return review_sql.review_progress(conn, client_id, reviewer, batch_id, icp_version_id=icp_version_id)
 
     def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str,
-                        queue: ReviewQueue | str = ReviewQueue.RANDOM) -> int:
-        """Store keep / trash / skip for a lead with reviewer, time, current ICP version and the
-        review queue it came from (:class:`~icp_engine.enums.ReviewQueue`).
+                        queue: ReviewQueue | str = ReviewQueue.RANDOM, *, icp_version_id: int | None = None) -> int:
+        """Store keep / trash / skip for a lead with reviewer, time, the ICP version whose score the
+        reviewer saw (``icp_version_id``; default the newest version with scores) and the review queue.
 
         A new label by the same reviewer supersedes the previous one (kept, marked undone).
         Returns the feedback id. :class:`InvalidInput` for an unknown label or queue, or no reviewer.
         """
         try:
-            kind = FeedbackLabel(label)
+            kind, source = FeedbackLabel(label), ReviewQueue(queue)
         except ValueError:
-            raise InvalidInput(f"label must be one of {tuple(f.value for f in FeedbackLabel)}") from None
-        try:
-            source = ReviewQueue(queue)
-        except ValueError:
-            raise InvalidInput(f"queue must be one of {tuple(q.value for q in ReviewQueue)}") from None
+            raise InvalidInput(f"label must be one of {values(FeedbackLabel)}, queue one of {values(ReviewQueue)}") from None
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise InvalidInput("a reviewer name is required")
         with self.db.begin() as conn:
-            return review_sql.record_feedback(conn, lead_id, kind, reviewer, source)
-
-    # ------------------------------------------------------------ learning from reviews
-    @cached_property
-    def feedback(self) -> FeedbackService:
-        """Learning from reviews (:class:`~icp_engine.feedback.FeedbackService`)."""
-        from .feedback import FeedbackService
-
-        return FeedbackService(self.db, self.wiring)
-
-    def import_feedback(self, client_id: int, data: bytes, *, default_reviewer: str = "import",
-                        skip_unknown: bool = False, dry_run: bool = False) -> ImportReport:
-        """Store a labels CSV like dashboard labels, queue ``import`` (:meth:`FeedbackService.import_csv`)."""
-        return self.feedback.import_csv(client_id, data, default_reviewer=default_reviewer,
-                                        skip_unknown=skip_unknown, dry_run=dry_run)
-
-    def learning_report(self, client_id: int, *, refresh: bool = False) -> Row | None:
-        """Static vs learned AUC on held-out labels, verdict, labels that would help (:meth:`FeedbackService.measure`)."""
-        return self.feedback.measure(client_id, refresh=refresh)
-
-    def last_run_learning(self, client_id: int) -> Row | None:
-        """What the client's newest run learned and applied (``runs.actual["learning"]``), or None."""
-        return self.feedback.last_run_learning(client_id)
-
-    def informative_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None,
-                          limit: int = 20) -> list[Row]:
-        """The "most informative next" order (BALD); label these with ``queue="informative"``."""
-        return self.feedback.informative_queue(client_id, reviewer, batch_id=batch_id, limit=limit)
+            return review_sql.record_feedback(conn, lead_id, kind, reviewer, source, icp_version_id=icp_version_id)
 
     def undo_last_feedback(self, client_id: int, reviewer: str) -> Row | None:
         """Undo the reviewer's most recent label in this client; returns it, or None if nothing to undo."""
@@ -383,16 +377,21 @@ class Engine:
         with self.db.begin() as conn:
             leads_sql.mark_exported(conn, lead_ids)
 
-    def score_histogram(self, client_id: int, *, batch_id: int | None = None, bin_width: int = 5
-                        ) -> list[dict[str, int]]:
-        """Score distribution computed in SQL: ``[{"bin_start": 0, "count": n}, ...]`` (bins of ``bin_width``)."""
+    def score_histogram(self, client_id: int, filters: LeadFilters | None = None, *, batch_id: int | None = None,
+                        bin_width: int = 5) -> list[dict[str, int]]:
+        """Score distribution of the filtered leads, computed in SQL: ``[{"bin_start": 0, "count": n}, ...]``
+        (bins of ``bin_width``). ``batch_id`` is a shortcut for ``LeadFilters(batch_id=...)``."""
+        f = filters or LeadFilters(batch_id=batch_id)
         with self.db.connect() as conn:
-            return reports_sql.score_histogram(conn, client_id, batch_id=batch_id, bin_width=bin_width)
+            return reports_sql.score_histogram(conn, client_id, f, bin_width=bin_width)
 
-    def bucket_counts(self, client_id: int, *, batch_id: int | None = None) -> dict[str, int]:
-        """``{"strong": n, "good": n, "possible": n, "poor": n}`` for the current ICP version."""
+    def bucket_counts(self, client_id: int, filters: LeadFilters | None = None, *, batch_id: int | None = None
+                      ) -> dict[str, int]:
+        """``{"strong": n, "good": n, "possible": n, "poor": n}`` of the filtered leads (default: every
+        lead scored with the newest version that has scores). ``batch_id``: as in :meth:`score_histogram`."""
+        f = filters or LeadFilters(batch_id=batch_id)
         with self.db.connect() as conn:
-            return reports_sql.bucket_counts(conn, client_id, batch_id=batch_id)
+            return reports_sql.bucket_counts(conn, client_id, f)
 
     def similar_leads(self, lead_id: int, k: int = 5) -> list[Row]:
         """The ``k`` leads of the same client nearest to this one by cosine similarity (pgvector ``<=>``)."""

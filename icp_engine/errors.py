@@ -8,6 +8,8 @@ the built-in base a caller would expect (``NotFound`` is a ``LookupError``, ``In
     ├── InvalidInput (ValueError)      bad user input; the message is meant for the user
     │   ├── UploadError                an upload was refused (icp_engine.ingest)
     │   ├── ApifyExportError           a file is not an exported Apify dataset
+    │   ├── RunConflict                a run of the same batch is still queued, running or paused
+    │   ├── NothingToDo                a run would have nothing to enrich or score
     │   └── LoginFailed                wrong user name or password, or a locked account
     ├── PermissionDenied (PermissionError)  the signed-in account's role does not allow the action
     ├── NotFound (LookupError)         a client, ICP version, batch, run or lead that does not exist
@@ -38,6 +40,22 @@ class InvalidInput(ICPError, ValueError):
 
     ``str(err)`` is a sentence meant for the user; nothing has been written when it is raised.
     """
+
+
+class RunConflict(InvalidInput):
+    """A run of the same scope (batch, or all leads of the client) is still queued, running or paused.
+
+    ``RunConflict(run_row)``: ``.run`` is that run's ``runs`` row; the message names it.
+    """
+
+    def __init__(self, run: dict):
+        self.run = run
+        super().__init__(f"Run #{run['id']} of the same leads is still {run['status']}: resume, pause or cancel "
+                         "it first (one run per batch at a time).")
+
+
+class NothingToDo(InvalidInput):
+    """A run would have nothing to enrich or score (every lead of its scope is up to date)."""
 
 
 class LoginFailed(InvalidInput):

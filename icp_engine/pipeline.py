@@ -10,12 +10,17 @@ the next execution of the same run picks up where it stopped:
   Apify export, no profile URL) keeps the upload's data (name, headline, title and company read
   from the headline) with the reason in ``leads.enrichment_note`` ("enrichment: not returned by
   Apify ..."), and goes through the next stages like any other; ``failed`` leads are scored too
-  and stay ``failed`` (the CSV says why).
+  and stay ``failed`` (the CSV says why). With a provider that has real profile data
+  (``apify-json``, ``apify``), leads whose data came only from the upload are offered to it too
+  (**re-enrichment**): those it has a profile for get the new data, their classification and
+  vector are cleared and their scores become stale (so the next stages redo them); the others keep
+  what they had, untouched. What changed is counted in :attr:`RunStages.changes` (stored in
+  ``runs.actual["changes"]``).
 * ``classify`` enriched (and failed) leads without ``company_type`` -> industry class + company type
   (+ the offline ``industry_guess`` and the source / guess flags).
 * ``embed``    leads without a whole-profile vector for the embedder's model -> ``lead_embeddings``.
-* ``score``    leads without a ``lead_scores`` row for the run's ICP version -> scored;
-  ``enriched`` -> ``qualified``.
+* ``score``    leads without a ``lead_scores`` row for the run's ICP version, or with one older than
+  their data -> scored; ``enriched`` -> ``qualified``.
 * ``learn``    a model is refitted on the client's keep / trash reviews (every batch) on the
   static scores and, when its validation gate applies it, sets the scope's scores
   (:func:`icp_engine.feedback.refit_and_apply`; the static score is kept next to it).
@@ -41,13 +46,26 @@ from .db import scores as scores_sql
 from .domain import ICP, Profile, is_name_key
 from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
 from .enrich.page import linking_key, profile_from_page
-from .enums import EnrichProvider, RerankerName, RunStage
+from .enums import EnrichProvider, LeadStatus, RerankerName, RunStage
 from .errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 STAGES = (RunStage.ENRICH, RunStage.CLASSIFY, RunStage.EMBED, RunStage.SCORE, RunStage.LEARN)
+#: The first chunk of the classify, embed and score stages is this small (then sizes double up to
+#: the run's chunk size), so a stage reports progress, rate and ETA within its first seconds.
+FIRST_CHUNK = 50
+#: Profile fields whose filling re-enrichment reports (field -> words on screen).
+FILLED_FIELDS = {"company_size": "company size", "industry": "industry", "titles": "current titles",
+                 "company": "company"}
+_BUCKET_ORDER = {"poor": 0, "possible": 1, "good": 2, "strong": 3}
+
+
+def empty_changes() -> dict[str, Any]:
+    """What a run changed in leads that already had data (see :attr:`RunStages.changes`)."""
+    return {"to_offer": 0, "reenriched": 0, "no_better_data": 0, "filled": dict.fromkeys(FILLED_FIELDS, 0),
+            "rescored": 0, "scores_changed": 0, "bucket_up": 0, "bucket_down": 0, "score_delta_sum": 0.0}
 
 
 @dataclass
@@ -119,8 +137,17 @@ class RunStages:
     ``RunStages(db, run, icp, ctx, options, check_stop, report)``: ``run`` is the ``runs`` row
     (client, batch, ICP version, id); ``check_stop()`` is called before every chunk and raises to
     stop (pause, cancel, lost lease); ``report(stage)`` after every chunk (progress);
-    ``store_actual(stats)`` receives the provider's counters after each enrich chunk.
+    ``store_actual(stats)`` receives the provider's counters after each enrich chunk, and
+    ``{"changes": ...}`` (:attr:`changes`) with them.
     :meth:`run` executes every stage in order; each stage can also be called alone.
+
+    :attr:`changes` counts what this run changed in leads that already had data (kept across a
+    pause: it starts from ``run["actual"]["changes"]``): ``reenriched`` (leads with upload data
+    only that got a provider profile), ``no_better_data`` (offered, but the provider had nothing
+    better), ``filled`` (per profile field, re-enriched leads that had it empty and got it),
+    ``to_offer`` (leads with upload data only when the enrich stage started, plus those offered
+    before a pause), ``rescored`` (leads whose earlier score of this version was replaced), ``scores_changed``
+    (of those, by half a point or more), ``bucket_up`` / ``bucket_down``, ``score_delta_sum``.
     """
 
     def __init__(
@@ -146,6 +173,14 @@ class RunStages:
         self._check_stop = check_stop
         self._report = report
         self._store_actual = store_actual
+        actual = dict(run.get("actual") or {})
+        self.changes: dict[str, Any] = empty_changes()
+        for k, v in (actual.pop("changes", None) or {}).items():
+            if k == "filled" and isinstance(v, dict):
+                self.changes["filled"].update({f: int(n) for f, n in v.items() if f in FILLED_FIELDS})
+            elif k in self.changes:
+                self.changes[k] = v
+        self._actual: dict[str, Any] = actual
 
     def run(self) -> None:
         """enrich, classify (if a classifier and ``options.classify``), embed (if an embedder), score."""
@@ -165,15 +200,25 @@ class RunStages:
 
     # -- stage: enrich
     def _stage_enrich(self) -> None:
+        upgrade = self.options.enrich != EnrichProvider.PAGE  # a provider with real profile data
+        offered: set[int] = set()  # leads with upload data already offered to the provider in this run
         for _attempt in range(MAX_ATTEMPTS):
             with self.db.connect() as conn:
-                pending = leads_sql.to_enrich(conn, self.client_id, self.batch_id)
+                pending = leads_sql.to_enrich(conn, self.client_id, self.batch_id, upgrade=upgrade,
+                                              exclude=sorted(offered))
+            if _attempt == 0 and upgrade:
+                c = self.changes
+                c["to_offer"] = c["reenriched"] + c["no_better_data"] + sum(
+                    1 for r in pending if r.status != LeadStatus.DISCOVERED)
+                self._store_changes()
             if not pending:
                 return
             size = max(1, min(self.options.chunk_size, 10_000))
             for start in range(0, len(pending), size):
                 self._check_stop()
                 chunk = pending[start : start + size]
+                again = {r.id: r for r in chunk if r.status != LeadStatus.DISCOVERED}
+                offered.update(again)
                 requests = [
                     EnrichRequest(
                         lead_id=r.id,
@@ -195,27 +240,47 @@ class RunStages:
                         got[o.lead_id] = o
                 except BaseException:
                     # keep what came back (already paid for); the rest is not an attempt
-                    self._write_outcomes([r for r in requests if r.lead_id in got], got)
+                    self._write_outcomes([r for r in requests if r.lead_id in got], got, again)
                     raise
-                self._write_outcomes(requests, got)
+                self._write_outcomes(requests, got, again)
                 self._store_provider_stats()
                 self._report(RunStage.ENRICH)
 
-    def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome]) -> None:
+    def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome],
+                        again: dict[int, Any] | None = None) -> None:
         """Write one chunk's outcomes in one transaction (batched statements).
 
         Nothing is dropped: a fallback outcome (the provider had no data) stores the upload's
         profile with ``enrichment_note = "enrichment: <note>"``; a failure stores the attempt and,
         when the pipeline gives up on the lead, the upload's profile with ``"enrichment: <error>"``
         (:func:`icp_engine.db.leads.write_enrich_failures`), so every lead is qualified and exported.
+
+        ``again``: the requests for leads that already had upload data (re-enrichment), by lead id,
+        as read before the run (``company_size``, ``industry``, ``titles``, ``company``). For those,
+        only a provider profile is written (and their classification and vector cleared); a failure
+        or a fallback to the upload's data leaves the lead as it was.
         """
+        again = again or {}
         provider_name = getattr(self.ctx.provider, "name", EnrichProvider.PAGE.value)
         ok: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
+        reenriched: list[int] = []
         for req in requests:
             o = outcomes.get(req.lead_id)
             if o is None:
                 o = EnrichOutcome(lead_id=req.lead_id, error="the provider returned nothing", retryable=True)
+            before = again.get(req.lead_id)
+            if before is not None:
+                source = (o.profile.source or provider_name) if o.profile is not None else None
+                if o.profile is None or source in leads_sql.UPLOAD_ONLY_SOURCES or getattr(o, "fallback", False):
+                    self.changes["no_better_data"] += 1
+                    continue
+                self.changes["reenriched"] += 1
+                reenriched.append(req.lead_id)
+                for fld in FILLED_FIELDS:
+                    old, new = getattr(before, fld, None), getattr(o.profile, fld, None)
+                    if not old and new:
+                        self.changes["filled"][fld] += 1
             if o.profile is None:
                 error = o.error or "enrichment failed"
                 fallback = profile_from_page(req)
@@ -242,28 +307,38 @@ class RunStages:
         with self.db.begin() as conn:
             leads_sql.write_enriched(conn, ok)
             leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
+            leads_sql.reset_derived(conn, reenriched)
 
     def _store_provider_stats(self) -> None:
-        """Copy the provider's counters (runs started, items charged, retries, cost) into ``runs.actual``."""
+        """Copy the provider's counters (runs started, items charged, retries, cost) and
+        :attr:`changes` into ``runs.actual``."""
         stats = getattr(self.ctx.provider, "stats", None)
         if stats:
-            self._store_actual(_jsonable(dict(stats)))
+            self._actual.update(_jsonable(dict(stats)))
+        self._store_changes()
+
+    def _store_changes(self) -> None:
+        self._store_actual({**self._actual, "changes": _jsonable(self.changes)})
 
     def _chunks(self, todo: Any, size: int) -> Iterator[list[dict[str, Any]]]:
-        """Leads of the run's scope matching ``todo``, in id order, ``size`` (1-10,000) at a time.
+        """Leads of the run's scope matching ``todo``, in id order, up to ``size`` (1-10,000) at a time.
 
-        Keyset pagination (each query starts after the last id seen) keeps every chunk's query
-        cheap at 100k leads; the stop flag is checked before each chunk.
+        The first chunk holds :data:`FIRST_CHUNK` leads and each next one twice as many up to
+        ``size``, so progress and rate are known within the first seconds of a stage. Keyset
+        pagination (each query starts after the last id seen) keeps every chunk's query cheap at
+        100k leads; the stop flag is checked before each chunk.
         """
         size = max(1, min(size, 10_000))
+        step = min(size, FIRST_CHUNK)
         last = 0
         while True:
             self._check_stop()
             with self.db.connect() as conn:
-                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, size)
+                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, step)
             if not rows:
                 return
             last = rows[-1]["id"]
+            step = min(size, step * 2)
             yield rows
 
     # -- stage: classify
@@ -320,8 +395,28 @@ class RunStages:
                 for r, res in zip(rows, results)
             ]
             with self.db.begin() as conn:
+                before = scores_sql.previous_scores(conn, self.icp_version_id, [v["lead_id"] for v in values])
                 scores_sql.write_scores(conn, self.icp_version_id, self.run_id, values)
+            if before:
+                self._count_rescored(before, values)
             self._report(RunStage.SCORE)
+
+    def _count_rescored(self, before: dict[int, tuple[float, str]], values: Sequence[dict[str, Any]]) -> None:
+        for v in values:
+            old = before.get(v["lead_id"])
+            if old is None:
+                continue
+            self.changes["rescored"] += 1
+            delta = float(v["icp_score"]) - old[0]
+            if abs(delta) >= 0.5:
+                self.changes["scores_changed"] += 1
+                self.changes["score_delta_sum"] += delta
+            move = _BUCKET_ORDER.get(str(v["bucket"]), 0) - _BUCKET_ORDER.get(old[1], 0)
+            if move > 0:
+                self.changes["bucket_up"] += 1
+            elif move < 0:
+                self.changes["bucket_down"] += 1
+        self._store_changes()
 
 
     # -- stage: learn (refit on the client's reviews, apply when proven; see icp_engine.feedback)

@@ -24,7 +24,7 @@ from typing import Any
 
 from procrastinate.job_context import JobContext
 
-from . import jobs
+from . import jobs, progress
 from .config import Settings
 from .db import Database
 from .db import clients as clients_sql
@@ -33,8 +33,8 @@ from .db import runs as runs_sql
 from .db import scores as scores_sql
 from .db._util import NOW, with_now
 from .enrich import EnrichRequest
-from .enums import EnrichProvider, RunStage, RunStatus
-from .errors import ICPError, InvalidInput, NotFound, RunBusy, RunFailed, RunStopped
+from .enums import EnrichProvider, LeadStatus, RunStage, RunStatus
+from .errors import ICPError, InvalidInput, NothingToDo, NotFound, RunBusy, RunConflict, RunFailed, RunStopped
 from .pipeline import RunContext, RunOptions, RunStages
 from .processes import new_owner_id, owner_dead_on_this_host
 from .wiring import Wiring
@@ -97,6 +97,9 @@ class RunExecutor:
         self.should_stop = should_stop
         self._last_stage = ""
         self._last_report = 0.0
+        # kept in runs.counts with the live counts: the embedding model (for the embed stage's
+        # count) and when the current stage started (its rate and ETA; icp_engine.progress)
+        self._marks: dict[str, Any] = {"embed_model": getattr(ctx.embedder, "name", None)}
 
     def _set(self, **values: Any) -> None:
         with self.db.begin() as conn:
@@ -117,8 +120,12 @@ class RunExecutor:
         now = time.monotonic()
         if not force and stage == self._last_stage and now - self._last_report < REPORT_EVERY_S:
             return
+        new_stage = stage != self._last_stage
         self._last_stage, self._last_report = stage, now
-        prog = run_progress(self.db, self.run_id)
+        prog = run_progress(self.db, self.run_id, marks=self._marks)
+        if new_stage:  # this stage's rate and ETA are measured from here
+            self._marks.update(progress.stage_mark(stage, prog["counts"], prog["changes"]))
+            prog = run_progress(self.db, self.run_id, marks=self._marks)
         self._set(stage=stage, counts=prog["counts"])
         if self.on_progress:
             prog["stage"] = stage
@@ -150,29 +157,39 @@ class RunExecutor:
         return run_progress(self.db, self.run_id)
 
 
-def run_progress(db: Database, run_id: int) -> dict[str, Any]:
+def run_progress(db: Database, run_id: int, *, marks: dict[str, Any] | None = None) -> dict[str, Any]:
     """Progress of a run computed from the leads' state in the database.
 
     Returns ``{"run_id", "status", "stage", "counts": {"total", "discovered", "enriched",
-    "failed", "classified", "scored"}, "elapsed_s", "rate_per_s", "eta_s", "error",
-    "worker_id"}``; ``rate_per_s`` is scored leads per second since the run started, ``eta_s``
-    the remaining scoring time at that rate (None when unknown).
+    "failed", "classified", "embedded", "scorable", "scored", ...marks}, "stages": [{"stage",
+    "label", "done", "total", "again_done", "again_total"}], "changes", "elapsed_s",
+    "rate_per_s", "eta_s", "error", "worker_id"}``. ``rate_per_s`` and ``eta_s`` are those of the
+    current stage since it started (:func:`icp_engine.progress.stage_rate_eta`; None until known,
+    ``eta_s`` None unless running); ``changes``: what the run changed in leads that already had
+    data (:attr:`icp_engine.pipeline.RunStages.changes`). ``marks``: the executor's stage marks
+    (default: those stored in ``runs.counts``).
     """
     with db.connect() as conn:
         run = runs_sql.get_run(conn, run_id)
-        counts = runs_sql.progress_counts(conn, run)
-    total, failed, scored = counts["total"], counts["failed"], counts["scored"]
+        stored = dict(run.get("counts") or {})
+        use = {k: stored.get(k) for k in ("embed_model", "stage", "stage_started_at", "stage_base")}
+        if marks is not None:
+            use.update(marks)
+        run["counts"] = use
+        counts = {**runs_sql.progress_counts(conn, run), **{k: v for k, v in use.items() if v is not None}}
+    changes = dict((run.get("actual") or {}).get("changes") or {})
+    options = RunOptions.from_dict(run["options"])
     elapsed = rate = eta = None
     if run["started_at"] is not None:
         end = run["finished_at"] or datetime.now(UTC)
         elapsed = max(0.0, (end - run["started_at"]).total_seconds())
-        if elapsed > 0 and scored:
-            rate = scored / elapsed
-            remaining = total - failed - scored
-            eta = remaining / rate if rate and run["status"] == RunStatus.RUNNING else None
+    if run["status"] == RunStatus.RUNNING:
+        rate, eta = progress.stage_rate_eta(run["stage"], counts, changes)
     return {
-        "run_id": run_id, "status": run["status"], "stage": run["stage"], "counts": counts, "elapsed_s": elapsed,
-        "rate_per_s": rate, "eta_s": eta, "error": run["error"], "worker_id": run["worker_id"],
+        "run_id": run_id, "status": run["status"], "stage": run["stage"], "counts": counts,
+        "stages": progress.stages(counts, changes, classify=options.classify, embed=bool(counts.get("embed_model"))),
+        "changes": changes, "elapsed_s": elapsed, "rate_per_s": rate, "eta_s": eta, "error": run["error"],
+        "worker_id": run["worker_id"],
     }
 
 
@@ -211,19 +228,25 @@ class RunService:
     # ------------------------------------------------------------ recording and queueing
 
     def create(self, client_id: int, *, batch_id: int | None = None, icp_version_id: int | None = None,
-               options: RunOptions | None = None, author: str = "system") -> int:
+               options: RunOptions | None = None, author: str = "system", require_work: bool = False) -> int:
         """Record a ``queued`` run and return its id (newest ICP version unless one is given).
 
         The run is executed once it is queued (:meth:`enqueue`, done by :meth:`execute`,
-        :meth:`start_background` and :meth:`resume_unfinished`). Raises :class:`InvalidInput` when
+        :meth:`start_background` and :meth:`resume_unfinished`).
+
+        One unfinished run per scope: raises :class:`RunConflict` (an :class:`InvalidInput`) while
+        a queued, running or paused run of the same batch (or of all leads of the client) exists
+        (:meth:`active_run`; the check and the insert are serialised per client). With
+        ``require_work`` (the dashboard's "Start") also raises :class:`NothingToDo` when
+        :meth:`runnable_leads` finds nothing to enrich or score. Raises :class:`InvalidInput` when
         the client has no ICP or the version is another client's, or when ``options.judge`` is set
         without ``OPENAI_API_KEY``. For live Apify with a token, and for the LLM judgement, the
-        cost estimate is stored on the run.
+        cost estimate is stored on the run; the work found is stored in ``runs.estimate``.
         """
         options = options or RunOptions()
         if options.judge and not self.settings.openai_api_key:
             raise InvalidInput("the LLM judgement needs OPENAI_API_KEY")
-        with self.db.begin() as conn:
+        with self.db.connect() as conn:
             if icp_version_id is None:
                 row = clients_sql.latest_icp(conn, client_id)
                 if row is None:
@@ -232,12 +255,94 @@ class RunService:
                 row = clients_sql.icp_version(conn, icp_version_id)
                 if row["client_id"] != client_id:
                     raise InvalidInput("that ICP version belongs to another client")
+        work = self.runnable_leads(client_id, batch_id, int(row["id"]), options)
+        if require_work and not work["work"]:
+            raise NothingToDo(work["sentence"])
+        with self.db.begin() as conn:
+            clients_sql.lock_client(conn, client_id)
+            busy = runs_sql.unfinished_runs(conn, client_id, batch_id)
+            if busy:
+                raise RunConflict(busy[0])
             run_id = runs_sql.create_run(conn, client_id, batch_id, row["id"], options.to_dict(), author)
+            runs_sql.update_run(conn, run_id, estimate={"work": {k: v for k, v in work.items() if k != "sentence"}})
         if (options.enrich == EnrichProvider.APIFY and self.settings.apify_api_token) or options.judge:
             est = self.estimate(client_id, batch_id, options, icp_version_id=row["id"])
             with self.db.begin() as conn:
-                runs_sql.update_run(conn, run_id, estimate=est)
+                runs_sql.update_run(conn, run_id, estimate={**est, "work": {k: v for k, v in work.items()
+                                                                             if k != "sentence"}})
         return run_id
+
+    def active_run(self, client_id: int, batch_id: int | None) -> dict[str, Any] | None:
+        """The queued, running or paused run of this scope (a batch, or all leads of the client when
+        ``batch_id`` is None), or None: while one exists no other run of the scope can start."""
+        with self.db.connect() as conn:
+            busy = runs_sql.unfinished_runs(conn, client_id, batch_id)
+        return busy[0] if busy else None
+
+    def runnable_leads(self, client_id: int, batch_id: int | None, icp_version_id: int,
+                       options: RunOptions | None = None) -> dict[str, Any]:
+        """What a run of this scope, ICP version and options would do (nothing is written).
+
+        Returns ``{"leads": n in the scope, "new": n to enrich for the first time, "again": n with
+        upload data only that this provider can enrich again (for an Apify export: those it has an
+        item for; 0 for page data), "to_score": n without an up-to-date score of this version after
+        that, "scored": n already scored with it, "failed": n, "work": bool, "sentence": str}``.
+        ``sentence`` says it in words, e.g. ``"Nothing to do: all 30 leads of this batch are scored
+        with v2 and no better data is given."``.
+        """
+        options = options or RunOptions()
+        upgrade = options.enrich != EnrichProvider.PAGE
+        with self.db.connect() as conn:
+            c = leads_sql.scope_counts(conn, client_id, batch_id, icp_version_id)
+            again_ids: list[int] | None = None
+            if upgrade and options.enrich == EnrichProvider.APIFY_JSON:
+                again_ids = self._export_matches(conn, client_id, batch_id, options.profiles_path)
+            again = len(again_ids) if again_ids is not None else (c["upload_only"] if upgrade else 0)
+            stale_again = (leads_sql.count_scored_among(conn, icp_version_id, again_ids)
+                           if again_ids is not None else c["upload_only_scored"]) if upgrade else 0
+            version = clients_sql.icp_version(conn, icp_version_id)["version"]
+        to_score = c["unscored"] + stale_again
+        out: dict[str, Any] = {"leads": c["leads"], "new": c["discovered"], "again": again, "to_score": to_score,
+                               "scored": c["scored"], "failed": c["failed"]}
+        out["work"] = bool(out["new"] or out["again"] or out["to_score"])
+        where = "of the client" if batch_id is None else "of this batch"
+        if not c["leads"]:
+            out["sentence"] = f"Nothing to do: there are no leads {where}."
+        elif not out["work"]:
+            better = {EnrichProvider.PAGE: "", EnrichProvider.APIFY_JSON: " and the Apify export has no better data "
+                      "for them", EnrichProvider.APIFY: ""}[options.enrich]
+            out["sentence"] = (f"Nothing to do: all {c['leads']:,} leads {where} are scored with v{version}{better}"
+                               + (f" ({c['failed']:,} failed: retry them from the run)" if c["failed"] else "") + ".")
+        else:
+            parts = []
+            if out["new"]:
+                parts.append(f"{out['new']:,} to enrich")
+            if out["again"]:
+                parts.append(f"{out['again']:,} to enrich again with better data")
+            parts.append(f"{to_score:,} to score with v{version}")
+            out["sentence"] = f"{c['leads']:,} leads {where}: " + ", ".join(parts) + "."
+        return out
+
+    def _export_matches(self, conn: Any, client_id: int, batch_id: int | None, path: str | None) -> list[int]:
+        """Ids of the scope's leads with upload data only that an Apify export has an item for."""
+        if not path:
+            return []
+        from .enrich.apify_json import ApifyJsonProvider
+
+        rows = [r for r in leads_sql.to_enrich(conn, client_id, batch_id, upgrade=True)
+                if r.status != LeadStatus.DISCOVERED]
+        if not rows:
+            return []
+        try:
+            provider = ApifyJsonProvider(path)
+        except InvalidInput:
+            return []
+        reqs = [EnrichRequest(lead_id=r.id, key=r.profile_key, url=r.input_url, profile_id=r.profile_id,
+                              vanity=r.vanity) for r in rows]
+        from .enrich.extract import is_empty_item
+        from .enrich.matching import match_items
+
+        return [req.lead_id for req, item, _ in match_items(reqs, provider.items).pairs if not is_empty_item(item)]
 
     def enqueue(self, run_id: int) -> int | None:
         """Queue a job for a ``queued`` run unless one is waiting or executing; returns the new job id
@@ -543,14 +648,16 @@ class RunService:
 
     def estimate(self, client_id: int, batch_id: int | None, options: RunOptions, *,
                  icp_version_id: int | None = None) -> dict[str, Any]:
-        """Before a run: ``{"leads_to_enrich", "provider"}``; for live Apify with a token, what
+        """Before a run: ``{"leads_to_enrich", "provider"}`` (with a provider that has profile data,
+        also the leads with upload data only it would enrich again); for live Apify with a token, what
         :meth:`icp_engine.enrich.apify.ApifyProvider.estimate` says (profiles to scrape, runs, cost in
         USD); with ``options.judge`` (and a key), ``"judge"``: the LLM judgement's upper bound,
         :func:`icp_engine.scoring.judge.judge_estimate` for the leads of the scope not yet scored
         under the ICP version (default: the newest) - only those that land in the uncertain band
         are sent, so the run costs at most that."""
+        upgrade = options.enrich != EnrichProvider.PAGE
         with self.db.connect() as conn:
-            pending = leads_sql.count_to_enrich(conn, client_id, batch_id)
+            pending = leads_sql.count_to_enrich(conn, client_id, batch_id, upgrade=upgrade)
         est: dict[str, Any] = {"leads_to_enrich": pending, "provider": options.enrich.value}
         if options.judge and self.settings.openai_api_key:
             from .scoring.judge import judge_estimate
@@ -565,7 +672,7 @@ class RunService:
             from .enrich.apify import ApifyProvider
 
             with self.db.connect() as conn:
-                rows = leads_sql.to_enrich(conn, client_id, batch_id)
+                rows = leads_sql.to_enrich(conn, client_id, batch_id, upgrade=True)
             reqs = [EnrichRequest(lead_id=r.id, key=r.profile_key, url=r.input_url, profile_id=r.profile_id,
                                   vanity=r.vanity) for r in rows]
             with ApifyProvider(self.settings, self.db, run_id=None) as prov:

@@ -28,7 +28,7 @@ from .db import Database
 from .db import leads as leads_sql
 from .domain import Follower
 from .enrich.page import follower_linking_key
-from .errors import InvalidInput
+from .errors import InvalidInput, PermissionDenied, RunConflict
 from .ingest.upload import ParsedUpload, parse_upload
 
 
@@ -225,3 +225,42 @@ class Uploads:
         if not path.exists() or hashlib.sha256(path.read_bytes()).digest() != hashlib.sha256(data).digest():
             path.write_bytes(data)
         return str(path)
+
+
+    # ------------------------------------------------------------ deleting a batch
+
+    def batch_deletion(self, batch_id: int) -> dict[str, Any]:
+        """What deleting a batch would do: its row plus ``leads_only_here`` (deleted with their scores
+        and labels) and ``leads_elsewhere`` (also in another upload: kept). Raises ``NotFound``."""
+        with self.db.connect() as conn:
+            return leads_sql.batch_deletion(conn, batch_id)
+
+    def delete_batch(self, batch_id: int, *, author: Any = "system") -> dict[str, Any]:
+        """Delete an upload (one transaction): leads found only in it go with their scores, vectors
+        and review labels, leads also in another upload stay, the batch's runs go too; audited as
+        ``batch.delete``. Returns :meth:`batch_deletion` as it was.
+
+        Raises :class:`~icp_engine.errors.PermissionDenied` for a signed-in account that may not
+        delete data (admins may, as for deleting a client), :class:`~icp_engine.errors.RunConflict`
+        while a run of the batch is queued, running or paused, ``NotFound`` for an unknown batch.
+        """
+        from .auth import Permission, User, actor_fields
+        from .db import audit as audit_sql
+        from .db import clients as clients_sql
+        from .db import runs as runs_sql
+
+        if isinstance(author, User) and not author.can(Permission.DELETE_DATA):
+            raise PermissionDenied("only an admin may delete data")
+        with self.db.begin() as conn:
+            info = leads_sql.batch_deletion(conn, batch_id)
+            clients_sql.lock_client(conn, info["client_id"])
+            busy = runs_sql.unfinished_runs(conn, info["client_id"], batch_id)
+            if busy:
+                raise RunConflict(busy[0])
+            done = leads_sql.delete_batch(conn, batch_id)
+            who, who_id = actor_fields(author)
+            audit_sql.record(conn, actor=who, actor_id=who_id, action="batch.delete", target_type="batch",
+                             target_id=batch_id, details={"client_id": info["client_id"],
+                                                          "leads_deleted": done["leads_only_here"],
+                                                          "leads_kept": done["leads_elsewhere"]})
+            return done

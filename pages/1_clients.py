@@ -34,6 +34,16 @@ def _key(cid: int, field: str) -> str:
     return f"icp_{field}_{cid}"
 
 
+def note_key(cid: int) -> str:
+    """Widget key of the change note; a new key after each save, so the box is empty again."""
+    return f"icp_note_{cid}_{st.session_state.get(f'icp_note_round_{cid}', 0)}"
+
+
+def _clear_note(cid: int) -> None:
+    st.session_state.pop(note_key(cid), None)
+    st.session_state[f"icp_note_round_{cid}"] = st.session_state.get(f"icp_note_round_{cid}", 0) + 1
+
+
 def _load_into_state(cid: int, icp: dict[str, Any], *, force: bool = False) -> None:
     for f in ICP_FIELDS:
         k = _key(cid, f)
@@ -108,7 +118,7 @@ def _apply_template(cid: int) -> None:
     name = st.session_state.get(f"icp_template_{cid}")
     if name in ICP_TEMPLATES:
         _load_into_state(cid, ICP_TEMPLATES[name], force=True)
-        st.session_state[f"icp_note_{cid}"] = f"from template: {name}"
+        st.session_state[note_key(cid)] = f"from template: {name}"
 
 
 def _restore_version(cid: int, history: list[dict[str, Any]]) -> None:
@@ -116,7 +126,7 @@ def _restore_version(cid: int, history: list[dict[str, Any]]) -> None:
     for row in history:
         if row["version"] == ver:
             _load_into_state(cid, row["icp"], force=True)
-            st.session_state[f"icp_note_{cid}"] = f"restored version {ver}"
+            st.session_state[note_key(cid)] = f"restored version {ver}"
 
 
 def _chips(label: str, cid: int, field: str, suggestions: Sequence[str], *, new: bool = True,
@@ -124,7 +134,10 @@ def _chips(label: str, cid: int, field: str, suggestions: Sequence[str], *, new:
     k = _key(cid, field)
     current = list(st.session_state.get(k) or [])
     options = list(dict.fromkeys([*suggestions, *current]))
-    return st.multiselect(label, options, key=k, accept_new_options=new, help=help, placeholder="Type or pick…")
+    # Enter adds one chip: the best match (an exact one first), never "Select N matches"; the
+    # chips wrap onto more rows so every pick stays visible
+    return st.multiselect(label, options, key=k, accept_new_options=new, help=help, placeholder="Type or pick…",
+                          select_all=False, wrap=True)
 
 
 def create_client_form(eng: Engine) -> None:
@@ -148,7 +161,9 @@ def clients_table(eng: Engine) -> None:
     if not clients:
         st.caption("No clients yet.")
         return
-    df = pd.DataFrame(clients)[["name", "leads", "icp_version", "created_at", "notes"]]
+    df = pd.DataFrame([{"Client": c["name"], "Leads": c["leads"],
+                        "ICP version": f"v{c['icp_version']}" if c["icp_version"] else "–",
+                        "Created": _ui.when(c["created_at"]), "Notes": c["notes"]} for c in clients])
     st.dataframe(df, hide_index=True, width="stretch")
 
 
@@ -195,12 +210,15 @@ def icp_editor(eng: Engine, client: dict[str, Any]) -> ICP:
     dirty = saved is None or saved.model_dump() != icp.model_dump()
 
     s1, s2 = st.columns([3, 1])
-    note = s1.text_input("Change note", key=f"icp_note_{cid}", placeholder="What changed and why")
+    note = s1.text_input("Change note", key=note_key(cid), placeholder="What changed and why")
     s2.write("")
     if s2.button("Save new version", type="primary", key=f"icp_save_{cid}", disabled=not dirty or icp.is_empty()):
         row = eng.save_icp(cid, icp, author=_ui.actor(), note=note.strip())
-        _ui.flash(f"Saved ICP version {row['version']} by {_ui.md(row['created_by'])}.")
-        st.session_state.pop(f"icp_note_{cid}", None)
+        msg = f"Saved ICP version {row['version']} by {_ui.md(row['created_by'])}."
+        if row["version"] > 1 and eng.views.client_overview(cid)["leads"]:
+            msg += " Its scores come with the next run: Review and Export show the latest scored version until then."
+        _ui.flash(msg)
+        _clear_note(cid)
         st.rerun()
     if icp.is_empty():
         st.caption("Set at least one criterion (titles, industries, sizes, keywords or locations) to save.")
@@ -219,7 +237,7 @@ def calls_section(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
 
     def load_saved(saved: dict[str, Any]) -> None:
         _load_into_state(cid, saved, force=True)
-        st.session_state.pop(f"icp_note_{cid}", None)
+        _clear_note(cid)
 
     _calls.discovery_calls(eng, client, load_saved, dirty)
 
@@ -239,9 +257,13 @@ def live_preview(eng: Engine, client: dict[str, Any], icp: ICP) -> None:
     if icp.is_empty():
         st.caption("Set a criterion to see scores.")
         return
+    df = pd.DataFrame(rows)
+    df["bucket"] = df["bucket"].map(lambda b: str(b).capitalize() if b else "")
     st.dataframe(
-        pd.DataFrame(rows), hide_index=True, width="stretch",
-        column_config={"score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f")},
+        df, hide_index=True, width="stretch",
+        column_config={"name": "Name", "headline": "Headline",
+                       "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+                       "bucket": "Bucket", "why": "Why this score"},
     )
     if st.button("Other samples", icon=":material/shuffle:", key=f"preview_shuffle_{cid}"):
         st.session_state[f"preview_seed_{cid}"] = seed + 1
@@ -254,7 +276,9 @@ def version_history(eng: Engine, client: dict[str, Any]) -> None:
     if not history:
         st.caption("No ICP saved yet.")
         return
-    st.dataframe(pd.DataFrame(history_with_changes(history)), hide_index=True, width="stretch")
+    rows = [{"Version": f"v{h['version']}", "Saved": _ui.when(h["when"]), "By": h["who"], "Note": h["note"],
+             "Changes": h["changes"]} for h in history_with_changes(history)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def main() -> None:

@@ -8,7 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from icp_engine import (
-    EnrichProvider, Engine, InvalidInput, Permission, RerankerName, RunOptions, RunStatus, enrichment_summary,
+    EnrichProvider,
+    Engine,
+    InvalidInput,
+    Permission,
+    RerankerName,
+    RunOptions,
+    RunStatus,
+    change_summary,
+    enrichment_summary,
 )
 from pages import _ui
 
@@ -25,6 +33,7 @@ RERANK_LABELS = {
     RerankerName.COHERE: "Cohere rerank (API)",
 }
 REFRESH_S = 2.0
+ALL_LEADS = 0  # the "all leads of the client" choice of the Leads picker (batch ids start at 1)
 
 
 def providers_box(eng: Engine) -> None:
@@ -37,8 +46,20 @@ def providers_box(eng: Engine) -> None:
     ]
     with st.expander("Which services are available"):
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                     column_config={"available": st.column_config.CheckboxColumn("available")})
+                     column_config={"service": "Service", "available": st.column_config.CheckboxColumn("Available"),
+                                    "needs": "Needs"})
         st.caption("Set a key in the environment, `.env` or `.streamlit/secrets.toml` and restart to enable a service.")
+
+
+def _icp_choice(eng: Engine, cid: int, history: list[dict[str, Any]]) -> None:
+    """Apply a "Rerun with vN" preset from Review/Export, else default to the newest version."""
+    preset = st.session_state.pop(_ui.RUN_PRESET_KEY, None)
+    ids = [h["id"] for h in history]
+    if preset and preset.get("client") == cid and preset.get("icp_version_id") in ids:
+        st.session_state[f"run_icp_{cid}"] = preset["icp_version_id"]
+        st.session_state[f"run_batch_{cid}"] = ALL_LEADS  # every lead not yet scored with it
+    elif st.session_state.get(f"run_icp_{cid}") not in ids:
+        st.session_state[f"run_icp_{cid}"] = ids[0]
 
 
 def start_form(eng: Engine, client: dict[str, Any]) -> None:
@@ -46,29 +67,41 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
     history = eng.icp_history(cid)
     if not history:
         st.warning("This client has no ICP yet: set one on **Clients & ICP** first.")
-        st.page_link("pages/1_clients.py", label="Go to Clients & ICP", icon=":material/groups:")
+        st.page_link(_ui.PAGE_FILES["clients"], label="Go to Clients & ICP", icon=":material/groups:")
         return
     batches = eng.views.batch_options(cid)
     if not batches:
         st.warning("No leads yet: upload followers first.")
-        st.page_link("pages/2_upload.py", label="Go to Upload", icon=":material/upload_file:")
+        st.page_link(_ui.PAGE_FILES["upload"], label="Go to Upload", icon=":material/upload_file:")
         return
+    _icp_choice(eng, cid, history)
     avail = eng.settings.available_providers
-    bnames = {b["id"]: f"{b['name']} ({b['people_in_file']} people)" for b in batches}
-    c1, c2 = st.columns(2)
-    batch_id = c1.selectbox("Leads", [None, *bnames], format_func=lambda b: "All leads of the client" if b is None else bnames[b],
-                            key=f"run_batch_{cid}", index=1)
     versions = {h["id"]: h for h in history}
+    c1, c2 = st.columns(2)
     icp_version_id = c2.selectbox(
         "ICP version", list(versions), key=f"run_icp_{cid}",
-        format_func=lambda v: f"v{versions[v]['version']} · {versions[v]['icp'].get('name') or 'unnamed'} · {versions[v]['created_by']}",
+        format_func=lambda v: f"{_ui.version_label(versions[v])} · saved by {versions[v]['created_by']}"
+        + (" (newest)" if v == history[0]["id"] else ""),
     )
+    bnames = {b["id"]: f"{b['name']} · {b['people_in_file']:,} people · {_ui.when(b['created_at'])}" for b in batches}
+    if st.session_state.get(f"run_batch_{cid}", ALL_LEADS) not in (ALL_LEADS, *bnames):
+        st.session_state[f"run_batch_{cid}"] = ALL_LEADS
+    choice = c1.selectbox(
+        "Leads", [ALL_LEADS, *bnames], key=f"run_batch_{cid}",
+        # the label is the same for every ICP version: the browser keeps a keyed selectbox's first
+        # labels, so counts that depend on the version go in the sentence below the form
+        format_func=lambda b: "All leads of the client" if b == ALL_LEADS else bnames[b],
+        help="A run only does what is left: leads already scored with this ICP version keep their score.",
+    )
+    batch_id = None if choice == ALL_LEADS else choice
     c3, c4 = st.columns(2)
     enrich = c3.radio(
         "Enrichment", list(ENRICH_LABELS),
         format_func=lambda k: ENRICH_LABELS[k] + ("" if k != EnrichProvider.APIFY or avail.get("apify")
                                                   else " — needs APIFY_API_TOKEN"),
         key=f"run_enrich_{cid}",
+        help="Leads that have only the upload's data are enriched again when you give better data (an Apify "
+             "export or live Apify); their scores are then redone.",
     )
     rerankers = [RerankerName.NONE, RerankerName.LOCAL] + [
         r for r in (RerankerName.JINA, RerankerName.COHERE) if avail.get(r)]
@@ -102,43 +135,50 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
     options = RunOptions(enrich=enrich, profiles_path=profiles_path, reranker=reranker, classify=classify,
                          chunk_size=int(chunk), rerank_top_n=int(top_n), judge=judge)
 
+    busy = eng.active_run(cid, batch_id)
+    work: dict[str, Any] = {}
     if not problems:
-        try:
-            est = eng.estimate_run(cid, batch_id, options, icp_version_id=icp_version_id)
-        except Exception as exc:  # noqa: BLE001 - an estimate failure must not hide the page
-            est = {}
-            st.warning(f"Could not estimate the run: {_ui.md(exc)}")
-        if est:
-            to_score = eng.views.unscored_count(cid, batch_id, icp_version_id)
-            parts = [f"**{est.get('leads_to_enrich', 0)}** leads to enrich",
-                     f"**{to_score}** to score with v{versions[icp_version_id]['version']}"]
+        work = eng.runnable_leads(cid, batch_id, icp_version_id, options)
+        parts = [work["sentence"]]
+        if work["work"] and (enrich == EnrichProvider.APIFY or judge):
+            try:
+                est = eng.estimate_run(cid, batch_id, options, icp_version_id=icp_version_id)
+            except Exception as exc:  # noqa: BLE001 - an estimate failure must not hide the page
+                est = {}
+                st.warning(f"Could not estimate the run's cost: {_ui.md(exc)}")
             if "cost_usd" in est:  # live Apify: what would be scraped and paid
-                parts.append(f"**{est.get('profiles_to_scrape', 0)}** profiles to scrape in "
-                             f"{est.get('runs_to_start', 0)} actor runs")
+                cost = [f"**{est.get('profiles_to_scrape', 0):,}** profiles to scrape in "
+                        f"{est.get('runs_to_start', 0)} actor runs"]
                 if est.get("cached"):
-                    parts.append(f"{est['cached']} from the 30-day cache (free)")
+                    cost.append(f"{est['cached']:,} from the 30-day cache (free)")
                 if est.get("in_flight"):
-                    parts.append(f"{est['in_flight']} in runs already paid for")
+                    cost.append(f"{est['in_flight']:,} in runs already paid for")
                 if est.get("invalid"):
-                    parts.append(f"{est['invalid']} not LinkedIn profile URLs")
+                    cost.append(f"{est['invalid']:,} not LinkedIn profile URLs")
                 if est.get("no_url"):
-                    parts.append(f"{est['no_url']} without a profile URL (not sent; scored on their position "
-                                 "and company)")
-                parts.append(f"estimated Apify cost **${float(est['cost_usd']):.2f}**")
+                    cost.append(f"{est['no_url']:,} without a profile URL (not sent; scored on their position "
+                                "and company)")
+                cost.append(f"estimated Apify cost **${float(est['cost_usd']):.2f}**")
+                parts.append("Apify: " + " · ".join(cost) + ".")
             if est.get("judge"):
                 j = est["judge"]
                 usd = j.get("usd")
-                cost = f"at most **${float(usd):.2f}**" if usd is not None else "cost unknown for this model"
-                parts.append(f"LLM judgement: up to **{j.get('leads', 0)}** leads in {j.get('requests', 0)} "
-                             f"requests, {cost} ({j.get('model')}; only uncertain leads are sent)")
-            st.markdown("Estimate: " + " · ".join(parts))
+                jcost = f"at most **${float(usd):.2f}**" if usd is not None else "cost unknown for this model"
+                parts.append(f"LLM judgement: up to **{j.get('leads', 0):,}** leads in {j.get('requests', 0):,} "
+                             f"requests, {jcost} ({_ui.md(j.get('model'))}; only uncertain leads are sent).")
+        (st.info if work["work"] else st.success)(" ".join(parts), icon=":material/checklist:")
     for p in problems:
         st.error(p)
-    if st.button("Start qualification", type="primary", disabled=bool(problems), key=f"run_start_{cid}"):
+    if busy is not None:
+        st.warning(f"Run #{busy['id']} of these leads is {_ui.RUN_STATUS.get(busy['status'], busy['status']).lower()}: "
+                   "resume, pause or cancel it below before starting another one (one run per batch at a time).",
+                   icon=":material/lock_clock:")
+    disabled = bool(problems) or busy is not None or not work.get("work")
+    if st.button("Start qualification", type="primary", disabled=disabled, key=f"run_start_{cid}"):
         try:
             run_id = eng.create_run(cid, batch_id=batch_id, icp_version_id=icp_version_id, options=options,
-                                    author=_ui.author())
-        except InvalidInput as exc:
+                                    author=_ui.author(), require_work=True)
+        except InvalidInput as exc:  # RunConflict, NothingToDo: a sentence for the user
             st.error(_ui.md(exc))
             return
         eng.start_run_background(run_id)
@@ -149,20 +189,32 @@ def start_form(eng: Engine, client: dict[str, Any]) -> None:
 
 def _progress_body(eng: Engine, run_id: int, provider: str | None = None) -> None:
     status = eng.run_status(run_id)
+    stage = _ui.RUN_STAGE.get(status["stage"], status["stage"])
+    st.markdown(f"**Run #{run_id}** · {_ui.RUN_STATUS.get(status['status'], status['status'])} · {stage}")
     c = status["counts"]
-    total = max(1, c["total"])
-    st.markdown(f"**Run #{run_id}** · status **{status['status']}** · stage **{status['stage']}**")
-    done_enrich = c["enriched"] + c["failed"]
-    not_enriched = c.get("not_enriched", c["failed"])
-    st.progress(min(1.0, done_enrich / total),
-                text=f"Enrich: {done_enrich}/{c['total']} ({not_enriched} scored on the upload's data only)")
-    st.progress(min(1.0, c["classified"] / total), text=f"Classify: {c['classified']}/{c['total']}")
-    st.progress(min(1.0, c["scored"] / total), text=f"Score: {c['scored']}/{c['total']}")
+    not_enriched = int(c.get("not_enriched", c.get("failed", 0)) or 0)
+    again = int((status.get("changes") or {}).get("reenriched") or 0)
+    for row in status["stages"]:
+        total = max(1, row["total"])
+        first_done, first_total = row["done"] - row["again_done"], row["total"] - row["again_total"]
+        text = f"{row['label']}: {first_done:,}/{first_total:,}"
+        if row["stage"] == "enrich" and not_enriched:
+            text += f" ({not_enriched:,} scored on the upload's data only)"
+        if row["again_total"]:
+            text += (f" · better data: {row['again_done']:,}/{row['again_total']:,} leads checked, "
+                     f"{again:,} enriched again")
+        if row["stage"] == status["stage"] and status["status"] in ACTIVE:
+            text += " · in progress"
+        st.progress(min(1.0, row["done"] / total), text=text)
     m = st.columns(3)
     rate = status.get("rate_per_s")
-    m[0].metric("Rate", f"{rate:.1f} leads/s" if rate else "–")
+    current = next((r["label"] for r in status["stages"] if r["stage"] == status["stage"]), None)
+    m[0].metric(f"Rate ({current.lower()})" if current else "Rate", f"{rate:,.1f} leads/s" if rate else "–",
+                help="Leads per second in the current stage, since it started.")
     m[1].metric("Elapsed", _ui.fmt_seconds(status.get("elapsed_s")))
-    m[2].metric("ETA", _ui.fmt_seconds(status.get("eta_s")) if status["status"] in ACTIVE else "–")
+    m[2].metric(f"ETA ({current.lower()})" if current else "ETA",
+                _ui.fmt_seconds(status.get("eta_s")) if status["status"] in ACTIVE else "–",
+                help="Time left in the current stage at its rate.")
     if status["status"] == RunStatus.COMPLETED or c.get("not_enriched"):
         st.caption(enrichment_summary(c, provider))
     if status.get("error"):
@@ -174,9 +226,13 @@ def _progress_body(eng: Engine, run_id: int, provider: str | None = None) -> Non
         st.rerun(scope="app")  # refresh the page (buttons, runs table) and stop polling
 
 
+def _scope(r: dict[str, Any]) -> str:
+    return r["batch_name"] or "All leads of the client"
+
+
 def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
     cid = client["id"]
-    runs = eng.list_runs(cid, limit=20)
+    runs = eng.views.run_rows(cid, limit=20)
     if not runs:
         return
     st.subheader("Progress")
@@ -186,7 +242,8 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
         active = [r for r in runs if r["status"] in RunStatus.unfinished()]
         wanted = (active or runs)[0]["id"]
     run_id = st.selectbox("Run", list(by_id), index=list(by_id).index(wanted), key=f"run_pick_{cid}_{wanted}",
-                          format_func=lambda i: f"Run #{i} · started {by_id[i]['created_at']:%Y-%m-%d %H:%M} by {by_id[i]['created_by']}")
+                          format_func=lambda i: f"Run #{i} · {_scope(by_id[i])} · v{by_id[i]['icp_version']} · "
+                                                f"started {_ui.when(by_id[i]['created_at'])} by {by_id[i]['created_by']}")
     st.session_state[f"run_view_{cid}"] = run_id
     run = by_id[run_id]
     live = run["status"] in ACTIVE
@@ -217,18 +274,23 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
         _ui.flash(f"{n} failed leads queued again in run #{new_id}.")
         st.rerun()
     if run["status"] == RunStatus.COMPLETED:
-        st.success("Done. Next: **Review** a sample of the leads, then **Export** the ranked CSV.")
-        st.page_link("pages/4_review.py", label="Go to Review", icon=":material/fact_check:")
+        changed = change_summary((run.get("actual") or {}).get("changes"), (run.get("options") or {}).get("enrich"))
+        if changed:
+            st.info(changed, icon=":material/published_with_changes:")
+        st.success(f"Done: this run scored {run['scored_by_run']:,} leads. Next: **Review** a sample of the leads, "
+                   "then **Export** the ranked CSV.")
+        st.page_link(_ui.PAGE_FILES["review"], label="Go to Review", icon=":material/fact_check:")
 
     st.subheader("Recent runs")
     table = pd.DataFrame(
         [
             {
-                "run": r["id"], "status": r["status"], "stage": r["stage"],
-                "leads": (r.get("counts") or {}).get("total"), "scored": (r.get("counts") or {}).get("scored"),
-                "failed": (r.get("counts") or {}).get("failed"),
-                "enrich": (r.get("options") or {}).get("enrich"), "reranker": (r.get("options") or {}).get("reranker"),
-                "by": r["created_by"], "created": r["created_at"], "finished": r["finished_at"],
+                "Run": f"#{r['id']}", "Status": _ui.RUN_STATUS.get(r["status"], r["status"]),
+                "Leads": _scope(r), "ICP version": f"v{r['icp_version']}",
+                "Scored by this run": r["scored_by_run"], "Failed": (r.get("counts") or {}).get("failed", 0),
+                "Enrichment": _ui.ENRICH_WORDS.get((r.get("options") or {}).get("enrich"), "–"),
+                "Reranker": _ui.RERANK_WORDS.get((r.get("options") or {}).get("reranker"), "–"),
+                "By": r["created_by"], "Started": _ui.when(r["created_at"]), "Finished": _ui.when(r["finished_at"]),
             }
             for r in runs
         ]

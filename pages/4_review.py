@@ -8,21 +8,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from icp_engine import Engine, FeedbackLabel, Permission
+from icp_engine import Engine, FeedbackLabel, Permission, criteria_rows
 from pages import _ui
 
 QUEUE_SIZE = 20
 _NUMBER = re.compile(r"\s*\((?:\d+(?:\.\d+)?|\.\d+)\)")
-
-
-def _fmt_component(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_fmt_component(v)}" for k, v in value.items())
-    return "–" if value is None else str(value)
+_UNKNOWN = {None, "", "unknown"}
 
 
 def evidence_markdown(reasoning: str, show_scores: bool) -> str:
@@ -47,13 +38,17 @@ def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
         st.markdown(f"### [{name}]({url})" if url else f"### {name}")
         if lead.get("headline"):
             st.markdown(f"_{_ui.md(lead['headline'])}_")
+
+        def known(v: Any) -> str:
+            return "–" if v in _UNKNOWN else str(v)
+
         facts = {
             "Current titles": "; ".join(lead.get("titles") or []) or "–",
-            "Company": lead.get("company") or "–",
-            "Industry": lead.get("industry") or lead.get("industry_class") or "–",
-            "Company size": lead.get("company_size") or "–",
-            "Company type": lead.get("company_type") or "–",
-            "Location": lead.get("location") or "–",
+            "Company": known(lead.get("company")),
+            "Industry": known(lead.get("industry") or lead.get("industry_class")),
+            "Company size": known(lead.get("company_size")),
+            "Company type": known(lead.get("company_type")),
+            "Location": known(lead.get("location")),
         }
         cols = st.columns(3)
         for i, (k, v) in enumerate(facts.items()):
@@ -69,20 +64,22 @@ def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
         st.markdown(evidence_markdown(lead.get("match_reasoning") or "", show_scores))
         comps = lead.get("components") or {}
         if show_scores:
-            st.metric("ICP score", f"{float(lead['icp_score']):.0f} / 100", lead.get("bucket"), delta_color="off")
-            if comps:
+            st.metric("ICP score", f"{float(lead['icp_score']):.0f} / 100")
+            st.caption(f"Bucket: **{str(lead.get('bucket') or '–').capitalize()}**")
+            rows = criteria_rows(comps)
+            if rows:
                 st.dataframe(
-                    pd.DataFrame([{"criterion": k, "value": _fmt_component(v)} for k, v in comps.items()]),
-                    hide_index=True, width="stretch",
+                    pd.DataFrame(rows), hide_index=True, width="stretch",
+                    column_config={"criterion": "Criterion", "fit": "Fit", "evidence": "Evidence"},
                 )
         else:
             st.caption("Score hidden while labelling (toggle *Show scores* to see it).")
 
 
-def _label(eng: Engine, lead_id: int, label: FeedbackLabel, reviewer: str, name: str,
+def _label(eng: Engine, lead_id: int, label: FeedbackLabel, reviewer: str, name: str, version_id: int,
            queue: str = "random") -> None:
-    eng.record_feedback(lead_id, label, reviewer, queue=queue)
-    st.session_state["_review_last"] = f"{label} · {name}"
+    eng.record_feedback(lead_id, label, reviewer, queue, icp_version_id=version_id)
+    st.session_state["_review_last"] = f"{_ui.LABEL_WORDS.get(label, label)} · {name}"
 
 
 # ---------------------------------------------------------------- learning from reviews (issue 10)
@@ -100,12 +97,13 @@ def queue_choice(cid: int) -> str:
              "as such and are never used to measure it.")
 
 
-def review_queue_for(eng: Engine, cid: int, reviewer: str, batch_id: int | None, order: str) -> list[dict[str, Any]]:
+def review_queue_for(eng: Engine, cid: int, reviewer: str, batch_id: int | None, order: str,
+                     version_id: int | None = None) -> list[dict[str, Any]]:
     """The leads to review next in the chosen order."""
     if order == "informative":
         with st.spinner("Finding the most informative leads…"):
-            return eng.informative_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE)
-    return eng.review_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE)
+            return eng.feedback.informative_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE)
+    return eng.review_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE, icp_version_id=version_id)
 
 
 def _fmt_auc(v: Any) -> str:
@@ -115,7 +113,7 @@ def _fmt_auc(v: Any) -> str:
 def learning_panel(eng: Engine, cid: int) -> None:
     """What the reviews teach: the measured effect of the learned model on held-out reviews."""
     with st.expander("Learning from your reviews", icon=":material/school:"):
-        last = eng.last_run_learning(cid)
+        last = eng.feedback.last_run_learning(cid)
         if last and last.get("n_reviews"):
             if last.get("applied"):
                 st.success(f"The last run (run {last['run_id']}) applied the model learned from "
@@ -125,11 +123,11 @@ def learning_panel(eng: Engine, cid: int) -> None:
         st.caption("Measured on your own reviews: each held-out review is predicted by a model fitted on the "
                    "others (cross-validation); only random-order and imported reviews measure. Run the client "
                    "again to apply what was learned.")
-        rep = eng.learning_report(cid) if st.session_state.get(f"_learn_measured_{cid}") else None
+        rep = eng.feedback.measure(cid) if st.session_state.get(f"_learn_measured_{cid}") else None
         if st.button("Measure with the latest reviews", key=f"learn_measure_{cid}", icon=":material/analytics:"):
             st.session_state[f"_learn_measured_{cid}"] = True
             with st.spinner("Fitting on your reviews…"):
-                rep = eng.learning_report(cid)
+                rep = eng.feedback.measure(cid)
         if rep is None:
             return
         cols = st.columns(3)
@@ -161,6 +159,15 @@ def main() -> None:
     cid = client["id"]
     reviewer = user.username  # labels are stored with the signed-in account
 
+    state = _ui.results_banner(eng, cid, key="review")
+    shown = state["shown"]
+    if shown is None:
+        st.info("No scored leads yet: start a qualification on **Run**.")
+        if user.can(Permission.RUN):
+            st.page_link(_ui.PAGE_FILES["run"], label="Go to Run", icon=":material/play_circle:")
+        return
+    version_id = shown["id"]
+
     batches = eng.views.batch_options(cid)
     bnames = {b["id"]: b["name"] for b in batches}
     top = st.columns([3, 1])
@@ -168,12 +175,12 @@ def main() -> None:
                                 format_func=lambda b: "All leads of the client" if b is None else bnames[b])
     show_scores = top[1].toggle("Show scores", value=False, key="review_show_scores")
 
-    progress = eng.review_progress(cid, reviewer, batch_id)
+    progress = eng.review_progress(cid, reviewer, batch_id, icp_version_id=version_id)
     scored = progress["scored"]
     if scored == 0:
-        st.info("No scored leads yet: start a qualification on **Run**.")
+        st.info(f"No lead of this batch is scored with v{shown['version']} yet: start a qualification on **Run**.")
         if user.can(Permission.RUN):
-            st.page_link("pages/3_run.py", label="Go to Run", icon=":material/play_circle:")
+            st.page_link(_ui.PAGE_FILES["run"], label="Go to Run", icon=":material/play_circle:")
         return
     st.progress(min(1.0, progress["labelled"] / scored),
                 text=f"{progress['labelled']} of {scored} reviewed · keep {progress['keep']} · "
@@ -183,12 +190,16 @@ def main() -> None:
 
     learning_panel(eng, cid)
     order = queue_choice(cid)
-    queue = review_queue_for(eng, cid, reviewer, batch_id, order)
+    queue = review_queue_for(eng, cid, reviewer, batch_id, order, version_id)
     last = st.session_state.get("_review_last")
     undo_col, info_col = st.columns([1, 3])
     if undo_col.button("Undo last label", icon=":material/undo:", key="review_undo", shortcut="U"):
         undone = eng.undo_last_feedback(cid, reviewer)
-        _ui.flash(f"Undid **{undone['label']}** on lead {undone['lead_id']}." if undone else "Nothing to undo.", "info")
+        if undone:
+            who = _ui.md(undone.get("name")) or "a lead without a name"
+            _ui.flash(f"Undid **{_ui.LABEL_WORDS.get(undone['label'], undone['label'])}** on {who}.", "info")
+        else:
+            _ui.flash("Nothing to undo.", "info")
         st.session_state.pop("_review_last", None)
         st.rerun()
     if last:
@@ -196,17 +207,17 @@ def main() -> None:
 
     if not queue:
         st.success("All scored leads are reviewed. Export them on **Export**.")
-        st.page_link("pages/5_export.py", label="Go to Export", icon=":material/download:")
+        st.page_link(_ui.PAGE_FILES["export"], label="Go to Export", icon=":material/download:")
         return
     lead = queue[0]
     name = lead.get("name") or lead.get("profile_key")
     b = st.columns(3)
     b[0].button("Keep", icon=":material/thumb_up:", type="primary", width="stretch", key=f"keep_{lead['id']}", shortcut="K",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.KEEP, reviewer, name, order))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.KEEP, reviewer, name, version_id, order))
     b[1].button("Trash", icon=":material/delete:", width="stretch", key=f"trash_{lead['id']}", shortcut="T",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.TRASH, reviewer, name, order))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.TRASH, reviewer, name, version_id, order))
     b[2].button("Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{lead['id']}", shortcut="S",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.SKIP, reviewer, name, order))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.SKIP, reviewer, name, version_id, order))
     if order == "informative":
         st.caption("Most informative next: this review is marked as such and trains the model without measuring it.")
     profile_card(lead, show_scores)
@@ -221,14 +232,22 @@ def main() -> None:
             if similar:
                 df = pd.DataFrame(similar)
                 df["cosine_similarity"] = df["cosine_similarity"].astype(float).round(3)
-                st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch")
+                st.dataframe(df.drop(columns=["id"]), hide_index=True, width="stretch",
+                             column_config={"name": "Name", "headline": "Headline",
+                                            "cosine_similarity": st.column_config.NumberColumn(
+                                                "Similarity", help="Cosine similarity of the profile embeddings (1 = same)",
+                                                format="%.2f")})
             else:
                 st.caption("No embeddings yet for this client's leads.")
 
     recent = eng.views.recent_labels(cid, reviewer, limit=8)
     if recent:
         with st.expander("Your recent labels"):
-            st.dataframe(pd.DataFrame(recent), hide_index=True, width="stretch")
+            st.dataframe(
+                pd.DataFrame([{"Lead": r["name"] or "–", "Label": _ui.LABEL_WORDS.get(r["label"], r["label"]),
+                               "When": _ui.when(r["created_at"]), "Undone": bool(r["undone"])} for r in recent]),
+                hide_index=True, width="stretch",
+            )
 
 
 main()

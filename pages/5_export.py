@@ -20,48 +20,71 @@ from pages import _ui
 
 PAGE_SIZE = 50
 BUCKETS = [b.value for b in Bucket]
-BUCKET_COLORS = {Bucket.STRONG: "#15803d", Bucket.GOOD: "#65a30d", Bucket.POSSIBLE: "#ca8a04", Bucket.POOR: "#9ca3af"}
+BUCKET_COLORS = {"Strong": "#15803d", "Good": "#65a30d", "Possible": "#ca8a04", "Poor": "#9ca3af"}
+STATUS_WORDS = {"discovered": "Not enriched yet", "enriched": "Enriched", "qualified": "Scored",
+                "exported": "Exported", "failed": "Enrichment failed"}
 
 
-def filters_bar(eng: Engine, cid: int) -> LeadFilters:
+def filters_bar(eng: Engine, cid: int, shown: dict) -> LeadFilters:
+    versions = [v for v in eng.views.version_scores(cid) if v["scored"]]
+    by_id = {v["id"]: v for v in versions}
     batches = eng.views.batch_options(cid)
     bnames = {b["id"]: b["name"] for b in batches}
-    c = st.columns([3, 2, 3, 2])
-    batch_id = c[0].selectbox("Leads", [None, *bnames], key=f"export_batch_{cid}",
+    c = st.columns([2, 3, 2, 3, 2])
+    vkey = f"export_version_{cid}"
+    if st.session_state.get(vkey) not in by_id:
+        st.session_state[vkey] = shown["id"]
+    version_id = c[0].selectbox(
+        "ICP version", list(by_id), key=vkey,
+        format_func=lambda v: f"v{by_id[v]['version']}" + (f" · {by_id[v]['name']}" if by_id[v]["name"] else "")
+        + f" ({by_id[v]['scored']:,} scored)",
+        help="Whose scores to show and export. Each ICP version keeps its own scores.",
+    )
+    batch_id = c[1].selectbox("Leads", [None, *bnames], key=f"export_batch_{cid}",
                               format_func=lambda b: "All leads of the client" if b is None else bnames[b])
-    min_score = c[1].slider("Minimum score", 0, 100, 0, step=5, key=f"export_min_{cid}")
-    buckets = c[2].multiselect("Buckets", BUCKETS, key=f"export_buckets_{cid}", placeholder="All buckets")
-    c[3].write("")
-    only_kept = c[3].checkbox("Only kept", key=f"export_kept_{cid}", help="Only leads a reviewer marked keep.")
+    min_score = c[2].slider("Minimum score", 0, 100, 0, step=5, key=f"export_min_{cid}")
+    buckets = c[3].multiselect("Buckets", BUCKETS, key=f"export_buckets_{cid}", placeholder="All buckets",
+                               format_func=str.capitalize)
+    c[4].write("")
+    only_kept = c[4].checkbox("Only kept", key=f"export_kept_{cid}", help="Only leads a reviewer marked keep.")
     return LeadFilters(batch_id=batch_id, min_score=float(min_score) if min_score else None,
-                             buckets=tuple(buckets), only_kept=only_kept)
+                       buckets=tuple(buckets), only_kept=only_kept, icp_version_id=version_id)
 
 
 def charts(eng: Engine, cid: int, f: LeadFilters) -> None:
-    counts = eng.bucket_counts(cid, batch_id=f.batch_id)
+    """Bucket counts, the score histogram and the per-batch mix, all of the leads the filters select."""
+    counts = eng.bucket_counts(cid, f)
     m = st.columns(4)
     for i, b in enumerate(BUCKETS):
-        m[i].metric(b.capitalize(), counts.get(b, 0))
+        m[i].metric(b.capitalize(), f"{counts.get(b, 0):,}")
     left, right = st.columns(2)
-    hist = eng.score_histogram(cid, batch_id=f.batch_id, bin_width=5)
+    hist = eng.score_histogram(cid, f, bin_width=5)
     with left:
         if hist:
             df = pd.DataFrame(hist)
             df["range"] = df["bin_start"].map(lambda s: f"{s}-{s + 5}")
             fig = go.Figure(go.Bar(x=df["bin_start"] + 2.5, y=df["count"], width=5, marker_color="#2563eb",
                                    customdata=df["range"], hovertemplate="score %{customdata}: %{y} leads<extra></extra>"))
-            fig.update_layout(title="Score distribution", xaxis_title="ICP score", yaxis_title="leads",
+            fig.update_layout(title="Score distribution", xaxis_title="ICP score", yaxis_title="Leads",
                               xaxis_range=[0, 100], height=320, margin=dict(l=10, r=10, t=40, b=10), bargap=0.05)
             st.plotly_chart(fig, width="stretch")
     with right:
-        per_batch = eng.views.buckets_by_batch(cid)
-        if len(per_batch) >= 1:
-            df = pd.DataFrame(per_batch)
-            df["batch"] = ["#" + str(i) + " " + _ui.chart_text(str(n)[:28]) for i, n in zip(df["batch_id"], df["batch_name"])]
-            long = df.melt(id_vars=["batch"], value_vars=BUCKETS, var_name="bucket", value_name="leads")
-            fig = px.bar(long, x="batch", y="leads", color="bucket", color_discrete_map=BUCKET_COLORS,
-                         category_orders={"bucket": BUCKETS}, title="Buckets per batch over time")
-            fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), xaxis_title=None)
+        per_batch = eng.views.buckets_by_batch(cid, f)
+        if per_batch:
+            rows = []
+            for r in per_batch:
+                label = f"{_ui.chart_text(str(r['batch_name'])[:28])} · {_ui.when(r['created_at'])}"
+                for b in BUCKETS:
+                    rows.append({"Batch": label, "Bucket": b.capitalize(), "Share": r[f"share_{b}"] * 100,
+                                 "Leads": r[b], "Of": r["leads"]})
+            long = pd.DataFrame(rows)
+            fig = px.bar(long, x="Batch", y="Share", color="Bucket", color_discrete_map=BUCKET_COLORS,
+                         category_orders={"Bucket": [b.capitalize() for b in BUCKETS]},
+                         custom_data=["Leads", "Of"], title="Bucket shares per batch")
+            fig.update_traces(hovertemplate="%{x}<br>%{y:.0f} % (%{customdata[0]} of %{customdata[1]} leads)"
+                                            "<extra></extra>")
+            fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), xaxis_title=None,
+                              yaxis_title="Share of the batch's leads (%)", yaxis_range=[0, 100], legend_title=None)
             st.plotly_chart(fig, width="stretch")
 
 
@@ -73,9 +96,10 @@ def summary(eng: Engine, cid: int, f: LeadFilters) -> int:
     )
     c = st.columns(2)
     if s["top_titles"]:
-        c[0].dataframe(pd.DataFrame(s["top_titles"], columns=["top titles", "leads"]), hide_index=True, width="stretch")
+        c[0].dataframe(pd.DataFrame(s["top_titles"], columns=["Top titles", "Leads"]), hide_index=True, width="stretch")
     if s["top_companies"]:
-        c[1].dataframe(pd.DataFrame(s["top_companies"], columns=["top companies", "leads"]), hide_index=True, width="stretch")
+        c[1].dataframe(pd.DataFrame(s["top_companies"], columns=["Top companies", "Leads"]), hide_index=True,
+                       width="stretch")
     return s["leads"]
 
 
@@ -87,15 +111,24 @@ def lead_table(eng: Engine, cid: int, f: LeadFilters) -> None:
     for r in rows:
         r["profile_url"] = _ui.safe_url(r.get("profile_url"))
     if rows:
+        df = pd.DataFrame(rows).drop(columns=["id"])
+        df["bucket"] = df["bucket"].map(lambda b: str(b).capitalize() if b else "")
+        df["review_label"] = df["review_label"].map(lambda v: _ui.LABEL_WORDS.get(v, "") if v else "")
+        df["status"] = df["status"].map(lambda v: STATUS_WORDS.get(v, v))
         st.dataframe(
-            pd.DataFrame(rows).drop(columns=["id"]).fillna(""),
+            df.fillna(""),
             hide_index=True, width="stretch",
             column_order=("name", "icp_score", "bucket", "review_label", "titles", "company", "industry",
                           "company_size", "location", "headline", "status", "batch_name", "profile_url",
                           "match_reasoning"),
             column_config={
-                "icp_score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.0f"),
-                "profile_url": st.column_config.LinkColumn("profile"),
+                "name": "Name",
+                "icp_score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+                "bucket": "Bucket", "review_label": "Review", "titles": "Current titles", "company": "Company",
+                "industry": "Industry", "company_size": "Company size", "location": "Location",
+                "headline": "Headline", "status": "Status", "batch_name": "Batch",
+                "profile_url": st.column_config.LinkColumn("Profile"),
+                "match_reasoning": "Why this score",
             },
         )
     nav = st.columns([1, 2, 1])
@@ -118,8 +151,13 @@ def main() -> None:
     if eng.current_icp(cid) is None:
         st.info("This client has no ICP yet: set one on **Clients & ICP**.")
         return
-    f = filters_bar(eng, cid)
-    sig = (f.batch_id, f.min_score, f.buckets, f.only_kept)
+    state = _ui.results_banner(eng, cid, key="export")
+    if state["shown"] is None:
+        st.info("No scored leads yet: start a qualification on **Run**.")
+        st.page_link(_ui.PAGE_FILES["run"], label="Go to Run", icon=":material/play_circle:")
+        return
+    f = filters_bar(eng, cid, state["shown"])
+    sig = (f.batch_id, f.min_score, f.buckets, f.only_kept, f.icp_version_id)
     if st.session_state.get(f"export_sig_{cid}") != sig:  # new filters: back to page 1
         st.session_state[f"export_sig_{cid}"] = sig
         st.session_state[f"export_page_{cid}"] = 0

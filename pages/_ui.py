@@ -1,7 +1,7 @@
 """Helpers shared by the dashboard pages: the cached engine, the signed-in user, the current client,
 and showing user text as text.
 
-Not a page itself (``st.navigation`` in ``app.py`` lists the pages explicitly). Everything the
+Not a page itself (``st.navigation`` in ``pages/_app.py`` lists the pages explicitly). Everything the
 pages do goes through the public API of :mod:`icp_engine` (the :class:`~icp_engine.Engine`
 facade and its read side ``engine.views``); pages import nothing else of the package.
 
@@ -15,9 +15,12 @@ every such value goes through :func:`md` before it is put into one of those; dat
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from datetime import datetime, UTC
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -25,7 +28,7 @@ from icp_engine import Engine, InvalidInput, NotFound, Permission, Settings, Use
 
 CLIENT_KEY = "client_id"  # the sidebar picker's widget key (id of the selected client or None)
 PENDING_CLIENT_KEY = "_pending_client_id"  # set by a page to select a client on the next run
-USER_KEY = "_auth_user"  # the signed-in icp_engine.User of this session (set by app.py's gate)
+USER_KEY = "_auth_user"  # the signed-in icp_engine.User of this session (set by the gate of pages/_app.py)
 TOKEN_KEY = "_auth_token"  # this session's sign-in token (server memory only; the cookie holds it signed)
 
 
@@ -119,7 +122,7 @@ def require_client(eng: Engine) -> dict[str, Any]:
         st.info("Create or pick a client first (page **Clients & ICP**, or the picker in the sidebar).")
         user = current_user()
         if user is not None and user.can(Permission.MANAGE_CLIENTS):
-            st.page_link("pages/1_clients.py", label="Go to Clients & ICP", icon=":material/groups:")
+            st.page_link(PAGE_FILES["clients"], label="Go to Clients & ICP", icon=":material/groups:")
         st.stop()
     try:
         return eng.get_client(cid)
@@ -194,3 +197,121 @@ def fmt_seconds(s: float | None) -> str:
         return f"{m} min {s} s"
     h, m = divmod(m, 60)
     return f"{h} h {m} min"
+
+
+#: What an upload's ``source_kind`` is called on screen.
+SOURCE_KINDS = {
+    "followers_page": "Followers page", "connections_page": "Connections page", "search_page": "People search page",
+    "people_page": "People list", "connections_csv": "LinkedIn connections export", "url_list": "List of profile URLs",
+}
+#: Run statuses and stages on screen.
+RUN_STATUS = {"queued": "Waiting", "running": "Running", "paused": "Paused", "completed": "Done",
+              "failed": "Failed", "cancelled": "Cancelled"}
+RUN_STAGE = {"queued": "waiting to start", "enrich": "enriching", "classify": "classifying", "embed": "embedding",
+             "score": "scoring", "done": "finished"}
+ENRICH_WORDS = {"page": "Page data", "apify-json": "Apify export", "apify": "Live Apify"}
+RERANK_WORDS = {"none": "None", "local": "Local cross-encoder", "jina": "Jina", "cohere": "Cohere"}
+LABEL_WORDS = {"keep": "Keep", "trash": "Trash", "skip": "Skip"}
+
+
+def source_kind(kind: str | None) -> str:
+    """``followers_page`` -> ``Followers page`` (unknown kinds: capitalised, underscores as spaces)."""
+    if not kind:
+        return "–"
+    return SOURCE_KINDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def _browser_zone() -> Any:
+    try:
+        tz = st.context.timezone
+    except Exception:  # noqa: BLE001 - outside a browser session (AppTest)
+        tz = None
+    if tz:
+        try:
+            return ZoneInfo(str(tz))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return datetime.now().astimezone().tzinfo
+
+
+def local_dt(value: Any) -> datetime | None:
+    """A database timestamp (UTC) in the time zone of the user's browser (``st.context.timezone``;
+    the server's own zone outside a browser); None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_browser_zone())
+
+
+def when(value: Any) -> str:
+    """A timestamp as the user reads it, in their time zone: ``3 Dec 2026, 14:05`` ("–" for None)."""
+    dt = local_dt(value)
+    if dt is None:
+        return "–"
+    return f"{dt.day} {dt:%b %Y, %H:%M}"
+
+
+def version_label(row: dict[str, Any] | None) -> str:
+    """``v2 · Finance leaders`` for a ``client_icps``-like row (``version``, ``name`` or ``icp``)."""
+    if not row:
+        return "–"
+    name = row.get("name") or (row.get("icp") or {}).get("name") or ""
+    return f"v{row['version']}" + (f" · {name}" if name else "")
+
+
+#: The page scripts behind ``st.navigation`` (``pages/_app.py``), for links and ``st.switch_page``
+#: (paths relative to the main script ``pages/_app.py``).
+PAGE_FILES = {
+    "clients": "1_clients.py", "upload": "2_upload.py", "run": "3_run.py",
+    "review": "4_review.py", "export": "5_export.py", "admin": "6_admin.py",
+}
+RUN_PRESET_KEY = "_run_preset"  # {"client": id, "icp_version_id": id}: the Run page opens with it
+
+
+def rerun_with(client_id: int, icp_version_id: int) -> None:
+    """Open the Run page with this ICP version chosen and the leads it has not scored yet."""
+    st.session_state[RUN_PRESET_KEY] = {"client": int(client_id), "icp_version_id": int(icp_version_id)}
+    st.switch_page(PAGE_FILES["run"])
+
+
+def results_banner(eng: Engine, client_id: int, *, key: str) -> dict[str, Any]:
+    """Say whose results the page shows when a newer ICP version was saved but not run yet
+    ("Scored with v1 · v2 saved — rerun to apply", with a button to the Run page). Returns
+    :meth:`icp_engine.Views.results_state`."""
+    state = eng.views.results_state(client_id)
+    if state["stale"]:
+        cur, shown = state["current"], state["shown"]
+        box = st.container(border=True)
+        left, right = box.columns([4, 1])
+        left.warning(
+            f"Scored with **v{shown['version']}** · **v{cur['version']}** saved — rerun to apply. "
+            f"These are the results of v{shown['version']} ({shown['scored']:,} leads).",
+            icon=":material/history:",
+        )
+        user = current_user()
+        if (user is None or user.can(Permission.RUN)) and right.button(
+                f"Rerun with v{cur['version']}", key=f"rerun_{key}_{client_id}", type="primary",
+                icon=":material/play_arrow:", width="stretch"):
+            rerun_with(client_id, cur["id"])
+    return state
+
+
+@functools.lru_cache(maxsize=1)
+def app_icon() -> Any:
+    """The browser tab's icon, drawn here (a blue target, 64 px) and served by this server: a
+    ``:material/...:`` icon would make the browser fetch it from Google's font server, so the
+    tab would have no icon offline."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    for i, color in enumerate(("#2563eb", "#ffffff", "#2563eb", "#ffffff", "#2563eb")):
+        r = 31 - 6 * i
+        draw.ellipse((32 - r, 32 - r, 32 + r, 32 + r), fill=color)
+    return img

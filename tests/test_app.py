@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 from icp_engine import Bucket, LeadFilters, icp_diff
 from icp_engine.domain import ICP, Follower, bucket_for
@@ -25,7 +23,7 @@ from icp_engine.db import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_UI = ROOT / "tests" / "fixtures" / "ui"
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "pages" / "_app.py")  # the main script every session runs (app.py is the server)
 FINANCE_ICP = ICP(
     name="Finance leaders",
     target_titles=["CFO", "VP Finance", "Head of Finance"],
@@ -35,23 +33,13 @@ FINANCE_ICP = ICP(
 KEY_ENV = ("OPENAI_API_KEY", "APIFY_API_TOKEN", "JINA_API_KEY", "COHERE_API_KEY", "FATHOM_API_KEY")
 
 
-class _NavigationPagesManager(PagesManager):
-    """AppTest resets ``PagesManager.uses_pages_directory`` before every run, so with a ``pages/``
-    folder next to ``app.py`` every test run would start in the legacy "pages directory" mode that
-    a real server has only for its very first run (``app.py`` then reruns itself, which would drop
-    the widget values the test just set). Start each test run the way a running server does."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 _STATE: dict = {}  # the test database of the running test, for new_app's sign-in
 
 
 @pytest.fixture()
 def app_env(settings, db, monkeypatch, tmp_path):
-    """Environment for ``app.py``: the test database, no API keys, a clean resource cache."""
+    """Environment for the dashboard (``pages/_app.py``): the test database, no API keys, a clean
+    resource cache."""
     import streamlit as st
 
     from icp_engine.auth import Auth
@@ -69,7 +57,6 @@ def app_env(settings, db, monkeypatch, tmp_path):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env / secrets.toml of the developer
     monkeypatch.syspath_prepend(str(ROOT))
-    monkeypatch.setattr(app_test_module, "PagesManager", _NavigationPagesManager)
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
@@ -150,9 +137,11 @@ def seed_scored(eng, db, n: int = 30, client: str = "Acme") -> dict:
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
+    """Run the app, then open ``page`` (a page file, relative to ``pages/_app.py``; a leading
+    ``pages/`` is dropped)."""
     at.run()
     assert not at.exception, at.exception
-    at.switch_page(page).run()
+    at.switch_page(page.removeprefix("pages/")).run()
     assert not at.exception, at.exception
     return at
 
@@ -207,7 +196,7 @@ def test_unknown_client_in_the_url_is_an_error_not_another_clients_data(app_env,
 
 
 def test_pages_ask_for_a_client_first(app_env):
-    for page in ("pages/2_upload.py", "pages/3_run.py", "pages/4_review.py", "pages/5_export.py"):
+    for page in ("2_upload.py", "3_run.py", "4_review.py", "5_export.py"):
         at = open_page(new_app(), page)
         assert any("Create or pick a client" in i.value for i in at.info), page
 
@@ -246,7 +235,7 @@ def test_icp_editor_saves_versions_with_author_and_history(app_env, eng):
     at.multiselect(key=f"icp_target_titles_{cid}").set_value(["CFO", "VP Finance", "Head of Finance"])
     at.multiselect(key=f"icp_target_industries_{cid}").set_value(["Software Development", "Financial Services"])
     at.multiselect(key=f"icp_company_sizes_{cid}").set_value(["51-200", "201-500"])
-    at.text_input(key=f"icp_note_{cid}").input("first cut")
+    at.text_input(key=f"icp_note_{cid}_0").input("first cut")
     at.run()
     at.button(key=f"icp_save_{cid}").click().run()
     assert not at.exception
@@ -263,9 +252,9 @@ def test_icp_editor_saves_versions_with_author_and_history(app_env, eng):
     history = eng.icp_history(cid)
     assert [h["version"] for h in history] == [2, 1]
     table = at.dataframe[-1].value
-    assert list(table["version"]) == [2, 1]
-    assert "- titles: Head of Finance" in table["changes"][0] and "+ exclusions: student" in table["changes"][0]
-    assert list(table["who"]) == ["Dana", "Dana"]
+    assert list(table["Version"]) == ["v2", "v1"]
+    assert "- titles: Head of Finance" in table["Changes"][0] and "+ exclusions: student" in table["Changes"][0]
+    assert list(table["By"]) == ["Dana", "Dana"]
     # unchanged ICP: save disabled
     assert at.button(key=f"icp_save_{cid}").disabled
 
@@ -296,7 +285,7 @@ def test_icp_editor_function_and_seniority_pickers(app_env, eng):
     at.button(key=f"icp_save_{cid}").click().run()
     row, icp = eng.current_icp(cid)
     assert row["version"] == 2 and icp.functions == ["Finance", "Accounting"] and icp.seniorities == []
-    assert "+ job functions: Finance, Accounting" in at.dataframe[-1].value["changes"][0]
+    assert "+ job functions: Finance, Accounting" in at.dataframe[-1].value["Changes"][0]
     # a fresh session loads the saved picks; titles no longer change them
     at = new_app()
     at.run()
@@ -323,7 +312,7 @@ def test_icp_template_fills_the_editor(app_env, eng):
     assert at.multiselect(key=f"icp_target_titles_{cid}").value == ["Founder", "Co-Founder", "CEO"]
     assert at.multiselect(key=f"icp_company_sizes_{cid}").value == ["1-10", "11-50"]
     assert at.multiselect(key=f"icp_company_types_{cid}").value == ["startup"]
-    assert at.text_input(key=f"icp_note_{cid}").value.startswith("from template")
+    assert at.text_input(key=f"icp_note_{cid}_0").value.startswith("from template")
     at.button(key=f"icp_save_{cid}").click().run()
     row, icp = eng.current_icp(cid)
     assert icp.company_types == ["startup"] and row["change_note"] == "from template: Founders of seed-stage startups"
@@ -350,7 +339,7 @@ URLS = "\n".join(f"https://www.linkedin.com/in/paste-person-{i}/" for i in range
 
 def test_upload_pasted_urls_preview_then_store(app_env, eng):
     c = eng.create_client("Acme")
-    at = open_page(new_app(), "pages/2_upload.py")
+    at = open_page(new_app(), "2_upload.py")
     at.text_area[0].input(URLS).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -367,12 +356,12 @@ def test_upload_pasted_urls_preview_then_store(app_env, eng):
     at.text_area[0].input(URLS + "\nhttps://www.linkedin.com/in/paste-person-9/").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"People found": "6", "New leads": "1", "Already leads": "5"}
-    assert list(at.dataframe[-1].value["status"]).count("already a lead") == 5
+    assert list(at.dataframe[-1].value["Status"]).count("already a lead") == 5
 
 
 def test_upload_bad_input_shows_error_and_stores_nothing(app_env, eng):
     c = eng.create_client("Acme")
-    at = open_page(new_app(), "pages/2_upload.py")
+    at = open_page(new_app(), "2_upload.py")
     at.text_area[0].input("hello, these are not profile links").run()
     assert not at.exception
     assert at.error and "pasted-urls.txt" in plain(at.error[0].value)
@@ -387,11 +376,11 @@ def test_upload_files_merge_dedupe_and_zip(app_env, eng):
     c = eng.create_client("Acme")
     page = (FIXTURES_UI / "followers_finance.html").read_bytes()
     urls = b"https://www.linkedin.com/in/ingrid-salvesen-cfo/\nhttps://www.linkedin.com/in/brand-new-person/\n"
-    at = open_page(new_app(), "pages/2_upload.py")
+    at = open_page(new_app(), "2_upload.py")
     at.file_uploader[0].set_value([("followers.html", page, "text/html"), ("more.txt", urls, "text/plain")]).run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric} == {"People found": "13", "New leads": "13", "Already leads": "0"}
-    assert any("followers.html" in plain(m.value) and "12 people" in m.value for m in at.markdown)
+    assert any("followers.html" in plain(m.value) and "**12** people" in m.value for m in [*at.success, *at.warning])
     next(b for b in at.button if b.label.startswith("Store 13 people")).click().run()
     assert not at.exception
     (batch,) = eng.list_batches(c["id"])
@@ -408,7 +397,8 @@ def test_upload_files_merge_dedupe_and_zip(app_env, eng):
         z.writestr("Followers _ LinkedIn.html", page)
     at.file_uploader[0].set_value(("saved.zip", buf.getvalue(), "application/zip")).run()
     assert not at.exception
-    assert "saved.zip" in plain(at.error[0].value) and "Nothing from this file will be stored" in at.error[0].value
+    assert "saved.zip" in plain(at.error[0].value) and "nothing from this file will be stored" in at.error[0].value
+    assert plain(at.error[0].value).count("saved.zip") == 1  # the file is named once
     assert not at.metric and not [b for b in at.button if b.label.startswith("Store")]
     assert len(eng.list_batches(c["id"])) == 1
 
@@ -419,13 +409,13 @@ def test_upload_files_merge_dedupe_and_zip(app_env, eng):
 def test_run_page_needs_icp_then_runs_in_background(app_env, eng, db):
     c = eng.create_client("Acme")
     eng.ingest_followers(c["id"], people(6), batch_name="b1")
-    at = open_page(new_app(), "pages/3_run.py")
+    at = open_page(new_app(), "3_run.py")
     assert any("no ICP yet" in w.value for w in at.warning)
 
     eng.save_icp(c["id"], FINANCE_ICP, author="setup")
     at.run()
     assert not at.exception
-    assert any("**6** leads to enrich · **6** to score with v1" in m.value for m in at.markdown)
+    assert any("6 leads of the client: 6 to enrich, 6 to score with v1." in i.value for i in at.info)
     # live Apify without a token is offered but blocks the start
     at.radio(key=f"run_enrich_{c['id']}").set_value("apify").run()
     assert any("APIFY_API_TOKEN" in e.value for e in at.error)
@@ -444,8 +434,11 @@ def test_run_page_needs_icp_then_runs_in_background(app_env, eng, db):
     assert status["status"] == "completed", status
     assert status["counts"]["scored"] == 6
     at.run()
-    assert any("Done." in s.value for s in at.success)
+    assert any("Done: this run scored 6 leads." in s.value for s in at.success)
     assert any("Score: 6/6" in p.proto.text for p in at.get("progress"))
+    # nothing left to do: the start is refused, and says why
+    assert at.button(key=f"run_start_{c['id']}").disabled
+    assert any("Nothing to do: all 6 leads of the client are scored with v1" in s.value for s in at.success)
 
 
 def test_run_page_apify_estimate_when_token_set(app_env, eng, monkeypatch):
@@ -454,14 +447,14 @@ def test_run_page_apify_estimate_when_token_set(app_env, eng, monkeypatch):
     c = eng.create_client("Acme")
     eng.save_icp(c["id"], FINANCE_ICP)
     eng.ingest_followers(c["id"], people(6), batch_name="b1")
-    at = open_page(new_app(), "pages/3_run.py")
+    at = open_page(new_app(), "3_run.py")
     cid = c["id"]
     assert at.radio(key=f"run_rerank_{cid}").options == [
         "None", "Local cross-encoder (offline)", "Jina reranker (API)"]
     at.radio(key=f"run_enrich_{cid}").set_value("apify").run()
     assert not at.exception and not at.error
     assert not at.button(key=f"run_start_{cid}").disabled
-    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    est = next(i.value for i in at.info if "Apify:" in i.value)
     # 6 profiles x $0.003 + 1 actor start x $0.002 (Settings defaults)
     assert "**6** profiles to scrape in 1 actor runs" in est and "**$0.02**" in est
     assert eng.list_runs(cid) == []  # estimating starts nothing
@@ -482,11 +475,11 @@ def test_run_page_llm_judgement_checkbox_only_with_a_key(app_env, eng, monkeypat
     at = open_page(new_app(), "pages/3_run.py")
     box = at.checkbox(key=f"run_judge_{cid}")
     assert box.label == "LLM judgement of uncertain leads (paid)" and box.value is False
-    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    est = next(i.value for i in at.info if "to score with v1" in i.value)  # what the run would do and cost
     assert "LLM judgement" not in est
     box.check().run()
     assert not at.exception and not at.error
-    est = next(m.value for m in at.markdown if m.value.startswith("Estimate:"))
+    est = next(i.value for i in at.info if "to score with v1" in i.value).replace("\\", "")
     assert "LLM judgement: up to **6** leads in 1 requests, at most **$0.0" in est and "gpt-5-mini" in est
     assert eng.list_runs(cid) == []  # estimating starts nothing
 
@@ -497,7 +490,7 @@ def test_run_with_exported_apify_items(app_env, eng, db, settings):
     eng.save_icp(cid, FINANCE_ICP, author="setup")
     page = (FIXTURES_UI / "followers_finance.html").read_bytes()
     eng.store_upload(cid, [eng.preview_upload(cid, "followers.html", page)], batch_name="followers")
-    at = open_page(new_app(), "pages/3_run.py")
+    at = open_page(new_app(), "3_run.py")
     at.radio(key=f"run_enrich_{cid}").set_value("apify-json").run()
     assert any("Upload the exported Apify items" in e.value for e in at.error)
     assert at.button(key=f"run_start_{cid}").disabled
@@ -527,7 +520,7 @@ def test_run_with_exported_apify_items(app_env, eng, db, settings):
 def test_run_page_pause_resume_cancel_and_retry(app_env, eng, db):
     s = seed_scored(eng, db, n=4)
     cid = s["client"]["id"]
-    at = open_page(new_app(), "pages/3_run.py")  # the app's engine starts (and resumes old runs) here
+    at = open_page(new_app(), "3_run.py")  # the app's engine starts (and resumes old runs) here
     run_id = eng.create_run(cid, batch_id=s["batch"]["id"])  # queued, nobody works on it
     with db.begin() as conn:  # one failed lead to retry
         conn.execute(schema.leads.update().where(schema.leads.c.id == s["lead_ids"][0]).values(
@@ -556,7 +549,7 @@ def test_run_page_pause_resume_cancel_and_retry(app_env, eng, db):
 def test_review_random_order_hidden_scores_keep_trash_undo(app_env, eng, db):
     s = seed_scored(eng, db, n=12)
     cid = s["client"]["id"]
-    at = open_page(new_app(reviewer="Dana"), "pages/4_review.py")
+    at = open_page(new_app(reviewer="Dana"), "4_review.py")
     assert not at.get("metric")  # score hidden by default
     first = eng.review_queue(cid, "Dana", limit=20)
     scores = [r["icp_score"] for r in first]
@@ -601,13 +594,13 @@ def test_review_order_is_per_reviewer_and_stable(app_env, eng, db):
     a2 = [r["id"] for r in eng.review_queue(cid, "Dana", limit=15)]
     b = [r["id"] for r in eng.review_queue(cid, "Lee", limit=15)]
     assert a1 == a2 and a1 != b and sorted(a1) == sorted(b)
-    at = open_page(new_app(reviewer="Lee"), "pages/4_review.py")
+    at = open_page(new_app(reviewer="Lee"), "4_review.py")
     assert at.button(key=f"keep_{b[0]}")
 
 
 def test_review_labels_carry_the_signed_in_account(app_env, eng, db):
     s = seed_scored(eng, db, n=3)
-    at = open_page(new_app(reviewer="Rita", role="reviewer"), "pages/4_review.py")
+    at = open_page(new_app(reviewer="Rita", role="reviewer"), "4_review.py")
     assert not at.exception and at.title[0].value == "Review"
     assert not at.sidebar.get("text_input")  # no free-text reviewer field
     lead = eng.review_queue(s["client"]["id"], "Rita", limit=1)[0]
@@ -622,7 +615,7 @@ def test_review_labels_carry_the_signed_in_account(app_env, eng, db):
 def test_export_page_filters_summary_paging(app_env, eng, db):
     s = seed_scored(eng, db, n=120)
     cid = s["client"]["id"]
-    at = open_page(new_app(), "pages/5_export.py")
+    at = open_page(new_app(), "5_export.py")
     assert not at.exception
     counts = eng.bucket_counts(cid)
     assert {m.label.lower(): int(m.value) for m in at.metric} == counts
@@ -741,7 +734,7 @@ def test_clients_page_overview_and_preview(app_env, eng, db):
     # live preview: five of the client's leads scored with the editor's (unsaved) ICP
     preview = at.dataframe[1].value
     assert len(preview) == 5 and list(preview["score"]) == sorted(preview["score"], reverse=True)
-    assert set(preview["bucket"]) <= {"strong", "good", "possible", "poor"}
+    assert set(preview["bucket"]) <= {"Strong", "Good", "Possible", "Poor"}
 
 
 def _wait_done(eng, run_id: int, timeout: float = 120) -> dict:
@@ -766,7 +759,7 @@ def test_run_page_offers_resume_for_a_run_without_worker(app_env, eng, db):
     cid = c["id"]
     eng.save_icp(cid, FINANCE_ICP)
     eng.ingest_followers(cid, people(5), batch_name="b1")
-    at = open_page(new_app(), "pages/3_run.py")
+    at = open_page(new_app(), "3_run.py")
     run_id = eng.create_run(cid)
     eng.runs.enqueue(run_id)
     with db.begin() as conn:  # a worker on another machine crashed mid-run: its job is doing, its heartbeat long gone
@@ -784,14 +777,14 @@ def test_run_page_offers_resume_for_a_run_without_worker(app_env, eng, db):
     assert _wait_done(eng, run_id)["status"] == "completed"
     assert eng.run_status(run_id)["counts"]["scored"] == 5
     at.run()
-    assert any("**0** leads to enrich · **0** to score with v1" in m.value for m in at.markdown)
+    assert any("Nothing to do: all 5 leads of the client are scored with v1." in m.value for m in at.success)
 
 
 # ---------------------------------------------------------------- sign-in, roles, admin
 
 
-PAGES = ["pages/1_clients.py", "pages/2_upload.py", "pages/3_run.py", "pages/4_review.py", "pages/5_export.py",
-         "pages/6_admin.py"]
+PAGES = ["1_clients.py", "2_upload.py", "3_run.py", "4_review.py", "5_export.py",
+         "6_admin.py"]
 
 
 def _everything_shown(at: AppTest) -> str:
@@ -894,11 +887,11 @@ def test_reviewer_sees_review_and_export_only_and_cannot_delete(app_env, eng, db
     at = new_app("Rita", role="reviewer")
     at.run()
     assert not at.exception and at.title[0].value == "Review"  # the reviewer's first page
-    for page in ("pages/1_clients.py", "pages/2_upload.py", "pages/3_run.py", "pages/6_admin.py"):
+    for page in ("1_clients.py", "2_upload.py", "3_run.py", "6_admin.py"):
         with pytest.raises(ValueError, match=r"Known pages: \['.*4_review.py', '.*5_export.py'\]"):
             at.switch_page(page)  # not in the reviewer's navigation at all
     assert not [b for b in at.button if b.label in ("Delete client", "Erase this person", "Create client")]
-    at.switch_page("pages/5_export.py").run()
+    at.switch_page("5_export.py").run()
     assert at.title[0].value == "Export" and not at.exception
     assert eng.list_clients()[0]["id"] == s["client"]["id"]
 
@@ -906,7 +899,7 @@ def test_reviewer_sees_review_and_export_only_and_cannot_delete(app_env, eng, db
 def test_admin_deletes_a_client_after_typing_its_name(app_env, eng, db):
     keep = seed_scored(eng, db, n=3, client="Keep Me")
     gone = seed_scored(eng, db, n=4, client="Delete Me")
-    at = open_page(new_app("Dana"), "pages/6_admin.py")
+    at = open_page(new_app("Dana"), "6_admin.py")
     at.selectbox(key="delete_client_pick").select(gone["client"]["id"]).run()
     button = at.button(key=f"delete_client_{gone['client']['id']}")
     assert button.disabled
@@ -924,7 +917,7 @@ def test_admin_deletes_a_client_after_typing_its_name(app_env, eng, db):
 
 def test_admin_erases_a_person_and_manages_accounts(app_env, eng, db):
     s = seed_scored(eng, db, n=3, client="Acme")
-    at = open_page(new_app("Dana"), "pages/6_admin.py")
+    at = open_page(new_app("Dana"), "6_admin.py")
     at.text_input(key="forget_url").input("https://www.linkedin.com/in/person-1/").run()
     assert at.button(key="forget_go").disabled  # not confirmed yet
     at.checkbox(key="forget_sure").check().run()

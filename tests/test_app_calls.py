@@ -88,7 +88,7 @@ def test_upload_review_accept_some_and_see_the_new_version(app_env, eng):
     assert "Saved ICP version 2 by Dana" in _success(at)
     # the editor shows the saved version, the history lists it, the calls count as reviewed
     assert at.multiselect(key=f"icp_target_titles_{cid}").value == icp.target_titles
-    assert list(at.dataframe[-1].value["version"]) == [2, 1]
+    assert list(at.dataframe[-1].value["Version"]) == ["v2", "v1"]
     assert {r["applied_icp_version_id"] for r in eng.calls.list_calls(cid)} == {row["id"]}
     # what is left: the rejected CTO, now starting as rejected
     assert _decision(at, "added:target_titles:cto").value == "Reject"

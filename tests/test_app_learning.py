@@ -47,7 +47,7 @@ def test_review_page_measures_the_learned_model_on_held_out_reviews(app_env, eng
     at.button(key=f"learn_measure_{cid}").click().run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    rep = eng.learning_report(cid)
+    rep = eng.feedback.measure(cid)
     assert rep is not None and rep["n_validation"] == 45 and rep["n_labels"] == 47
     assert metrics["Reviews that measure"] == "45"
     assert metrics["Scorer alone (AUC)"] == f"{rep['static_auc']:.3f}"
@@ -78,12 +78,12 @@ def test_review_queue_choice_marks_informative_labels(app_env, eng, db):  # noqa
     at.radio(key=f"review_order_{cid}").set_value("informative").run()
     assert not at.exception, at.exception
     assert any("Most informative next" in c.value for c in at.caption)
-    nxt = eng.informative_queue(cid, "Dana", limit=1)[0]
+    nxt = eng.feedback.informative_queue(cid, "Dana", limit=1)[0]
     assert at.button(key=f"trash_{nxt['id']}")
     at.button(key=f"trash_{nxt['id']}").click().run()
     assert not at.exception, at.exception
     rows = _queue_rows(db)
     assert len(rows) == before + 2 and rows[-1] == (nxt["id"], "trash", "informative")
     # the informative label trains but does not measure
-    rep = eng.learning_report(cid)
+    rep = eng.feedback.measure(cid)
     assert rep["n_validation"] == 21 and rep["n_informative"] == 1

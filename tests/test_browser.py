@@ -210,15 +210,15 @@ def test_full_flow_in_browser(browser_page, db):
 
     # run qualification in the background; progress is polled from the database
     _goto(pg, "Run", "Run qualification")
-    pg.get_by_text("12** leads to enrich").or_(pg.get_by_text("12 leads to enrich")).first.wait_for()
+    pg.get_by_text("12 leads of the client: 12 to enrich, 12 to score with v1.").wait_for()
     pg.get_by_role("button", name="Start qualification").click()
-    pg.get_by_text("Done. Next:").wait_for(timeout=120_000)
+    pg.get_by_text(re.compile(r"Done: this run scored 12 leads\. Next:")).wait_for(timeout=120_000)
     _shot(pg, "3-run")
     # a reload starts a new session: still signed in (session cookie), progress from the database,
     # the client from the URL
     pg.reload()
     pg.get_by_role("heading", name="Run qualification").wait_for()
-    pg.get_by_text("Done. Next:").wait_for()
+    pg.get_by_text(re.compile(r"Done: this run scored 12 leads\. Next:")).wait_for()
     pg.get_by_text("Score: 12/12").wait_for()
     _idle(pg)
     pg.get_by_test_id("stSidebar").get_by_text(f"Signed in as {ADMIN}").wait_for()

@@ -152,3 +152,26 @@ def test_shared_connections_sample():
     assert people["tobias-gruenwald"].name == "Tobias Grünwald"
     assert people["clara-moreau-greenops"].name.startswith("\U0001f33f")
     assert "farid-nasser" not in people
+
+
+def test_junk_text_is_refused_fast_and_base64_is_no_profile_path():
+    """60 MB of base64 text: no profile (a ``+/in/x`` inside base64 is not a relative path), and
+    refused quickly (the pre-check skips lines without "/in/" or "linkedin"; the regex ran at
+    every character before: 25 s). The bound is generous; benchmarks/bench_upload_junk.py prints
+    the real time (under 1 s here)."""
+    import base64
+    import random
+    import time
+
+    from icp_engine.ingest.upload import UploadError, parse_upload
+
+    raw = random.Random(7).randbytes(45 * 1024 * 1024)
+    for data in (base64.encodebytes(raw), base64.b64encode(raw) + b"+/in/notaperson+/in/x"):
+        t0 = time.perf_counter()
+        with pytest.raises(UploadError, match="No LinkedIn profile URLs were found"):
+            parse_upload("junk.txt", data)
+        assert time.perf_counter() - t0 < 10.0
+    # real lists still work: relative paths after a separator, absolute URLs inside long lines
+    got = parse_upload("urls.txt", b"/in/ada-lovelace, x /in/grace-hopper\n" + b"y" * 10_000
+                       + b" https://www.linkedin.com/in/alan-turing/ " + b"z" * 10_000)
+    assert sorted(p.vanity for p in got.people) == ["ada-lovelace", "alan-turing", "grace-hopper"]

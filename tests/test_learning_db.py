@@ -227,14 +227,14 @@ def test_import_csv_semicolons_bom_and_duplicates(eng, db):
             "https://www.linkedin.com/in/person-0/;keep;ana\n"
             "https://www.linkedin.com/in/person-0/;trash;ana\n"
             "https://www.linkedin.com/in/person-1/;trash;\n").encode("utf-8")
-    rep = eng.import_feedback(c["id"], data, default_reviewer="bo")
+    rep = eng.feedback.import_csv(c["id"], data, default_reviewer="bo")
     assert (rep.stored, rep.duplicates, rep.keep, rep.trash, rep.reviewers) == (2, 1, 0, 2, ["ana", "bo"])
     current = [r for r in feedback_of(db) if r["undone_at"] is None]
     assert sorted((r["label"], r["reviewer"]) for r in current) == [("trash", "ana"), ("trash", "bo")]
     with pytest.raises(InvalidInput):
-        eng.import_feedback(c["id"], b"")
+        eng.feedback.import_csv(c["id"], b"")
     with pytest.raises(InvalidInput):
-        eng.import_feedback(c["id"], b"\xff\xfe\x00bad")
+        eng.feedback.import_csv(c["id"], b"\xff\xfe\x00bad")
 
 
 # ---------------------------------------------------------------- refit at run start, the gate
@@ -292,7 +292,7 @@ def test_rerun_learns_from_imported_reviews_and_keeps_the_static_score(cli, db, 
             if any(t in heads[r["lead_id"]] for t in ("Sales Representative", "Inside Sales Rep"))]
     assert np.mean(cs) > 10 and np.mean(reps) < -5
     # the run recorded what it learned
-    learn = eng.last_run_learning(eng.get_client("Learn")["id"])
+    learn = eng.feedback.last_run_learning(eng.get_client("Learn")["id"])
     assert learn["applied"] and learn["verdict"] == "applied" and learn["n_reviews"] == 150
     assert learn["applied_to"] >= 300 and learn["static_auc"] < learn["learned_auc"]
     assert learn["seconds"] > 0 and learn["n_validation"] == 150
@@ -316,7 +316,7 @@ def test_rerun_learns_from_imported_reviews_and_keeps_the_static_score(cli, db, 
     rows = score_rows(db, "Learn")
     assert all(r["static_score"] is None and r["match_reasoning"] == static_rows[lid]["match_reasoning"]
                for lid, r in rows.items())
-    learn = eng.last_run_learning(eng.get_client("Learn")["id"])
+    learn = eng.feedback.last_run_learning(eng.get_client("Learn")["id"])
     assert not learn["applied"] and learn["verdict"] == "contradicts_icp" and learn["restored"] >= 300
 
 
@@ -335,7 +335,7 @@ def test_random_or_contradicting_reviews_change_nothing(cli, db, eng, kind):
     after = scores_of(do_run(cli, name, page, "after.csv"))
     assert after == before
     assert {lid: r["match_reasoning"] for lid, r in score_rows(db, name).items()} == reasons
-    learn = eng.last_run_learning(eng.get_client(name)["id"])
+    learn = eng.feedback.last_run_learning(eng.get_client(name)["id"])
     assert not learn["applied"] and learn["applied_to"] == 0
     assert learn["verdict"] == ("labels_look_random" if kind == "coin" else "contradicts_icp")
 
@@ -349,7 +349,7 @@ def test_exported_leads_are_not_positives_and_no_reviews_learn_nothing(cli, db, 
         assert set(conn.execute(sa.select(schema.leads.c.status)).scalars()) == {"exported"}
     again = scores_of(do_run(cli, "Exp", page, "b.csv"))
     assert again == first
-    learn = eng.last_run_learning(eng.get_client("Exp")["id"])
+    learn = eng.feedback.last_run_learning(eng.get_client("Exp")["id"])
     assert learn["n_reviews"] == 0 and not learn["applied"] and learn["reason"] == "no reviews yet"
 
 
@@ -360,13 +360,13 @@ def test_labels_of_other_batches_count_and_informative_labels_only_train(cli, db
     do_run(cli, "Multi", page, "a.csv")
     c = eng.get_client("Multi")
     # informative queue: unlabelled leads, deterministic, and its labels are marked
-    q1 = [r["id"] for r in eng.informative_queue(c["id"], "ana", limit=10)]
-    q2 = [r["id"] for r in eng.informative_queue(c["id"], "ana", limit=10)]
+    q1 = [r["id"] for r in eng.feedback.informative_queue(c["id"], "ana", limit=10)]
+    q2 = [r["id"] for r in eng.feedback.informative_queue(c["id"], "ana", limit=10)]
     assert q1 == q2 and len(q1) == 10 and len(set(q1)) == 10
     by_id = {r["id"]: r for r in eng.review_queue(c["id"], "ana", limit=500)}
     for lid in q1[:5]:
         eng.record_feedback(lid, "keep" if truth[by_id[lid]["vanity"]] else "trash", "ana", queue="informative")
-    q3 = [r["id"] for r in eng.informative_queue(c["id"], "ana", limit=10)]
+    q3 = [r["id"] for r in eng.feedback.informative_queue(c["id"], "ana", limit=10)]
     assert not set(q3) & set(q1[:5])
     assert {r["queue"] for r in feedback_of(db)} == {"informative"}
     with pytest.raises(InvalidInput):
@@ -378,12 +378,12 @@ def test_labels_of_other_batches_count_and_informative_labels_only_train(cli, db
     f.write_bytes(labels_csv(_label_rows(truth, picks, "truth")))
     assert cli("feedback", "import", "--client", "Multi", str(f)).exit_code == 0
     do_run(cli, "Multi", page, "b.csv")  # same file again: a new batch of known leads
-    learn = eng.last_run_learning(c["id"])
+    learn = eng.feedback.last_run_learning(c["id"])
     assert learn["n_informative"] == 5 and learn["n_validation"] == len(picks)
     assert learn["n_labels"] == len(picks) + 5
-    rep = eng.learning_report(c["id"])
+    rep = eng.feedback.measure(c["id"])
     assert rep["n_validation"] == len(picks) and rep["static_auc"] == pytest.approx(learn["static_auc"])
-    assert eng.learning_report(c["id"]) is rep  # cached until the labels change
+    assert eng.feedback.measure(c["id"]) is rep  # cached until the labels change
 
 
 def by_id_vanity(by_id: dict[int, dict]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from ..domain import ICP
 from ..errors import InvalidInput, NotFound
 from ._util import Row, as_dicts
-from .schema import client_icps, clients, leads
+from .schema import client_icps, clients, lead_scores, leads
 
 C, I = clients.c, client_icps.c
 
@@ -54,6 +54,13 @@ def list_clients(conn: Connection) -> list[Row]:
     return as_dicts(rows)
 
 
+def lock_client(conn: Connection, client_id: int) -> None:
+    """Lock the client's row until the transaction ends (serialises per-client checks such as
+    "one run per batch"); raises :class:`NotFound` for an unknown client."""
+    if conn.execute(sa.select(C.id).where(C.id == client_id).with_for_update()).first() is None:
+        raise NotFound(f"no client {client_id}")
+
+
 def save_icp(conn: Connection, client_id: int, icp: ICP, *, author: str = "system", note: str = "") -> Row:
     """Store ``icp`` as the client's next version and return the version row.
 
@@ -87,6 +94,19 @@ def current_version_id(conn: Connection, client_id: int) -> int | None:
     """Id of the client's newest ICP version, or None when it has none."""
     vid = conn.execute(
         sa.select(I.id).where(I.client_id == client_id).order_by(I.version.desc()).limit(1)
+    ).scalar_one_or_none()
+    return int(vid) if vid is not None else None
+
+
+def results_version_id(conn: Connection, client_id: int) -> int | None:
+    """Id of the newest ICP version of the client that has scores, or None when nothing is scored.
+
+    This is the version whose results the Review and Export pages show by default: saving a new
+    version does not hide the results of the previous one until a run scored leads with it.
+    """
+    scored = sa.select(lead_scores.c.lead_id).where(lead_scores.c.icp_version_id == I.id).exists()
+    vid = conn.execute(
+        sa.select(I.id).where(I.client_id == client_id, scored).order_by(I.version.desc()).limit(1)
     ).scalar_one_or_none()
     return int(vid) if vid is not None else None
 

@@ -355,39 +355,120 @@ def mark_exported(conn: Connection, lead_ids: Sequence[int]) -> None:
     )
 
 
-def count_to_enrich(conn: Connection, client_id: int, batch_id: int | None) -> int:
-    """Leads of a scope still ``discovered`` (what the enrich stage would work on)."""
+#: ``enrichment_source`` values of leads whose data came only from an upload (no provider data).
+UPLOAD_ONLY_SOURCES = ("page", "connections")
+
+
+def upload_data_only() -> sa.ColumnElement[bool]:
+    """Leads past enrichment whose data came only from the upload (page data, a Connections.csv):
+    what a provider with real profile data (an Apify export, live Apify) can improve. ``failed``
+    leads are left to "Retry failed leads"."""
+    return sa.and_(
+        L.status.in_((LeadStatus.ENRICHED, LeadStatus.QUALIFIED, LeadStatus.EXPORTED)),
+        sa.or_(L.enrichment_source.is_(None), L.enrichment_source.in_(UPLOAD_ONLY_SOURCES)),
+    )
+
+
+def _to_enrich_condition(client_id: int, batch_id: int | None, upgrade: bool,
+                         exclude: Sequence[int] = ()) -> sa.ColumnElement[bool]:
+    todo: sa.ColumnElement[bool] = L.status == LeadStatus.DISCOVERED
+    if upgrade:
+        better = upload_data_only()
+        if exclude:
+            better = sa.and_(better, ~(L.id == any_of("excluded", [int(i) for i in exclude], sa.BigInteger)))
+        todo = sa.or_(todo, better)
+    return sa.and_(scope_condition(client_id, batch_id), todo)
+
+
+def count_to_enrich(conn: Connection, client_id: int, batch_id: int | None, *, upgrade: bool = False) -> int:
+    """Leads of a scope still ``discovered`` (what the enrich stage would work on); with ``upgrade``
+    also those with upload data only (:func:`upload_data_only`), which a provider with profile data
+    enriches again."""
     return int(conn.execute(
-        sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), L.status == LeadStatus.DISCOVERED)
+        sa.select(sa.func.count()).where(_to_enrich_condition(client_id, batch_id, upgrade))
     ).scalar_one())
 
 
-def to_enrich(conn: Connection, client_id: int, batch_id: int | None) -> list[Any]:
-    """``discovered`` leads of a scope in id order: ``id, profile_key, input_url, profile_id, vanity,
-    name, headline, location, company, titles`` (what an enrichment request needs)."""
+def to_enrich(conn: Connection, client_id: int, batch_id: int | None, *, upgrade: bool = False,
+              exclude: Sequence[int] = ()) -> list[Any]:
+    """``discovered`` leads of a scope (with ``upgrade`` also the leads with upload data only,
+    except the ids in ``exclude``) in id order: ``id, profile_key, input_url, profile_id, vanity,
+    name, headline, location, company, titles, status, company_size, industry`` (what an
+    enrichment request needs, and what re-enrichment compares)."""
     return list(conn.execute(
         sa.select(L.id, L.profile_key, L.input_url, L.profile_id, L.vanity, L.name, L.headline,
-                  L.location, L.company, L.titles)
-        .where(scope_condition(client_id, batch_id), L.status == LeadStatus.DISCOVERED)
+                  L.location, L.company, L.titles, L.status, L.company_size, L.industry)
+        .where(_to_enrich_condition(client_id, batch_id, upgrade, exclude))
         .order_by(L.id)
     ).all())
+
+
+def scope_counts(conn: Connection, client_id: int, batch_id: int | None, icp_version_id: int) -> dict[str, int]:
+    """Counts of a scope before a run: ``{"leads", "discovered", "failed", "scored" (with an
+    up-to-date score of the version), "unscored" (not failed, without one), "upload_only" (past
+    enrichment with upload data only, :func:`upload_data_only`), "upload_only_scored" (of those,
+    with an up-to-date score)}`` in one statement."""
+    from .scores import has_fresh_score
+
+    fresh = has_fresh_score(icp_version_id)
+    up = upload_data_only()
+    row = conn.execute(
+        sa.select(
+            sa.func.count().label("leads"),
+            sa.func.count().filter(L.status == LeadStatus.DISCOVERED).label("discovered"),
+            sa.func.count().filter(L.status == LeadStatus.FAILED).label("failed"),
+            sa.func.count().filter(fresh).label("scored"),
+            sa.func.count().filter(L.status != LeadStatus.FAILED, ~fresh).label("unscored"),
+            sa.func.count().filter(up).label("upload_only"),
+            sa.func.count().filter(up, fresh).label("upload_only_scored"),
+        ).where(scope_condition(client_id, batch_id))
+    ).mappings().one()
+    return {k: int(v) for k, v in row.items()}
+
+
+def count_scored_among(conn: Connection, icp_version_id: int, lead_ids: Sequence[int] | None) -> int:
+    """How many of ``lead_ids`` have an up-to-date score of this ICP version."""
+    if not lead_ids:
+        return 0
+    from .scores import has_fresh_score
+
+    return int(conn.execute(
+        sa.select(sa.func.count()).where(L.id == any_of("ids", [int(i) for i in lead_ids], sa.BigInteger),
+                                         has_fresh_score(icp_version_id))
+    ).scalar_one())
+
+
+def reset_derived(conn: Connection, lead_ids: Sequence[int]) -> None:
+    """After leads got new profile data: clear their classification and whole-profile vectors, so
+    the next stages classify and embed them again (their scores become stale by ``enriched_at``,
+    see :func:`icp_engine.db.scores.unscored`)."""
+    if not lead_ids:
+        return
+    ids = [int(i) for i in lead_ids]
+    conn.execute(
+        leads.update().where(L.id == any_of("ids", ids, sa.BigInteger))
+        .values(industry_class=None, company_type=None, classification_reason=None, classification_source=None)
+    )
+    conn.execute(lead_embeddings.delete().where(lead_embeddings.c.lead_id == any_of("ids", ids, sa.BigInteger)))
 
 
 def write_enriched(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Store enriched profiles: each row ``{"b_id": lead id, "b_name", "b_headline", "b_location",
     "b_titles", "b_company", "b_company_size", "b_industry", "b_summary", "b_past_roles", "b_skills",
-    "b_profile_id", "b_vanity", "b_source", "b_note", "b_name_key"}``. Status becomes ``enriched``;
-    name, headline and location keep the page's value when the profile lacks one; known aliases are
-    never replaced. ``b_note`` (``leads.enrichment_note``) says why the provider had no data for the
-    lead when the profile is the upload's own (else None); ``b_name_key`` replaces the linking key
-    when not None."""
+    "b_profile_id", "b_vanity", "b_source", "b_note", "b_name_key"}``. Status becomes ``enriched``
+    (an ``exported`` lead enriched again stays ``exported``); name, headline and location keep the
+    page's value when the profile lacks one; known aliases are never replaced; ``enriched_at`` is set
+    to now. ``b_note`` (``leads.enrichment_note``) says why the provider had no data for the lead
+    when the profile is the upload's own (else None); ``b_name_key`` replaces the linking key when
+    not None."""
     if not rows:
         return
     conn.execute(
         leads.update()
         .where(L.id == bp("b_id"))
         .values(
-            status=LeadStatus.ENRICHED,
+            # a lead enriched again with better data stays "exported" if it was in a CSV
+            status=sa.case((L.status == LeadStatus.EXPORTED, LeadStatus.EXPORTED.value), else_=LeadStatus.ENRICHED.value),
             error_message=None,
             name=sa.func.coalesce(bp("b_name"), L.name),
             headline=sa.func.coalesce(bp("b_headline"), L.headline),
@@ -484,3 +565,44 @@ def write_classifications(conn: Connection, rows: Sequence[dict[str, Any]]) -> N
         [{"b_industry_guess": None, "b_industry_source": None, "b_type_source": None, "b_type_is_guess": False, **r}
          for r in rows],
     )
+
+
+# ---------------------------------------------------------------- deleting a batch
+
+
+def batch_deletion(conn: Connection, batch_id: int) -> Row:
+    """What deleting a batch would do: the batch row plus ``leads_only_here`` (leads of no other
+    upload: deleted with their scores and review labels) and ``leads_elsewhere`` (also in another
+    upload of the client: kept). Raises :class:`~icp_engine.errors.NotFound`."""
+    from ..errors import NotFound
+
+    batch = conn.execute(sa.select(batches).where(B.id == batch_id)).mappings().first()
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    o = batch_members.alias("o")
+    elsewhere = sa.select(o.c.lead_id).where(o.c.lead_id == M.lead_id, o.c.batch_id != batch_id).exists()
+    row = conn.execute(
+        sa.select(sa.func.count().filter(~elsewhere).label("only"), sa.func.count().filter(elsewhere).label("kept"))
+        .where(M.batch_id == batch_id)
+    ).one()
+    return {**dict(batch), "leads_only_here": int(row.only), "leads_elsewhere": int(row.kept)}
+
+
+def delete_batch(conn: Connection, batch_id: int) -> Row:
+    """Delete a batch (one transaction): its leads that are in no other upload go with their scores,
+    vectors and review labels; leads also in another upload stay (first seen in the earliest of
+    those); the batch's runs go too. Returns :func:`batch_deletion` of the batch as it was."""
+    info = batch_deletion(conn, batch_id)
+    o = batch_members.alias("o")
+    elsewhere = sa.select(o.c.lead_id).where(o.c.lead_id == M.lead_id, o.c.batch_id != batch_id).exists()
+    only_here = sa.select(M.lead_id).where(M.batch_id == batch_id, ~elsewhere)
+    conn.execute(leads.delete().where(L.id.in_(only_here)))
+    # leads first seen in this batch and kept: first seen in their earliest other upload now
+    first_other = (
+        sa.select(o.c.batch_id).select_from(o.join(batches, B.id == o.c.batch_id))
+        .where(o.c.lead_id == L.id, o.c.batch_id != batch_id)
+        .order_by(B.created_at, B.id).limit(1).scalar_subquery()
+    )
+    conn.execute(leads.update().where(L.batch_id == batch_id).values(batch_id=first_other))
+    conn.execute(batches.delete().where(B.id == batch_id))
+    return info

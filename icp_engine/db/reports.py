@@ -5,15 +5,18 @@ Paging, counting and aggregating happen in Postgres (``LIMIT``/``OFFSET``, ``cou
 a second (``benchmarks/bench_pages.py``). Scores are those of the client's newest ICP version
 unless a version is given. Every function takes an open ``Connection``.
 
-Filters (:class:`LeadFilters`, same meaning for the lead table, the summary and the CSV):
-``batch_id`` (None = every lead of the client), ``min_score`` (0-100), ``buckets`` (subset of
-:class:`~icp_engine.enums.Bucket`), ``only_kept`` (only leads whose newest review label is keep).
+Filters (:class:`LeadFilters`, same meaning for the lead table, the summary, the counts, the
+charts and the CSV): ``batch_id`` (None = every lead of the client), ``min_score`` (0-100),
+``buckets`` (subset of :class:`~icp_engine.enums.Bucket`), ``only_kept`` (only leads whose newest
+review label is keep), ``icp_version_id`` (whose scores; None = the newest version with scores,
+:func:`~icp_engine.db.clients.results_version_id`, so saving a new ICP version does not hide the
+results of the previous one until it is scored).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,9 +24,9 @@ from sqlalchemy.engine import Connection
 
 from ..enums import Bucket, FeedbackLabel, LeadStatus, RunStatus, values
 from ._util import Row, as_dicts
-from .clients import current_version_id
+from .clients import current_version_id, results_version_id
 from .leads import scope_condition
-from .schema import batch_members, batches, lead_feedback, lead_scores, leads, runs
+from .schema import batch_members, batches, client_icps, lead_feedback, lead_scores, leads, runs
 
 L, S, F, B, M, R = leads.c, lead_scores.c, lead_feedback.c, batches.c, batch_members.c, runs.c
 
@@ -46,18 +49,20 @@ class LeadFilters:
     """Filters of the Export page's table, summary and CSV.
 
     ``min_score``: 0-100 or None; ``buckets``: bucket names (empty = all); ``only_kept``: only
-    leads whose newest review label is ``keep``; ``batch_id``: one upload or None for all.
+    leads whose newest review label is ``keep``; ``batch_id``: one upload or None for all;
+    ``icp_version_id``: the ICP version whose scores are shown (None: the newest one with scores).
     """
 
     batch_id: int | None = None
     min_score: float | None = None
     buckets: tuple[str, ...] = ()
     only_kept: bool = False
+    icp_version_id: int | None = None
 
     def as_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`export_query` / ``Engine.export_csv``."""
+        """Keyword arguments for :func:`export_rows` / ``Engine.export_csv``."""
         return {"batch_id": self.batch_id, "min_score": self.min_score, "buckets": list(self.buckets) or None,
-                "only_kept": self.only_kept}
+                "only_kept": self.only_kept, "icp_version_id": self.icp_version_id}
 
 
 # ---------------------------------------------------------------- the CSV
@@ -102,8 +107,9 @@ def export_query(
 
 
 def export_rows(conn: Connection, client_id: int, *, icp_version_id: int | None = None, **filters: Any) -> list[Row]:
-    """Scored leads for export (filters of :func:`export_query`), best first."""
-    ver = icp_version_id or current_version_id(conn, client_id)
+    """Scored leads for export (filters of :func:`export_query`), best first; scores of
+    ``icp_version_id`` (default: the newest version with scores)."""
+    ver = icp_version_id or results_version_id(conn, client_id)
     return as_dicts(conn.execute(export_query(client_id, ver, **filters)).mappings())
 
 
@@ -120,7 +126,7 @@ def filtered_query(conn: Connection, client_id: int, filters: LeadFilters | None
     ``review_label`` (newest non-undone keep/trash of any reviewer, or None).
     """
     f = filters or LeadFilters()
-    ver = current_version_id(conn, client_id)
+    ver = f.icp_version_id or results_version_id(conn, client_id)
     labels = (
         sa.select(F.lead_id, F.label)
         .where(F.client_id == client_id, F.undone_at.is_(None), F.label != FeedbackLabel.SKIP)
@@ -240,62 +246,56 @@ def export_summary(conn: Connection, client_id: int, filters: LeadFilters | None
 # ---------------------------------------------------------------- charts and counts
 
 
-def score_histogram(conn: Connection, client_id: int, *, batch_id: int | None = None, bin_width: int = 5
+def score_histogram(conn: Connection, client_id: int, filters: LeadFilters | None = None, *, bin_width: int = 5
                     ) -> list[dict[str, int]]:
-    """Score distribution (current ICP version): ``[{"bin_start": 0, "count": n}, ...]``, bins of
-    ``bin_width`` points; 100 falls in the last bin."""
-    ver = current_version_id(conn, client_id)
-    bin_expr = sa.func.least(sa.func.floor(S.icp_score / bin_width) * bin_width, 100 - bin_width)
+    """Score distribution of the filtered leads (:func:`filtered_query`): ``[{"bin_start": 0,
+    "count": n}, ...]``, bins of ``bin_width`` points; 100 falls in the last bin."""
+    sub = filtered_query(conn, client_id, filters).order_by(None).subquery()
+    bin_expr = sa.func.least(sa.func.floor(sub.c.icp_score / bin_width) * bin_width, 100 - bin_width)
     rows = conn.execute(
         sa.select(bin_expr.label("bin_start"), sa.func.count().label("count"))
-        .select_from(lead_scores.join(leads, L.id == S.lead_id))
-        .where(scope_condition(client_id, batch_id), S.icp_version_id == ver)
+        .select_from(sub)
         .group_by(bin_expr)
         .order_by(bin_expr)
     ).mappings().all()
     return [{"bin_start": int(r["bin_start"]), "count": int(r["count"])} for r in rows]
 
 
-def bucket_counts(conn: Connection, client_id: int, *, batch_id: int | None = None) -> dict[str, int]:
-    """``{"strong": n, "good": n, "possible": n, "poor": n}`` for the current ICP version."""
-    ver = current_version_id(conn, client_id)
-    rows = conn.execute(
-        sa.select(S.bucket, sa.func.count())
-        .select_from(lead_scores.join(leads, L.id == S.lead_id))
-        .where(scope_condition(client_id, batch_id), S.icp_version_id == ver)
-        .group_by(S.bucket)
-    ).all()
+def bucket_counts(conn: Connection, client_id: int, filters: LeadFilters | None = None) -> dict[str, int]:
+    """``{"strong": n, "good": n, "possible": n, "poor": n}`` of the filtered leads (:func:`filtered_query`)."""
+    sub = filtered_query(conn, client_id, filters).order_by(None).subquery()
+    rows = conn.execute(sa.select(sub.c.bucket, sa.func.count()).select_from(sub).group_by(sub.c.bucket)).all()
     out = dict.fromkeys(values(Bucket), 0)
     out.update({str(k): int(v) for k, v in rows})
     return out
 
 
-def buckets_by_batch(conn: Connection, client_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
-    """Bucket counts per batch (the score mix over time), oldest batch first.
+def buckets_by_batch(conn: Connection, client_id: int, filters: LeadFilters | None = None, *, limit: int = 20
+                     ) -> list[dict[str, Any]]:
+    """Bucket counts per batch of the filtered leads (the score mix over time), oldest batch first.
 
-    Returns ``[{"batch_id", "batch_name", "created_at", "strong", "good", "possible", "poor"}]``
-    for the newest ``limit`` batches of the client, scored with its current ICP version. A lead
-    counts in every batch it was uploaded in (``batch_members``).
+    Returns ``[{"batch_id", "batch_name", "created_at", "leads", "strong", "good", "possible",
+    "poor"}]`` for the newest ``limit`` batches of the client (only ``filters.batch_id`` when it is
+    set), with the other filters and the ICP version of :func:`filtered_query`; batches without a
+    matching lead are left out. A lead counts in every batch it was uploaded in (``batch_members``).
     """
-    ver = current_version_id(conn, client_id)
-    recent = (
-        sa.select(B.id, B.name, B.created_at)
-        .where(B.client_id == client_id)
-        .order_by(B.created_at.desc(), B.id.desc())
-        .limit(max(1, int(limit)))
-        .subquery()
-    )
+    f = filters or LeadFilters()
+    sub = filtered_query(conn, client_id, replace(f, batch_id=None)).order_by(None).subquery()
+    recent = sa.select(B.id, B.name, B.created_at).where(B.client_id == client_id)
+    if f.batch_id is not None:
+        recent = recent.where(B.id == f.batch_id)
+    recent_sq = recent.order_by(B.created_at.desc(), B.id.desc()).limit(max(1, int(limit))).subquery()
     q = (
-        sa.select(recent.c.id, recent.c.name, recent.c.created_at, S.bucket, sa.func.count().label("n"))
-        .select_from(recent.join(batch_members, M.batch_id == recent.c.id))
-        .join(lead_scores, sa.and_(S.lead_id == M.lead_id, S.icp_version_id == ver))
-        .group_by(recent.c.id, recent.c.name, recent.c.created_at, S.bucket)
+        sa.select(recent_sq.c.id, recent_sq.c.name, recent_sq.c.created_at, sub.c.bucket, sa.func.count().label("n"))
+        .select_from(recent_sq.join(batch_members, M.batch_id == recent_sq.c.id).join(sub, sub.c.id == M.lead_id))
+        .group_by(recent_sq.c.id, recent_sq.c.name, recent_sq.c.created_at, sub.c.bucket)
     )
     out: dict[int, dict[str, Any]] = {}
     for bid, name, created, bucket, n in conn.execute(q).all():
-        row = out.setdefault(int(bid), {"batch_id": int(bid), "batch_name": name, "created_at": created,
+        row = out.setdefault(int(bid), {"batch_id": int(bid), "batch_name": name, "created_at": created, "leads": 0,
                                         **dict.fromkeys(values(Bucket), 0)})
         row[bucket] = int(n)
+        row["leads"] += int(n)
     return sorted(out.values(), key=lambda r: (r["created_at"], r["batch_id"]))
 
 
@@ -366,3 +366,17 @@ def unscored_count(conn: Connection, client_id: int, batch_id: int | None, icp_v
     return int(conn.execute(
         sa.select(sa.func.count()).where(scope_condition(client_id, batch_id), ~scored)
     ).scalar_one())
+
+
+def version_scores(conn: Connection, client_id: int) -> list[Row]:
+    """Every ICP version of a client with how many of its leads it scored, newest first:
+    ``[{"id", "version", "name", "created_by", "created_at", "scored"}]`` (``scored`` 0 for a
+    version no run has used yet)."""
+    I = client_icps.c
+    n = sa.select(sa.func.count()).where(S.icp_version_id == I.id).scalar_subquery()
+    rows = conn.execute(
+        sa.select(I.id, I.version, I.icp["name"].astext.label("name"), I.created_by, I.created_at, n.label("scored"))
+        .where(I.client_id == client_id)
+        .order_by(I.version.desc())
+    ).mappings()
+    return [dict(r, scored=int(r["scored"]), name=r["name"] or "") for r in rows]

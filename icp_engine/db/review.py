@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from ..enums import FeedbackLabel, ReviewQueue, values
 from ..errors import NotFound
 from ._util import Row, any_of, as_dicts
-from .clients import current_version_id
+from .clients import current_version_id, results_version_id
 from .leads import scope_condition
 from .schema import lead_feedback, lead_scores, leads
 
@@ -32,19 +32,23 @@ def review_queue(
     batch_id: int | None = None,
     limit: int = 20,
     include_labelled: bool = False,
+    icp_version_id: int | None = None,
 ) -> list[Row]:
-    """Scored leads (current ICP version) in a seeded random order per reviewer, never by score.
+    """Scored leads in a seeded random order per reviewer, never by score.
+
+    Scores are those of ``icp_version_id`` (default: the newest version with scores,
+    :func:`~icp_engine.db.clients.results_version_id`).
 
     The order is ``md5(reviewer:client:lead_id)``: stable across reloads and sessions, different
     per reviewer, independent of the score. Leads this reviewer labelled (and did not undo) are
     left out unless ``include_labelled``. Rows: the ``leads`` columns plus ``icp_score``,
-    ``bucket``, ``match_reasoning``, ``components``.
+    ``bucket``, ``match_reasoning``, ``components``, ``icp_version_id``.
     """
-    ver = current_version_id(conn, client_id)
+    ver = icp_version_id or results_version_id(conn, client_id)
     order = sa.func.md5(sa.literal(f"{reviewer}:{client_id}:") + sa.cast(L.id, sa.Text))
     labelled = sa.select(F.lead_id).where(F.lead_id == L.id, F.reviewer == reviewer, F.undone_at.is_(None)).exists()
     q = (
-        sa.select(leads, S.icp_score, S.bucket, S.match_reasoning, S.components)
+        sa.select(leads, S.icp_score, S.bucket, S.match_reasoning, S.components, S.icp_version_id)
         .join(lead_scores, sa.and_(S.lead_id == L.id, S.icp_version_id == ver))
         .where(scope_condition(client_id, batch_id))
         .order_by(order)
@@ -69,10 +73,12 @@ def leads_with_scores(conn: Connection, lead_ids: Sequence[int], icp_version_id:
     return as_dicts(conn.execute(q).mappings())
 
 
-def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: int | None = None) -> dict[str, int]:
+def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: int | None = None, *,
+                    icp_version_id: int | None = None) -> dict[str, int]:
     """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer in a scope
-    (scored = leads with a score of the current ICP version; labels = distinct leads per label)."""
-    ver = current_version_id(conn, client_id)
+    (scored = leads with a score of ``icp_version_id``, default the newest version with scores;
+    labels = distinct scored leads per label)."""
+    ver = icp_version_id or results_version_id(conn, client_id)
     scope = scope_condition(client_id, batch_id)
     scored = conn.execute(
         sa.select(sa.func.count()).select_from(lead_scores.join(leads, L.id == S.lead_id))
@@ -80,7 +86,8 @@ def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: i
     ).scalar_one()
     labels = conn.execute(
         sa.select(F.label, sa.func.count(sa.distinct(F.lead_id)))
-        .select_from(lead_feedback.join(leads, L.id == F.lead_id))
+        .select_from(lead_feedback.join(leads, L.id == F.lead_id)
+                     .join(lead_scores, sa.and_(S.lead_id == L.id, S.icp_version_id == ver)))
         .where(scope, F.reviewer == reviewer, F.undone_at.is_(None))
         .group_by(F.label)
     ).all()
@@ -91,14 +98,15 @@ def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: i
 
 
 def record_feedback(conn: Connection, lead_id: int, label: FeedbackLabel, reviewer: str,
-                    queue: ReviewQueue = ReviewQueue.RANDOM) -> int:
-    """Store a label with the client's current ICP version and the queue it came from; supersede
+                    queue: ReviewQueue = ReviewQueue.RANDOM, *, icp_version_id: int | None = None) -> int:
+    """Store a label with the ICP version whose score the reviewer saw (``icp_version_id``; default
+    the newest version with scores, else the current one) and the queue it came from; supersede
     the reviewer's earlier label of the lead. Returns the feedback id; raises :class:`NotFound`
     for an unknown lead."""
     client_id = conn.execute(sa.select(L.client_id).where(L.id == lead_id)).scalar_one_or_none()
     if client_id is None:
         raise NotFound(f"no lead {lead_id}")
-    ver = current_version_id(conn, client_id)
+    ver = icp_version_id or results_version_id(conn, client_id) or current_version_id(conn, client_id)
     conn.execute(
         lead_feedback.update()
         .where(F.lead_id == lead_id, F.reviewer == reviewer, F.undone_at.is_(None))
@@ -151,7 +159,8 @@ def import_labels(conn: Connection, client_id: int, rows: Sequence[tuple[int, Fe
 
 
 def undo_last(conn: Connection, client_id: int, reviewer: str) -> Row | None:
-    """Undo the reviewer's most recent label in this client; returns it, or None if nothing to undo."""
+    """Undo the reviewer's most recent label in this client; returns it (the ``lead_feedback`` row
+    plus the lead's ``name``), or None if nothing to undo."""
     row = conn.execute(
         sa.select(lead_feedback)
         .where(F.client_id == client_id, F.reviewer == reviewer, F.undone_at.is_(None))
@@ -162,14 +171,15 @@ def undo_last(conn: Connection, client_id: int, reviewer: str) -> Row | None:
     if row is None:
         return None
     conn.execute(lead_feedback.update().where(F.id == row["id"]).values(undone_at=sa.func.now()))
-    return dict(row)
+    name = conn.execute(sa.select(L.name).where(L.id == row["lead_id"])).scalar_one_or_none()
+    return {**dict(row), "name": name}
 
 
 def feedback_rows(conn: Connection, client_id: int, icp_version_id: int | None = None) -> list[Row]:
-    """Current keep/trash labels with the lead's score under ``icp_version_id`` (default: current):
-    ``[{"lead_id", "label", "reviewer", "queue", "icp_score", "static_score"}]`` (``icp_score``:
-    the score shown, learned or not; ``static_score``: the scorer's; for ``eval --client``)."""
-    ver = icp_version_id or current_version_id(conn, client_id)
+    """Current keep/trash labels with the lead's score under ``icp_version_id`` (default: the newest
+    version with scores): ``[{"lead_id", "label", "reviewer", "queue", "icp_score", "static_score"}]``
+    (``icp_score``: the score shown, learned or not; ``static_score``: the scorer's; for ``eval --client``)."""
+    ver = icp_version_id or results_version_id(conn, client_id)
     rows = conn.execute(
         sa.select(F.lead_id, F.label, F.reviewer, F.queue, S.icp_score,
                   sa.func.coalesce(S.static_score, S.icp_score).label("static_score"))

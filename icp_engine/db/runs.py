@@ -19,9 +19,10 @@ from ..enums import LeadStatus, RunStatus
 from ..errors import NotFound
 from ._util import Row, as_dicts
 from .leads import scope_condition
-from .schema import lead_scores, leads, runs
+from .scores import SCORABLE, has_fresh_score
+from .schema import batches, client_icps, lead_embeddings, lead_scores, leads, runs
 
-R, L, S = runs.c, leads.c, lead_scores.c
+R, L, S, E = runs.c, leads.c, lead_scores.c, lead_embeddings.c
 
 
 def create_run(
@@ -162,31 +163,72 @@ def executing(conn: Connection) -> list[Any]:
 
 def progress_counts(conn: Connection, run: Row) -> dict[str, int]:
     """Leads of a run's scope by state: ``{"total", "discovered", "enriched", "failed",
-    "not_enriched", "no_url", "classified", "scored"}``.
+    "not_enriched", "no_url", "classified", "embedded", "scorable", "scored"}``.
 
     ``enriched`` = past enrichment and not failed; ``failed`` = enrichment gave up (the lead is
     still qualified, on the upload's data); ``not_enriched`` = leads qualified on the upload's data
     because the provider had nothing for them (``failed`` ones, leads missing from an Apify export,
     leads without a profile URL under live Apify: ``leads.enrichment_note`` set); ``no_url`` =
-    leads without a profile URL; ``scored`` = with a score of the run's ICP version;
-    ``classified`` = with a company type."""
+    leads without a profile URL; ``classified`` = with a company type; ``embedded`` = with a
+    whole-profile vector of the run's embedding model, ``run["counts"]["embed_model"]``, 0 when
+    unknown; ``scorable`` = in a status the score stage works on; ``scored`` = with a score of the
+    run's ICP version that is newer than the lead's data."""
     scope = scope_condition(run["client_id"], run["batch_id"])
     by_status = {s: int(n) for s, n in conn.execute(
         sa.select(L.status, sa.func.count()).where(scope).group_by(L.status)).all()}
-    scored = conn.execute(
-        sa.select(sa.func.count()).select_from(lead_scores.join(leads, L.id == S.lead_id))
-        .where(scope, S.icp_version_id == run["icp_version_id"])
-    ).scalar_one()
+    scored = conn.execute(sa.select(sa.func.count()).where(scope, has_fresh_score(run["icp_version_id"]))).scalar_one()
     classified, not_enriched, no_url = conn.execute(sa.select(
         sa.func.count().filter(L.company_type.is_not(None)),
         sa.func.count().filter(L.enrichment_note.is_not(None)),
         sa.func.count().filter(L.profile_url == ""),
     ).where(scope)).one()
+    model = (run.get("counts") or {}).get("embed_model")
+    embedded = 0
+    if model:
+        has_vec = sa.select(E.lead_id).where(E.lead_id == L.id, E.model == model).exists()
+        embedded = conn.execute(sa.select(sa.func.count()).where(scope, has_vec)).scalar_one()
     total = sum(by_status.values())
     failed = by_status.get(LeadStatus.FAILED, 0)
     discovered = by_status.get(LeadStatus.DISCOVERED, 0)
     return {
         "total": total, "discovered": discovered, "enriched": total - discovered - failed, "failed": failed,
         "not_enriched": int(not_enriched), "no_url": int(no_url), "classified": int(classified),
+        "embedded": int(embedded), "scorable": sum(n for st, n in by_status.items() if st in SCORABLE),
         "scored": int(scored),
     }
+
+
+def scored_by_runs(conn: Connection, run_ids: list[int]) -> dict[int, int]:
+    """``{run_id: leads whose current score of its ICP version this run wrote}`` (a run that had
+    nothing to do scored 0, whatever the size of its scope)."""
+    if not run_ids:
+        return {}
+    rows = conn.execute(
+        sa.select(S.run_id, sa.func.count()).where(S.run_id.in_([int(i) for i in run_ids])).group_by(S.run_id)
+    ).all()
+    return {int(r): int(n) for r, n in rows}
+
+
+def unfinished_runs(conn: Connection, client_id: int, batch_id: int | None) -> list[Row]:
+    """Queued, running or paused runs of exactly this scope (the batch, or all leads of the client
+    when ``batch_id`` is None), newest first."""
+    scope = R.batch_id.is_(None) if batch_id is None else R.batch_id == batch_id
+    return as_dicts(conn.execute(
+        sa.select(runs).where(R.client_id == client_id, scope, R.status.in_(RunStatus.unfinished()))
+        .order_by(R.id.desc())
+    ).mappings())
+
+
+def run_rows(conn: Connection, client_id: int, limit: int = 20) -> list[Row]:
+    """A client's runs for the runs table, newest first: the ``runs`` columns plus ``batch_name``
+    (None for a run of all leads of the client), ``icp_version`` (its number) and
+    ``scored_by_run`` (leads whose current score of that version the run wrote)."""
+    B, I = batches.c, client_icps.c
+    scored = sa.select(sa.func.count()).where(S.run_id == R.id).scalar_subquery()
+    return as_dicts(conn.execute(
+        sa.select(runs, B.name.label("batch_name"), I.version.label("icp_version"), scored.label("scored_by_run"))
+        .select_from(runs.outerjoin(batches, B.id == R.batch_id).join(client_icps, I.id == R.icp_version_id))
+        .where(R.client_id == client_id)
+        .order_by(R.id.desc())
+        .limit(max(1, int(limit)))
+    ).mappings())

@@ -31,9 +31,31 @@ def has_score(icp_version_id: int) -> sa.Exists:
     return sa.select(S.lead_id).where(S.lead_id == L.id, S.icp_version_id == icp_version_id).exists()
 
 
+def has_fresh_score(icp_version_id: int) -> sa.Exists:
+    """``EXISTS`` a score of the lead under this ICP version computed after its last enrichment
+    (a lead enriched again with better data has a stale score until it is scored again)."""
+    return sa.select(S.lead_id).where(
+        S.lead_id == L.id, S.icp_version_id == icp_version_id,
+        sa.or_(L.enriched_at.is_(None), S.scored_at >= L.enriched_at),
+    ).exists()
+
+
 def unscored(icp_version_id: int) -> sa.ColumnElement[bool]:
-    """Scorable leads without a score for this ICP version (the score stage's work)."""
-    return sa.and_(L.status.in_(SCORABLE), ~has_score(icp_version_id))
+    """Scorable leads without a score for this ICP version, or with a score older than their data
+    (enriched again since): the score stage's work."""
+    return sa.and_(L.status.in_(SCORABLE), ~has_fresh_score(icp_version_id))
+
+
+def previous_scores(conn: Connection, icp_version_id: int, lead_ids: Sequence[int]) -> dict[int, tuple[float, str]]:
+    """``{lead_id: (icp_score, bucket)}`` of the leads already scored under this version (before a
+    score stage replaces stale scores, to report what changed)."""
+    if not lead_ids:
+        return {}
+    rows = conn.execute(
+        sa.select(S.lead_id, S.icp_score, S.bucket)
+        .where(S.icp_version_id == icp_version_id, S.lead_id.in_([int(i) for i in lead_ids]))
+    ).all()
+    return {int(r.lead_id): (float(r.icp_score), str(r.bucket)) for r in rows}
 
 
 def without_vector(model: str) -> sa.ColumnElement[bool]:

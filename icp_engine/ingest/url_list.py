@@ -12,19 +12,23 @@ companies, schools and other non-profile pages in ``stats["not_profiles"]``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ..domain import Follower
 from ._types import ParsedUpload
 from .profile_url import profile_ref
 
-#: A LinkedIn link (absolute, scheme-less or protocol-relative) or a relative ``/in/`` path.
+#: A LinkedIn link (absolute, scheme-less or protocol-relative) or a relative ``/in/`` path that
+#: starts a token (after a separator: base64 text such as ``…+/in/x…`` is not a path).
 #: Subdomain labels are bounded ({1,63}, at most 5): an unbounded ``([a-z0-9-]+\.)*`` backtracks
 #: quadratically on long runs of letters (50 kB took 13 s).
 _URL_RE = re.compile(
     r"(?:(?:https?:)?//)?(?:[a-z0-9-]{1,63}\.){0,5}linkedin\.com/[^\s,;\"'<>|\\]*"
-    r"|(?<![\w/.])/in/[^\s,;\"'<>|\\]+",
+    r"|(?<![^\s,;\"'<>|(\[])/in/[^\s,;\"'<>|\\]+",
     re.IGNORECASE,
 )
+#: Lines longer than this are searched only around the places that can start a URL.
+_LONG_LINE = 4096
 _TRAILING = ".)]}:!>"
 
 
@@ -42,7 +46,13 @@ def parse_url_list(text: str) -> ParsedUpload:
             continue
         stats["lines"] += 1
         found = False
-        for m in _URL_RE.finditer(line):
+        # cheap test first: text without "/in/" or "linkedin" (60 MB of base64 junk) never reaches
+        # the regex, which costs ~60 steps per character
+        if "/in/" not in line and "linkedin" not in line.lower():
+            if not _is_header(line):
+                stats["ignored"] += 1
+            continue
+        for m in _matches(line):
             raw = m.group(0).rstrip(_TRAILING)
             stats["urls"] += 1
             ref = profile_ref(raw)
@@ -68,6 +78,29 @@ def parse_url_list(text: str) -> ParsedUpload:
         warnings.append(f"{stats['ignored']} line(s) hold no LinkedIn profile URL and were "
                         "ignored.")
     return ParsedUpload(kind="url_list", people=people, stats=stats, warnings=warnings)
+
+
+def _matches(line: str) -> Iterator[re.Match[str]]:
+    """:data:`_URL_RE` matches in ``line``; a very long line is searched only in windows around
+    each ``linkedin.com`` / ``/in/`` (linear time instead of the regex at every character)."""
+    if len(line) <= _LONG_LINE:
+        yield from _URL_RE.finditer(line)
+        return
+    low = line.lower()
+    starts: set[int] = set()
+    for needle in ("linkedin.com", "/in/"):
+        i = low.find(needle)
+        while i != -1:
+            starts.add(i)
+            i = low.find(needle, i + 1)
+    end = -1
+    for pos in sorted(starts):
+        if pos < end:
+            continue
+        m = _URL_RE.search(line, max(0, pos - 80, end), pos + 8192)
+        if m is not None and m.start() >= end:
+            end = m.end()
+            yield m
 
 
 def _is_header(line: str) -> bool:
