@@ -38,6 +38,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 PAGE_SIZE = 5000
 TITLE_TRACKS = ("onet", "esco_jobbert")
@@ -84,6 +85,30 @@ def materialise(bench, page: dict, scorer, embedder) -> dict:
     # ranking key of the static score: the displayed score, ties broken by the unrounded fit
     static_key = np.array([r.icp_score + 1e-4 * float((r.components or {}).get("stage1") or 0) for r in results])
     return {"feats": feats, "truth": truth, "static_key": static_key}
+
+
+def materialise_page(bench, spec, scorer, embedder) -> dict:
+    """A follower page of ``benchmarks/learning_pages.py`` through the real upload parser and page
+    enrichment, scored; the learner's features; the truth (None = not judged)."""
+    import learning_pages as lp
+    from bench_followers import profiles_from_page
+
+    from icp_engine.domain import ICP
+    from icp_engine.learning import LeadFeatures
+
+    page = lp.build(bench, spec)
+    followers, profiles = profiles_from_page(page.html, None)
+    results = scorer.score(ICP(**page.icp), profiles)
+    tv = page.truth_by_vanity
+    lab = [tv.get(f.vanity or "") for f in followers]
+    judged = np.array([x is not None for x in lab])
+    ids = np.arange(1, len(profiles) + 1)
+    feats = LeadFeatures.build(ids, profiles, results, embedder)
+    static_key = np.array([r.icp_score + 1e-4 * float((r.components or {}).get("stage1") or 0) for r in results])
+    # followers without a headline are not judged: keep them out of labels and AUCs
+    keep = np.flatnonzero(judged)
+    return {"feats": feats.subset(keep), "truth": np.array([bool(lab[i]) for i in keep]),
+            "static_key": static_key[keep], "stats": page.stats()}
 
 
 def logistic_baseline(feats, lab_idx, y) -> np.ndarray | None:
@@ -164,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, default=None, help="override LearningConfig.alpha (tuning)")
     ap.add_argument("--per-page", action="store_true")
     ap.add_argument("--refit-n", type=int, default=2000, help="labels for the refit-time measurement")
+    ap.add_argument("--composition", default="uniform", choices=["uniform", "topical", "broad"],
+                    help="uniform: the part-1 pages (5,000 of the track's candidates); topical / broad: "
+                         "follower pages of benchmarks/learning_pages.py (10-30 %% ICP people)")
+    ap.add_argument("--config", default="", help="JSON of LearningConfig overrides (tuning)")
     args = ap.parse_args(argv)
 
     bench_dir = Path(args.bench)
@@ -185,7 +214,15 @@ def main(argv: list[str] | None = None) -> int:
         config = replace(config, kernel=KernelSpec(**{**config.kernel.__dict__, **json.loads(args.kernel)}))
     if args.alpha is not None:
         config = replace(config, alpha=args.alpha)
-    pages = build_pages(bench, args.group, args.pages)
+    if args.config:
+        config = replace(config, **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(args.config).items()})
+    if args.composition == "uniform":
+        pages = build_pages(bench, args.group, args.pages)
+    else:
+        import learning_pages as lp
+
+        pages = [{"name": sp.name, "role": sp.role, "spec": sp}
+                 for sp in lp.page_specs(bench, group=args.group, which=args.pages, composition=args.composition)]
     if args.only:
         pages = [p for p in pages if p["name"] in args.only.split(",")]
     ns = [int(x) for x in args.labels.split(",") if x]
@@ -197,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     t_all = time.perf_counter()
     datas = {}
     for page in pages:
-        data = materialise(bench, page, scorer, embedder)
+        data = (materialise(bench, page, scorer, embedder) if "spec" not in page
+                else materialise_page(bench, page["spec"], scorer, embedder))
         datas[page["name"]] = data
         prev = data["truth"].mean()
         print(f"  page {page['name']:32s} ({page['role']}) keep rate {100 * prev:.1f} %", flush=True)

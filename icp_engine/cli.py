@@ -1,7 +1,9 @@
 """Command line: ``python -m icp_engine COMMAND`` (typer). Calls the same functions as the dashboard.
 
-Commands: ``run`` (one shot: file in, ranked CSV out), ``rank`` (JSONL leads -> JSONL scores on
-stdout, no database), ``eval`` (benchmark files or a client's reviewed leads), ``icp-from-calls``
+Commands: ``run`` (one shot: file in, ranked CSV out; refits the learned model on the client's
+reviews), ``rank`` (JSONL leads -> JSONL scores on stdout, no database), ``eval`` (benchmark files
+or a client's reviewed leads: static vs learned), ``feedback import`` (keep/trash labels from a
+CSV), ``icp-from-calls``
 (discovery calls -> quoted ICP proposal, optionally saved as a new ICP version), ``runs``,
 ``status``, ``resume``, ``pause``, ``cancel``, ``clients`` (``clients delete NAME --yes``),
 ``forget PROFILE_URL --yes``, ``users`` (``list``, ``add``, ``set-password``), ``db-stop``.
@@ -158,6 +160,10 @@ def run(
     from .views import enrichment_summary
 
     cnt = final["counts"]
+    learned = eng.feedback.last_run_learning(c["id"])
+    if learned and learned.get("run_id") == run_id and learned.get("n_reviews"):
+        err.print(_learning_line(learned) + (f" ({learned.get('applied_to', 0)} leads re-scored)"
+                                             if learned.get("applied") else ""), highlight=False)
     err.print(f"wrote {out} in {time.perf_counter() - t0:.1f} s: {enrichment_summary(cnt, options.enrich)}",
               highlight=False)
 
@@ -280,7 +286,14 @@ def eval_(
     if client:
         eng = _engine()
         c = eng.get_client(client)
-        res = evals.evaluate_feedback(eng.feedback_rows(c["id"]))
+        rows = eng.feedback_rows(c["id"])
+        res = evals.evaluate_feedback([{"label": r["label"], "icp_score": r["static_score"]} for r in rows])
+        res["score"] = "static"
+        res["shown"] = evals.evaluate_feedback(rows)  # the scores shown now (learned where applied)
+        learned = eng.feedback.measure(c["id"])
+        res["learned"] = learned
+        if learned is not None:
+            err.print(_learning_line(learned))
         typer.echo(json.dumps(res, indent=2, default=float))
         return
     if bench is None:
@@ -304,6 +317,61 @@ def eval_(
     else:
         typer.echo(evals.format_table(results))
     err.print(f"evaluated in {time.perf_counter() - t0:.1f} s")
+
+
+def _learning_line(rep: dict[str, Any]) -> str:
+    """``static AUC 0.88 -> learned 0.95 on 200 held-out reviews (+0.07, interval ...): applied``."""
+    if rep.get("static_auc") is None or rep.get("learned_auc") is None:
+        return f"learned model: {rep.get('reason') or rep.get('verdict')}"
+    lo, hi = (rep.get("lift_ci") or [float("nan"), float("nan")])[:2]
+    verdict = "applied" if rep.get("applied") else f"not applied - {rep.get('reason')}"
+    extra = rep.get("suggested_extra_labels")
+    more = f"; about {extra} more random reviews would still help" if extra else ""
+    return (f"static AUC {rep['static_auc']:.3f} -> learned {rep['learned_auc']:.3f} on {rep.get('n_validation')} "
+            f"held-out reviews ({rep['learned_auc'] - rep['static_auc']:+.3f}, interval {lo:+.3f}..{hi:+.3f}): "
+            f"{verdict}{more}")
+
+
+feedback_app = typer.Typer(no_args_is_help=True, help="Review labels: import keep/trash labels reviewed elsewhere.")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("import")
+def feedback_import(
+    labels: Path = typer.Argument(..., help="CSV with columns profile_url,label[,reviewer]; label keep or trash."),
+    client: str = typer.Option(..., "--client", help="Client whose leads the URLs are."),
+    reviewer: str = typer.Option("import", "--reviewer", help="Reviewer of rows without a reviewer column."),
+    skip_unknown: bool = typer.Option(False, "--skip-unknown", help="Store the labels of known leads even when some URLs are not leads of the client."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file and report; store nothing."),
+) -> None:
+    """Store keep/trash labels from a CSV like Review-page labels (current ICP version, queue 'import').
+
+    URLs are matched to the client's leads by their canonical LinkedIn profile key. A bad row or,
+    unless --skip-unknown, a URL that is no lead of the client stores nothing (one transaction).
+    The next run of the client refits the learned model on every label.
+    """
+    try:
+        data = labels.read_bytes()
+    except FileNotFoundError:
+        raise typer.BadParameter(f"labels file not found: {labels}") from None
+    eng = _engine()
+    try:
+        c = eng.get_client(client)
+    except ICPError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        rep = eng.feedback.import_csv(c["id"], data, default_reviewer=reviewer, skip_unknown=skip_unknown,
+                                  dry_run=dry_run)
+    except ICPError as exc:
+        err.print(f"[red]Cannot import {labels}:[/red] {exc}")
+        raise typer.Exit(2) from None
+    err.print(rep.message())
+    if rep.unknown:
+        for line, url in rep.unknown:
+            typer.echo(f"unknown\tline {line}\t{url}")
+    if rep.refused:
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -30,10 +30,11 @@ from .db import reports as reports_sql
 from .db import review as review_sql
 from .db import scores as scores_sql
 from .domain import ICP, Follower, Profile, ScoreResult
-from .enums import FeedbackLabel, RerankerName
+from .enums import FeedbackLabel, RerankerName, ReviewQueue, values
 from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
 from .export import for_display, to_csv_bytes, to_frame
+from .feedback import FeedbackService
 from .ingest.upload import ParsedUpload
 from .db.reports import LeadFilters
 from .pipeline import RunOptions, profile_from_row
@@ -64,6 +65,7 @@ class Engine:
         self.runs = RunService(self.db, self.settings, self.wiring)
         self.uploads = Uploads(self.db, self.settings)
         self.views = Views(self.db)
+        self.feedback = FeedbackService(self.db, self.wiring)  # import_csv, measure, informative_queue
         self.auth = Auth(self.db, self.settings)
         self.erasure = Erasure(self.db, self.settings)
         self.erasure.purge_expired_profiles()  # the cache's 30-day TTL: expired profiles are deleted
@@ -327,23 +329,23 @@ class Engine:
         with self.db.connect() as conn:
             return review_sql.review_progress(conn, client_id, reviewer, batch_id, icp_version_id=icp_version_id)
 
-    def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str, *,
-                        icp_version_id: int | None = None) -> int:
-        """Store keep / trash / skip for a lead with reviewer, time and the ICP version whose score
-        the reviewer saw (``icp_version_id``; default the newest version with scores).
+    def record_feedback(self, lead_id: int, label: FeedbackLabel | str, reviewer: str,
+                        queue: ReviewQueue | str = ReviewQueue.RANDOM, *, icp_version_id: int | None = None) -> int:
+        """Store keep / trash / skip for a lead with reviewer, time, the ICP version whose score the
+        reviewer saw (``icp_version_id``; default the newest version with scores) and the review queue.
 
         A new label by the same reviewer supersedes the previous one (kept, marked undone).
-        Returns the feedback id. Raises :class:`InvalidInput` for an unknown label or no reviewer.
+        Returns the feedback id. :class:`InvalidInput` for an unknown label or queue, or no reviewer.
         """
         try:
-            kind = FeedbackLabel(label)
+            kind, source = FeedbackLabel(label), ReviewQueue(queue)
         except ValueError:
-            raise InvalidInput(f"label must be one of {tuple(f.value for f in FeedbackLabel)}") from None
+            raise InvalidInput(f"label must be one of {values(FeedbackLabel)}, queue one of {values(ReviewQueue)}") from None
         reviewer = (reviewer or "").strip()
         if not reviewer:
             raise InvalidInput("a reviewer name is required")
         with self.db.begin() as conn:
-            return review_sql.record_feedback(conn, lead_id, kind, reviewer, icp_version_id=icp_version_id)
+            return review_sql.record_feedback(conn, lead_id, kind, reviewer, source, icp_version_id=icp_version_id)
 
     def undo_last_feedback(self, client_id: int, reviewer: str) -> Row | None:
         """Undo the reviewer's most recent label in this client; returns it, or None if nothing to undo."""

@@ -50,13 +50,15 @@ class RunStatus(StrEnum):
 
 
 class RunStage(StrEnum):
-    """The stage a run reports (``runs.stage``): ``queued``, the four stages, then ``done``."""
+    """The stage a run reports (``runs.stage``): ``queued``, the four stages, ``learn`` (refit on the
+    client's reviews and apply when proven), then ``done``."""
 
     QUEUED = "queued"
     ENRICH = "enrich"
     CLASSIFY = "classify"
     EMBED = "embed"
     SCORE = "score"
+    LEARN = "learn"
     DONE = "done"
 
 
@@ -96,6 +98,20 @@ class FeedbackLabel(StrEnum):
     KEEP = "keep"
     TRASH = "trash"
     SKIP = "skip"
+
+
+class ReviewQueue(StrEnum):
+    """Where a review label came from (``lead_feedback.queue``).
+
+    ``random``: the Review page's default order (seeded random, independent of the score: the
+    labels are an unbiased sample and measure the learned model); ``informative``: the optional
+    "most informative next" order (active learning: these labels train the model but never measure
+    it); ``import``: ``feedback import`` from a CSV (assumed unbiased, like ``random``).
+    """
+
+    RANDOM = "random"
+    INFORMATIVE = "informative"
+    IMPORT = "import"
 
 
 class Role(StrEnum):

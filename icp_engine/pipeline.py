@@ -21,6 +21,9 @@ the next execution of the same run picks up where it stopped:
 * ``embed``    leads without a whole-profile vector for the embedder's model -> ``lead_embeddings``.
 * ``score``    leads without a ``lead_scores`` row for the run's ICP version, or with one older than
   their data -> scored; ``enriched`` -> ``qualified``.
+* ``learn``    a model is refitted on the client's keep / trash reviews (every batch) on the
+  static scores and, when its validation gate applies it, sets the scope's scores
+  (:func:`icp_engine.feedback.refit_and_apply`; the static score is kept next to it).
 
 :class:`RunStages` does the work of one run; *how* a run is executed (who executes it, leases,
 pausing, the worker loop) is :mod:`icp_engine.runs`. Its SQL is in :mod:`icp_engine.db.leads`
@@ -50,7 +53,7 @@ from .errors import InvalidInput
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-STAGES = (RunStage.ENRICH, RunStage.CLASSIFY, RunStage.EMBED, RunStage.SCORE)
+STAGES = (RunStage.ENRICH, RunStage.CLASSIFY, RunStage.EMBED, RunStage.SCORE, RunStage.LEARN)
 #: The first chunk of the classify, embed and score stages is this small (then sizes double up to
 #: the run's chunk size), so a stage reports progress, rate and ETA within its first seconds.
 FIRST_CHUNK = 50
@@ -75,7 +78,8 @@ class RunOptions:
     ``rerank_top_n``: leads the reranker re-scores; ``classify``: run the classification stage;
     ``chunk_size``: leads per committed chunk (1-10,000); ``judge``: an LLM rules on the leads of
     the uncertain band (needs ``OPENAI_API_KEY``, :mod:`icp_engine.scoring.judge`; its cost is in
-    ``runs.estimate["judge"]``). Strings are accepted for the enums;
+    ``runs.estimate["judge"]``); ``learn``: refit the learned model on the client's reviews after
+    scoring and apply it where its validation gate says so. Strings are accepted for the enums;
     an unknown value raises :class:`~icp_engine.errors.InvalidInput`.
     """
 
@@ -86,6 +90,7 @@ class RunOptions:
     classify: bool = True
     chunk_size: int = 500
     judge: bool = False
+    learn: bool = True
 
     def __post_init__(self) -> None:
         try:
@@ -221,6 +226,9 @@ class RunStages:
             self._stage_embed()
         self._report(RunStage.SCORE)
         self._stage_score()
+        if self.options.learn and self.ctx.embedder is not None:
+            self._report(RunStage.LEARN)
+            self._stage_learn()
 
     @property
     def _classifying(self) -> bool:
@@ -524,6 +532,32 @@ class RunStages:
             elif move < 0:
                 self.changes["bucket_down"] += 1
         self._store_changes()
+
+
+    # -- stage: learn (refit on the client's reviews, apply when proven; see icp_engine.feedback)
+    def _stage_learn(self) -> None:
+        from .db import runs as runs_sql
+        from .errors import RunInterrupted
+        from .feedback import refit_and_apply
+
+        run = {"id": self.run_id, "client_id": self.client_id, "batch_id": self.batch_id,
+               "icp_version_id": self.icp_version_id}
+        try:
+            refit_and_apply(self.db, run, self.icp, self.ctx.scorer, self.ctx.embedder,
+                            check_stop=self._check_stop, report=self._report)
+        except RunInterrupted:
+            raise
+        except Exception as exc:
+            log.exception("run %s: learning from reviews failed", self.run_id)
+            from .feedback import restore_scope
+
+            try:
+                restore_scope(self.db, self.client_id, self.batch_id, self.icp_version_id)
+            except Exception:
+                log.exception("run %s: static scores could not be restored", self.run_id)
+            with self.db.begin() as conn:
+                runs_sql.merge_actual(conn, self.run_id, {"learning": {
+                    "applied": False, "verdict": "error", "reason": f"learning failed: {type(exc).__name__}: {exc}"[:500]}})
 
 
 @dataclass

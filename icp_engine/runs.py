@@ -101,9 +101,8 @@ class RunExecutor:
         # count) and when the current stage started (its rate and ETA; icp_engine.progress)
         self._marks: dict[str, Any] = {"embed_model": getattr(ctx.embedder, "name", None)}
         self._stage_started = 0.0
-        #: ``runs.actual``: the provider's counters, the run's ``changes`` and ``stage_seconds``
-        #: (wall seconds per stage)
-        self._actual: dict[str, Any] = {}
+        #: ``runs.actual["stage_seconds"]``: wall seconds per stage (summed over the run's executions)
+        self._stage_seconds: dict[str, float] = {}
 
     def _set(self, **values: Any) -> None:
         with self.db.begin() as conn:
@@ -131,28 +130,28 @@ class RunExecutor:
         if not force and stage == self._last_stage and now - self._last_report < REPORT_EVERY_S:
             return
         new_stage = stage != self._last_stage
-        values: dict[str, Any] = {"stage": stage}
         if new_stage:
             if self._last_stage:
-                spent = self._actual.setdefault("stage_seconds", {})
+                spent = self._stage_seconds
                 spent[self._last_stage] = round(spent.get(self._last_stage, 0.0) + now - self._stage_started, 3)
-                values["actual"] = _json_copy(self._actual)
+                self._store_actual({"stage_seconds": dict(spent)}, own=True)
             self._stage_started = now
         self._last_stage, self._last_report = stage, now
         prog = run_progress(self.db, self.run_id, marks=self._marks)
         if new_stage:  # this stage's rate and ETA are measured from here
             self._marks.update(progress.stage_mark(stage, prog["counts"], prog["changes"]))
             prog = run_progress(self.db, self.run_id, marks=self._marks)
-        self._set(**values, counts=prog["counts"])
+        self._set(stage=stage, counts=prog["counts"])
         if self.on_progress:
             prog["stage"] = stage
             self.on_progress(prog)
 
-    def _store_actual(self, stats: dict[str, Any]) -> None:
-        """The provider's counters and the run's ``changes`` into ``runs.actual`` (next to
-        ``stage_seconds``, which only :meth:`_report` writes)."""
-        self._actual.update({k: v for k, v in stats.items() if k != "stage_seconds"})
-        self._set(actual=_json_copy(self._actual))
+    def _store_actual(self, stats: dict[str, Any], *, own: bool = False) -> None:
+        """Merge keys into ``runs.actual`` (the provider's counters, the run's ``changes``), keeping
+        the others (``learning``, and ``stage_seconds``, which only :meth:`_report` writes: ``own``)."""
+        values = stats if own else {k: v for k, v in stats.items() if k != "stage_seconds"}
+        with self.db.begin() as conn:
+            runs_sql.merge_actual(conn, self.run_id, values)
 
     def execute(self) -> dict[str, Any]:
         """Mark the run running, execute its stages, record ``completed`` (or ``failed``); see the class."""
@@ -167,7 +166,7 @@ class RunExecutor:
             self.db, run, clients_sql.icp_of(ver), self.ctx, RunOptions.from_dict(run["options"]),
             check_stop=self._check_stop, report=self._report, store_actual=self._store_actual,
         )
-        self._actual = _json_copy(dict(run.get("actual") or {}))
+        self._stage_seconds = {str(k): float(v) for k, v in ((run.get("actual") or {}).get("stage_seconds") or {}).items()}
         try:
             stages.run()
             self._report(RunStage.DONE, force=True)
@@ -179,10 +178,6 @@ class RunExecutor:
             self._set(status=RunStatus.FAILED, error=failure_message(exc), finished_at=NOW)
             raise
         return run_progress(self.db, self.run_id)
-
-
-def _json_copy(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in d.items()}
 
 
 def run_progress(db: Database, run_id: int, *, marks: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -76,9 +76,78 @@ def profile_card(lead: dict[str, Any], show_scores: bool) -> None:
             st.caption("Score hidden while labelling (toggle *Show scores* to see it).")
 
 
-def _label(eng: Engine, lead_id: int, label: FeedbackLabel, reviewer: str, name: str, version_id: int) -> None:
-    eng.record_feedback(lead_id, label, reviewer, icp_version_id=version_id)
+def _label(eng: Engine, lead_id: int, label: FeedbackLabel, reviewer: str, name: str, version_id: int,
+           queue: str = "random") -> None:
+    eng.record_feedback(lead_id, label, reviewer, queue, icp_version_id=version_id)
     st.session_state["_review_last"] = f"{_ui.LABEL_WORDS.get(label, label)} · {name}"
+
+
+# ---------------------------------------------------------------- learning from reviews (issue 10)
+
+QUEUE_CHOICES = {"random": "Random (default)", "informative": "Most informative next"}
+
+
+def queue_choice(cid: int) -> str:
+    """The review order: ``random`` (default) or ``informative``."""
+    return st.radio(
+        "Order", list(QUEUE_CHOICES), format_func=QUEUE_CHOICES.__getitem__, horizontal=True,
+        key=f"review_order_{cid}",
+        help="Random: an unbiased sample; these reviews also measure how much the learned model helps. "
+             "Most informative next: the leads the model is least sure about; they teach it faster, are marked "
+             "as such and are never used to measure it.")
+
+
+def review_queue_for(eng: Engine, cid: int, reviewer: str, batch_id: int | None, order: str,
+                     version_id: int | None = None) -> list[dict[str, Any]]:
+    """The leads to review next in the chosen order."""
+    if order == "informative":
+        with st.spinner("Finding the most informative leads…"):
+            return eng.feedback.informative_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE)
+    return eng.review_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE, icp_version_id=version_id)
+
+
+def _fmt_auc(v: Any) -> str:
+    return "–" if v is None else f"{float(v):.3f}"
+
+
+def learning_panel(eng: Engine, cid: int) -> None:
+    """What the reviews teach: the measured effect of the learned model on held-out reviews."""
+    with st.expander("Learning from your reviews", icon=":material/school:"):
+        last = eng.feedback.last_run_learning(cid)
+        if last and last.get("n_reviews"):
+            if last.get("applied"):
+                st.success(f"The last run (run {last['run_id']}) applied the model learned from "
+                           f"{last['n_reviews']} reviews to {last.get('applied_to', 0)} leads.")
+            else:
+                st.info(f"The last run (run {last['run_id']}) kept the scorer's scores: {last.get('reason')}")
+        st.caption("Measured on your own reviews: each held-out review is predicted by a model fitted on the "
+                   "others (cross-validation); only random-order and imported reviews measure. Run the client "
+                   "again to apply what was learned.")
+        rep = eng.feedback.measure(cid) if st.session_state.get(f"_learn_measured_{cid}") else None
+        if st.button("Measure with the latest reviews", key=f"learn_measure_{cid}", icon=":material/analytics:"):
+            st.session_state[f"_learn_measured_{cid}"] = True
+            with st.spinner("Fitting on your reviews…"):
+                rep = eng.feedback.measure(cid)
+        if rep is None:
+            return
+        cols = st.columns(3)
+        cols[0].metric("Scorer alone (AUC)", _fmt_auc(rep.get("static_auc")))
+        lift = rep.get("lift")
+        cols[1].metric("Learned (AUC)", _fmt_auc(rep.get("learned_auc")),
+                       None if lift is None else f"{lift:+.3f}")
+        cols[2].metric("Reviews that measure", rep.get("n_validation") or 0)
+        (st.success if rep.get("applied") else st.info)(rep.get("reason") or "")
+        extra = rep.get("suggested_extra_labels")
+        if extra is None:
+            pass
+        elif extra > 0:
+            st.markdown(f"About **{extra} more** random reviews would still improve the model.")
+        else:
+            st.markdown("More reviews would add little now.")
+        curve = rep.get("learning_curve") or []
+        if len(curve) >= 2:
+            st.caption("Learning curve (reviews used for training → AUC on held-out reviews): "
+                       + ", ".join(f"{int(n)} → {float(a):.3f}" for n, a in curve))
 
 
 def main() -> None:
@@ -119,7 +188,9 @@ def main() -> None:
     st.caption(f"Order is random per reviewer ({_ui.md(reviewer)}) and independent of the score; it stays the same on reload. "
                "Keys: **K** keep · **T** trash · **S** skip · **U** undo.")
 
-    queue = eng.review_queue(cid, reviewer, batch_id=batch_id, limit=QUEUE_SIZE, icp_version_id=version_id)
+    learning_panel(eng, cid)
+    order = queue_choice(cid)
+    queue = review_queue_for(eng, cid, reviewer, batch_id, order, version_id)
     last = st.session_state.get("_review_last")
     undo_col, info_col = st.columns([1, 3])
     if undo_col.button("Undo last label", icon=":material/undo:", key="review_undo", shortcut="U"):
@@ -142,11 +213,13 @@ def main() -> None:
     name = lead.get("name") or lead.get("profile_key")
     b = st.columns(3)
     b[0].button("Keep", icon=":material/thumb_up:", type="primary", width="stretch", key=f"keep_{lead['id']}", shortcut="K",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.KEEP, reviewer, name, version_id))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.KEEP, reviewer, name, version_id, order))
     b[1].button("Trash", icon=":material/delete:", width="stretch", key=f"trash_{lead['id']}", shortcut="T",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.TRASH, reviewer, name, version_id))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.TRASH, reviewer, name, version_id, order))
     b[2].button("Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{lead['id']}", shortcut="S",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.SKIP, reviewer, name, version_id))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.SKIP, reviewer, name, version_id, order))
+    if order == "informative":
+        st.caption("Most informative next: this review is marked as such and trains the model without measuring it.")
     profile_card(lead, show_scores)
 
     if st.toggle("Show similar leads", key="review_similar", help="Nearest leads of this client by cosine similarity "

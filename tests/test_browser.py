@@ -100,7 +100,7 @@ def browser_page(app_url):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
         pg = context.new_page()
         pg.set_default_timeout(WAIT_MS)
         pg.goto(app_url)
@@ -129,10 +129,10 @@ def _shot(pg, name: str) -> None:
     _idle(pg)
     # Streamlit scrolls inside its main container: grow the viewport to the content for the shot
     height = pg.evaluate("() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
-    pg.set_viewport_size({"width": 1400, "height": max(1000, min(int(height) + 120, 3200))})
+    pg.set_viewport_size({"width": 1440, "height": max(1000, min(int(height) + 120, 3200))})
     pg.wait_for_timeout(400)
     pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    pg.set_viewport_size({"width": 1400, "height": 1000})
+    pg.set_viewport_size({"width": 1440, "height": 1000})
 
 
 def _goto(pg, title: str, heading: str) -> None:

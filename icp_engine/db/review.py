@@ -1,18 +1,22 @@
 """SQL of review labels (table ``lead_feedback``): keep / trash / skip per reviewer, with undo.
 
-A label records the reviewer, the time and the client's ICP version at that moment. A newer
-label by the same reviewer supersedes the older one (kept, marked ``undone_at``). Every function
-takes an open ``Connection``.
+A label records the reviewer, the time, the client's ICP version at that moment and the queue it
+came from (``random``, ``informative`` or ``import``, :class:`~icp_engine.enums.ReviewQueue`). A
+newer label by the same reviewer supersedes the older one (kept, marked ``undone_at``), whichever
+door it came through (the Review page or ``feedback import``). Every function takes an open
+``Connection``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..enums import FeedbackLabel, values
+from ..enums import FeedbackLabel, ReviewQueue, values
 from ..errors import NotFound
-from ._util import Row, as_dicts
+from ._util import Row, any_of, as_dicts
 from .clients import current_version_id, results_version_id
 from .leads import scope_condition
 from .schema import lead_feedback, lead_scores, leads
@@ -55,6 +59,20 @@ def review_queue(
     return as_dicts(conn.execute(q).mappings())
 
 
+def leads_with_scores(conn: Connection, lead_ids: Sequence[int], icp_version_id: int) -> list[Row]:
+    """Rows like :func:`review_queue` (the ``leads`` columns plus ``icp_score``, ``bucket``,
+    ``match_reasoning``, ``components`` under the version) for ``lead_ids``, in id order."""
+    if not lead_ids:
+        return []
+    q = (
+        sa.select(leads, S.icp_score, S.bucket, S.match_reasoning, S.components)
+        .join(lead_scores, sa.and_(S.lead_id == L.id, S.icp_version_id == icp_version_id))
+        .where(L.id == any_of("ids", [int(x) for x in lead_ids], sa.BigInteger))
+        .order_by(L.id)
+    )
+    return as_dicts(conn.execute(q).mappings())
+
+
 def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: int | None = None, *,
                     icp_version_id: int | None = None) -> dict[str, int]:
     """``{"scored": n, "labelled": n, "keep": n, "trash": n, "skip": n}`` for a reviewer in a scope
@@ -79,11 +97,12 @@ def review_progress(conn: Connection, client_id: int, reviewer: str, batch_id: i
     return out
 
 
-def record_feedback(conn: Connection, lead_id: int, label: FeedbackLabel, reviewer: str, *,
-                    icp_version_id: int | None = None) -> int:
+def record_feedback(conn: Connection, lead_id: int, label: FeedbackLabel, reviewer: str,
+                    queue: ReviewQueue = ReviewQueue.RANDOM, *, icp_version_id: int | None = None) -> int:
     """Store a label with the ICP version whose score the reviewer saw (``icp_version_id``; default
-    the newest version with scores, else the current one); supersede the reviewer's earlier label
-    of the lead. Returns the feedback id; raises :class:`NotFound` for an unknown lead."""
+    the newest version with scores, else the current one) and the queue it came from; supersede
+    the reviewer's earlier label of the lead. Returns the feedback id; raises :class:`NotFound`
+    for an unknown lead."""
     client_id = conn.execute(sa.select(L.client_id).where(L.id == lead_id)).scalar_one_or_none()
     if client_id is None:
         raise NotFound(f"no lead {lead_id}")
@@ -95,9 +114,48 @@ def record_feedback(conn: Connection, lead_id: int, label: FeedbackLabel, review
     )
     return int(conn.execute(
         lead_feedback.insert()
-        .values(lead_id=lead_id, client_id=client_id, label=label, reviewer=reviewer, icp_version_id=ver)
+        .values(lead_id=lead_id, client_id=client_id, label=label, reviewer=reviewer, icp_version_id=ver,
+                queue=queue)
         .returning(F.id)
     ).scalar_one())
+
+
+def lead_ids_by_key(conn: Connection, client_id: int, keys: Sequence[str]) -> dict[str, int]:
+    """``{profile_key: lead_id}`` for the client's leads among ``keys`` (canonical profile keys)."""
+    if not keys:
+        return {}
+    rows = conn.execute(sa.select(L.profile_key, L.id).where(L.client_id == client_id,
+                                                             L.profile_key == any_of("keys", set(keys))))
+    return {str(k): int(i) for k, i in rows}
+
+
+def import_labels(conn: Connection, client_id: int, rows: Sequence[tuple[int, FeedbackLabel, str]],
+                  queue: ReviewQueue = ReviewQueue.IMPORT) -> int:
+    """Store many labels ``(lead_id, label, reviewer)`` of one client at once, exactly like
+    :func:`record_feedback` (current ICP version, each supersedes the reviewer's earlier label of
+    the lead; for a lead and reviewer given twice the last row wins). Returns the labels stored.
+    The caller checks that every lead belongs to the client."""
+    last: dict[tuple[int, str], FeedbackLabel] = {}
+    for lead_id, label, reviewer in rows:
+        last[(int(lead_id), reviewer)] = label
+    if not last:
+        return 0
+    ver = current_version_id(conn, client_id)
+    pairs = sorted(last)
+    for reviewer in sorted({r for _, r in pairs}):
+        ids = [lid for lid, r in pairs if r == reviewer]
+        conn.execute(
+            lead_feedback.update()
+            .where(F.client_id == client_id, F.reviewer == reviewer, F.undone_at.is_(None),
+                   F.lead_id == any_of("ids", ids, sa.BigInteger))
+            .values(undone_at=sa.func.now())
+        )
+    conn.execute(lead_feedback.insert(), [
+        {"lead_id": lid, "client_id": client_id, "label": last[(lid, r)], "reviewer": r, "icp_version_id": ver,
+         "queue": queue}
+        for lid, r in pairs
+    ])
+    return len(pairs)
 
 
 def undo_last(conn: Connection, client_id: int, reviewer: str) -> Row | None:
@@ -119,10 +177,12 @@ def undo_last(conn: Connection, client_id: int, reviewer: str) -> Row | None:
 
 def feedback_rows(conn: Connection, client_id: int, icp_version_id: int | None = None) -> list[Row]:
     """Current keep/trash labels with the lead's score under ``icp_version_id`` (default: the newest
-    version with scores): ``[{"lead_id", "label", "reviewer", "icp_score"}]`` (for ``eval --client``)."""
+    version with scores): ``[{"lead_id", "label", "reviewer", "queue", "icp_score", "static_score"}]``
+    (``icp_score``: the score shown, learned or not; ``static_score``: the scorer's; for ``eval --client``)."""
     ver = icp_version_id or results_version_id(conn, client_id)
     rows = conn.execute(
-        sa.select(F.lead_id, F.label, F.reviewer, S.icp_score)
+        sa.select(F.lead_id, F.label, F.reviewer, F.queue, S.icp_score,
+                  sa.func.coalesce(S.static_score, S.icp_score).label("static_score"))
         .join(lead_scores, sa.and_(S.lead_id == F.lead_id, S.icp_version_id == ver))
         .where(F.client_id == client_id, F.undone_at.is_(None),
                F.label.in_((FeedbackLabel.KEEP, FeedbackLabel.TRASH)))

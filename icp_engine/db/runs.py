@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from ..enums import LeadStatus, RunStatus
@@ -56,6 +57,22 @@ def list_runs(conn: Connection, client_id: int | None = None, limit: int = 50) -
 def update_run(conn: Connection, run_id: int, **values: Any) -> None:
     """Set columns of a run (``status``, ``stage``, ``counts``, ``error``, ``estimate``, ``actual``...)."""
     conn.execute(runs.update().where(R.id == run_id).values(**values))
+
+
+def merge_actual(conn: Connection, run_id: int, values: dict[str, Any]) -> None:
+    """Add keys to a run's ``actual`` JSON (``actual || values``), keeping the others (e.g. the
+    provider's counters next to ``learning``)."""
+    conn.execute(runs.update().where(R.id == run_id).values(
+        actual=R.actual.op("||")(sa.cast(values, JSONB))))
+
+
+def latest_actual(conn: Connection, client_id: int, key: str) -> tuple[int, Any] | None:
+    """``(run id, actual[key])`` of the client's newest run that stored ``key`` in ``actual``, or None."""
+    row = conn.execute(
+        sa.select(R.id, R.actual[key]).where(R.client_id == client_id, R.actual.has_key(key))
+        .order_by(R.id.desc()).limit(1)
+    ).first()
+    return (int(row[0]), row[1]) if row else None
 
 
 def set_status(conn: Connection, run_id: int, status: RunStatus, allowed_from: tuple[RunStatus, ...]) -> bool:

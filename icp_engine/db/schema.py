@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from ..enums import CallStatus, FeedbackLabel, LeadStatus, Role, RunStatus, values
+from ..enums import CallStatus, FeedbackLabel, LeadStatus, ReviewQueue, Role, RunStatus, values
 
 metadata = sa.MetaData()
 
@@ -239,6 +239,11 @@ lead_scores = sa.Table(
     sa.Column("components", JSONB, nullable=False, server_default=_EMPTY_JSON),
     sa.Column("scorer_version", sa.Text, nullable=False),
     _ts("scored_at", now=True),
+    # the scorer's own score and reasoning while a learned model (fitted on the client's reviews)
+    # sets icp_score / match_reasoning; NULL = icp_score is the scorer's (revision 0007_learn2).
+    # The learner trains on these, never on learned scores.
+    sa.Column("static_score", sa.REAL),
+    sa.Column("static_reasoning", sa.Text),
     sa.CheckConstraint("icp_score >= 0 AND icp_score <= 100", name="lead_scores_icp_score_check"),
 )
 sa.Index("lead_scores_version_score", lead_scores.c.icp_version_id, lead_scores.c.icp_score.desc())
@@ -258,7 +263,11 @@ lead_feedback = sa.Table(
                                                              name="lead_feedback_icp_version_id_fkey")),
     _ts("created_at", now=True),
     _ts("undone_at"),
+    # random (the Review page's default order), informative (active learning: trains, never
+    # measures) or import (feedback import); revision 0007_learn2
+    sa.Column("queue", sa.Text, nullable=False, server_default=sa.text(f"'{ReviewQueue.RANDOM.value}'")),
     sa.CheckConstraint(_in("label", values(FeedbackLabel)), name="lead_feedback_label_check"),
+    sa.CheckConstraint(_in("queue", values(ReviewQueue)), name="lead_feedback_queue_check"),
 )
 sa.Index("lead_feedback_lead", lead_feedback.c.lead_id, postgresql_where=lead_feedback.c.undone_at.is_(None))
 sa.Index("lead_feedback_reviewer", lead_feedback.c.client_id, lead_feedback.c.reviewer,

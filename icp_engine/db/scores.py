@@ -89,7 +89,9 @@ def write_scores(conn: Connection, icp_version_id: int, run_id: int | None, rows
             "scorer_version FROM _scores ON CONFLICT (lead_id, icp_version_id) DO UPDATE SET "
             "run_id = excluded.run_id, icp_score = excluded.icp_score, bucket = excluded.bucket, "
             "match_reasoning = excluded.match_reasoning, components = excluded.components, "
-            "scorer_version = excluded.scorer_version, scored_at = now()"
+            # a fresh static score: the learned model's copy of the old one goes (learn stage)
+            "scorer_version = excluded.scorer_version, scored_at = now(), static_score = NULL, "
+            "static_reasoning = NULL"
         ),
         {"v": icp_version_id, "r": run_id},
     )

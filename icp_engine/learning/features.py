@@ -25,6 +25,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..enums import ReviewQueue, values
+
 __all__ = [
     "Label",
     "QUEUES",
@@ -43,7 +45,7 @@ __all__ = [
 #: "most informative next" queue (:func:`icp_engine.learning.active.informative_order`) - chosen
 #: by the model, so *not* a random sample. ``import``: ``feedback import`` of a CSV; treated as
 #: unbiased (the import door is for a sample reviewed outside the tool, not a hand-picked list).
-QUEUES: tuple[str, ...] = ("random", "informative", "import")
+QUEUES: tuple[str, ...] = values(ReviewQueue)
 #: Queues whose labels may be used to *measure* the model (validation, calibration check). Labels
 #: of every queue are used to *train* it (a Bayesian posterior is valid under any design that
 #: depends only on what was observed; a metric is not).
@@ -224,7 +226,10 @@ class LeadFeatures:
     ``components`` list of m dicts (``ScoreResult.components``, any keys); ``texts`` optional m
     whole-profile texts (word features; None = no word features); ``prior_prob`` optional (m,)
     static P(keep) at full precision (:func:`fine_static_prob`; default ``static_prob``), the
-    prior mean of the learner. Raises ``ValueError`` on mismatched lengths or duplicate ids.
+    prior mean of the learner. ``title_embeddings`` optional (m, k) L2-normalised vectors of each
+    lead's title text (:func:`title_text`; zero rows without one) and ``title_keys`` optional m
+    normalised title strings ("" = none): leads with the same title share a correction. Raises
+    ``ValueError`` on mismatched lengths or duplicate ids.
     """
 
     lead_ids: np.ndarray
@@ -232,7 +237,10 @@ class LeadFeatures:
     static_prob: np.ndarray
     components: list[Mapping[str, Any]]
     texts: list[str] | None = None
-    prior_prob: np.ndarray | None = None
+    # None = the static probability; always an (m,) array after __post_init__
+    prior_prob: np.ndarray = None  # type: ignore[assignment]
+    title_embeddings: np.ndarray | None = None
+    title_keys: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.lead_ids = np.asarray(self.lead_ids, dtype=np.int64)
@@ -247,10 +255,17 @@ class LeadFeatures:
                 or (self.texts is not None and len(self.texts) != m):
             raise ValueError("lead_ids, embeddings, static_prob, components (and texts, prior_prob) "
                              "must describe the same leads")
+        if self.title_embeddings is not None:
+            self.title_embeddings = np.asarray(self.title_embeddings, dtype=np.float32)
+            if self.title_embeddings.ndim != 2 or self.title_embeddings.shape[0] != m:
+                raise ValueError("title_embeddings must have one row per lead")
+        if self.title_keys is not None and len(self.title_keys) != m:
+            raise ValueError("title_keys must have one entry per lead")
         if len(np.unique(self.lead_ids)) != m:
             raise ValueError("lead_ids must be unique")
         self._pos = {int(x): i for i, x in enumerate(self.lead_ids)}
         self._words = None
+        self._tids: np.ndarray | None = None
 
     @property
     def words(self):
@@ -265,7 +280,7 @@ class LeadFeatures:
     def m(self) -> int:
         return int(self.lead_ids.shape[0])
 
-    def index_of(self, lead_ids: Sequence[int]) -> np.ndarray:
+    def index_of(self, lead_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row index of each id (``KeyError`` for an unknown id)."""
         return np.asarray([self._pos[int(x)] for x in lead_ids], dtype=np.int64)
 
@@ -278,25 +293,93 @@ class LeadFeatures:
         return LeadFeatures(self.lead_ids[idx], self.embeddings[idx], self.static_prob[idx],
                             [self.components[i] for i in idx],
                             None if self.texts is None else [self.texts[i] for i in idx],
-                            self.prior_prob[idx])
+                            self.prior_prob[idx],
+                            None if self.title_embeddings is None else self.title_embeddings[idx],
+                            None if self.title_keys is None else [self.title_keys[i] for i in idx])
+
+    @property
+    def title_ids(self) -> np.ndarray | None:
+        """A stable integer per title key (blake2b, 63 bits; -1 = no title), shape (m,); None
+        without ``title_keys``. Equal ids = equal titles."""
+        if self.title_keys is None:
+            return None
+        if self._tids is None:
+            import hashlib
+
+            self._tids = np.asarray(
+                [int.from_bytes(hashlib.blake2b(k.encode("utf-8"), digest_size=8).digest(), "big") >> 1 if k else -1
+                 for k in self.title_keys], dtype=np.int64)
+        return self._tids
 
     @classmethod
     def build(cls, lead_ids: Sequence[int], profiles: Sequence[Any], results: Sequence[Any],
-              embedder: Any) -> LeadFeatures:
+              embedder: Any, *, vectors: Sequence[Any] | None = None, title_embedder: Any = None) -> LeadFeatures:
         """Features from profiles and their :class:`~icp_engine.domain.ScoreResult`.
 
         ``profiles``: :class:`~icp_engine.domain.Profile` objects (embedded through
         :func:`icp_engine.pipeline.profile_text`, the text the pipeline stores in
-        ``lead_embeddings``); ``results``: score results in the same order; ``embedder``: an
+        ``lead_embeddings``); ``results``: score results in the same order (anything with
+        ``icp_score`` 0-100 and ``components``); ``embedder``: an
         :class:`icp_engine.embeddings.Embedder` (use the pipeline's, so cached vectors are reused).
+        ``vectors``: optional whole-profile vectors already stored (None entries are embedded);
+        ``title_embedder``: embeds the title texts (:func:`title_text`; default ``embedder``).
         """
         from ..pipeline import profile_text
 
         texts = [profile_text(p) for p in profiles]
-        emb = np.asarray(embedder.embed(texts), dtype=np.float32) if texts else np.zeros((0, embedder.dim), np.float32)
+        titles = [title_text(p) for p in profiles]
+        if vectors is None:
+            emb = _embed(embedder, texts)
+        else:
+            missing = [i for i, v in enumerate(vectors) if v is None]
+            got = _embed(embedder, [texts[i] for i in missing]) if missing else None
+            dim = next((len(v) for v in vectors if v is not None), None) or (got.shape[1] if got is not None else 0)
+            emb = np.zeros((len(texts), dim), dtype=np.float32)
+            for i, v in enumerate(vectors):
+                if v is not None:
+                    emb[i] = np.asarray(v, dtype=np.float32)
+            if got is not None and got.shape[1] == dim:
+                emb[missing] = got
+            norms = np.linalg.norm(emb, axis=1, keepdims=True)
+            emb = emb / np.where(norms > 0, norms, 1.0)
         return cls(np.asarray(lead_ids), emb, np.array([float(r.icp_score) / 100.0 for r in results]),
                    [r.components for r in results], texts,
-                   np.array([fine_static_prob(r.icp_score, r.components) for r in results]))
+                   np.array([fine_static_prob(r.icp_score, r.components) for r in results]),
+                   _embed(title_embedder or embedder, titles), [title_key(t) for t in titles])
+
+
+def _embed(embedder: Any, texts: Sequence[str]) -> np.ndarray:
+    """Unit vectors of ``texts`` (zero rows for empty texts), float32 (n, dim)."""
+    dim = int(getattr(embedder, "dim", 0) or 0)
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    todo = [i for i, t in enumerate(texts) if t and t.strip()]
+    if todo:
+        vecs = np.asarray(embedder.embed([texts[i] for i in todo]), dtype=np.float32)
+        if out.shape[1] != vecs.shape[1]:
+            out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        out[todo] = vecs / np.where(norms > 0, norms, 1.0)
+    return out
+
+
+def title_text(p: Any) -> str:
+    """A lead's title as the learner compares it: its current titles (``; ``-joined), else the
+    headline up to its first separator (``|``, `` at ``, ``@``, ``,``); "" when neither exists."""
+    titles = [t for t in (getattr(p, "titles", None) or []) if t and str(t).strip()]
+    if titles:
+        return "; ".join(str(t).strip() for t in titles)[:300]
+    head = (getattr(p, "headline", None) or "").strip()
+    if not head or head == "--":
+        return ""
+    import re
+
+    return re.split(r"\s\|\s|\s@\s|\sat\s|,\s", head, maxsplit=1)[0].strip()[:300]
+
+
+def title_key(text: str) -> str:
+    """Normalised title for "same title" (lower case, single spaces, accents and punctuation
+    around words kept); "" for no title."""
+    return " ".join((text or "").lower().split())
 
 
 def _as_number(v: Any) -> float | None:
@@ -308,30 +391,58 @@ def _as_number(v: Any) -> float | None:
     return None
 
 
+#: A string (or list item) key with at most this many distinct values among the labelled leads is
+#: one-hot encoded (``key=value`` columns); with more it is only a "present" indicator.
+MAX_CATEGORIES = 24
+#: Nested dicts are flattened to ``key.sub`` (one level deeper at most).
+_MAX_DEPTH = 2
+
+
+def flatten_components(c: Mapping[str, Any] | None, prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """``{"a": {"b": 1}, "c": 2}`` -> ``{"a.b": 1, "c": 2}`` (dicts nested up to 2 levels; deeper
+    values and anything that is not a number, bool, string, list or None are dropped)."""
+    out: dict[str, Any] = {}
+    for k, v in (c or {}).items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            if depth + 1 < _MAX_DEPTH:
+                out.update(flatten_components(v, key + ".", depth + 1))
+        elif v is None or isinstance(v, (str, bool, int, float, np.integer, np.floating, list, tuple)):
+            out[key] = v
+    return out
+
+
 class EvidenceEncoder:
     """Generic encoder of ``ScoreResult.components`` dicts into a standardised matrix.
 
-    ``fit(components)`` learns the columns from the given dicts: for each key seen with a number
-    or boolean, a value column ``key`` and, when some dicts lack it or hold None, an indicator
-    column ``key?`` (1 = unknown); for each key seen only with strings, an indicator ``key=*``
-    (1 = a non-empty string, e.g. an exclusion reason). Columns that are constant over the fit
-    set are dropped. Values are clipped to the fit set's [min, max] and standardised by its
-    mean / std; unknown values become 0 (the mean). ``transform`` returns shape (len, d) float64.
-    Deterministic; columns sorted by key.
+    ``fit(components)`` learns the columns from the given dicts (nested dicts are flattened to
+    ``key.sub``, :func:`flatten_components`): for each key seen with a number or boolean, a value
+    column ``key`` and an indicator column ``key?`` (1 = unknown: missing or None); for each key
+    seen only with strings, one-hot columns ``key=value`` when it takes at most
+    :data:`MAX_CATEGORIES` distinct values (e.g. a seniority level, which ICP title matched), else
+    an indicator ``key=*`` (1 = a non-empty string, e.g. an exclusion reason); for each key holding
+    lists of strings, a column ``key[value]`` per item seen (at most :data:`MAX_CATEGORIES` of the
+    most frequent; e.g. job functions). Columns that are constant over the fit set are dropped.
+    Values are clipped to the fit set's [min, max] and standardised by its mean / std; unknown
+    values become 0 (the mean). ``transform`` returns shape (len, d) float64. Deterministic;
+    columns sorted by key. Keys are whatever the scorer writes, so a scorer rewrite never breaks it.
     """
 
     def __init__(self) -> None:
-        self.columns: list[tuple[str, str]] = []  # (key, kind) kind in value|missing|present
+        # (key, kind, value) kind in value|missing|present|category|item
+        self.columns: list[tuple[str, str, str]] = []
         self.lo = np.zeros(0)
         self.hi = np.zeros(0)
         self.mean = np.zeros(0)
         self.std = np.ones(0)
 
-    def _raw(self, comps: Sequence[Mapping[str, Any]], cols: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    def _raw(self, comps: Sequence[Mapping[str, Any]], cols: list[tuple[str, str, str]]
+             ) -> tuple[np.ndarray, np.ndarray]:
         X = np.zeros((len(comps), len(cols)))
         known = np.ones((len(comps), len(cols)), dtype=bool)
-        for i, c in enumerate(comps):
-            for j, (k, kind) in enumerate(cols):
+        flat = [flatten_components(c) for c in comps]
+        for i, c in enumerate(flat):
+            for j, (k, kind, val) in enumerate(cols):
                 v = c.get(k)
                 if kind == "value":
                     x = _as_number(v)
@@ -341,25 +452,47 @@ class EvidenceEncoder:
                         X[i, j] = x
                 elif kind == "missing":
                     X[i, j] = 1.0 if _as_number(v) is None else 0.0
+                elif kind == "category":
+                    X[i, j] = 1.0 if isinstance(v, str) and v.strip() == val else 0.0
+                elif kind == "item":
+                    X[i, j] = 1.0 if isinstance(v, (list, tuple)) and val in {str(x) for x in v} else 0.0
                 else:
                     X[i, j] = 1.0 if isinstance(v, str) and v.strip() else 0.0
         return X, known
 
     def fit(self, components: Sequence[Mapping[str, Any]]) -> EvidenceEncoder:
+        from collections import Counter
+
         numeric: set[str] = set()
-        strings: set[str] = set()
+        strings: dict[str, Counter[str]] = {}
+        items: dict[str, Counter[str]] = {}
         for c in components:
-            for k, v in c.items():
+            for k, v in flatten_components(c).items():
                 if _as_number(v) is not None:
-                    numeric.add(str(k))
+                    numeric.add(k)
                 elif isinstance(v, str):
-                    strings.add(str(k))
-        cols: list[tuple[str, str]] = []
+                    if v.strip():
+                        strings.setdefault(k, Counter())[v.strip()] += 1
+                    else:
+                        strings.setdefault(k, Counter())
+                elif isinstance(v, (list, tuple)):
+                    cnt = items.setdefault(k, Counter())
+                    for x in v:
+                        if isinstance(x, (str, int)) and not isinstance(x, bool):
+                            cnt[str(x)] += 1
+        cols: list[tuple[str, str, str]] = []
         for k in sorted(numeric):
-            cols.append((k, "value"))
-            cols.append((k, "missing"))
-        for k in sorted(strings - numeric):
-            cols.append((k, "present"))
+            cols.append((k, "value", ""))
+            cols.append((k, "missing", ""))
+        for k in sorted(set(strings) - numeric):
+            cnt = strings[k]
+            if 0 < len(cnt) <= MAX_CATEGORIES:
+                cols.extend((k, "category", v) for v in sorted(cnt))
+            else:
+                cols.append((k, "present", ""))
+        for k in sorted(set(items) - numeric - set(strings)):
+            top = sorted(items[k].items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CATEGORIES]
+            cols.extend((k, "item", v) for v in sorted(v for v, _ in top))
         X, known = self._raw(components, cols)
         keep: list[int] = []
         lo, hi, mean, std = [], [], [], []
@@ -388,6 +521,10 @@ class EvidenceEncoder:
 
     @property
     def names(self) -> list[str]:
-        """Column names: ``key``, ``key?`` (unknown indicator) or ``key=*`` (string present)."""
-        suffix = {"value": "", "missing": "?", "present": "=*"}
-        return [k + suffix[kind] for k, kind in self.columns]
+        """Column names: ``key``, ``key?`` (unknown indicator), ``key=*`` (string present),
+        ``key=value`` (category) or ``key[value]`` (list item)."""
+        out = []
+        for k, kind, val in self.columns:
+            out.append({"value": k, "missing": k + "?", "present": k + "=*", "category": f"{k}={val}",
+                        "item": f"{k}[{val}]"}[kind])
+        return out

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
@@ -110,6 +111,18 @@ class KernelSpec:
     length: float = 0.6
     linear: float = 2.0
     words: float = 2.0
+    title: float = 0.0
+    title_length: float = 0.5
+    same_title: float = 0.0
+
+    def scaled(self, factor: float) -> KernelSpec:
+        """The same kernel with every correction amplitude except ``bias`` and ``slope`` times
+        ``factor`` (length scales unchanged): one knob for "how far labels may move a lead"."""
+        from dataclasses import replace
+
+        f = float(factor)
+        return replace(self, evidence=self.evidence * f, similarity=self.similarity * f, linear=self.linear * f,
+                       words=self.words * f, title=self.title * f, same_title=self.same_title * f)
 
     def gram(self, a: _Inputs, b: _Inputs) -> np.ndarray:
         """Kernel matrix between two input sets, shape ``(len(a), len(b))``, float64."""
@@ -127,6 +140,12 @@ class KernelSpec:
         if self.words and a.w is not None and b.w is not None:
             K += self.words ** 2 * np.asarray((a.w @ b.w.T).todense() if hasattr(a.w, "todense") else a.w @ b.w.T,
                                               dtype=np.float64)
+        if self.title and a.t is not None and b.t is not None:
+            tcos = np.clip((a.t @ b.t.T).astype(np.float64), -1.0, 1.0)
+            has = np.outer(np.any(a.t != 0, axis=1), np.any(b.t != 0, axis=1))
+            K += self.title ** 2 * np.where(has, np.exp((tcos - 1.0) / self.title_length ** 2), 0.0)
+        if self.same_title and a.tid is not None and b.tid is not None:
+            K += self.same_title ** 2 * ((a.tid[:, None] == b.tid[None, :]) & (a.tid[:, None] >= 0))
         return K
 
     def diag(self, a: _Inputs) -> np.ndarray:
@@ -146,6 +165,10 @@ class KernelSpec:
             w = a.w
             d += self.words ** 2 * np.asarray(w.multiply(w).sum(axis=1)).ravel() if hasattr(w, "multiply") \
                 else self.words ** 2 * np.einsum("ij,ij->i", w, w)
+        if self.title and a.t is not None:
+            d += self.title ** 2 * np.any(a.t != 0, axis=1)
+        if self.same_title and a.tid is not None:
+            d += self.same_title ** 2 * (a.tid >= 0)
         return d
 
 
@@ -157,14 +180,17 @@ class _Inputs:
     prior: np.ndarray
     z: np.ndarray
     e: np.ndarray
-    w: object = None
+    w: Any = None
+    t: np.ndarray | None = None
+    tid: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return int(self.prior.shape[0])
 
     def take(self, idx: np.ndarray) -> _Inputs:
-        return _Inputs(self.prior[idx], self.z[idx], self.e[idx], None if self.w is None else self.w[idx])
+        return _Inputs(self.prior[idx], self.z[idx], self.e[idx], None if self.w is None else self.w[idx],
+                       None if self.t is None else self.t[idx], None if self.tid is None else self.tid[idx])
 
 
 class LaplaceGP:

@@ -42,7 +42,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..evals import auc as _auc
+from ..evals import auc as _evals_auc
 from .features import AggregatedLabels, EvidenceEncoder, Label, LeadFeatures, aggregate_labels
 from .gp import KernelSpec, LaplaceGP, _Inputs, logit
 
@@ -73,6 +73,9 @@ class LearningConfig:
     min_labels: int = 30
     min_per_class: int = 5
     alpha: float = 0.1
+    alpha_agree: float = 0.01
+    gate_logloss: bool = True
+    logloss_eps: float = 0.005
     bootstrap: int = 2000
     old_version_weight: float = 0.5
     max_conflict_share: float = 0.25
@@ -81,6 +84,7 @@ class LearningConfig:
     curve_fractions: tuple[float, ...] = (0.3, 0.55)
     marginal_gain: float = 0.002
     max_suggestion: int = 2000
+    scale_grid: tuple[float, ...] = (1.0,)
     seed: int = 0
 
 
@@ -114,6 +118,7 @@ class FitReport:
     learned_auc: float | None = None
     lift: float | None = None
     lift_ci: tuple[float, float] | None = None
+    logloss_gain_ci: tuple[float, float] | None = None
     static_auc_ci: tuple[float, float] | None = None
     static_logloss: float | None = None
     learned_logloss: float | None = None
@@ -129,6 +134,7 @@ class FitReport:
         d = asdict(self)
         d["lift_ci"] = list(self.lift_ci) if self.lift_ci else None
         d["static_auc_ci"] = list(self.static_auc_ci) if self.static_auc_ci else None
+        d["logloss_gain_ci"] = list(self.logloss_gain_ci) if self.logloss_gain_ci else None
         d["learning_curve"] = [[int(n), float(a)] for n, a in self.learning_curve]
         return d
 
@@ -147,36 +153,50 @@ class FitReport:
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _logloss(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> float:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    ll = -(y * np.log(p) + (1 - y) * np.log1p(-p))
-    return float(np.average(ll, weights=w))
+def _auc(scores: Any, labels: Any) -> float:
+    """:func:`icp_engine.evals.auc` of arrays: ``scores`` (n,) float, ``labels`` (n,) bool."""
+    return _evals_auc(scores, labels)
 
 
-def platt(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, prior_sd: float = 2.0) -> tuple[float, float]:
-    """Fit ``P(keep) = sigmoid(a + b x)`` to labels ``y`` (0/1) with weights ``w``.
+def _logloss_each(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
-    Maximum a posteriori with independent normal priors ``a ~ N(0, prior_sd)``, ``b ~ N(1,
-    prior_sd)`` (identity = "the input is already a calibrated logit"), so it is stable with
-    few labels of one class. Newton's method on the 2 parameters; deterministic.
-    Returns ``(a, b)``.
+
+def stack_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, prior_sd: float = 2.0
+              ) -> tuple[float, ...]:
+    """Fit ``P(keep) = sigmoid(a + X @ b)`` to labels ``y`` (0/1) with weights ``w``.
+
+    ``X`` (n, k): here the static logit and the labels' correction. Maximum a posteriori with
+    independent normal priors ``a ~ N(0, prior_sd)``, ``b_j ~ N(1, prior_sd)`` (identity = "the
+    inputs already add up to a calibrated logit"), so it is stable with few labels of one class.
+    Newton's method; deterministic. Returns ``(a, b_1, ..., b_k)``.
     """
-    x = np.asarray(x, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
     y = np.asarray(y, dtype=np.float64)
-    w = np.ones_like(x) if w is None else np.asarray(w, dtype=np.float64)
-    theta = np.array([0.0, 1.0])
+    w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    A = np.hstack([np.ones((X.shape[0], 1)), X])
+    center = np.concatenate([[0.0], np.ones(X.shape[1])])
+    theta = center.copy()
     prec = 1.0 / prior_sd ** 2
-    A = np.vstack([np.ones_like(x), x]).T
     for _ in range(50):
         z = A @ theta
         p = 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
-        g = A.T @ (w * (y - p)) - prec * (theta - np.array([0.0, 1.0]))
-        H = (A * (w * p * (1 - p))[:, None]).T @ A + prec * np.eye(2)
+        g = A.T @ (w * (y - p)) - prec * (theta - center)
+        H = (A * (w * p * (1 - p))[:, None]).T @ A + prec * np.eye(A.shape[1])
         step = np.linalg.solve(H, g)
         theta = theta + step
         if np.max(np.abs(step)) < 1e-8:
             break
-    return float(theta[0]), float(theta[1])
+    return tuple(float(t) for t in theta)
+
+
+def platt(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, prior_sd: float = 2.0) -> tuple[float, float]:
+    """``sigmoid(a + b x)`` fitted like :func:`stack_fit` with one input; returns ``(a, b)``."""
+    a, b = stack_fit(np.asarray(x, dtype=np.float64)[:, None], y, w, prior_sd)
+    return a, b
 
 
 def _stratified_folds(y: np.ndarray, k: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -221,7 +241,9 @@ class LearnedModel:
         self.report = FitReport(reason="not fitted")
         self.encoder = EvidenceEncoder()
         self.gp: LaplaceGP | None = None
-        self.calibration: tuple[float, float] = (0.0, 1.0)
+        self.kernel: KernelSpec = self.config.kernel
+        self.scale = 1.0
+        self.calibration: tuple[float, ...] = (0.0, 1.0, 1.0)
         self.n_reviews = 0
 
     @property
@@ -239,14 +261,16 @@ class LearnedModel:
             z=self.encoder.transform(comps),
             e=feats.embeddings[idx],
             w=None if words is None else words[idx],
+            t=None if feats.title_embeddings is None else feats.title_embeddings[idx],
+            tid=None if feats.title_ids is None else feats.title_ids[idx],
         )
 
     def _new_gp(self) -> LaplaceGP:
-        return LaplaceGP(self.config.kernel)
+        return LaplaceGP(self.kernel)
 
     # -------------------------------------------------------------------- fit
     def fit(self, labels: Sequence[Label], features: LeadFeatures,
-            current_icp_version: int | None = None) -> FitReport:
+            current_icp_version: int | None = None, *, validate: bool = True) -> FitReport:
         """Fit on ``labels`` (any order, any queues), validate, decide whether to apply.
 
         ``features`` must contain the labelled leads (labels of other leads are counted in
@@ -255,6 +279,9 @@ class LearnedModel:
         version id (labels under earlier ones get ``old_version_weight``). Returns the
         :class:`FitReport` (also kept as ``self.report``). Never raises for bad label sets: too
         few, one-sided, random or contradictory labels give ``applied=False`` with a reason.
+        ``validate=False`` fits the model on every label and skips the cross-validation and the
+        gate (verdict ``not_validated``, never applied): for the "most informative next" queue,
+        which needs the posterior, not the proof.
         """
         t0 = time.perf_counter()
         cfg = self.config
@@ -270,12 +297,12 @@ class LearnedModel:
         self.report = rep
         self.gp = None
         try:
-            self._fit(agg, features, rep)
+            self._fit(agg, features, rep, validate)
         finally:
             rep.seconds = round(time.perf_counter() - t0, 3)
         return rep
 
-    def _fit(self, agg: AggregatedLabels, feats: LeadFeatures, rep: FitReport) -> None:
+    def _fit(self, agg: AggregatedLabels, feats: LeadFeatures, rep: FitReport, validate: bool = True) -> None:
         cfg = self.config
         ev = np.flatnonzero(agg.unbiased)
         y_ev = agg.y[ev]
@@ -291,8 +318,27 @@ class LearnedModel:
         idx_all = feats.index_of(agg.lead_ids)
         self.encoder = EvidenceEncoder().fit([feats.components[i] for i in idx_all])
         X_all = self._inputs(feats, idx_all)
-        self.gp = self._new_gp().fit(X_all, agg.y, agg.weight)
+        self.kernel = cfg.kernel
+        if len(cfg.scale_grid) > 1 and agg.n >= cfg.min_labels:
+            # empirical Bayes: the amplitude multiplier with the largest Laplace log evidence
+            best = None
+            for f in cfg.scale_grid:
+                self.kernel = cfg.kernel.scaled(f)
+                g = self._new_gp().fit(X_all, agg.y, agg.weight)
+                if best is None or g.log_marginal > best[0] + 1e-9:
+                    best = (g.log_marginal, f, g)
+            assert best is not None
+            self.kernel = cfg.kernel.scaled(best[1])
+            self.scale = float(best[1])
+            self.gp = best[2]
+        else:
+            self.scale = 1.0
+            self.gp = self._new_gp().fit(X_all, agg.y, agg.weight)
 
+        if not validate:
+            rep.verdict = "not_validated"
+            rep.reason = "fitted without validation (review order only)"
+            return
         if ev.size < cfg.min_labels or n_keep_ev < cfg.min_per_class or n_trash_ev < cfg.min_per_class:
             rep.verdict = "not_enough_labels"
             rep.reason = (f"not enough reviews yet: {n_keep_ev} keep and {n_trash_ev} trash from the random "
@@ -346,25 +392,30 @@ class LearnedModel:
         p_static = feats.prior_prob[idx_all[ev]]
         shown_static = feats.static_prob[idx_all[ev]]
 
-        # calibration of the learned logit (the blend fitted to the labels): the final model uses
-        # the fit on all out-of-fold predictions; the log-loss below is cross-fitted (each fold
-        # calibrated by a fit on the other folds' predictions), so it is honest.
-        self.calibration = platt(mu_oof, y_ev, w_ev)
-        p_learned = np.empty(ev.size)
+        # the blend fitted to the labels (stacking): P = sigmoid(a + b_s * prior + b_c * (latent - prior)),
+        # prior = the static logit, latent - prior = the labels' correction. The final model uses the
+        # fit on every out-of-fold prediction; the metrics below are cross-fitted (each fold's blend
+        # fitted on the other folds' predictions), so they measure exactly what would be applied.
+        prior_ev = X_all.prior[ev]
+        feats_ev = np.vstack([prior_ev, mu_oof - prior_ev]).T
+        self.calibration = stack_fit(feats_ev, y_ev, w_ev)
+        z_cf = np.empty(ev.size)
         for fold in _stratified_folds(y_ev, k, np.random.default_rng(cfg.seed + 1)):
             rest = np.setdiff1d(np.arange(ev.size), fold)
-            a, b = platt(mu_oof[rest], y_ev[rest], w_ev[rest])
-            p_learned[fold] = 1.0 / (1.0 + np.exp(-(a + b * mu_oof[fold])))
+            a, bs, bc = stack_fit(feats_ev[rest], y_ev[rest], w_ev[rest])
+            z_cf[fold] = a + bs * feats_ev[fold, 0] + bc * feats_ev[fold, 1]
+        p_learned = 1.0 / (1.0 + np.exp(-np.clip(z_cf, -40, 40)))
 
+        eps = cfg.logloss_eps
+        ll_static = _logloss_each(y_ev, np.clip(shown_static, eps, 1 - eps))
+        ll_learned = _logloss_each(y_ev, np.clip(p_learned, eps, 1 - eps))
         rep.static_auc = float(_auc(p_static, y_ev > 0.5))
-        rep.learned_auc = float(_auc(mu_oof, y_ev > 0.5))
+        rep.learned_auc = float(_auc(z_cf, y_ev > 0.5))
         rep.lift = rep.learned_auc - rep.static_auc
-        eps = 0.005
-        rep.static_logloss = _logloss(y_ev, np.clip(shown_static, eps, 1 - eps), w_ev)
-        rep.learned_logloss = _logloss(y_ev, p_learned, w_ev)
-        p_learned = mu_oof  # ranking for the bootstrap
+        rep.static_logloss = float(np.average(ll_static, weights=w_ev))
+        rep.learned_logloss = float(np.average(ll_learned, weights=w_ev))
 
-        # ---- paired, class-stratified bootstrap
+        # ---- paired, class-stratified bootstrap of the AUC gain and of the log-loss gain
         brng = np.random.default_rng(cfg.seed + 7919)
         pos = np.flatnonzero(y_ev > 0.5)
         neg = np.flatnonzero(y_ev <= 0.5)
@@ -372,17 +423,22 @@ class LearnedModel:
         samples = np.concatenate([pos[brng.integers(0, pos.size, (B, pos.size))],
                                   neg[brng.integers(0, neg.size, (B, neg.size))]], axis=1)
         a_s = _auc_matrix(p_static, y_ev, samples)
-        a_l = _auc_matrix(p_learned, y_ev, samples)
+        a_l = _auc_matrix(z_cf, y_ev, samples)
         gain = a_l - a_s
+        d = (ll_static - ll_learned) * w_ev
+        ll_gain = d[samples].sum(axis=1) / w_ev[samples].sum(axis=1)
         q = cfg.alpha
         rep.lift_ci = (float(np.quantile(gain, q)), float(np.quantile(gain, 1 - q)))
-        rep.static_auc_ci = (float(np.quantile(a_s, q)), float(np.quantile(a_s, 1 - q)))
+        rep.logloss_gain_ci = (float(np.quantile(ll_gain, q)), float(np.quantile(ll_gain, 1 - q)))
+        # labels vs the ICP: "random" unless the static AUC is above 0.5 at the strict level
+        # alpha_agree; "contradicting" when it is below 0.5 at level alpha
+        rep.static_auc_ci = (float(np.quantile(a_s, cfg.alpha_agree)), float(np.quantile(a_s, 1 - q)))
 
         # ---- learning curve and the suggestion
         if cfg.learning_curve:
             pts = [(int(round(np.mean(curve_n[f]))), float(_auc(curve[f][0], y_ev > 0.5)))
                    for f in cfg.curve_fractions]
-            pts.append((int(round(np.mean(full_n))), rep.learned_auc))
+            pts.append((int(round(np.mean(full_n))), float(_auc(mu_oof, y_ev > 0.5))))
             rep.learning_curve = sorted(pts)
             rep.suggested_extra_labels = self._suggest(rep.learning_curve, ev.size)
 
@@ -395,15 +451,28 @@ class LearnedModel:
             rep.verdict = "labels_look_random"
             rep.reason = (f"your reviews do not follow the ICP (AUC {rep.static_auc:.2f}, no better than "
                           "chance); check the ICP or the reviewers - nothing was changed")
-        elif rep.lift_ci[0] <= 0.0 or rep.learned_logloss > rep.static_logloss:
+        elif not self._gain_proven(rep):
             rep.verdict = "no_measurable_gain"
             rep.reason = (f"no measurable gain yet (learned AUC {rep.learned_auc:.3f} vs {rep.static_auc:.3f}); "
                           "the static score is kept")
         else:
             rep.applied = True
             rep.verdict = "applied"
-            rep.reason = (f"the learned score ranks held-out reviews better (AUC {rep.learned_auc:.3f} vs "
-                          f"{rep.static_auc:.3f} over {ev.size} reviews)")
+            rep.reason = (f"the learned score predicts held-out reviews better (AUC {rep.learned_auc:.3f} vs "
+                          f"{rep.static_auc:.3f}, log-loss {rep.learned_logloss:.3f} vs {rep.static_logloss:.3f} "
+                          f"over {ev.size} reviews)")
+
+    def _gain_proven(self, rep: FitReport) -> bool:
+        """The lift test: the learned model ranks better beyond noise (AUC gain's lower ``alpha``
+        quantile > 0) and is not worse beyond noise in log-loss (the gain's upper quantile > 0), or
+        it predicts better beyond noise in log-loss and ranks at least as well (AUC gain >= 0)."""
+        assert rep.lift_ci is not None and rep.logloss_gain_ci is not None and rep.lift is not None
+        auc_better = rep.lift_ci[0] > 0.0 and rep.logloss_gain_ci[1] > 0.0
+        if not self.config.gate_logloss:
+            return auc_better and bool(rep.learned_logloss is not None and rep.static_logloss is not None
+                                       and rep.learned_logloss <= rep.static_logloss)
+        ll_better = rep.logloss_gain_ci[0] > 0.0 and rep.lift >= 0.0
+        return auc_better or ll_better
 
     @staticmethod
     def _take(X: _Inputs, idx: np.ndarray) -> _Inputs:
@@ -453,17 +522,19 @@ class LearnedModel:
         return int(min(cfg.max_suggestion, max(0, 10 * math.ceil(extra / 10))))
 
     # -------------------------------------------------------------------- predict / apply
-    def predict(self, features: LeadFeatures) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, features: LeadFeatures, with_var: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Learned P(keep) (m,) in (0, 1) and latent variance (m,) for ``features``' leads.
 
         Available after any successful :meth:`fit` with labels, applied or not (the active
-        learning queue uses it). Raises ``RuntimeError`` before.
+        learning queue uses it). ``with_var=False`` skips the variance (zeros; the probability
+        does not use it: the calibration maps the latent mean). Raises ``RuntimeError`` before.
         """
         if self.gp is None:
             raise RuntimeError("the model has no fit (no labels)")
-        mu, var = self.gp.predict(self._inputs(features))
-        a, b = self.calibration
-        z = np.clip(a + b * mu, -40.0, 40.0)
+        mu, var = self.gp.predict(self._inputs(features), with_var=with_var)
+        a, bs, bc = self.calibration
+        prior = logit(features.prior_prob, self.config.prob_eps)
+        z = np.clip(a + bs * prior + bc * (mu - prior), -40.0, 40.0)
         return 1.0 / (1.0 + np.exp(-z)), var
 
     def latent(self, features: LeadFeatures) -> tuple[np.ndarray, np.ndarray]:
@@ -486,5 +557,5 @@ def apply(model: LearnedModel | None, features: LeadFeatures,
     sp = features.static_prob if static_prob is None else np.asarray(static_prob, dtype=np.float64)
     if model is None or not model.applied or model.gp is None:
         return sp.copy(), np.zeros_like(sp)
-    prob, _ = model.predict(features)
+    prob, _ = model.predict(features, with_var=False)
     return prob, 100.0 * (prob - sp)

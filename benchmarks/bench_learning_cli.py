@@ -1,0 +1,283 @@
+"""Learning from reviews through the real CLI (issue 10, done-when): run, import labels, run again.
+
+Usage::
+
+    python benchmarks/bench_learning_cli.py [--bench DIR] [--pages report|tune|all] [--seeds 2] [--first-seed 0]
+        [--labels 50,100,200,400] [--coin 200] [--inverted 0] [--composition topical|broad|uniform]
+        [--n 5000] [--group 2] [--max-pages N] [--only NAME,...] [--json OUT.json] [--keep-data]
+
+For each page (``benchmarks/learning_pages.py``: a saved followers page of ``--n`` followers with
+REAL titles of ``../shared/bench``; keep = the ICP's people by the qrels, trash = everyone else;
+``topical`` pages hold 10-30 % ICP people and 25 % related occupations) and each seed, in a
+throw-away embedded Postgres:
+
+1. ``python -m icp_engine run --client C --icp ICP.json --input page.html --out before.csv``;
+2. for each label count of ``--labels`` (nested: 50, then 50 more, ...): ``feedback import
+   --client C labels.csv`` with that many random truthful labels in all (``profile_url,label``),
+   then the same ``run`` again; the CSV it writes is compared with ``before.csv`` by AUC on the
+   followers that were not labelled (the "other 4,800" at 200 labels);
+3. on a second client: ``--coin`` coin-flip labels (and ``--inverted`` labels that contradict the
+   truth), imported, the same ``run`` again, the AUC change on the others.
+
+Followers without a headline are not judged (no label, not in the AUC). Refit time is the learn
+stage's wall time read from ``runs.actual["learning"]`` (cross-validation, gate, learning curve and
+re-scoring the page included). Prints per page and seed, then the lift curve (labels -> AUC, mean
++- sd), the share of runs where the model was applied, the coin-flip change and how many runs meet
+the done-when (AUC >= 0.95 and >= +0.04 at 200 truthful labels; coin flips move AUC by no more
+than -0.02). The learner's settings are never tuned here: they were chosen with
+``bench_learning.py --composition topical --pages tune``. Exits 0 with a message when the
+benchmark folder is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def _vanity(url: str) -> str:
+    return url.rstrip("/").split("/in/")[-1].split("?")[0].split("/")[0].lower()
+
+
+class CLI:
+    """Runs ``python -m icp_engine`` with a private ICP_DATA_DIR and no API keys."""
+
+    def __init__(self, data_dir: Path):
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("OPENAI_API_KEY", "APIFY_API_TOKEN", "JINA_API_KEY", "COHERE_API_KEY",
+                                 "FATHOM_API_KEY", "DATABASE_URL")}
+        self.env["ICP_DATA_DIR"] = str(data_dir)
+        self.env["PYTHONWARNINGS"] = "ignore"
+
+    def __call__(self, *args: str) -> tuple[float, str]:
+        t = time.perf_counter()
+        res = subprocess.run([sys.executable, "-m", "icp_engine", *args], cwd=ROOT, env=self.env,
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[:3])} failed ({res.returncode}):\n{res.stderr[-3000:]}")
+        return time.perf_counter() - t, res.stderr
+
+
+def read_scores(path: Path) -> dict[str, float]:
+    """``{vanity: icp_score}`` of a ranked CSV written by ``run``."""
+    rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+    return {_vanity(r["profile_url"]): float(r["icp_score"]) for r in rows if r.get("profile_url")}
+
+
+def rest_auc(scores: dict[str, float], truth: dict[str, int | None], labelled: set[str]) -> float:
+    from icp_engine.evals import auc
+
+    s, y = [], []
+    for v, t in truth.items():
+        if t is None or v in labelled or v not in scores:
+            continue
+        s.append(scores[v])
+        y.append(bool(t))
+    return float(auc(np.asarray(s), np.asarray(y)))
+
+
+def write_labels(path: Path, people: list[dict[str, Any]], labels: list[int]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["profile_url", "label"])
+        for p, lab in zip(people, labels):
+            w.writerow([f"https://www.linkedin.com/in/{p['vanity']}/", "keep" if lab else "trash"])
+
+
+def learning_of(db: Any, client: str) -> dict[str, Any]:
+    """``runs.actual["learning"]`` of the client's newest run (read straight from Postgres)."""
+    import sqlalchemy as sa
+
+    with db.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT r.actual -> 'learning' FROM runs r JOIN clients c ON c.id = r.client_id "
+            "WHERE c.name = :n ORDER BY r.id DESC LIMIT 1"), {"n": client}).scalar()
+    return row or {}
+
+
+def run_page(cli: CLI, db: Any, page: Any, work: Path, seed: int, label_counts: list[int], coin: int,
+             inverted: int) -> dict[str, Any]:
+    """All cases of one page and seed; returns ``{"truth": [...], "coin": {...}, "inverted": {...}}``."""
+    html = work / f"{page.spec.name}.html"
+    icp = work / f"{page.spec.name}.icp.json"
+    html.write_bytes(page.html)
+    icp.write_text(json.dumps(page.icp), encoding="utf-8")
+    truth = page.truth_by_vanity
+    judged = [p for p in page.people if p["label"] is not None]
+    rng = random.Random(f"labels-{page.spec.name}-{seed}")
+    order = judged[:]
+    rng.shuffle(order)
+    out: dict[str, Any] = {"truth": []}
+
+    def one_shot(client: str, csv_name: str) -> tuple[float, dict[str, float]]:
+        dest = work / csv_name
+        secs, _ = cli("run", "--client", client, "--icp", str(icp), "--input", str(html), "--out", str(dest))
+        return secs, read_scores(dest)
+
+    client = f"{page.spec.name}-s{seed}-truth"
+    t_first, before = one_shot(client, f"{client}-before.csv")
+    done = 0
+    for n in sorted(label_counts):
+        new = order[done:n]
+        lab_file = work / f"{client}-{n}.csv"
+        write_labels(lab_file, new, [p["label"] for p in new])
+        cli("feedback", "import", "--client", client, str(lab_file))
+        done = n
+        secs, after = one_shot(client, f"{client}-after{n}.csv")
+        labelled = {p["vanity"] for p in order[:n]}
+        learn = learning_of(db, client)
+        out["truth"].append({
+            "labels": n, "keeps": sum(p["label"] for p in order[:n]),
+            "static": rest_auc(before, truth, labelled), "after": rest_auc(after, truth, labelled),
+            "applied": bool(learn.get("applied")), "verdict": learn.get("verdict"),
+            "cv_static": learn.get("static_auc"), "cv_learned": learn.get("learned_auc"),
+            "suggest": learn.get("suggested_extra_labels"), "fit_s": learn.get("seconds"),
+            "stage_s": learn.get("stage_seconds"), "run_s": secs,
+        })
+    out["first_run_s"] = t_first
+    for kind, n in (("coin", coin), ("inverted", inverted)):
+        if not n:
+            continue
+        c2 = f"{page.spec.name}-s{seed}-{kind}"
+        _, before2 = one_shot(c2, f"{c2}-before.csv")
+        picks = order[:n]
+        if kind == "coin":
+            crng = random.Random(f"coin-{page.spec.name}-{seed}")
+            labs = [int(crng.random() < 0.5) for _ in picks]
+        else:
+            labs = [1 - p["label"] for p in picks]
+        lab_file = work / f"{c2}.csv"
+        write_labels(lab_file, picks, labs)
+        cli("feedback", "import", "--client", c2, str(lab_file))
+        _, after2 = one_shot(c2, f"{c2}-after.csv")
+        labelled = {p["vanity"] for p in picks}
+        learn = learning_of(db, c2)
+        out[kind] = {"labels": n, "static": rest_auc(before2, truth, labelled),
+                     "after": rest_auc(after2, truth, labelled), "applied": bool(learn.get("applied")),
+                     "verdict": learn.get("verdict")}
+    return out
+
+
+def fmt(vals: list[float]) -> str:
+    v = np.array([x for x in vals if x is not None and np.isfinite(x)], dtype=float)
+    return "      -      " if v.size == 0 else f"{v.mean():.3f} ± {v.std():.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
+    ap.add_argument("--pages", default="report", choices=["report", "tune", "all"])
+    ap.add_argument("--composition", default="topical", choices=["topical", "broad", "uniform"])
+    ap.add_argument("--group", type=int, default=2, help="queries per page ICP (3 for the part-1 pages)")
+    ap.add_argument("--n", type=int, default=5000, help="followers per page")
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1")
+    ap.add_argument("--labels", default="50,100,200,400")
+    ap.add_argument("--coin", type=int, default=200)
+    ap.add_argument("--inverted", type=int, default=0)
+    ap.add_argument("--max-pages", type=int, default=0)
+    ap.add_argument("--only", default="", help="comma-separated page names")
+    ap.add_argument("--json", default="", help="write every result to this file")
+    ap.add_argument("--keep-data", action="store_true", help="keep the temporary folder (database, files)")
+    args = ap.parse_args(argv)
+
+    bench_dir = Path(args.bench)
+    if not (bench_dir / "queries.jsonl").is_file():
+        print(f"benchmark folder {bench_dir} not found: skipping (it only exists in the dev workspace)")
+        return 0
+    import learning_pages as lp
+
+    from icp_engine.config import Settings
+    from icp_engine.db import Database
+    from icp_engine.evals import Benchmark
+
+    bench = Benchmark.load(bench_dir)
+    specs = lp.page_specs(bench, group=args.group, which=args.pages, n=args.n, composition=args.composition)
+    if args.only:
+        specs = [s for s in specs if s.name in args.only.split(",")]
+    if args.max_pages:
+        specs = specs[: args.max_pages]
+    label_counts = [int(x) for x in args.labels.split(",") if x]
+    tmp = Path(tempfile.mkdtemp(prefix="icp-bench-learn-", dir="/tmp"))
+    data_dir, work = tmp / "data", tmp / "files"
+    work.mkdir(parents=True)
+    settings = Settings(icp_data_dir=data_dir, database_url=None, openai_api_key=None, apify_api_token=None,
+                        jina_api_key=None, cohere_api_key=None, fathom_api_key=None, embedded_idle_stop_s=0)
+    db = Database(settings)  # starts the embedded server and keeps a connection: the CLI leaves it running
+    cli = CLI(data_dir)
+    print(f"# Learning from reviews through the CLI: {len(specs)} {args.pages} pages ({args.composition}, "
+          f"{args.n} followers) x {args.seeds} seeds; labels {label_counts}, coin {args.coin}, "
+          f"inverted {args.inverted}; data in {tmp}")
+    results: list[dict[str, Any]] = []
+    t_all = time.perf_counter()
+    try:
+        for spec in specs:
+            page = lp.build(bench, spec)
+            st = page.stats()
+            print(f"\n## {spec.name} ({spec.role}) keep {st['groups'].get('keep', 0)} / related "
+                  f"{st['groups'].get('related', 0)} / other {st['groups'].get('other', 0)} / noise "
+                  f"{st['groups'].get('noise', 0)}; {st['distinct_titles']} distinct titles (max {st['max_repeat']} "
+                  f"followers share one)", flush=True)
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                r = run_page(cli, db, page, work, seed, label_counts, args.coin, args.inverted)
+                r.update(page=spec.name, seed=seed, keep_share=spec.keep_share)
+                results.append(r)
+                line = "  ".join(f"{t['labels']}: {t['static']:.3f}->{t['after']:.3f}{'*' if t['applied'] else ''}"
+                                 for t in r["truth"])
+                extra = "".join(f"  {k} {r[k]['static']:.3f}->{r[k]['after']:.3f}{'*' if r[k]['applied'] else ''}"
+                                for k in ("coin", "inverted") if k in r)
+                print(f"  seed {seed}: {line}{extra}  (first run {r['first_run_s']:.0f} s; * = applied)", flush=True)
+    finally:
+        db.dispose()
+        subprocess.run([sys.executable, "-m", "icp_engine", "db-stop"], cwd=ROOT, env=cli.env, capture_output=True)
+        if not args.keep_data:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"\n# Lift curve ({len(results)} page x seed runs): AUC on the followers not labelled")
+    print(f"{'labels':>7} {'static':>15} {'after run':>15} {'gain':>15} {'applied':>8} {'refit s':>8} {'run s':>6}"
+          f"  {'>=0.95 & +0.04':>15}")
+    for n in sorted(label_counts):
+        rows = [t for r in results for t in r["truth"] if t["labels"] == n]
+        ok = sum(1 for t in rows if t["after"] >= 0.95 and t["after"] - t["static"] >= 0.04)
+        print(f"{n:>7} {fmt([t['static'] for t in rows]):>15} {fmt([t['after'] for t in rows]):>15} "
+              f"{fmt([t['after'] - t['static'] for t in rows]):>15} {100 * np.mean([t['applied'] for t in rows]):>7.0f}% "
+              f"{np.mean([t['stage_s'] or 0 for t in rows]):>8.1f} {np.mean([t['run_s'] for t in rows]):>6.1f}"
+              f"  {ok:>3}/{len(rows)}")
+        verdicts: dict[str, int] = defaultdict(int)
+        for t in rows:
+            verdicts[str(t["verdict"])] += 1
+        print(" " * 9 + "verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
+    for kind in ("coin", "inverted"):
+        rows = [r[kind] for r in results if kind in r]
+        if rows:
+            ch = [t["after"] - t["static"] for t in rows]
+            print(f"{kind} {rows[0]['labels']}: static {fmt([t['static'] for t in rows])} -> "
+                  f"{fmt([t['after'] for t in rows])}; change min {min(ch):+.4f}, applied "
+                  f"{sum(t['applied'] for t in rows)}/{len(rows)}; within -0.02: "
+                  f"{sum(1 for c in ch if c >= -0.02)}/{len(rows)}")
+    print(f"total wall time {time.perf_counter() - t_all:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
