@@ -126,8 +126,17 @@ def _user(row: dict[str, Any]) -> User:
 # --------------------------------------------------------------------------- passwords
 
 _hasher = PasswordHasher()
-# verified against when the name is unknown, so a wrong name costs as long as a wrong password
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# verified against when the name is unknown, so a wrong name costs as long as a wrong password;
+# made on first use (an argon2 hash costs ~0.15 s, paid by every process that imports the engine)
+_dummy: list[str] = []
+_dummy_lock = threading.Lock()
+
+
+def _dummy_hash() -> str:
+    with _dummy_lock:
+        if not _dummy:
+            _dummy.append(_hasher.hash(secrets.token_urlsafe(16)))
+        return _dummy[0]
 
 
 def hash_password(password: str) -> str:
@@ -138,7 +147,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches ``password_hash``; False for a mismatch or an unusable hash."""
     try:
-        return bool(_hasher.verify(password_hash or _DUMMY_HASH, password)) and password_hash is not None
+        return bool(_hasher.verify(password_hash or _dummy_hash(), password)) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -104,6 +104,32 @@ class Wiring:
 
         return get_embedder(self.settings, db=self.db)
 
+    def prefetch_models(self) -> threading.Thread:
+        """Start loading what a run's first chunk needs (the configured embedder, the title
+        backbone, the scoring and classification modules) in a background thread; return it.
+
+        Meant to overlap the parse and the store of an upload (the CLI's ``run``), which wait on
+        Postgres much of the time. Loading never changes a result: the same cached models are used
+        whether or not they were prefetched. A failure here is ignored (the first real use raises
+        it). Not a daemon: a process that ends first waits for the load (about a second) instead of
+        tearing onnxruntime down mid-load.
+        """
+
+        def load() -> None:
+            try:
+                from . import classify, pipeline  # noqa: F401 - imported for their load time
+                from .scoring import scorer  # noqa: F401
+                from .scoring.backbone import title_backbone
+
+                embedder = self.embedder
+                title_backbone(getattr(embedder, "db", None))
+            except Exception:  # noqa: BLE001 - surfaced by the first real use instead
+                pass
+
+        thread = threading.Thread(target=load, name="model-prefetch", daemon=False)
+        thread.start()
+        return thread
+
     def reranker(self, name: RerankerName | str | None) -> Any:
         """The reranker called ``name``; None for ``none``. Raises :class:`InvalidInput` for an
         unknown name or a hosted reranker without its key."""
