@@ -124,7 +124,7 @@ def run(
     except FileNotFoundError:
         raise typer.BadParameter(f"input file not found: {input}") from None
     eng = _engine()
-    eng.prefetch_models()  # the run's models load while the page is parsed and stored
+    eng.wiring.prefetch_models()  # the run's models load while the page is parsed and stored
     try:
         parsed = eng.parse_upload(input.name, data)
     except UploadError as exc:

@@ -165,11 +165,6 @@ class Engine:
 
     # ------------------------------------------------------------ uploads
 
-    def prefetch_models(self) -> threading.Thread:
-        """Load the run's models in the background while an upload is parsed and stored
-        (see :meth:`Wiring.prefetch_models`); returns the started thread."""
-        return self.wiring.prefetch_models()
-
     def parse_upload(self, filename: str, data: bytes) -> ParsedUpload:
         """Parse a file without storing anything; raises ``UploadError`` (a sentence for the user)."""
         return self.uploads.parse(filename, data)
