@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,17 @@ def db(database):
     from icp_engine.db.schema import metadata
 
     names = [n for n in metadata.tables if n not in _KEEP] + _QUEUE_TABLES
-    with database.begin() as conn:
-        conn.execute(sa.text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
+    # A previous test's background work (a dashboard thread finishing a rerun) may still hold row
+    # locks; Postgres then picks the TRUNCATE as a deadlock victim and rolls it back: try again.
+    for attempt in range(5):
+        try:
+            with database.begin() as conn:
+                conn.execute(sa.text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
+            break
+        except sa.exc.OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return database
 
 
