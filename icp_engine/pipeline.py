@@ -49,6 +49,7 @@ from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
 from .enrich.page import linking_key, profile_from_page
 from .enums import EnrichProvider, LeadStatus, RerankerName, RunStage
 from .errors import InvalidInput
+from .overlap import WriteBehind, read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,10 @@ class RunStages:
     #: False: the stages one at a time (enrich writes ``enriched`` leads, then classify, embed and
     #: score read them back); the reference path ``tests/test_perf_equivalence.py`` compares with.
     one_pass: bool = True
+    #: True: each chunk's database write runs in a background thread while the next chunk is
+    #: computed, and the next chunk is read while this one is (:mod:`icp_engine.overlap`); the same
+    #: rows are written, in the same order, each chunk in one transaction. False: one after the other.
+    overlap: bool = True
 
     def __init__(
         self,
@@ -251,48 +256,57 @@ class RunStages:
             c["to_offer"] = c["reenriched"] + c["no_better_data"] + upload_only
             self._store_changes()
         for _attempt in range(MAX_ATTEMPTS):
-            seen = False
             # leads that stay ``discovered`` after a retryable failure come round in the next attempt;
             # leads with upload data are offered once per execution
             todo = leads_sql.pending_enrichment(upgrade=upgrade, exclude=sorted(offered))
-            # local providers: small first chunks (progress within seconds); live Apify: fixed chunks
-            for rows in self._chunks(todo, size, _ENRICH_COLUMNS, grow=provider_name in _LOCAL_PROVIDERS):
-                seen = True
-                again = {r["id"]: r for r in rows if r["status"] != LeadStatus.DISCOVERED}
-                offered.update(again)
-                requests = [
-                    EnrichRequest(
-                        lead_id=r["id"],
-                        key=r["profile_key"],
-                        url=r["input_url"],
-                        profile_id=r["profile_id"],
-                        vanity=r["vanity"],
-                        page=Profile(
-                            name=r["name"], headline=r["headline"], location=r["location"],
-                            company=r["company"], titles=list(r["titles"] or []),
-                            profile_id=r["profile_id"], vanity=r["vanity"],
-                        ),
-                    )
-                    for r in rows
-                ]
-                got: dict[int, EnrichOutcome] = {}
-                try:
-                    for o in self.ctx.provider.enrich(requests):
-                        got[o.lead_id] = o
-                except BaseException:
-                    # keep what came back (already paid for); the rest is not an attempt
-                    self._write_outcomes([r for r in requests if r.lead_id in got], got, again)
-                    raise
-                self._report(RunStage.ENRICH, self._write_outcomes(
-                    requests, got, again, {r["id"]: r for r in rows} if self.one_pass else None))
-                self._store_provider_stats()
+            # local providers: small first chunks (progress within seconds); live Apify: fixed chunks.
+            # Each chunk's write overlaps the next chunk's work; all are committed before the next attempt.
+            with WriteBehind(enabled=self.overlap) as writer:
+                seen = self._enrich_chunks(todo, size, provider_name, again_offered=offered, writer=writer)
             if not seen:
                 return
 
+    def _enrich_chunks(self, todo: Any, size: int, provider_name: str, *, again_offered: set[int],
+                       writer: WriteBehind) -> bool:
+        """One attempt of the enrich stage over the leads matching ``todo``; True if it saw any."""
+        seen = False
+        for rows in self._chunks(todo, size, _ENRICH_COLUMNS, grow=provider_name in _LOCAL_PROVIDERS):
+            seen = True
+            again = {r["id"]: r for r in rows if r["status"] != LeadStatus.DISCOVERED}
+            again_offered.update(again)
+            requests = [
+                EnrichRequest(
+                    lead_id=r["id"],
+                    key=r["profile_key"],
+                    url=r["input_url"],
+                    profile_id=r["profile_id"],
+                    vanity=r["vanity"],
+                    page=Profile(
+                        name=r["name"], headline=r["headline"], location=r["location"],
+                        company=r["company"], titles=list(r["titles"] or []),
+                        profile_id=r["profile_id"], vanity=r["vanity"],
+                    ),
+                )
+                for r in rows
+            ]
+            got: dict[int, EnrichOutcome] = {}
+            try:
+                for o in self.ctx.provider.enrich(requests):
+                    got[o.lead_id] = o
+            except BaseException:
+                # keep what came back (already paid for); the rest is not an attempt
+                writer.settle()
+                self._write_outcomes([r for r in requests if r.lead_id in got], got, again, report=False)
+                raise
+            self._write_outcomes(requests, got, again, {r["id"]: r for r in rows} if self.one_pass else None,
+                                 writer=writer)
+        return seen
+
     def _write_outcomes(self, requests: Sequence[EnrichRequest], outcomes: dict[int, EnrichOutcome],
                         again: dict[int, Any] | None = None,
-                        rows: dict[int, dict[str, Any]] | None = None) -> dict[str, int]:
-        """Write one chunk's outcomes in one transaction; returns the progress delta.
+                        rows: dict[int, dict[str, Any]] | None = None, *,
+                        writer: WriteBehind | None = None, report: bool = True) -> None:
+        """Write one chunk's outcomes in one transaction, then report the progress delta.
 
         Nothing is dropped: a fallback outcome (the provider had no data) stores the upload's
         profile with ``enrichment_note = "enrichment: <note>"``; a failure stores the attempt and,
@@ -307,6 +321,11 @@ class RunStages:
         With the leads' ``rows`` (the enrich stage's read), the enriched leads are also classified
         and scored here (see the class docstring); re-enriched ones too, as the later
         stages would after their classification and vector were cleared.
+
+        With a ``writer`` the transaction runs in its background thread (:class:`WriteBehind`) and
+        the report, the rescored counts and the provider's counters follow once it committed;
+        without one, all happen before this returns. ``report=False`` (a partial chunk written as
+        the stage fails): no progress report, no provider counters.
         """
         again = again or {}
         provider_name = getattr(self.ctx.provider, "name", EnrichProvider.PAGE.value)
@@ -353,26 +372,41 @@ class RunStages:
                 }
             )
         carried = self._carry(ok, rows, set(reenriched)) if rows is not None and ok else None
-        previous: dict[int, tuple[float, str]] = {}
-        with self.db.begin() as conn:
-            # re-enriched leads: classification and vector cleared first (carried ones are classified here)
-            leads_sql.reset_derived(conn, reenriched)
-            if carried is None:
-                leads_sql.write_enriched(conn, ok)
-            else:
-                leads_sql.write_enriched(conn, ok, classified=carried.classified, qualified=True)
-                # what the score stage reports of the scores it replaces (re-enriched leads, retried ones)
-                previous = scores_sql.previous_scores(conn, self.icp_version_id, [b["b_id"] for b in ok])
-                scores_sql.write_scores(conn, self.icp_version_id, self.run_id, carried.scores, mark_qualified=False)
-            failed = leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
-        if previous and carried is not None:
-            self._count_rescored(previous, carried.scores)
-        return {
-            "enriched": len(ok), "failed": failed,
-            "not_enriched": sum(1 for r in ok if r["b_note"]) + failed,
-            "classified": len(ok) if carried is not None and carried.classified else 0,
-            "scored": len(ok) if carried is not None else 0,
-        }
+
+        def write() -> tuple[int, dict[int, tuple[float, str]]]:
+            previous: dict[int, tuple[float, str]] = {}
+            with self.db.begin() as conn:
+                # re-enriched leads: classification and vector cleared first (carried ones are classified here)
+                leads_sql.reset_derived(conn, reenriched)
+                if carried is None:
+                    leads_sql.write_enriched(conn, ok)
+                else:
+                    leads_sql.write_enriched(conn, ok, classified=carried.classified, qualified=True)
+                    # what the score stage reports of the scores it replaces (re-enriched leads, retried ones)
+                    previous = scores_sql.previous_scores(conn, self.icp_version_id, [b["b_id"] for b in ok])
+                    scores_sql.write_scores(conn, self.icp_version_id, self.run_id, carried.scores,
+                                            mark_qualified=False)
+                failed = leads_sql.write_enrich_failures(conn, failures, MAX_ATTEMPTS)
+            return failed, previous
+
+        def then(result: tuple[int, dict[int, tuple[float, str]]]) -> None:
+            failed, previous = result
+            if previous and carried is not None:
+                self._count_rescored(previous, carried.scores)
+            if not report:
+                return
+            self._report(RunStage.ENRICH, {
+                "enriched": len(ok), "failed": failed,
+                "not_enriched": sum(1 for r in ok if r["b_note"]) + failed,
+                "classified": len(ok) if carried is not None and carried.classified else 0,
+                "scored": len(ok) if carried is not None else 0,
+            })
+            self._store_provider_stats()
+
+        if writer is None:
+            then(write())
+        else:
+            writer.submit(write, then)
 
     def _carry(self, ok: list[dict[str, Any]], rows: dict[int, dict[str, Any]],
                reenriched: Collection[int] = ()) -> _Carried | None:
@@ -441,20 +475,19 @@ class RunStages:
         With ``grow`` the first chunk holds :data:`FIRST_CHUNK` leads and each next one twice as many up to
         ``size``, so progress and rate are known within the first seconds of a stage. Keyset
         pagination (each query starts after the last id seen) keeps every chunk's query cheap at
-        100k leads; the stop flag is checked before each chunk.
+        100k leads; the stop flag is checked before each chunk. With :attr:`overlap` the next chunk
+        is read while the caller works on this one (:func:`icp_engine.overlap.read_ahead`).
         """
         size = max(1, min(size, 10_000))
-        step = min(size, FIRST_CHUNK) if grow else size
-        last = 0
-        while True:
-            self._check_stop()
+        step = [min(size, FIRST_CHUNK) if grow else size]
+
+        def read(after: int) -> list[dict[str, Any]]:
             with self.db.connect() as conn:
-                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, step, columns)
-            if not rows:
-                return
-            last = rows[-1]["id"]
-            step = min(size, step * 2)
-            yield rows
+                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, after, step[0], columns)
+            step[0] = min(size, step[0] * 2)
+            return rows
+
+        yield from read_ahead(read, lambda r: r["id"], 0, self._check_stop, enabled=self.overlap)
 
     # -- stage: classify (leads the enrich stage did not carry)
     def _stage_classify(self) -> None:
@@ -484,11 +517,19 @@ class RunStages:
     def _stage_embed(self) -> None:
         assert self.ctx.embedder is not None
         model = self.ctx.embedder.name
-        for rows in self._chunks(scores_sql.without_vector(model), self._big_chunk(), _PROFILE_COLUMNS):
-            vecs = self._profile_vectors([profile_from_row(r) for r in rows])
-            with self.db.begin() as conn:
-                scores_sql.write_vectors(conn, model, [(r["id"], v) for r, v in zip(rows, vecs)])
-            self._report(RunStage.EMBED)
+
+        def writing(pairs: list[tuple[int, np.ndarray]]) -> Callable[[], None]:
+            def write() -> None:
+                with self.db.begin() as conn:
+                    scores_sql.write_vectors(conn, model, pairs)
+            return write
+
+        # each chunk's vectors are written while the next chunk is embedded
+        with WriteBehind(enabled=self.overlap) as writer:
+            for rows in self._chunks(scores_sql.without_vector(model), self._big_chunk(), _PROFILE_COLUMNS):
+                vecs = self._profile_vectors([profile_from_row(r) for r in rows])
+                writer.submit(writing([(r["id"], v) for r, v in zip(rows, vecs)]),
+                              lambda _r: self._report(RunStage.EMBED))
 
     # -- stage: score (leads the enrich stage did not carry)
     def _score_rows(self, lead_ids: Sequence[int], profiles: Sequence[Profile]) -> list[dict[str, Any]]:

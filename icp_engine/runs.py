@@ -239,6 +239,9 @@ class RunService:
         self._watched: set[int] = set()
         self._background: jobs.QueueWorker | None = None
         self._executing: set[int] = set()
+        #: the latest progress dict of each run executing in this process (its executor's report), so a
+        #: foreground wait (:meth:`execute`) shows it without counting the leads again
+        self._published: dict[int, dict[str, Any]] = {}
 
     @property
     def queue(self) -> jobs.JobQueue:
@@ -417,7 +420,11 @@ class RunService:
             if jobs.abort_requested(context):
                 raise RunStopped(f"job {job.id} of run {run_id} was aborted")
 
-        executor = RunExecutor(self.db, run_id, ctx, worker_id=self.worker_id, job_id=job.id, should_stop=should_stop)
+        def publish(prog: dict[str, Any]) -> None:
+            self._published[run_id] = prog
+
+        executor = RunExecutor(self.db, run_id, ctx, worker_id=self.worker_id, job_id=job.id, should_stop=should_stop,
+                               on_progress=publish)
         with self._lock:
             self._executing.add(run_id)
         try:
@@ -442,6 +449,7 @@ class RunService:
                 close()
             with self._lock:
                 self._executing.discard(run_id)
+                self._published.pop(run_id, None)
 
     # ------------------------------------------------------------ workers of this process
 
@@ -500,7 +508,8 @@ class RunService:
     def execute(self, run_id: int, on_progress: ProgressCallback | None = None) -> dict[str, Any]:
         """Queue the run and wait for it to end, executing it in a queue worker of this process (or
         watching another worker execute it); ``on_progress`` gets the progress dict every
-        :data:`WAIT_POLL_S` seconds. Returns the final progress.
+        :data:`WAIT_POLL_S` seconds (while this process executes the run: the executor's latest
+        report, so waiting adds no count queries to the run's own). Returns the final progress.
 
         Raises :class:`RunStopped` when the run was paused or cancelled, :class:`RunFailed` when
         it failed (the recorded error), :class:`NotFound` for an unknown run.
@@ -513,9 +522,17 @@ class RunService:
                               poll_s=0.5)
         worker.start()
         try:
+            shown: dict[str, Any] | None = None
             while self._unfinished(set(watched)) and worker.thread is not None and worker.thread.is_alive():
                 if on_progress is not None:
-                    on_progress(run_progress(self.db, run_id))
+                    with self._lock:
+                        here = run_id in self._executing
+                        latest = self._published.get(run_id)
+                    if not here:
+                        on_progress(run_progress(self.db, run_id))
+                    elif latest is not None and latest is not shown:
+                        on_progress(latest)
+                        shown = latest
                 time.sleep(WAIT_POLL_S)
         finally:
             worker.stop()
