@@ -155,16 +155,24 @@ _LEGAL_RE = re.compile(r"(?:\s(?:" + "|".join(re.escape(x) for x in sorted(LEGAL
                        + r"))+$")
 
 
+#: Runs of ASCII letters and digits: for ASCII text, the words :func:`normalise_name_part` keeps.
+_ASCII_ALNUM_RUN = re.compile(r"[0-9a-z]+")
+
+
 def normalise_name_part(text: str | None, *, company: bool = False) -> str:
     """Normalised name or company for :func:`name_company_key` (rules in :class:`Follower`);
     ``""`` for None/blank. ``"Zoë Hart 🌱"`` -> ``"zoe hart"``; with ``company=True``
     ``"Grupo Azteca Foods, S.A."`` -> ``"grupo azteca foods"``, ``"Nair & Co"`` -> ``"nair"``."""
     if not text:
         return ""
-    s = unicodedata.normalize("NFKD", str(text))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
-    s = "".join(ch if ch.isalnum() else " " for ch in s)  # emoji, punctuation, symbols -> space
-    s = " ".join(s.split())
+    s = str(text)
+    if s.isascii():  # the same result, without the per-character loops (most names and companies)
+        s = " ".join(_ASCII_ALNUM_RUN.findall(s.lower()))
+    else:
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+        s = "".join(ch if ch.isalnum() else " " for ch in s)  # emoji, punctuation, symbols -> space
+        s = " ".join(s.split())
     if company and s:
         stripped = _LEGAL_RE.sub("", " " + s).strip()
         s = stripped or s

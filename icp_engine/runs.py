@@ -41,7 +41,11 @@ from .wiring import Wiring
 
 log = logging.getLogger(__name__)
 
+#: A running stage stores its progress at most every this many seconds ...
 REPORT_EVERY_S = 0.5
+#: ... and at most once per this many times as long as the last progress count took (so counting the leads
+#: of a 100k scope does not take a noticeable share of the run)
+REPORT_COST_FACTOR = 8.0
 WAIT_POLL_S = 0.25
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -97,6 +101,7 @@ class RunExecutor:
         self.should_stop = should_stop
         self._last_stage = ""
         self._last_report = 0.0
+        self._report_every = REPORT_EVERY_S
         # kept in runs.counts with the live counts: the embedding model (for the embed stage's
         # count) and when the current stage started (its rate and ETA; icp_engine.progress)
         self._marks: dict[str, Any] = {"embed_model": getattr(ctx.embedder, "name", None)}
@@ -119,7 +124,8 @@ class RunExecutor:
             self.should_stop()
 
     def _report(self, stage: str, delta: dict[str, int] | None = None, *, force: bool = False) -> None:
-        """Store progress counts in ``runs`` (at most every :data:`REPORT_EVERY_S`, always on a new stage).
+        """Store progress counts in ``runs`` (at most every :data:`REPORT_EVERY_S`, or
+        :data:`REPORT_COST_FACTOR` times the last count's duration if longer; always on a new stage).
 
         The counts are read from the leads' state (:func:`run_progress`); ``delta`` (what the
         chunk changed, passed by :class:`~icp_engine.pipeline.RunStages`) is accepted and not
@@ -127,7 +133,7 @@ class RunExecutor:
         """
         del delta  # the counts come from the database
         now = time.monotonic()
-        if not force and stage == self._last_stage and now - self._last_report < REPORT_EVERY_S:
+        if not force and stage == self._last_stage and now - self._last_report < self._report_every:
             return
         new_stage = stage != self._last_stage
         if new_stage:
@@ -138,6 +144,8 @@ class RunExecutor:
             self._stage_started = now
         self._last_stage, self._last_report = stage, now
         prog = run_progress(self.db, self.run_id, marks=self._marks)
+        # counting a large scope takes a while (~50-100 ms at 100k leads): report at most ~1/8 of the time
+        self._report_every = max(REPORT_EVERY_S, REPORT_COST_FACTOR * (time.monotonic() - now))
         if new_stage:  # this stage's rate and ETA are measured from here
             self._marks.update(progress.stage_mark(stage, prog["counts"], prog["changes"]))
             prog = run_progress(self.db, self.run_id, marks=self._marks)

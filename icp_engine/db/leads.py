@@ -578,6 +578,15 @@ def write_enrich_failures(conn: Connection, rows: Sequence[dict[str, Any]], max_
     return sum(1 for (status,) in result if status == LeadStatus.FAILED)
 
 
+def _raw_array(col: sa.Column[Any]) -> Any:
+    """``col``, or for a ``text[]`` column the driver's own list (psycopg returns ``list[str]``):
+    SQLAlchemy's ARRAY result processor copies every array of every row again (~1 s per 50k
+    leads read by a run's stages)."""
+    if isinstance(col.type, sa.ARRAY):
+        return sa.type_coerce(col, sa.types.NullType()).label(col.name)
+    return col
+
+
 def lead_chunk(
     conn: Connection, client_id: int, batch_id: int | None, todo: sa.ColumnElement[bool], after_id: int, size: int,
     columns: Sequence[str] | None = None,
@@ -585,7 +594,7 @@ def lead_chunk(
     """Up to ``size`` lead rows of a scope matching ``todo`` with ``id > after_id``, in id order
     (keyset pagination: each chunk's query stays cheap at 100k leads). ``columns``: the ``leads``
     columns to read (``id`` always included), default all."""
-    cols = [leads.c[c] for c in dict.fromkeys(["id", *columns])] if columns else [leads]
+    cols: list[Any] = [_raw_array(leads.c[c]) for c in dict.fromkeys(["id", *columns])] if columns else [leads]
     rows = conn.execute(
         sa.select(*cols).where(scope_condition(client_id, batch_id), todo, L.id > after_id).order_by(L.id).limit(size)
     ).mappings()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Iterator, Sequence
 
 from ..domain import Follower, Profile, is_name_key, name_company_key
@@ -71,6 +72,7 @@ def _looks_like_company(s: str) -> bool:
     return len(words) <= 6 and (s[0].isupper() or s[0].isdigit())
 
 
+@lru_cache(maxsize=1 << 17)
 def parse_headline(headline: str | None) -> tuple[str | None, str | None]:
     """Guess ``(title, company)`` from a LinkedIn headline (heuristic in the module docstring).
 
@@ -78,7 +80,8 @@ def parse_headline(headline: str | None) -> tuple[str | None, str | None]:
     ``"CFO | Vantrella Health | ex-Big4"`` -> ``("CFO", "Vantrella Health")``;
     ``"Helping founders | Fractional CFO"`` -> ``("Fractional CFO", None)``;
     ``"Chief Financial Officer, Quorvex Cloud"`` -> ``("Chief Financial Officer", "Quorvex Cloud")``;
-    no role word -> ``(None, None)``.
+    no role word -> ``(None, None)``. Pure, so memoised (a run parses each headline at ingest,
+    in the page provider and for the linking key; 2**17 entries cover a 100k upload).
     """
     if not headline:
         return None, None
