@@ -130,8 +130,6 @@ def run(
     except UploadError as exc:
         err.print(f"[red]Cannot read {input}:[/red] {exc}")
         raise typer.Exit(2) from None
-    # the scorer's title vectors are computed while the upload is stored and the run starts
-    eng.wiring.prefetch_title_vectors(parsed.people, icp_obj.target_titles)
     c = eng.get_or_create_client(client, author="cli")
     ver = eng.save_icp(c["id"], icp_obj, author="cli", note=f"from {icp.name}")
     batch = eng.ingest_followers(

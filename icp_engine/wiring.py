@@ -130,51 +130,6 @@ class Wiring:
         thread.start()
         return thread
 
-    def prefetch_title_vectors(self, followers: Sequence[Any], target_titles: Sequence[str]) -> threading.Thread | None:
-        """Embed the title backbone's texts of an upload's followers in a background thread while
-        the upload is stored and the run starts; return the thread (None without target titles:
-        the scorer then embeds no title).
-
-        The texts are the ones the scorer embeds for a lead with page data: its candidate titles
-        (the upload's title, else the one read from the headline, plus the headline's titles),
-        normalised, in upload order, in batches of 256 (the scorer finds each batch in the
-        backbone's memo as soon as it is done). Embedding ahead changes no vector: the backbone
-        is batch-invariant and memoised per text. Onnxruntime releases the GIL, so the store's
-        Python work and this share the two cores. A failure here is ignored (the scorer embeds
-        what is missing itself). Not a daemon (see :meth:`prefetch_models`).
-        """
-        if not any(t and t.strip() for t in target_titles):
-            return None
-
-        def warm() -> None:
-            try:
-                from .enrich.page import parse_headline
-                from .scoring.scorer import Scorer
-                from .scoring.titles import normalize_title
-
-                backbone = self.scorer().backbone
-                seen: set[str] = set()
-                batch: list[str] = []
-                for f in followers:
-                    title = getattr(f, "title", None) or parse_headline(getattr(f, "headline", None))[0]
-                    page = Profile(headline=getattr(f, "headline", None), titles=[title] if title else [])
-                    for cand, _source in Scorer._candidate_titles(page):
-                        n = normalize_title(cand)
-                        if n and n not in seen:
-                            seen.add(n)
-                            batch.append(n)
-                    if len(batch) >= 256:
-                        backbone.embed(batch)
-                        batch = []
-                if batch:
-                    backbone.embed(batch)
-            except Exception:  # noqa: BLE001 - the scorer embeds what is missing itself
-                pass
-
-        thread = threading.Thread(target=warm, name="title-prefetch", daemon=False)
-        thread.start()
-        return thread
-
     def reranker(self, name: RerankerName | str | None) -> Any:
         """The reranker called ``name``; None for ``none``. Raises :class:`InvalidInput` for an
         unknown name or a hosted reranker without its key."""
