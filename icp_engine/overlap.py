@@ -1,7 +1,7 @@
 """Overlap a run stage's database work with its Python work (issue 15).
 
 Postgres is a process of its own: while it executes a chunk's writes (COPY + one ``UPDATE ...
-FROM``) or the next chunk's read, this process can classify, score or embed the next chunk on
+FROM``), this process can classify, score or embed the next chunk on
 the other core. A thread waiting on the database's socket releases the GIL, so one background
 thread for the database is enough.
 
@@ -11,14 +11,16 @@ thread for the database is enough.
   (progress report, counters) in the caller's thread. :meth:`WriteBehind.drain` waits for the
   last one. A killed process loses at most the chunks not yet committed, exactly as when each
   chunk is written before the next is computed: each write is still one transaction.
-* :func:`read_ahead` yields the chunks of a keyset-paginated read while the next one is read in
-  the background.
+
+Reading the next chunk ahead in a second thread was tried and left out: the keyset reads are cheap,
+and the extra pooled connection per process mattered more (the test suite's Postgres ran out of
+connections).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -78,36 +80,3 @@ class WriteBehind:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
 
-
-def read_ahead(read: Callable[[Any], list[T]], key: Callable[[T], Any], start: Any,
-               before_each: Callable[[], None], *, enabled: bool = True) -> Iterator[list[T]]:
-    """Chunks ``read(after)`` for ``after = start, key(last row of the previous chunk), ...`` until
-    one comes back empty; while the caller works on a chunk, the next one is read in a background
-    thread. ``before_each()`` is called in the caller's thread before each chunk is handed out
-    (the run's stop check; it may raise). ``read`` is called with the previous chunk's last key
-    only, so it must not depend on what the caller writes for earlier keys (true of the stages'
-    keyset reads: a chunk's writes touch only its own leads). ``enabled=False`` reads each chunk
-    when it is asked for.
-    """
-    if not enabled:
-        after = start
-        while True:
-            before_each()
-            rows = read(after)
-            if not rows:
-                return
-            after = key(rows[-1])
-            yield rows
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="icp-read") as pool:
-        before_each()
-        nxt: Future[list[T]] = pool.submit(read, start)
-        try:
-            while True:
-                rows = nxt.result()
-                if not rows:
-                    return
-                nxt = pool.submit(read, key(rows[-1]))
-                yield rows
-                before_each()
-        finally:
-            nxt.cancel()

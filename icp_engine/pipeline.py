@@ -49,7 +49,7 @@ from .enrich import EnrichmentProvider, EnrichOutcome, EnrichRequest
 from .enrich.page import linking_key, profile_from_page
 from .enums import EnrichProvider, LeadStatus, RerankerName, RunStage
 from .errors import InvalidInput
-from .overlap import WriteBehind, read_ahead
+from .overlap import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +182,8 @@ class RunStages:
     #: score read them back); the reference path ``tests/test_perf_equivalence.py`` compares with.
     one_pass: bool = True
     #: True: each chunk's database write runs in a background thread while the next chunk is
-    #: computed, and the next chunk is read while this one is (:mod:`icp_engine.overlap`); the same
-    #: rows are written, in the same order, each chunk in one transaction. False: one after the other.
+    #: computed (:mod:`icp_engine.overlap`); the same rows are written, in the same order, each
+    #: chunk in one transaction. False: one after the other.
     overlap: bool = True
 
     def __init__(
@@ -475,19 +475,20 @@ class RunStages:
         With ``grow`` the first chunk holds :data:`FIRST_CHUNK` leads and each next one twice as many up to
         ``size``, so progress and rate are known within the first seconds of a stage. Keyset
         pagination (each query starts after the last id seen) keeps every chunk's query cheap at
-        100k leads; the stop flag is checked before each chunk. With :attr:`overlap` the next chunk
-        is read while the caller works on this one (:func:`icp_engine.overlap.read_ahead`).
+        100k leads; the stop flag is checked before each chunk.
         """
         size = max(1, min(size, 10_000))
-        step = [min(size, FIRST_CHUNK) if grow else size]
-
-        def read(after: int) -> list[dict[str, Any]]:
+        step = min(size, FIRST_CHUNK) if grow else size
+        last = 0
+        while True:
+            self._check_stop()
             with self.db.connect() as conn:
-                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, after, step[0], columns)
-            step[0] = min(size, step[0] * 2)
-            return rows
-
-        yield from read_ahead(read, lambda r: r["id"], 0, self._check_stop, enabled=self.overlap)
+                rows = leads_sql.lead_chunk(conn, self.client_id, self.batch_id, todo, last, step, columns)
+            if not rows:
+                return
+            last = rows[-1]["id"]
+            step = min(size, step * 2)
+            yield rows
 
     # -- stage: classify (leads the enrich stage did not carry)
     def _stage_classify(self) -> None:

@@ -1,7 +1,6 @@
 """Run stages overlap their database work with their Python work (issue 15, icp_engine.overlap).
 
-Unit tests of :class:`WriteBehind` and :func:`read_ahead` (order, one write in flight, errors,
-stop checks), then on a real Postgres: a run with the overlap stores exactly what a run without
+Unit tests of :class:`WriteBehind` (order, one write in flight, errors, stopping), then on a real Postgres: a run with the overlap stores exactly what a run without
 it stores (leads, scores, vectors), and a foreground wait shows the executor's own progress
 reports instead of counting the leads again every 0.25 s.
 """
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 from icp_engine import pipeline, runs
 from icp_engine.domain import ICP
 from icp_engine.engine import Engine
-from icp_engine.overlap import WriteBehind, read_ahead
+from icp_engine.overlap import WriteBehind
 from icp_engine.pipeline import RunOptions, RunStages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,40 +88,6 @@ def test_write_behind_disabled_writes_at_once():
     w = WriteBehind(enabled=False)
     w.submit(lambda: 7, got.append)
     assert got == [7]
-
-
-# ------------------------------------------------------------------ read_ahead
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_read_ahead_yields_the_keyset_chunks_in_order_and_checks_before_each(enabled):
-    data = list(range(1, 24))
-    calls, checks = [], []
-
-    def read(after: int) -> list[int]:
-        calls.append(after)
-        return [x for x in data if x > after][:5]
-
-    got = list(read_ahead(read, lambda x: x, 0, lambda: checks.append(1), enabled=enabled))
-    assert got == [data[i:i + 5] for i in range(0, 23, 5)]
-    assert calls == [0, 5, 10, 15, 20, 23]
-    assert len(checks) == len(got) + 1  # before each read, as the stages check before each query
-
-
-def test_read_ahead_stops_when_the_stop_check_raises():
-    def read(after: int) -> list[int]:
-        return [after + 1] if after < 100 else []
-
-    n = 0
-
-    def check() -> None:
-        if n == 3:
-            raise InterruptedError("paused")
-
-    with pytest.raises(InterruptedError):
-        for _chunk in read_ahead(read, lambda x: x, 0, check):
-            n += 1
-    assert n == 3
 
 
 # ------------------------------------------------------------------ through a real run
