@@ -247,7 +247,7 @@ class Scorer:
             T = vecs[[pos[s] for s in t_norm]]
             V = vecs[[pos[s] for s in v_norm]]
             vt = [c.tier for c in (classify_title(singular_roles(v)) for v in variants) if c.tier is not None]
-            tset = tm.make_target_set(T, V, it, vt)
+            tset = tm.make_target_set(T, V, it, vt, targets + variants)
         elif fs_criterion:
             tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])
         bands = target_bands(icp.company_sizes)
