@@ -6,13 +6,20 @@ abbreviation-expanded titles (:func:`titles.normalize_title`) embedded by the ti
 (:mod:`icp_engine.scoring.backbone`, bge-small static INT8; the weights were fitted on the
 fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model.py``):
 
-* ``cmax`` - max cosine of ``c`` to the target titles;
+* ``cmax`` - max cosine of ``c`` to the target titles (evidence shown to the user; weight 0 in
+  the model: collinear with ``cvar``, and the leave-one-track-out fit is better without it);
 * ``cvar`` - max cosine of ``c`` to the targets' expansions (group phrases split into jobs);
 * ``ccen`` - cosine of ``c`` to the normalised mean of the target vectors (what the targets
   together describe);
 * ``fun`` - share of the lead title's job functions (:mod:`functions`) among the ICP's
   (implied or picked), 0.5 when the title names no function;
-* ``lv`` - seniority tier distance to the nearest ICP tier / 7 (0.3 when unknown).
+* ``lv`` - seniority tier distance to the nearest ICP tier / 7 (0.3 when unknown);
+* ``tok`` - a second, lexical view of the title: max Jaccard overlap of its content words (role
+  and seniority words aside, stemmed) with any target's or expansion's (:func:`token_overlap`).
+  It separates the ICP's role from neighbours the embedding puts just as close ("Market Research
+  Analyst" vs "Economic Research Analyst"). Added in scorer 3.2: leave-one-track-out through the
+  whole scorer, test nDCG@10 onet 0.794 -> 0.806, esco_jobbert 0.880 -> 0.884, occupation groups
+  0.652 -> 0.665 (``benchmarks/fit_title_model.py`` for the raw model).
 
 ``P = sigmoid(w . x + b)`` with :data:`WEIGHTS`, fitted by logistic regression of "rel 2" on the
 dev split of the three title tracks (onet, esco_jobbert, and the occupation-group track of
