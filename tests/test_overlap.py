@@ -180,7 +180,7 @@ def test_a_foreground_wait_shows_the_executors_progress_without_counting_again(e
     real_score = RunStages._score_rows
 
     def slow_score(self, lead_ids, profiles):
-        time.sleep(0.2)  # the run lasts a few seconds: several 0.25 s polls of the wait loop
+        time.sleep(0.5)  # the run lasts a few seconds: several 0.25 s polls of the wait loop
         return real_score(self, lead_ids, profiles)
 
     counted: list[str] = []
