@@ -58,6 +58,8 @@ class LearningConfig:
     seeds); with more than ``large_n`` unbiased labels only one repeat is run. ``min_labels`` /
     ``min_per_class``: minimum unbiased labels / keeps and trashes before anything is tried.
     ``alpha``: one-sided level of the agreement and lift tests. ``bootstrap``: resamples.
+    ``logloss_vs_recalibrated``: the gate's log-loss gain is measured against the static score
+    recalibrated to the labels (Platt, cross-fitted; same ranking), not the static score as shown.
     ``old_version_weight``: weight of a label given under an earlier ICP version.
     ``max_conflict_share``: largest share of multiply-reviewed leads with an even split.
     ``prob_eps``: static probabilities are clipped to ``[eps, 1 - eps]`` before the logit.
@@ -75,6 +77,7 @@ class LearningConfig:
     alpha: float = 0.1
     alpha_agree: float = 0.01
     gate_logloss: bool = True
+    logloss_vs_recalibrated: bool = True
     logloss_eps: float = 0.005
     bootstrap: int = 2000
     old_version_weight: float = 0.5
@@ -99,7 +102,9 @@ class FitReport:
     leads missing from the features. Metrics on the validation labels (out-of-fold for the
     learned model): ``static_auc``, ``learned_auc``, ``lift`` (= learned - static), ``lift_ci``
     and ``static_auc_ci`` (two-sided ``1 - 2 alpha`` bootstrap intervals), ``static_logloss`` /
-    ``learned_logloss`` (nats per label). ``applied``: the gate's verdict; ``reason``: one
+    ``learned_logloss`` (nats per label); ``logloss_gain_ci``: bootstrap interval of the learned
+    model's log-loss gain over the static score recalibrated to the labels (what the gate tests).
+    ``applied``: the gate's verdict; ``reason``: one
     sentence for the user. ``learning_curve``: ``[(training labels, AUC)]``;
     ``suggested_extra_labels``: more random-queue labels that would still help (0 = more would
     add little; None = unknown); ``seconds``: wall time of the fit including validation. Any
@@ -414,10 +419,13 @@ class LearnedModel:
         feats_ev = np.vstack([prior_ev, mu_oof - prior_ev]).T
         self.calibration = stack_fit(feats_ev, y_ev, w_ev)
         z_cf = np.empty(ev.size)
+        z_recal = np.empty(ev.size)  # the static logit recalibrated to the labels (cross-fitted)
         for fold in _stratified_folds(y_ev, k, np.random.default_rng(cfg.seed + 1)):
             rest = np.setdiff1d(np.arange(ev.size), fold)
             a, bs, bc = stack_fit(feats_ev[rest], y_ev[rest], w_ev[rest])
             z_cf[fold] = a + bs * feats_ev[fold, 0] + bc * feats_ev[fold, 1]
+            a0, b0 = platt(feats_ev[rest, 0], y_ev[rest], w_ev[rest])
+            z_recal[fold] = a0 + b0 * feats_ev[fold, 0]
         p_learned = 1.0 / (1.0 + np.exp(-np.clip(z_cf, -40, 40)))
 
         eps = cfg.logloss_eps
@@ -439,7 +447,12 @@ class LearnedModel:
         a_s = _auc_matrix(p_static, y_ev, samples)
         a_l = _auc_matrix(z_cf, y_ev, samples)
         gain = a_l - a_s
-        d = (ll_static - ll_learned) * w_ev
+        # the log-loss gain is measured against the static score *recalibrated* to the labels (same
+        # ranking): a keep rate far from the scorer's makes any refit "predict better", coin flips
+        # included; only what the correction adds beyond that may prove a gain
+        ll_ref = (_logloss_each(y_ev, np.clip(1.0 / (1.0 + np.exp(-np.clip(z_recal, -40, 40))), eps, 1 - eps))
+                  if cfg.logloss_vs_recalibrated else ll_static)
+        d = (ll_ref - ll_learned) * w_ev
         ll_gain = d[samples].sum(axis=1) / w_ev[samples].sum(axis=1)
         q = cfg.alpha
         rep.lift_ci = (float(np.quantile(gain, q)), float(np.quantile(gain, 1 - q)))
