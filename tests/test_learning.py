@@ -374,3 +374,36 @@ def test_fit_runs_blas_on_one_thread_and_restores_it():
         gp_mod.LaplaceGP.fit = orig  # type: ignore[method-assign]
     assert seen and set(seen) == {1}
     assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before
+
+
+@pytest.mark.parametrize("seed", [1, 3, 5])  # seed 3 was applied before the recalibrated reference
+def test_a_keep_rate_shift_alone_proves_no_gain(seed):
+    """With ``logloss_vs_recalibrated``: labels drawn from the static score itself, only with many
+    more keeps than it predicts, are explained by recalibrating the static score, so the
+    correction is not applied (against the shown score, seed 3 is)."""
+    from icp_engine.learning.gp import logit, sigmoid
+
+    feats, _ = make_page(1500, seed=seed)
+    rng = np.random.default_rng(100 + seed)
+    idx = np.sort(rng.choice(feats.m, size=200, replace=False))
+    p = sigmoid(logit(feats.prior_prob[idx]) + 2.5)
+    y = rng.random(idx.size) < p
+    labels = [Label(int(feats.lead_ids[i]), "keep" if k else "trash", "ana", 1, "random") for i, k in zip(idx, y)]
+    rep = LearnedModel(LearningConfig(logloss_vs_recalibrated=True)).fit(labels, feats)
+    assert rep.static_logloss is not None and rep.learned_logloss is not None
+    assert rep.learned_logloss < rep.static_logloss  # the refit is better calibrated than the shown score
+    assert not rep.applied, rep.summary()
+
+
+def test_stack_fit_converges_on_far_from_calibrated_inputs():
+    """An undamped Newton step diverged here (intercept -400, slope 1693)."""
+    from icp_engine.learning.gp import logit, sigmoid
+    from icp_engine.learning.model import platt
+
+    feats, _ = make_page(1500, seed=0)
+    rng = np.random.default_rng(100)
+    idx = np.sort(rng.choice(feats.m, size=200, replace=False))
+    x = logit(feats.prior_prob[idx], 0.001)
+    y = (rng.random(idx.size) < sigmoid(x + 2.5)).astype(float)
+    a, b = platt(x, y)
+    assert 1.5 < a < 3.5 and 0.6 < b < 1.4, (a, b)
