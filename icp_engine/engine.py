@@ -165,9 +165,10 @@ class Engine:
 
     # ------------------------------------------------------------ uploads
 
-    def parse_upload(self, filename: str, data: bytes) -> ParsedUpload:
-        """Parse a file without storing anything; raises ``UploadError`` (a sentence for the user)."""
-        return self.uploads.parse(filename, data)
+    def parse_upload(self, filename: str, data: bytes, *, max_bytes: int | None = None) -> ParsedUpload:
+        """Parse a file without storing anything (at most ``max_bytes``, default the upload limit
+        ``Settings.max_upload_bytes``); raises ``UploadError`` (a sentence for the user)."""
+        return self.uploads.parse(filename, data, max_bytes=max_bytes)
 
     def preview_upload(self, client_id: int, filename: str, data: bytes) -> UploadPreview:
         """Parse a file and compare it with the client's leads; nothing is written (``UploadError``)."""

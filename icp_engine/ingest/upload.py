@@ -128,6 +128,28 @@ def parse_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYT
         raise UploadError(f"The file '{filename}' could not be read ({type(exc).__name__}). "
                           "Check that it is a saved LinkedIn page, a Connections.csv or a list "
                           "of profile URLs.") from exc
+    finally:
+        if isinstance(data, (bytes, bytearray)) and len(data) >= _TRIM_MIN_BYTES:
+            release_free_memory()
+
+
+#: Inputs from this size on give the freed parse memory back to the system afterwards.
+_TRIM_MIN_BYTES = 4 * 1024 * 1024
+
+
+def release_free_memory() -> None:
+    """Return freed heap memory to the operating system (glibc ``malloc_trim(0)``; a no-op
+    elsewhere). Why: a page's trees are many small allocations; once freed, glibc keeps them
+    in the process, so the peak of the parse stayed the process's RSS for the whole run
+    (measured at 50,000 followers: 1.40 GB after the parse, 0.25 GB after the trim). Takes
+    milliseconds."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
 
 
 def parse_text(text: str) -> ParsedUpload:
