@@ -195,7 +195,7 @@ def criteria_rows(components: dict[str, Any] | None) -> list[dict[str, str]]:
 def enrichment_summary(counts: dict[str, Any], provider: str | None = None) -> str:
     """One sentence on a run's enrichment from its progress ``counts``
     (:func:`icp_engine.db.runs.progress_counts`) and its provider (``RunOptions.enrich``), for the
-    CLI and the Run page, e.g. ``"300 of 300 leads scored: 294 enriched by apify, 6 scored on the
+    CLI and the Run page, e.g. ``"300 of 300 leads scored: 294 enriched from live Apify, 6 scored on the
     upload's data only (enrichment had nothing for them; the CSV says why)"``.
     Parts with a zero count are left out. With the ``page`` provider every lead is scored on the
     upload's data by choice, which is said once."""
@@ -209,7 +209,7 @@ def enrichment_summary(counts: dict[str, Any], provider: str | None = None) -> s
         parts = [f"{total - discovered:,} on the upload's data (no enrichment provider)"]
         not_enriched = 0
     else:
-        parts = [f"{enriched:,} enriched" + (f" by {provider}" if provider else "")]
+        parts = [f"{enriched:,} enriched" + (f" from {_PROVIDER_WORDS.get(provider, provider)}" if provider else "")]
     if not_enriched:
         parts.append(f"{not_enriched:,} scored on the upload's data only (enrichment had nothing for them; "
                      "the CSV says why)")

@@ -290,7 +290,8 @@ def progress_panel(eng: Engine, client: dict[str, Any]) -> None:
                 "Scored by this run": r["scored_by_run"], "Failed": (r.get("counts") or {}).get("failed", 0),
                 "Enrichment": _ui.ENRICH_WORDS.get((r.get("options") or {}).get("enrich"), "–"),
                 "Reranker": _ui.RERANK_WORDS.get((r.get("options") or {}).get("reranker"), "–"),
-                "By": r["created_by"], "Started": _ui.when(r["created_at"]), "Finished": _ui.when(r["finished_at"]),
+                "By": r["created_by"], "Started": _ui.when(r["created_at"]),
+                "Took": _ui.took(r["created_at"], r["finished_at"]),
             }
             for r in runs
         ]

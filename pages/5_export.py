@@ -30,7 +30,8 @@ def filters_bar(eng: Engine, cid: int, shown: dict) -> LeadFilters:
     by_id = {v["id"]: v for v in versions}
     batches = eng.views.batch_options(cid)
     bnames = {b["id"]: b["name"] for b in batches}
-    c = st.columns([2, 3, 2, 3, 2])
+    c = st.columns([4, 3, 3])
+    d = st.columns([4, 3, 3], vertical_alignment="bottom")
     vkey = f"export_version_{cid}"
     if st.session_state.get(vkey) not in by_id:
         st.session_state[vkey] = shown["id"]
@@ -42,11 +43,10 @@ def filters_bar(eng: Engine, cid: int, shown: dict) -> LeadFilters:
     )
     batch_id = c[1].selectbox("Leads", [None, *bnames], key=f"export_batch_{cid}",
                               format_func=lambda b: "All leads of the client" if b is None else bnames[b])
-    min_score = c[2].slider("Minimum score", 0, 100, 0, step=5, key=f"export_min_{cid}")
-    buckets = c[3].multiselect("Buckets", BUCKETS, key=f"export_buckets_{cid}", placeholder="All buckets",
+    min_score = d[0].slider("Minimum score", 0, 100, 0, step=5, key=f"export_min_{cid}")
+    buckets = c[2].multiselect("Buckets", BUCKETS, key=f"export_buckets_{cid}", placeholder="All buckets",
                                format_func=str.capitalize)
-    c[4].write("")
-    only_kept = c[4].checkbox("Only kept", key=f"export_kept_{cid}", help="Only leads a reviewer marked keep.")
+    only_kept = d[1].checkbox("Only kept", key=f"export_kept_{cid}", help="Only leads a reviewer marked keep.")
     return LeadFilters(batch_id=batch_id, min_score=float(min_score) if min_score else None,
                        buckets=tuple(buckets), only_kept=only_kept, icp_version_id=version_id)
 

@@ -257,6 +257,20 @@ def when(value: Any) -> str:
     return f"{dt.day} {dt:%b %Y, %H:%M}"
 
 
+def took(started: Any, finished: Any) -> str:
+    """How long something took, as a user reads it: ``45 s``, ``3 min 5 s``, ``1 h 2 min``;
+    ``–`` when it has not finished (or either time is missing)."""
+    a, b = local_dt(started), local_dt(finished)
+    if a is None or b is None:
+        return "–"
+    secs = max(0, round((b - a).total_seconds()))
+    if secs < 60:
+        return f"{secs} s"
+    if secs < 3600:
+        return f"{secs // 60} min {secs % 60} s"
+    return f"{secs // 3600} h {secs % 3600 // 60} min"
+
+
 def version_label(row: dict[str, Any] | None) -> str:
     """``v2 · Finance leaders`` for a ``client_icps``-like row (``version``, ``name`` or ``icp``)."""
     if not row:

@@ -51,5 +51,5 @@ def test_run_page_summary_counts_leads_scored_on_upload_data(app_env, eng, db): 
     assert eng.execute_run(run_id)["counts"]["not_enriched"] == 5
     at = open_page(new_app(), "pages/3_run.py")
     text = " ".join(x.value for x in at.caption) + " ".join(getattr(p, "text", "") or "" for p in at.get("progress"))
-    assert "5 of 5 leads scored: 0 enriched by apify-json, 5 scored on the upload's data only" in text
+    assert "5 of 5 leads scored: 0 enriched from the Apify export, 5 scored on the upload's data only" in text
     assert "5 without a profile URL" in text

@@ -105,4 +105,4 @@ def test_run_on_each_apify_item_shape_keeps_every_person(cli, db, items):
     c = _counts(db)
     assert (c["scored"], c["not_enriched"], c["failed"]) == (5, 5 - len(have), 0)
     said = " ".join(res.output.split())
-    assert f"5 of 5 leads scored: {len(have)} enriched by apify-json, {5 - len(have)} scored on the upload's" in said
+    assert f"5 of 5 leads scored: {len(have)} enriched from the Apify export, {5 - len(have)} scored on the upload's" in said

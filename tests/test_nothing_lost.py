@@ -75,7 +75,7 @@ def test_apify_export_missing_most_followers_every_one_in_the_csv(cli, db):
     assert all(r["status"] == "qualified" for r in rows.values())  # none failed
     assert not rows["Ingrid Salvesen"]["match_reasoning"].startswith("enrichment:")
     said = " ".join(res.output.split())  # rich wraps long lines
-    assert "12 of 12 leads scored: 4 enriched by apify-json, 8 scored on the upload's data only" in said
+    assert "12 of 12 leads scored: 4 enriched from the Apify export, 8 scored on the upload's data only" in said
     with db.connect() as conn:
         counts = conn.execute(sa.text("SELECT counts FROM runs")).scalar_one()
         sources = Counter(conn.execute(sa.text("SELECT enrichment_source FROM leads")).scalars())

