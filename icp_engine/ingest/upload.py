@@ -3,7 +3,10 @@
 Everything is checked before anything is returned (parsing is pure: nothing is written here,
 so a refused upload leaves the database untouched):
 
-1. **Size**: more than ``max_bytes`` (default 200 MiB, ``Settings.max_upload_bytes``) -> error.
+1. **Size**: more than ``max_bytes`` (default 200 MiB, ``Settings.max_upload_bytes``, the
+   dashboard's limit; the CLI reads local files up to ``icp_engine.cli.CLI_MAX_FILE_BYTES``, 1 GiB)
+   -> error. A UTF-8 page is validated in steps and parsed from its bytes (in slices when big),
+   never decoded whole; freed parse memory is given back to the system (:func:`release_free_memory`).
 2. **Empty**: zero bytes or only whitespace -> error.
 3. **Containers**: a ZIP is accepted only when it holds LinkedIn's ``Connections.csv`` (the data
    export "Get a copy of your data"); members are capped at 2,000, the CSV's uncompressed size
