@@ -83,7 +83,6 @@ import gc
 import json
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -596,37 +595,25 @@ def _sliced_cards(html: bytes, cuts: list[int], chain: list[str], scope: LexborN
     take(cards[:split], True)
     prefix = b"".join(b"<" + t.encode() + b" " + _WRAP_ATTR.encode() + b">" for t in chain)
     query = f"{_END_TAG}, {_SLICE_FORBIDDEN}"
-
-    def build(span: tuple[int, int]) -> LexborHTMLParser:
-        return LexborHTMLParser(prefix + html[span[0]:span[1]] + _END_MARK,
-                                options=LexborDocumentOptions.WO_EVENTS)
-
-    spans = list(zip(cuts, cuts[1:]))
-    # Lexbor builds the next slice's tree in a thread (it releases the GIL) while this one's cards
-    # are read (two trees in memory at most)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-slices") as pool:
-        pending = pool.submit(build, spans[0])
-        for k in range(len(spans)):
-            stree = pending.result()
-            if k + 1 < len(spans):
-                pending = pool.submit(build, spans[k + 1])
-            sroot = stree.body
-            found = [n for n in sroot.css(query) if _WRAP_ATTR not in n.attrs] if sroot is not None else []
-            if len(found) != 1 or found[0].tag != _END_TAG:
-                raise _NotSliceable("a slice holds page-level markup or swallowed its end marker")
-            # the slice must end inside the very elements it started in (the wrappers), as the next
-            # slice and the skeleton's last part are parsed from there
-            depth = 0
-            node = found[0].parent
-            while node is not None and node.is_element_node and node.tag != "body":
-                if _WRAP_ATTR not in node.attrs:
-                    raise _NotSliceable("a slice does not end where it started")
-                depth += 1
-                node = node.parent
-            if depth != len(chain):
+    for a, b in zip(cuts, cuts[1:]):
+        stree = LexborHTMLParser(prefix + html[a:b] + _END_MARK, options=LexborDocumentOptions.WO_EVENTS)
+        sroot = stree.body
+        found = [n for n in sroot.css(query) if _WRAP_ATTR not in n.attrs] if sroot is not None else []
+        if len(found) != 1 or found[0].tag != _END_TAG:
+            raise _NotSliceable("a slice holds page-level markup or swallowed its end marker")
+        # the slice must end inside the very elements it started in (the wrappers), as the next
+        # slice and the skeleton's last part are parsed from there
+        depth = 0
+        node = found[0].parent
+        while node is not None and node.is_element_node and node.tag != "body":
+            if _WRAP_ATTR not in node.attrs:
                 raise _NotSliceable("a slice does not end where it started")
-            take(_stream_cards(sroot, g2_only=g2_only)[0], False)
-            del found, sroot, stree
+            depth += 1
+            node = node.parent
+        if depth != len(chain):
+            raise _NotSliceable("a slice does not end where it started")
+        take(_stream_cards(sroot, g2_only=g2_only)[0], False)
+        del found, sroot, stree
     take(cards[split:], True)
     if not counts[1]:
         raise _NotSliceable("no card kept")
