@@ -437,7 +437,7 @@ def test_reasoning_format(scorer):
     r = one(scorer, icp, titles=["VP of Finance & Ops"], industry="Software Development",
             company_size="201-500", headline="VP of Finance & Ops")
     parts = r.match_reasoning.split(" · ")
-    assert re.fullmatch(r'title: "VP of Finance & Ops" ≈ "VP Finance" \(\d\.\d\d\)', parts[0])
+    assert re.fullmatch(r'title: "VP of Finance & Ops" [≈~] "VP Finance" \(\d\.\d\d\)', parts[0])
     assert parts[1].startswith("function: Finance")
     assert parts[2] == "seniority: Vice President ✓"
     assert "industry: Software Development ✓" in parts

@@ -186,7 +186,7 @@ def test_components_are_json_and_documented(scorer):
               "size", "company_type", "keywords", "keywords_found", "location", "factors", "probability",
               "stage1", "excluded"):
         assert k in c, k
-    assert set(c["title_features"]) == {"cmax", "cvar", "ccen", "fun", "lv"}
+    assert set(c["title_features"]) == {"cmax", "cvar", "ccen", "fun", "lv", "tok"}
     assert r.icp_score == pytest.approx(100 * c["probability"], abs=0.01)
 
 
@@ -232,3 +232,29 @@ def test_rank_process_exits_cleanly_while_the_backbone_loads(tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         rows = [json.loads(x) for x in out.stdout.splitlines()]
         assert rows[1]["icp_score"] == pytest.approx(100 * cal.NO_TITLE_BASE) and rows[0]["icp_score"] < 40
+
+
+def test_token_overlap_is_a_jaccard_of_content_words():
+    from icp_engine.scoring.title_model import UNKNOWN_TOK, content_words, token_overlap
+
+    t = [content_words(x) for x in ("Revenue Operations Manager", "Payroll Specialist")]
+    assert content_words("Senior Payroll Specialist") == content_words("Payroll Specialist")
+    assert token_overlap("Head of Payroll", t) == 1.0  # role and seniority words aside
+    assert token_overlap("Revenue Operations Lead", t) == 1.0
+    assert token_overlap("Revenue Accountant", t) == pytest.approx(1 / 3)  # {reven, accou} vs {reven, opera}
+    assert token_overlap("Plant Supervisor", t) == 0.0
+    assert token_overlap("Manager", t) == 0.0  # no content words: overlaps none
+    # a target of role words only says nothing about content: unknown, whatever the lead
+    bare = [content_words("Director")]
+    assert token_overlap("Director of Payroll", bare) == UNKNOWN_TOK == token_overlap("Manager", bare)
+    assert token_overlap("Director of Payroll", []) == UNKNOWN_TOK
+
+
+def test_token_overlap_orders_same_cosine_neighbours(scorer):
+    """Two leads whose titles the embedding puts about equally close: the one holding the ICP's
+    own content words ranks first."""
+    icp = ICP(target_titles=["Payroll Specialist"])
+    rs = scorer.score(icp, [Profile(titles=["Payroll Administrator"]), Profile(titles=["Benefits Specialist"])])
+    f0, f1 = rs[0].components["title_features"], rs[1].components["title_features"]
+    assert f0["tok"] == 1.0 and f1["tok"] == 0.0
+    assert rs[0].icp_score > rs[1].icp_score

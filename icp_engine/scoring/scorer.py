@@ -51,7 +51,7 @@ from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_i
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
 #: Version of the scoring logic and constants; stored with every qualification.
-SCORER_VERSION = "3.1.0"
+SCORER_VERSION = "3.2.0"
 
 #: Reranking nudges the probability of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
 #: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most
@@ -247,7 +247,7 @@ class Scorer:
             T = vecs[[pos[s] for s in t_norm]]
             V = vecs[[pos[s] for s in v_norm]]
             vt = [c.tier for c in (classify_title(singular_roles(v)) for v in variants) if c.tier is not None]
-            tset = tm.make_target_set(T, V, it, vt)
+            tset = tm.make_target_set(T, V, it, vt, targets + variants)
         elif fs_criterion:
             tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])
         bands = target_bands(icp.company_sizes)
