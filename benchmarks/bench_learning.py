@@ -81,7 +81,7 @@ def materialise(bench, page: dict, scorer, embedder) -> dict:
     results = scorer.score(page["icp"], profiles)
     truth = np.array([any(bench.qrels.get(q, {}).get(c["pid"], 0) == 2 for q in page["qids"]) for c in cands])
     ids = np.arange(1, len(cands) + 1)
-    feats = LeadFeatures.build(ids, profiles, results, embedder)
+    feats = LeadFeatures.build(ids, profiles, results, embedder, title_embedder=_title_embedder())
     # ranking key of the static score: the displayed score, ties broken by the unrounded fit
     static_key = np.array([r.icp_score + 1e-4 * float((r.components or {}).get("stage1") or 0) for r in results])
     return {"feats": feats, "truth": truth, "static_key": static_key}
@@ -103,12 +103,19 @@ def materialise_page(bench, spec, scorer, embedder) -> dict:
     lab = [tv.get(f.vanity or "") for f in followers]
     judged = np.array([x is not None for x in lab])
     ids = np.arange(1, len(profiles) + 1)
-    feats = LeadFeatures.build(ids, profiles, results, embedder)
+    feats = LeadFeatures.build(ids, profiles, results, embedder, title_embedder=_title_embedder())
     static_key = np.array([r.icp_score + 1e-4 * float((r.components or {}).get("stage1") or 0) for r in results])
     # followers without a headline are not judged: keep them out of labels and AUCs
     keep = np.flatnonzero(judged)
     return {"feats": feats.subset(keep), "truth": np.array([bool(lab[i]) for i in keep]),
             "static_key": static_key[keep], "stats": page.stats()}
+
+
+def _title_embedder():
+    """The learner's title embedder as the pipeline has it (the scorer's title backbone)."""
+    from icp_engine.feedback import title_embedder
+
+    return title_embedder(None)
 
 
 def logistic_baseline(feats, lab_idx, y) -> np.ndarray | None:

@@ -51,6 +51,12 @@ def _load_icp(path: Path) -> ICP:
 
 _engines: list[Engine] = []
 
+#: Largest local file ``run --input`` reads (1 GiB). The dashboard's upload limit
+#: (``Settings.max_upload_bytes``, 200 MiB) is about what a browser sends to the server; a local saved page
+#: is parsed in slices (icp_engine.ingest.html_pages), so a 281 MB page of 100,000 followers needs no more
+#: memory than its bytes plus one slice. ``MAX_UPLOAD_BYTES`` above this raises the CLI's limit too.
+CLI_MAX_FILE_BYTES = 1 << 30
+
 
 def _engine() -> Engine:
     from .engine import Engine
@@ -108,7 +114,7 @@ def run(
                                                        "(its cost is printed before the run starts)."),
 ) -> None:
     """One shot: ingest INPUT for CLIENT, qualify it against the ICP, write the ranked CSV."""
-    from .ingest.upload import UploadError
+    from .ingest.upload import UploadError, release_free_memory
     from .pipeline import RunOptions
 
     icp_obj = _load_icp(icp)
@@ -126,21 +132,25 @@ def run(
     eng = _engine()
     eng.wiring.prefetch_models()  # the run's models load while the page is parsed and stored
     try:
-        parsed = eng.parse_upload(input.name, data)
+        parsed = eng.parse_upload(input.name, data, max_bytes=max(CLI_MAX_FILE_BYTES, eng.settings.max_upload_bytes))
     except UploadError as exc:
         err.print(f"[red]Cannot read {input}:[/red] {exc}")
         raise typer.Exit(2) from None
+    del data  # the page's bytes are not needed any more (281 MB for 100,000 followers)
     c = eng.get_or_create_client(client, author="cli")
     ver = eng.save_icp(c["id"], icp_obj, author="cli", note=f"from {icp.name}")
     batch = eng.ingest_followers(
         c["id"], parsed.people, batch_name=batch_name or input.name, source_filename=input.name,
         source_kind=parsed.kind,
     )
+    n_people, warnings = len(parsed.people), parsed.warnings
+    del parsed  # stored: the run reads the leads from Postgres
+    release_free_memory()
     err.print(
-        f"{input.name}: {len(parsed.people)} people ({batch['new_leads']} new, {batch['known_leads']} already leads "
+        f"{input.name}: {n_people} people ({batch['new_leads']} new, {batch['known_leads']} already leads "
         f"of {client}); ICP version {ver['version']}"
     )
-    for w in parsed.warnings:
+    for w in warnings:
         err.print(f"[yellow]warning:[/yellow] {w}")
     options = RunOptions(
         enrich=enrich, profiles_path=str(profiles) if profiles else None, reranker=reranker,

@@ -15,6 +15,7 @@ go straight to their query modules in :mod:`icp_engine.db`.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Sequence
 from functools import cached_property
@@ -33,7 +34,7 @@ from .domain import ICP, Follower, Profile, ScoreResult
 from .enums import FeedbackLabel, RerankerName, ReviewQueue, values
 from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
-from .export import for_display, to_csv_bytes, to_frame
+from .export import for_display, write_csv
 from .feedback import FeedbackService
 from .ingest.upload import ParsedUpload
 from .db.reports import LeadFilters
@@ -165,9 +166,9 @@ class Engine:
 
     # ------------------------------------------------------------ uploads
 
-    def parse_upload(self, filename: str, data: bytes) -> ParsedUpload:
-        """Parse a file without storing anything; raises ``UploadError`` (a sentence for the user)."""
-        return self.uploads.parse(filename, data)
+    def parse_upload(self, filename: str, data: bytes, *, max_bytes: int | None = None) -> ParsedUpload:
+        """Parse a file without storing anything (``max_bytes``: default the upload limit); raises ``UploadError``."""
+        return self.uploads.parse(filename, data, max_bytes=max_bytes)
 
     def preview_upload(self, client_id: int, filename: str, data: bytes) -> UploadPreview:
         """Parse a file and compare it with the client's leads; nothing is written (``UploadError``)."""
@@ -365,12 +366,12 @@ class Engine:
             return reports_sql.export_rows(conn, client_id, **filters)
 
     def export_csv(self, client_id: int, *, mark_exported: bool = True, **filters: Any) -> bytes:
-        """The ranked CSV (UTF-8 with BOM) of a scope; exported leads get status ``exported``."""
-        rows = self.export_rows(client_id, **filters)
-        data = to_csv_bytes(to_frame(rows))
-        if mark_exported and rows:
-            self.mark_exported([r["id"] for r in rows])
-        return data
+        """The ranked CSV (UTF-8 with BOM) of a scope, read in chunks; exported leads get status ``exported``."""
+        with self.db.connect() as conn:
+            ids = write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf := io.BytesIO())
+        if mark_exported and ids:
+            self.mark_exported(ids)
+        return buf.getvalue()
 
     def mark_exported(self, lead_ids: Sequence[int]) -> None:
         """Set status ``exported`` (and ``exported_at``) on qualified leads."""

@@ -20,7 +20,9 @@ used by the CSV and the dashboard's tables alike):
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import codecs
+from collections.abc import Sequence
+from typing import Any, BinaryIO, Iterable
 
 import pandas as pd
 
@@ -150,8 +152,31 @@ def to_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """DataFrame -> UTF-8 CSV bytes (with BOM so Excel reads accents), formula cells neutralised."""
+    return _csv_text(frame, header=True).encode("utf-8-sig")
+
+
+def _csv_text(frame: pd.DataFrame, *, header: bool) -> str:
     safe = frame.copy()
     for col in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[col]):
             safe[col] = safe[col].map(neutralise_cell)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    return safe.to_csv(index=False, header=header)
+
+
+def write_csv(chunks: Iterable[Sequence[dict[str, Any]]], out: BinaryIO) -> list[int]:
+    """Write export rows that arrive in chunks, already best first (``icp_engine.db.reports.
+    export_row_chunks``), as the ranked CSV to ``out``: the same bytes as
+    ``to_csv_bytes(to_frame(all_rows))`` (BOM, header once), one chunk in memory at a time.
+    Returns the lead ids written (``id`` of each row), in order."""
+    out.write(codecs.BOM_UTF8)
+    ids: list[int] = []
+    header = True
+    for rows in chunks:
+        if not rows:
+            continue
+        out.write(_csv_text(to_frame(rows), header=header).encode("utf-8"))
+        header = False
+        ids.extend(int(r["id"]) for r in rows)
+    if header:  # no row: the header alone
+        out.write(_csv_text(to_frame([]), header=True).encode("utf-8"))
+    return ids

@@ -186,18 +186,33 @@ def _profile_embedder(embedder: Any) -> Any:
     return getattr(embedder, "inner", embedder)
 
 
+def title_embedder(embedder: Any) -> Any:
+    """The embedder of the learner's title vectors: the scorer's title backbone (bge-small,
+    :func:`icp_engine.scoring.backbone.title_backbone`; its vectors cached per text in the same
+    database as ``embedder``, so the titles the scorer embedded are not embedded again), or
+    ``embedder`` itself when the backbone's model files are missing."""
+    from .embeddings.local import ModelNotAvailableError
+    from .scoring.backbone import title_backbone
+
+    try:
+        return title_backbone(getattr(embedder, "db", None))
+    except ModelNotAvailableError:
+        log.warning("the title backbone is not available: the learner compares titles with %s", _model_name(embedder))
+        return embedder
+
+
 def features_from_rows(rows: Sequence[dict[str, Any]], embedder: Any,
                        results: Sequence[ScoreResult] | None = None) -> LeadFeatures:
     """:class:`LeadFeatures` of feature rows (:func:`icp_engine.db.learning.feature_rows`): stored
-    vectors reused, missing ones embedded; ``results`` overrides the rows' static scores (leads
-    scored in memory)."""
+    vectors reused, missing ones embedded; title vectors from :func:`title_embedder`; ``results``
+    overrides the rows' static scores (leads scored in memory)."""
     from .pipeline import profile_from_row
 
     profiles = [profile_from_row(r) for r in rows]
     res = list(results) if results is not None else [_result(r) for r in rows]
     vectors = [r.get("vector") for r in rows]
     return LeadFeatures.build([int(r["id"]) for r in rows], profiles, res, _profile_embedder(embedder),
-                              vectors=vectors, title_embedder=embedder)
+                              vectors=vectors, title_embedder=title_embedder(embedder))
 
 
 def _is_excluded(components: dict[str, Any] | None, static_score: float) -> bool:

@@ -152,12 +152,13 @@ class Uploads:
         self.db = db
         self.settings = settings
 
-    def parse(self, filename: str, data: bytes) -> ParsedUpload:
-        """Parse an uploaded file without storing anything (at most ``Settings.max_upload_bytes``).
+    def parse(self, filename: str, data: bytes, *, max_bytes: int | None = None) -> ParsedUpload:
+        """Parse an uploaded file without storing anything: at most ``max_bytes`` (default
+        ``Settings.max_upload_bytes``, the dashboard's limit; the CLI passes its own for local files).
 
         Raises :class:`~icp_engine.ingest.upload.UploadError` with a sentence for the user.
         """
-        return parse_upload(filename, data, max_bytes=self.settings.max_upload_bytes)
+        return parse_upload(filename, data, max_bytes=max_bytes or self.settings.max_upload_bytes)
 
     def preview(self, client_id: int, filename: str, data: bytes) -> UploadPreview:
         """Parse a file and compare its people with the client's leads; nothing is written.

@@ -234,3 +234,21 @@ def test_run_judge_prints_the_estimate_and_judges_the_uncertain_band(cli, db, mo
         est = conn.execute(sa.text("SELECT estimate FROM runs")).scalar_one()
     assert est["judge"]["leads"] == 12 and est["judge"]["upper_bound"] is True
     assert len(_rows(out)) == 12
+
+
+def test_run_reads_local_files_above_the_dashboards_upload_limit(cli, monkeypatch):
+    """The dashboard's limit (MAX_UPLOAD_BYTES) is for files sent through the browser; a local page is
+    parsed in slices, so the CLI reads up to CLI_MAX_FILE_BYTES (1 GiB) and says so when over it."""
+    import icp_engine.cli as cli_mod
+
+    page = FIXTURES / "ui" / "followers_finance.html"
+    assert page.stat().st_size > 20_000
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "10000")
+    out = cli.tmp / "big.csv"
+    res = cli("run", "--client", "Local", "--icp", str(cli.icp), "--input", str(page), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert len(_rows(out)) == 12
+    monkeypatch.setattr(cli_mod, "CLI_MAX_FILE_BYTES", 20_000)
+    res = cli("run", "--client", "Local", "--icp", str(cli.icp), "--input", str(page), "--out", str(out))
+    assert res.exit_code == 2
+    assert "the limit is 20 KB" in " ".join(res.output.split())

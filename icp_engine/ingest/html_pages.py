@@ -53,6 +53,14 @@ Connections", "1,284 followers", "Followers (1,284)"), it is returned as
 ``stats["declared_total"]`` / ``stats["declared_total_of"]``, with a warning when fewer than 95 %
 of that number were found (the list was not scrolled to the end before saving).
 
+**Big pages are parsed in slices** (issue 15): a Lexbor tree takes ~9.5 bytes of memory per byte
+of HTML (1.33 GB for the 140 MB page of 50,000 followers), so UTF-8 pages of at least
+:data:`SLICE_MIN_BYTES` with classic cards are cut between cards into slices of ~:data:`SLICE_BYTES`
+and a skeleton (head, nav, data islands, side panels, first and last cards), each parsed on its
+own (:func:`_parse_sliced`): one slice's tree at a time, the same result as the whole parse, which
+is used for every page that cannot be cut safely (G3 pages, page-level markup between the cards,
+odd nesting). Measured at 50,000 cards: the process's RSS after the parse 1.40 GB -> 0.43 GB.
+
 Why the fast path uses selectolax (Lexbor), not beautifulsoup4
 ---------------------------------------------------------------
 A saved page with 50,000 followers is ~140 MB of HTML (~2.9 kB per card). Measured on this
@@ -292,14 +300,20 @@ class _Merger:
         return f
 
 
-def parse_people_page(html: str | bytes) -> PageParse:
+def parse_people_page(html: str | bytes, *, slice_bytes: int | None = None) -> PageParse:
     """Parse one saved LinkedIn people-list page.
 
     ``html``: the page text, or UTF-8 bytes (decode other encodings first; see
     :func:`icp_engine.ingest.upload.parse_upload`, which also enforces size and type limits).
     Returns a :class:`PageParse`; never raises on odd markup (an empty result means no profile
-    was found). Cost: ~2.3 s CPU for a 140 MB page with 50,000 cards; peak memory ~0.95 GB
-    above the input.
+    was found).
+
+    UTF-8 pages of at least :data:`SLICE_MIN_BYTES` with classic (G1/G2/connections) cards are
+    parsed in slices of about ``slice_bytes`` (default :data:`SLICE_BYTES`) so that only one
+    slice's tree is in memory at a time (see :func:`_parse_sliced`; same result as the whole
+    parse, which is used whenever a page cannot be sliced safely). ``slice_bytes`` given
+    explicitly also slices smaller pages (tests). Cost at 50,000 cards (140 MB): the whole tree
+    took ~1.3 GB; sliced, the trees take ~0.1 GB.
     """
     # The cyclic GC would re-scan the ~10^6 node/str objects of a big page many times
     # (measured on a loaded machine, 50k cards: 16.8 s with it, 10 s without, before the other
@@ -307,14 +321,27 @@ def parse_people_page(html: str | bytes) -> PageParse:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        if isinstance(html, bytes) and (slice_bytes is not None or len(html) >= SLICE_MIN_BYTES):
+            page = _parse_sliced(html, slice_bytes or SLICE_BYTES)
+            if page is not None:
+                return page
         return _parse_people_page(html)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _parse_people_page(html: str | bytes) -> PageParse:
-    tree = LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS)
+def _parse_people_page(html: str | bytes, cuts: list[int] | None = None) -> PageParse:
+    """The parse. With ``cuts`` (byte offsets of slice boundaries, see :func:`_parse_sliced`) the
+    tree is built for the skeleton only (the page before the first cut, a marker element, the page
+    from the last cut on) and the slices between the cuts are parsed one by one; raises
+    :class:`_NotSliceable` when the page cannot be sliced without changing the result."""
+    if cuts:
+        assert isinstance(html, bytes)
+        tree = LexborHTMLParser(html[:cuts[0]] + _CUT_MARK + html[cuts[-1]:],
+                                options=LexborDocumentOptions.WO_EVENTS)
+    else:
+        tree = LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS)
     root = tree.body or tree.root
     stats: dict[str, Any] = {
         "cards": 0, "people": 0, "skipped_headless": 0, "skeletons": 0, "duplicates": 0,
@@ -323,6 +350,8 @@ def _parse_people_page(html: str | bytes) -> PageParse:
     }
     warnings: list[str] = []
     if root is None:
+        if cuts:
+            raise _NotSliceable("no body")
         return PageParse("people_page", [], None, stats, warnings, is_linkedin=False)
 
     # one traversal for every page-level region: data islands, nav/header, right rail
@@ -353,30 +382,40 @@ def _parse_people_page(html: str | bytes) -> PageParse:
                 raw = n.text() or ""
                 if len(raw) < 300 and _COUNT_WORD_RE.search(raw):
                     count_texts.append((n, raw))
+    chain: list[str] = []
+    if cuts:
+        chain = _slice_chain(tree, excluded_regions)
     id2vanity, vanity2id, island_people = _data_islands(codes)
     stats["island_profiles"] = len(island_people) // 2 if island_people else 0
-    owner = _page_owner(tree, owner_regions)
+    owner = _page_owner(tree, owner_regions, sliced=bool(cuts))
     merger = _Merger(id2vanity, vanity2id, island_people)
 
     scope = tree.css_first("main") or root
-    cards = _stream_classic_cards(scope)
-    if not cards and scope is not root:
-        cards = _stream_classic_cards(root)
-    generation = "none"
-    if cards:
-        gens = {c.generation for c in cards[:200]}
-        generation = gens.pop() if len(gens) == 1 else "mixed"
-        excluded = _excluded_ids(excluded_regions, _CLASSIC_CARDS)
-        kept = [c for c in cards if c.mem_id not in excluded]
-        if not kept and scope is not root:  # <main> held only suggestions: look page-wide
+    cards: list[Any] = []
+    if cuts:
+        assert isinstance(html, bytes)
+        n_cards, generation = _sliced_cards(html, cuts, chain, scope, excluded_regions, merger, stats,
+                                            owner)
+    else:
+        cards = _stream_classic_cards(scope)
+        if not cards and scope is not root:
             cards = _stream_classic_cards(root)
+        generation = "none"
+        if cards:
+            gens = {c.generation for c in cards[:200]}
+            generation = gens.pop() if len(gens) == 1 else "mixed"
+            excluded = _excluded_ids(excluded_regions, _CLASSIC_CARDS)
             kept = [c for c in cards if c.mem_id not in excluded]
-        stats["suggestion_cards"] = len(cards) - len(kept)
-        cards = kept
-        for card in cards:
-            _finish_classic_card(card, merger, stats, owner)
-    bad = {a.mem_id for r in excluded_regions for a in r.css('a[href*="/in/"]')}
-    if not cards:
+            if not kept and scope is not root:  # <main> held only suggestions: look page-wide
+                cards = _stream_classic_cards(root)
+                kept = [c for c in cards if c.mem_id not in excluded]
+            stats["suggestion_cards"] = len(cards) - len(kept)
+            cards = kept
+            for card in cards:
+                _finish_classic_card(card, merger, stats, owner)
+        n_cards = len(cards)
+    bad = {a.mem_id for r in excluded_regions for a in r.css('a[href*="/in/"]')} if not n_cards else set()
+    if not n_cards:
         _drop_hidden(root)
         g3_cards = _find_g3_cards(scope, bad) or (
             _find_g3_cards(root, bad) if scope is not root else [])
@@ -385,10 +424,11 @@ def _parse_people_page(html: str | bytes) -> PageParse:
             cards = g3_cards
             for node in cards:
                 _g3_card(node, merger, stats, owner)
-    stats["generation"] = generation if cards else "none"
-    stats["cards"] = len(cards)
+            n_cards = len(cards)
+    stats["generation"] = generation if n_cards else "none"
+    stats["cards"] = n_cards
 
-    if not cards:
+    if not n_cards:
         _fallback_links(root, merger, owner, bad)
         if merger.people:
             stats["generation"] = "fallback"
@@ -413,8 +453,173 @@ def _parse_people_page(html: str | bytes) -> PageParse:
                 "no more people load, then save the page again.")
     head = _head_info(tree, html[:4096])
     kind = _page_kind(tree, generation, head)
-    is_li = bool(cards) or _has_linkedin_markers(tree, head)
+    is_li = bool(n_cards) or _has_linkedin_markers(tree, head)
     return PageParse(kind, merger.people, owner, stats, warnings, is_linkedin=is_li)
+
+
+# --- slicing big pages -----------------------------------------------------------------------
+#: UTF-8 pages of at least this many bytes are parsed in slices (:func:`_parse_sliced`).
+SLICE_MIN_BYTES = 16 * 1024 * 1024
+#: About this many bytes per slice: ~2,000 cards of a G2 page, a tree of ~60 MB.
+SLICE_BYTES = 6 * 1024 * 1024
+_CUT_TAG = "icp-slice-cut"
+_END_TAG = "icp-slice-end"
+_CUT_MARK = b"<icp-slice-cut></icp-slice-cut>"
+_END_MARK = b"<icp-slice-end></icp-slice-end>"
+_WRAP_ATTR = "data-icp-slice-wrap"
+#: Elements the cards' list may sit in for slicing (ordinary containers: the HTML tree builder
+#: treats a slice under these exactly as it treats it in the page).
+_CHAIN_TAGS = frozenset({"div", "main", "section", "ul", "ol", "li", "article", "span"})
+#: What a slice must not hold: anything read page-wide (data islands, headings, nav/header,
+#: right rail, the scope, the head's title/URL/pageKey, the connections list hook).
+_SLICE_FORBIDDEN = (f"{_PAGE_REGIONS}, main, title, link[rel=\"canonical\"], meta[property=\"og:url\"], "
+                    "meta[name=\"pageKey\"], [data-view-name=\"connections-list\"]")
+_CARD_CLASS_BYTES_RE = re.compile(
+    rb'class="(?:[^"<>]*\s)?(?:entity-result|follows-recommendation-card|mn-connection-card)[\s"]')
+_CARD_TAG_BYTES_RE = re.compile(rb"<(?:div|li|section|article)\s[^<>]*")
+_UNIT_PREFIX_RE = re.compile(rb"(?:<(?:li|div|section|article)(?:\s[^<>]*)?>\s*){1,3}\Z")
+
+
+#: Byte strings of page-level markup (:data:`_SLICE_FORBIDDEN`), looked for in the first and last
+#: slice only (a search over the whole page would cost ~0.2 s per string at 140 MB).
+_REGION_BYTES = (b"<aside", b"</main", b"<main", b"<h1", b"<h2", b"<code", b"<header", b"<nav",
+                 b"<footer", b"complementary", b"discover-", b"pymk", b"people-you-may-know",
+                 b"People you may know")
+
+
+def _has_region_bytes(html: bytes, start: int, end: int) -> bool:
+    return any(html.find(b, start, end) >= 0 for b in _REGION_BYTES)
+
+
+class _NotSliceable(Exception):
+    """The page cannot be sliced without changing the result: parse it whole."""
+
+
+def _cut_points(html: bytes, slice_bytes: int) -> list[int]:
+    """Byte offsets, about ``slice_bytes`` apart, where a classic card's list item starts (the card's
+    start tag, or the run of up to 3 wrapper start tags right before it). Only proposals:
+    :func:`_slice_chain` and :func:`_sliced_cards` check that each one lies between cards."""
+    cuts: list[int] = []
+    pos = slice_bytes
+    n = len(html)
+    while pos < n:
+        m = _CARD_CLASS_BYTES_RE.search(html, pos)
+        if m is None:
+            break
+        lt = html.rfind(b"<", 0, m.start())
+        if lt < 0 or _CARD_TAG_BYTES_RE.fullmatch(html, lt, m.start()) is None:
+            pos = m.end()
+            continue
+        window = html[max(0, lt - 2048):lt]
+        w = _UNIT_PREFIX_RE.search(window)
+        cut = lt - (len(window) - w.start()) if w else lt
+        if not cuts or cut > cuts[-1]:
+            cuts.append(cut)
+        pos = max(m.end(), cut + slice_bytes)
+    return cuts
+
+
+def _parse_sliced(html: bytes, slice_bytes: int) -> PageParse | None:
+    """Parse a big page slice by slice; None when it cannot be sliced (the caller parses it whole).
+
+    The page is cut at card boundaries into a *skeleton* (everything before the first cut, a marker
+    element, everything from the last cut on: head, nav, data islands, side panels, the first and
+    last cards) and the slices between the cuts. The skeleton gets the page-level reading of the
+    whole parse (owner, islands, excluded regions, header total, kind). Each slice is parsed on its
+    own, wrapped in start tags naming the elements open at the first cut (read from the skeleton's
+    marker), so the HTML tree builder is in the same state as in the whole page; a marker after the
+    slice must come back in those same elements (so the next slice starts there too) and no card,
+    page-level region or side panel may be open across a cut. Cards are read in page order and
+    deduplicated across slices by one :class:`_Merger`: the result equals :func:`_parse_people_page`
+    on the whole page (tests/test_ingest_sliced.py). Memory: one slice's tree at a time."""
+    cuts = _cut_points(html, slice_bytes)
+    # where the list ends (or starts) there is page-level markup: keep that slice in the skeleton
+    while len(cuts) >= 2 and _has_region_bytes(html, cuts[-2], cuts[-1]):
+        cuts.pop()
+    while len(cuts) >= 2 and _has_region_bytes(html, cuts[0], cuts[1]):
+        cuts.pop(0)
+    if len(cuts) < 2:
+        return None
+    try:
+        return _parse_people_page(html, cuts)
+    except _NotSliceable:
+        return None
+
+
+def _slice_chain(tree: LexborHTMLParser, excluded_regions: list[LexborNode]) -> list[str]:
+    """Tag names of the elements open at the skeleton's cut marker, from below ``<body>`` down.
+    Raises :class:`_NotSliceable` when the cut is inside a card, a side panel or an element the
+    slices cannot be wrapped in."""
+    marker = tree.css_first(_CUT_TAG)
+    if marker is None:
+        raise _NotSliceable("the cut is not in the tree (inside a comment, script or attribute?)")
+    bad = {r.mem_id for r in excluded_regions}
+    chain: list[str] = []
+    node = marker.parent
+    while node is not None and node.is_element_node and node.tag not in ("body", "html"):
+        attrs = node.attrs
+        if (node.tag not in _CHAIN_TAGS or node.mem_id in bad or _is_excluded_region(node)
+                or _CARD_CLS_RE.search(attrs.get("class") or "")
+                or attrs.get("data-view-name") == "search-entity-result-universal-template"):
+            raise _NotSliceable(f"the cut is inside <{node.tag}>")
+        chain.append(node.tag)
+        node = node.parent
+    if node is None or node.tag != "body":
+        raise _NotSliceable("the cut is not in the body")
+    chain.reverse()
+    return chain
+
+
+def _sliced_cards(html: bytes, cuts: list[int], chain: list[str], scope: LexborNode,
+                  excluded_regions: list[LexborNode], merger: _Merger, stats: dict,
+                  owner: str | None) -> tuple[int, str]:
+    """Read the classic cards of the skeleton's first part, of each slice, then of the skeleton's
+    last part, in page order, into ``merger``; return (cards kept, generation)."""
+    cards, split = _stream_cards(scope, cut=True)
+    if split is None:
+        raise _NotSliceable("the cut is outside the cards' scope")
+    g2_only = scope.css_first(_CARD_FIELDS[0][0]) is not None
+    excluded = _excluded_ids(excluded_regions, _CLASSIC_CARDS)
+    gens: list[str] = []
+    counts = [0, 0]  # cards seen, cards kept
+
+    def take(part: list[_Card], skeleton: bool) -> None:
+        if len(gens) < 200:
+            gens.extend(c.generation for c in part[:200 - len(gens)])
+        kept = [c for c in part if c.mem_id not in excluded] if skeleton else part
+        counts[0] += len(part)
+        counts[1] += len(kept)
+        for card in kept:
+            _finish_classic_card(card, merger, stats, owner)
+
+    take(cards[:split], True)
+    prefix = b"".join(b"<" + t.encode() + b" " + _WRAP_ATTR.encode() + b">" for t in chain)
+    query = f"{_END_TAG}, {_SLICE_FORBIDDEN}"
+    for a, b in zip(cuts, cuts[1:]):
+        stree = LexborHTMLParser(prefix + html[a:b] + _END_MARK, options=LexborDocumentOptions.WO_EVENTS)
+        sroot = stree.body
+        found = [n for n in sroot.css(query) if _WRAP_ATTR not in n.attrs] if sroot is not None else []
+        if len(found) != 1 or found[0].tag != _END_TAG:
+            raise _NotSliceable("a slice holds page-level markup or swallowed its end marker")
+        # the slice must end inside the very elements it started in (the wrappers), as the next
+        # slice and the skeleton's last part are parsed from there
+        depth = 0
+        node = found[0].parent
+        while node is not None and node.is_element_node and node.tag != "body":
+            if _WRAP_ATTR not in node.attrs:
+                raise _NotSliceable("a slice does not end where it started")
+            depth += 1
+            node = node.parent
+        if depth != len(chain):
+            raise _NotSliceable("a slice does not end where it started")
+        take(_stream_cards(sroot, g2_only=g2_only)[0], False)
+        del found, sroot, stree
+    take(cards[split:], True)
+    if not counts[1]:
+        raise _NotSliceable("no card kept")
+    stats["suggestion_cards"] = counts[0] - counts[1]
+    kinds = set(gens)
+    return counts[1], (kinds.pop() if len(kinds) == 1 else "mixed")
 
 
 # --- card discovery --------------------------------------------------------------------------
@@ -435,18 +640,26 @@ class _Card:
     anchors: int = 0
 
 
-def _stream_selector(scope: LexborNode) -> tuple[str | None, list[str]]:
+def _stream_selector(scope: LexborNode, g2_only: bool | None = None) -> tuple[str | None, list[str]]:
     """The card + field query for the card kinds present under ``scope`` (None if none), and the
     card selectors of those kinds.
 
     Only present kinds are included: a descendant selector whose card part never matches makes
     Lexbor walk every field node's ancestors up to the root, which is quadratic on deeply nested
-    (hostile) markup."""
+    (hostile) markup. ``g2_only`` (a slice of a page, :func:`_parse_sliced`): what the page's
+    probe found, True = the page has ``div.entity-result`` cards, so only G2 cards count; False =
+    it has none (raises :class:`_NotSliceable` if this slice has one)."""
     parts = []
     present: list[str] = []
     # A G2 page (the common, big case) is settled by one early-stopping probe; only pages
     # without ``div.entity-result`` pay full-tree probes for the rarer kinds.
-    kinds = _CARD_FIELDS[:1] if scope.css_first(_CARD_FIELDS[0][0]) is not None else _CARD_FIELDS
+    if g2_only:
+        kinds = _CARD_FIELDS[:1]
+    else:
+        has_g2 = scope.css_first(_CARD_FIELDS[0][0]) is not None
+        if has_g2 and g2_only is False:
+            raise _NotSliceable("G2 cards only in a slice")
+        kinds = _CARD_FIELDS[:1] if has_g2 else _CARD_FIELDS
     for card_sel, fields in kinds:
         if kinds is _CARD_FIELDS and scope.css_first(card_sel) is None:
             continue
@@ -458,12 +671,23 @@ def _stream_selector(scope: LexborNode) -> tuple[str | None, list[str]]:
 
 def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
     """All G1/G2/mn cards under ``scope`` with their raw fields, in page order (one query)."""
+    return _stream_cards(scope)[0]
+
+
+def _stream_cards(scope: LexborNode, g2_only: bool | None = None,
+                  cut: bool = False) -> tuple[list[_Card], int | None]:
+    """:func:`_stream_classic_cards`, plus for slicing (:func:`_parse_sliced`): ``g2_only`` as in
+    :func:`_stream_selector`; ``cut``: also return how many cards come before the skeleton's cut
+    marker (None when the marker is not under ``scope``)."""
     cards: list[_Card] = []
     cur: _Card | None = None
     last = -1
-    selector, present = _stream_selector(scope)
+    split: int | None = None
+    selector, present = _stream_selector(scope, g2_only)
     if selector is None:
-        return cards
+        return cards, split
+    if cut:
+        selector += f", {_CUT_TAG}"
     # G1 / classic connections fields are whole elements whose text would include hidden
     # presence text ("Status is offline" inside the links): drop those elements first. G2 reads
     # its name from the visible span[aria-hidden] and needs no such pass (it would cost ~0.35 s
@@ -478,6 +702,10 @@ def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
             continue
         last = mem
         tag = n.tag
+        if cut and tag == _CUT_TAG:
+            split = len(cards)
+            cur = None  # the cut sits between cards (checked by _slice_chain)
+            continue
         attrs = n.attrs
         if tag == "a":
             if cur is None:
@@ -521,7 +749,7 @@ def _stream_classic_cards(scope: LexborNode) -> list[_Card]:
             cur = _Card(node=n, mem_id=mem, generation=gen,
                         urn=attrs.get("data-chameleon-result-urn") or "")
             cards.append(cur)
-    return cards
+    return cards, split
 
 
 def _is_ancestor(anc: LexborNode, node: LexborNode, depth: int = 4) -> bool:
@@ -853,21 +1081,27 @@ def _data_islands(codes: list[LexborNode]):
     return id2vanity, vanity2id, people
 
 
-def _page_owner(tree: LexborHTMLParser, regions: list[LexborNode]) -> str | None:
+def _page_owner(tree: LexborHTMLParser, regions: list[LexborNode], *, sliced: bool = False) -> str | None:
     """Key of the page owner: the ``/in/`` link in the global nav / "Me" menu / header, else a
-    "View profile" / "Me" link anywhere."""
+    "View profile" / "Me" link among the first 500 profile links of the page. ``sliced``: ``tree``
+    is a skeleton (:func:`_parse_sliced`); raises :class:`_NotSliceable` when the answer could
+    depend on the part of the page that is not in it."""
     for region in sorted(regions, key=_owner_region_rank):
         if region.css_matches(_CLASSIC_CARDS) or region.css_matches(_G3_ITEMS):
             continue
         if _inside_excluded(region) or _inside_card(region):
             continue
+        if sliced and region.css_first(_CUT_TAG) is not None:
+            raise _NotSliceable("an owner region holds the slices")
         for a in region.css('a[href*="/in/"]'):
             ref = profile_ref(a.attributes.get("href") or "")
             if ref:
                 return ref.key
-    for i, a in enumerate(tree.css('a[href*="/in/"]')):
+    for i, a in enumerate(tree.css('a[href*="/in/"]' + (f", {_CUT_TAG}" if sliced else ""))):
         if i >= 500:  # the nav comes first in the document; do not read 10^5 card links
             break
+        if a.tag == _CUT_TAG:
+            raise _NotSliceable("fewer than 500 profile links before the first slice")
         label = _clean(a.text()) or ""
         if label.lower() in ("view profile", "view my profile", "me"):
             ref = profile_ref(a.attributes.get("href") or "")

@@ -3,7 +3,10 @@
 Everything is checked before anything is returned (parsing is pure: nothing is written here,
 so a refused upload leaves the database untouched):
 
-1. **Size**: more than ``max_bytes`` (default 200 MiB, ``Settings.max_upload_bytes``) -> error.
+1. **Size**: more than ``max_bytes`` (default 200 MiB, ``Settings.max_upload_bytes``, the
+   dashboard's limit; the CLI reads local files up to ``icp_engine.cli.CLI_MAX_FILE_BYTES``, 1 GiB)
+   -> error. A UTF-8 page is validated in steps and parsed from its bytes (in slices when big),
+   never decoded whole; freed parse memory is given back to the system (:func:`release_free_memory`).
 2. **Empty**: zero bytes or only whitespace -> error.
 3. **Containers**: a ZIP is accepted only when it holds LinkedIn's ``Connections.csv`` (the data
    export "Get a copy of your data"); members are capped at 2,000, the CSV's uncompressed size
@@ -128,6 +131,28 @@ def parse_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYT
         raise UploadError(f"The file '{filename}' could not be read ({type(exc).__name__}). "
                           "Check that it is a saved LinkedIn page, a Connections.csv or a list "
                           "of profile URLs.") from exc
+    finally:
+        if isinstance(data, (bytes, bytearray)) and len(data) >= _TRIM_MIN_BYTES:
+            release_free_memory()
+
+
+#: Inputs from this size on give the freed parse memory back to the system afterwards.
+_TRIM_MIN_BYTES = 4 * 1024 * 1024
+
+
+def release_free_memory() -> None:
+    """Return freed heap memory to the operating system (glibc ``malloc_trim(0)``; a no-op
+    elsewhere). Why: a page's trees are many small allocations; once freed, glibc keeps them
+    in the process, so the peak of the parse stayed the process's RSS for the whole run
+    (measured at 50,000 followers: 1.40 GB after the parse, 0.25 GB after the trim). Takes
+    milliseconds."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
 
 
 def parse_text(text: str) -> ParsedUpload:
@@ -172,6 +197,12 @@ def _parse_upload(filename: str, data: bytes, *, max_bytes: int, depth: int) -> 
         return result
     _reject_binary(filename, data)
 
+    page = _utf8_html(filename, data)
+    if page is not None:  # a UTF-8 page: Lexbor reads the bytes, no decoded copy is made
+        result = _from_html(filename, page)
+        result.stats["bytes"] = size
+        result.stats["encoding"] = "utf-8"
+        return _require_people(result, f"'{filename}'")
     text, encoding = _decode(filename, data)
     if encoding != "utf-8" and (not text or text.isspace()):  # e.g. a UTF-16 file of spaces
         raise UploadError(f"The file '{filename}' is empty.")
@@ -185,6 +216,39 @@ def _parse_upload(filename: str, data: bytes, *, max_bytes: int, depth: int) -> 
     result.stats["bytes"] = size
     result.stats["encoding"] = encoding
     return _require_people(result, f"'{filename}'")
+
+
+#: Bytes validated per step by :func:`_utf8_html` (the decoded text of one step is dropped at once).
+_VALIDATE_CHUNK = 1 << 20
+
+
+def _utf8_html(filename: str, data: bytes) -> bytes | None:
+    """The bytes to parse when ``data`` is an HTML page (not MHTML) in valid UTF-8, BOM removed;
+    else None (the caller then decodes the whole text as before: other encodings, a cut last
+    character, CSV, URL lists). Decides as :func:`_decode` + :func:`_is_html` would, but validates
+    the UTF-8 in steps of :data:`_VALIDATE_CHUNK` bytes instead of building the page's text (a
+    140 MB page with one non-ASCII name was a 280 MB ``str``)."""
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    if any(data.startswith(bom) for bom, enc in _BOMS if enc != "utf-8"):
+        return None
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        head = dec.decode(body[:4 * _SAMPLE], final=len(body) <= 4 * _SAMPLE)[:_SAMPLE]
+    except UnicodeDecodeError:
+        return None
+    if not _is_html(filename, head) or _is_mhtml(head):
+        return None
+    dec = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(body)
+    try:
+        for i in range(0, len(body), _VALIDATE_CHUNK):
+            dec.decode(view[i:i + _VALIDATE_CHUNK], final=i + _VALIDATE_CHUNK >= len(body))
+    except UnicodeDecodeError:
+        return None
+    finally:
+        view.release()
+    _check_text(filename, head)
+    return body
 
 
 def _is_mhtml(head: str) -> bool:

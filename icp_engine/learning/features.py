@@ -322,9 +322,12 @@ class LeadFeatures:
         ``icp_score`` 0-100 and ``components``); ``embedder``: an
         :class:`icp_engine.embeddings.Embedder` (use the pipeline's, so cached vectors are reused).
         ``vectors``: optional whole-profile vectors already stored (None entries are embedded);
-        ``title_embedder``: embeds the title texts (:func:`title_text`; default ``embedder``).
+        ``title_embedder``: embeds the title texts (:func:`title_text`, normalised like the
+        scorer's titles by :func:`icp_engine.scoring.titles.normalize_title`, so the scorer's
+        cached title-backbone vectors are reused; default ``embedder``).
         """
         from ..pipeline import profile_text
+        from ..scoring.titles import normalize_title
 
         texts = [profile_text(p) for p in profiles]
         titles = [title_text(p) for p in profiles]
@@ -345,7 +348,8 @@ class LeadFeatures:
         return cls(np.asarray(lead_ids), emb, np.array([float(r.icp_score) / 100.0 for r in results]),
                    [r.components for r in results], texts,
                    np.array([fine_static_prob(r.icp_score, r.components) for r in results]),
-                   _embed(title_embedder or embedder, titles), [title_key(t) for t in titles])
+                   _embed(title_embedder or embedder, [normalize_title(t) for t in titles]),
+                   [title_key(t) for t in titles])
 
 
 def _embed(embedder: Any, texts: Sequence[str]) -> np.ndarray:

@@ -1,0 +1,63 @@
+"""The ranked CSV is written chunk by chunk from a server-side cursor (issue 15): the same bytes
+as building it from all rows at once, whatever the chunk size."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+from test_engine import F, _score_directly
+
+from icp_engine.db import reports
+from icp_engine.domain import ICP
+from icp_engine.engine import Engine
+from icp_engine.export import to_csv_bytes, to_frame, write_csv
+
+
+@pytest.fixture()
+def engine(db, settings):
+    return Engine(settings, db=db)
+
+
+def _setup(engine: Engine) -> int:
+    c = engine.create_client("Stream")
+    engine.save_icp(c["id"], ICP(target_titles=["CFO"]))
+    people = [F(f"p{i:02d}", ["=cmd()", "Ana Lopes", "+44 20", "Zoë Núñez", "@x", "Bo"][i % 6] + f" {i}",
+                ["CFO at A", "-1 headline", "VP, Finance | B", "Founder"][i % 4]) for i in range(23)]
+    engine.ingest_followers(c["id"], people, batch_name="b")
+    # ties (same score for several leads, also after rounding to 0.1) keep the database's order
+    _score_directly(engine, c["id"], {f"p{i:02d}": [91.5, 91.5, 42.04, 42.0, 10.0, 99.99][i % 6] for i in range(23)})
+    return c["id"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 7, 1000])
+def test_chunked_csv_is_byte_identical_to_the_whole_frame(engine, chunk):
+    cid = _setup(engine)
+    with engine.db.connect() as conn:
+        whole = to_csv_bytes(to_frame(reports.export_rows(conn, cid)))
+        buf = io.BytesIO()
+        ids = write_csv(reports.export_row_chunks(conn, cid, chunk_rows=chunk), buf)
+    assert buf.getvalue() == whole
+    assert len(ids) == 23 and len(set(ids)) == 23
+    rows = list(csv.DictReader(io.StringIO(whole.decode("utf-8-sig"))))
+    assert [float(r["icp_score"]) for r in rows] == sorted((float(r["icp_score"]) for r in rows), reverse=True)
+    assert any(r["first_name"].startswith("'=") for r in rows)
+
+
+def test_export_csv_streams_and_marks_exactly_the_exported_leads(engine):
+    cid = _setup(engine)
+    with engine.db.connect() as conn:
+        expected = to_csv_bytes(to_frame(reports.export_rows(conn, cid, min_score=42.01)))
+    assert engine.export_csv(cid, min_score=42.01) == expected
+    with engine.db.connect() as conn:
+        exported = conn.execute(sa.text("SELECT count(*) FROM leads WHERE status = 'exported'")).scalar_one()
+    assert exported == sum(1 for i in range(23) if i % 6 in (0, 1, 2, 5))
+
+
+def test_an_empty_export_is_the_header_alone():
+    buf = io.BytesIO()
+    assert write_csv(iter([]), buf) == []
+    assert buf.getvalue() == to_csv_bytes(to_frame([]))
+    assert buf.getvalue().decode("utf-8-sig").startswith("name,first_name,last_name,profile_url")
