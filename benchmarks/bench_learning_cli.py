@@ -176,6 +176,119 @@ def run_page(cli: CLI, db: Any, page: Any, work: Path, seed: int, label_counts: 
     return out
 
 
+def ungated_auc(engine: Any, client: str, held: set[str], truth: dict[str, int | None]) -> float:
+    """AUC on the held-out followers of the model fitted on *all* the client's labels, gate or not
+    (its latent mean: what the labels taught, applied or not)."""
+    import sqlalchemy as sa
+
+    from icp_engine.db import clients as clients_sql
+    from icp_engine.db import learning as learning_sql
+    from icp_engine.evals import auc
+    from icp_engine.feedback import _model_name, features_from_rows, training_set
+    from icp_engine.learning import LearnedModel
+
+    cid = int(engine.get_client(client)["id"])
+    with engine.db.connect() as conn:
+        ver = clients_sql.current_version_id(conn, cid)
+        vmap = {str(v).lower(): int(i) for i, v in conn.execute(
+            sa.text("SELECT id, vanity FROM leads WHERE client_id = :c"), {"c": cid})}
+        ids = sorted(vmap[v] for v in held if v in vmap)
+        rows = learning_sql.feature_rows(conn, ver, ids, _model_name(engine.wiring.embedder))
+    labels, feats, _ = training_set(engine.db, cid, ver, None, engine.wiring.embedder)
+    model = LearnedModel(engine.feedback.config)
+    model.fit(labels, feats, current_icp_version=ver, validate=False)
+    hf = features_from_rows(rows, engine.wiring.embedder)
+    mu, _ = model.latent(hf)
+    inv = {i: v for v, i in vmap.items()}
+    y = np.array([bool(truth[inv[int(i)]]) for i in hf.lead_ids])
+    return float(auc(mu, y))
+
+
+def run_queue_compare(cli: CLI, engine: Any, page: Any, work: Path, seed: int, counts: list[int], base: int,
+                      chunk: int, holdout: float) -> dict[str, Any]:
+    """Random vs "most informative next" labels on one page and seed, AUC on a fixed random held-out set.
+
+    A seeded ``holdout`` share of the judged followers is never labelled by either arm; both arms are
+    measured on it (never on the queue's own picks). Arm ``random``: the first ``n`` of a seeded
+    random order, ``feedback import`` (queue ``import``), then ``run``. Arm ``informative``: the
+    first ``base`` of the same random order imported, then labels taken ``chunk`` at a time from
+    :meth:`FeedbackService.informative_queue` (as the Review page serves it; held-out followers
+    skipped) and stored with queue ``informative`` through :meth:`Engine.record_feedback`, truthful,
+    until ``n`` labels in all, then the same ``run``. Returns per-count rows for both arms.
+    """
+    html = work / f"{page.spec.name}.html"
+    icp = work / f"{page.spec.name}.icp.json"
+    html.write_bytes(page.html)
+    icp.write_text(json.dumps(page.icp), encoding="utf-8")
+    truth = page.truth_by_vanity
+    judged = [p for p in page.people if p["label"] is not None]
+    rng = random.Random(f"queue-{page.spec.name}-{seed}")
+    order = judged[:]
+    rng.shuffle(order)
+    n_hold = int(round(holdout * len(order)))
+    held = {p["vanity"] for p in order[:n_hold]}
+    order = order[n_hold:]
+    by_vanity = {p["vanity"]: p for p in judged}
+
+    def held_auc(scores: dict[str, float]) -> float:
+        return rest_auc(scores, {v: t for v, t in truth.items() if v in held}, set())
+
+    def one_shot(client: str, csv_name: str) -> dict[str, float]:
+        dest = work / csv_name
+        cli("run", "--client", client, "--icp", str(icp), "--input", str(html), "--out", str(dest))
+        return read_scores(dest)
+
+    out: dict[str, Any] = {"random": [], "informative": [], "held_out": len(held)}
+    c_r = f"{page.spec.name}-s{seed}-qrandom"
+    before = one_shot(c_r, f"{c_r}-before.csv")
+    done = 0
+    for n in sorted(counts):
+        lab_file = work / f"{c_r}-{n}.csv"
+        write_labels(lab_file, order[done:n], [p["label"] for p in order[done:n]])
+        cli("feedback", "import", "--client", c_r, str(lab_file))
+        done = n
+        after = one_shot(c_r, f"{c_r}-after{n}.csv")
+        learn = learning_of(engine.db, c_r)
+        out["random"].append({"labels": n, "keeps": sum(p["label"] for p in order[:n]), "static": held_auc(before),
+                              "after": held_auc(after), "applied": bool(learn.get("applied")),
+                              "verdict": learn.get("verdict"), "n_validation": learn.get("n_validation"),
+                              "cv_lift": learn.get("lift"), "ungated": ungated_auc(engine, c_r, held, truth)})
+    c_i = f"{page.spec.name}-s{seed}-qinformative"
+    before_i = one_shot(c_i, f"{c_i}-before.csv")
+    lab_file = work / f"{c_i}-base.csv"
+    write_labels(lab_file, order[:base], [p["label"] for p in order[:base]])
+    cli("feedback", "import", "--client", c_i, str(lab_file))
+    cid = int(engine.get_client(c_i)["id"])
+    labelled = {p["vanity"] for p in order[:base]}
+    picked_keeps = 0
+    t_queue = 0.0
+    for n in sorted(counts):
+        while len(labelled) < n:
+            t = time.perf_counter()
+            rows = engine.feedback.informative_queue(cid, "bench", limit=chunk + 2 * int(chunk * holdout + 1) + 5)
+            t_queue += time.perf_counter() - t
+            rows = [r for r in rows if _vanity(r["profile_url"]) not in held
+                    and _vanity(r["profile_url"]) not in labelled][: min(chunk, n - len(labelled))]
+            if not rows:
+                break
+            for r in rows:
+                v = _vanity(r["profile_url"])
+                p = by_vanity[v]
+                engine.record_feedback(int(r["id"]), "keep" if p["label"] else "trash", "bench", "informative")
+                labelled.add(v)
+                picked_keeps += int(p["label"])
+        after = one_shot(c_i, f"{c_i}-after{n}.csv")
+        learn = learning_of(engine.db, c_i)
+        out["informative"].append({"labels": n, "keeps": sum(p["label"] for p in order[:base]) + picked_keeps,
+                                   "static": held_auc(before_i), "after": held_auc(after),
+                                   "applied": bool(learn.get("applied")), "verdict": learn.get("verdict"),
+                                   "n_validation": learn.get("n_validation"),
+                                   "n_informative": learn.get("n_informative"), "cv_lift": learn.get("lift"),
+                                   "ungated": ungated_auc(engine, c_i, held, truth),
+                                   "queue_s": round(t_queue, 1)})
+    return out
+
+
 def fmt(vals: list[float]) -> str:
     v = np.array([x for x in vals if x is not None and np.isfinite(x)], dtype=float)
     return "      -      " if v.size == 0 else f"{v.mean():.3f} ± {v.std():.3f}"
@@ -197,6 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated page names")
     ap.add_argument("--json", default="", help="write every result to this file")
     ap.add_argument("--keep-data", action="store_true", help="keep the temporary folder (database, files)")
+    ap.add_argument("--queue-compare", action="store_true",
+                    help="random vs 'most informative next' labels at each --labels count, AUC on a random held-out set")
+    ap.add_argument("--informative-base", type=int, default=50,
+                    help="random labels imported before the informative queue takes over (the gate's evidence)")
+    ap.add_argument("--chunk", type=int, default=10, help="informative labels taken per queue refresh")
+    ap.add_argument("--holdout", type=float, default=0.2, help="share of followers held out of both arms")
     args = ap.parse_args(argv)
 
     bench_dir = Path(args.bench)
@@ -228,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
           f"inverted {args.inverted}; data in {tmp}")
     results: list[dict[str, Any]] = []
     t_all = time.perf_counter()
+    if args.queue_compare:
+        return _queue_main(args, bench, specs, label_counts, settings, db, cli, tmp, t_all)
     try:
         for spec in specs:
             page = lp.build(bench, spec)
@@ -273,6 +394,49 @@ def main(argv: list[str] | None = None) -> int:
                   f"{fmt([t['after'] for t in rows])}; change min {min(ch):+.4f}, applied "
                   f"{sum(t['applied'] for t in rows)}/{len(rows)}; within -0.02: "
                   f"{sum(1 for c in ch if c >= -0.02)}/{len(rows)}")
+    print(f"total wall time {time.perf_counter() - t_all:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")
+    return 0
+
+
+def _queue_main(args: Any, bench: Any, specs: list[Any], counts: list[int], settings: Any, db: Any, cli: CLI,
+                tmp: Path, t_all: float) -> int:
+    import learning_pages as lp
+
+    from icp_engine import Engine
+
+    engine = Engine(settings, db)
+    results: list[dict[str, Any]] = []
+    try:
+        for spec in specs:
+            page = lp.build(bench, spec)
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                r = run_queue_compare(cli, engine, page, tmp / "files", seed, counts, args.informative_base,
+                                      args.chunk, args.holdout)
+                r.update(page=spec.name, seed=seed)
+                results.append(r)
+                for arm in ("random", "informative"):
+                    line = "  ".join(f"{t['labels']}: {t['static']:.3f}->{t['after']:.3f}{'*' if t['applied'] else ''}"
+                                     f" (ungated {t['ungated']:.3f}; {t['keeps']} keep, {t['verdict']})"
+                                     for t in r[arm])
+                    print(f"  {spec.name} seed {seed} {arm:11s} {line}", flush=True)
+    finally:
+        db.dispose()
+        subprocess.run([sys.executable, "-m", "icp_engine", "db-stop"], cwd=ROOT, env=cli.env, capture_output=True)
+        if not args.keep_data:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\n# Random vs most-informative-next labels ({len(results)} page x seed runs; informative = "
+          f"{args.informative_base} random, then the queue {args.chunk} at a time): AUC on "
+          f"{results[0]['held_out'] if results else 0} held-out random followers")
+    print(f"{'labels':>7} {'arm':>12} {'static':>15} {'after run':>15} {'gain':>15} {'ungated':>15} {'applied':>8} "
+          f"{'keeps':>6}")
+    for n in sorted(counts):
+        for arm in ("random", "informative"):
+            rows = [t for r in results for t in r[arm] if t["labels"] == n]
+            print(f"{n:>7} {arm:>12} {fmt([t['static'] for t in rows]):>15} {fmt([t['after'] for t in rows]):>15} "
+                  f"{fmt([t['after'] - t['static'] for t in rows]):>15} {fmt([t['ungated'] for t in rows]):>15} "
+                  f"{100 * np.mean([t['applied'] for t in rows]):>7.0f}% {np.mean([t['keeps'] for t in rows]):>6.1f}")
     print(f"total wall time {time.perf_counter() - t_all:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")

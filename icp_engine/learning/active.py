@@ -21,7 +21,17 @@ __all__ = ["informative_order", "METHODS"]
 #: ``bald``: mutual information between the label and the model (Houlsby et al. 2011) - prefers
 #: leads the model is unsure about *because it lacks data*, not because they are borderline by
 #: nature; ``uncertainty``: predictive entropy (P(keep) closest to 0.5).
-METHODS: tuple[str, ...] = ("bald", "uncertainty")
+METHODS: tuple[str, ...] = ("bald", "uncertainty", "bald_density")
+
+
+def _title_density(features: LeadFeatures) -> np.ndarray:
+    """How many candidates share each lead's title (1 without a title): a label on a common title
+    corrects every follower with it (information density, Settles & Craven 2008)."""
+    tid = features.title_ids
+    if tid is None:
+        return np.ones(features.m)
+    _u, inv, cnt = np.unique(tid, return_inverse=True, return_counts=True)
+    return np.where(tid >= 0, np.sqrt(cnt[inv]), 1.0)
 
 
 def informative_order(model, features: LeadFeatures, exclude: Iterable[int] = (), k: int = 20,
@@ -47,8 +57,10 @@ def informative_order(model, features: LeadFeatures, exclude: Iterable[int] = ()
         score = binary_entropy(1.0 / (1.0 + np.exp(-mu)))
     else:
         mu, var = model.latent(sub)
-        if method == "bald":
+        if method in ("bald", "bald_density"):
             score = bald(mu, var)
+            if method == "bald_density":
+                score = score * _title_density(sub)
         else:
             score = binary_entropy(1.0 / (1.0 + np.exp(-mu / np.sqrt(1.0 + np.pi * var / 8.0))))
     order = np.lexsort((sub.lead_ids, -score))

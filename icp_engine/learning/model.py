@@ -78,6 +78,7 @@ class LearningConfig:
     min_per_class: int = 5
     alpha: float = 0.1
     alpha_agree: float = 0.01
+    agree_by_learned: bool = True
     gate_logloss: bool = True
     logloss_vs_recalibrated: bool = False
     logloss_eps: float = 0.005
@@ -90,6 +91,7 @@ class LearningConfig:
     marginal_gain: float = 0.002
     max_suggestion: int = 2000
     scale_grid: tuple[float, ...] = (1.0,)
+    kernel_grid: tuple[tuple[tuple[str, float], ...], ...] = ()
     seed: int = 0
 
 
@@ -128,6 +130,7 @@ class FitReport:
     lift_ci: tuple[float, float] | None = None
     logloss_gain_ci: tuple[float, float] | None = None
     static_auc_ci: tuple[float, float] | None = None
+    learned_auc_ci: tuple[float, float] | None = None
     static_logloss: float | None = None
     learned_logloss: float | None = None
     applied: bool = False
@@ -171,8 +174,8 @@ def _logloss_each(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 
-def stack_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, prior_sd: float = 2.0
-              ) -> tuple[float, ...]:
+def stack_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, prior_sd: float = 2.0,
+              nonneg: bool = False) -> tuple[float, ...]:
     """Fit ``P(keep) = sigmoid(a + X @ b)`` to labels ``y`` (0/1) with weights ``w``.
 
     ``X`` (n, k): here the static logit and the labels' correction. Maximum a posteriori with
@@ -180,10 +183,28 @@ def stack_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, prior_s
     inputs already add up to a calibrated logit"), so it is stable with few labels of one class.
     Newton's method with step halving (an undamped step can overshoot and diverge when the
     inputs are far from calibrated); deterministic. Returns ``(a, b_1, ..., b_k)``.
+
+    ``nonneg``: every ``b_j >= 0`` (an input whose fitted weight is negative is dropped, weight 0,
+    and the rest refitted). The learner's blend uses it: a negative weight on the labels'
+    correction would mean "do the opposite of what the reviews taught", which only fits an
+    artefact - out-of-fold predictions of near-duplicate leads are *anti*-correlated with their
+    own random labels (each lead's label is missing from its own training fold), so a signed
+    blend of coin flips scored a cross-fitted AUC of 0.67.
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X[:, None]
+    if nonneg:
+        cols = list(range(X.shape[1]))
+        while True:
+            t = stack_fit(X[:, cols], y, w, prior_sd) if cols else stack_fit(np.zeros((X.shape[0], 1)), y, w, prior_sd)[:1]
+            neg = [c for c, b in zip(cols, t[1:]) if b < 0.0]
+            if not neg:
+                out = [t[0]] + [0.0] * X.shape[1]
+                for c, b in zip(cols, t[1:]):
+                    out[c + 1] = b
+                return tuple(float(v) for v in out)
+            cols = [c for c in cols if c not in neg]
     y = np.asarray(y, dtype=np.float64)
     w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
     A = np.hstack([np.ones((X.shape[0], 1)), X])
@@ -355,7 +376,19 @@ class LearnedModel:
         self.encoder = EvidenceEncoder().fit([feats.components[i] for i in idx_all])
         X_all = self._inputs(feats, idx_all)
         self.kernel = cfg.kernel
-        if len(cfg.scale_grid) > 1 and agg.n >= cfg.min_labels:
+        if cfg.kernel_grid and agg.n >= cfg.min_labels:
+            # empirical Bayes over whole kernels: the candidate with the largest Laplace log evidence
+            from dataclasses import replace as _replace
+
+            best_k = None
+            for over in ((),) + tuple(cfg.kernel_grid):
+                kern = _replace(cfg.kernel, **dict(over))
+                g = LaplaceGP(kern).fit(X_all, agg.y, agg.weight)
+                if best_k is None or g.log_marginal > best_k[0] + 1e-9:
+                    best_k = (g.log_marginal, kern, g)
+            assert best_k is not None
+            self.kernel, self.gp, self.scale = best_k[1], best_k[2], 1.0
+        elif len(cfg.scale_grid) > 1 and agg.n >= cfg.min_labels:
             # empirical Bayes: the amplitude multiplier with the largest Laplace log evidence
             best = None
             for f in cfg.scale_grid:
@@ -434,12 +467,12 @@ class LearnedModel:
         # fitted on the other folds' predictions), so they measure exactly what would be applied.
         prior_ev = X_all.prior[ev]
         feats_ev = np.vstack([prior_ev, mu_oof - prior_ev]).T
-        self.calibration = stack_fit(feats_ev, y_ev, w_ev)
+        self.calibration = stack_fit(feats_ev, y_ev, w_ev, nonneg=True)
         z_cf = np.empty(ev.size)
         z_recal = np.empty(ev.size)  # the static logit recalibrated to the labels (cross-fitted)
         for fold in _stratified_folds(y_ev, k, np.random.default_rng(cfg.seed + 1)):
             rest = np.setdiff1d(np.arange(ev.size), fold)
-            a, bs, bc = stack_fit(feats_ev[rest], y_ev[rest], w_ev[rest])
+            a, bs, bc = stack_fit(feats_ev[rest], y_ev[rest], w_ev[rest], nonneg=True)
             z_cf[fold] = a + bs * feats_ev[fold, 0] + bc * feats_ev[fold, 1]
             a0, b0 = platt(feats_ev[rest, 0], y_ev[rest], w_ev[rest])
             z_recal[fold] = a0 + b0 * feats_ev[fold, 0]
@@ -476,6 +509,11 @@ class LearnedModel:
         # labels vs the ICP: "random" unless the static AUC is above 0.5 at the strict level
         # alpha_agree; "contradicting" when it is below 0.5 at level alpha
         rep.static_auc_ci = (float(np.quantile(a_s, cfg.alpha_agree)), float(np.quantile(a_s, 1 - q)))
+        rep.learned_auc_ci = (float(np.quantile(a_l, cfg.alpha_agree)), float(np.quantile(a_l, 1 - q)))
+        # the labels follow *something* when the cross-validated learned score ranks them beyond
+        # chance at the same strict level (what they follow may be what the ICP misses); then
+        # only a proven ranking gain applies (a log-loss gain alone can be a keep-rate shift)
+        learned_agrees = cfg.agree_by_learned and rep.learned_auc_ci[0] > 0.5 and rep.lift_ci[0] > 0.0
 
         # ---- learning curve and the suggestion
         if cfg.learning_curve:
@@ -490,7 +528,7 @@ class LearnedModel:
             rep.verdict = "contradicts_icp"
             rep.reason = (f"your reviews contradict the ICP: kept leads score lower than trashed ones "
                           f"(AUC {rep.static_auc:.2f}); check the ICP or the reviewers - nothing was changed")
-        elif rep.static_auc_ci[0] <= 0.5:
+        elif rep.static_auc_ci[0] <= 0.5 and not learned_agrees:
             rep.verdict = "labels_look_random"
             rep.reason = (f"your reviews do not follow the ICP (AUC {rep.static_auc:.2f}, no better than "
                           "chance); check the ICP or the reviewers - nothing was changed")
