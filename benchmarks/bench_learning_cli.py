@@ -262,21 +262,50 @@ def run_queue_compare(cli: CLI, engine: Any, page: Any, work: Path, seed: int, c
     labelled = {p["vanity"] for p in order[:base]}
     picked_keeps = 0
     t_queue = 0.0
+    import sqlalchemy as sa
+
+    with engine.db.connect() as conn:
+        vmap = {str(v).lower(): int(i) for i, v in conn.execute(
+            sa.text("SELECT id, vanity FROM leads WHERE client_id = :c"), {"c": cid})}
+    n_unb, n_inf = base, 0
+    rand_next = base  # the next lead of the random order for a random pick
+
+    def label(lid: int, v: str, src: str) -> None:
+        nonlocal picked_keeps
+        p = by_vanity[v]
+        engine.record_feedback(lid, "keep" if p["label"] else "trash", "bench", src)
+        labelled.add(v)
+        picked_keeps += int(p["label"])
+
     for n in sorted(counts):
         while len(labelled) < n:
             t = time.perf_counter()
             rows = engine.feedback.informative_queue(cid, "bench", limit=chunk + 2 * int(chunk * holdout + 1) + 5)
             t_queue += time.perf_counter() - t
-            rows = [r for r in rows if _vanity(r["profile_url"]) not in held
-                    and _vanity(r["profile_url"]) not in labelled][: min(chunk, n - len(labelled))]
-            if not rows:
+            inf = [r for r in rows if str(r.get("review_queue") or "informative") == "informative"
+                   and _vanity(r["profile_url"]) not in held and _vanity(r["profile_url"]) not in labelled]
+            taken = 0
+            # the Review page serves one lead per label: a random-order pick whenever the client's
+            # unbiased labels are < 30 or no more than its informative ones, else the queue's next
+            # (the model is refitted between batches of ``chunk``, not within one)
+            while len(labelled) < n and taken < chunk:
+                if n_unb < 30 or n_unb <= n_inf:
+                    while rand_next < len(order) and order[rand_next]["vanity"] in labelled:
+                        rand_next += 1
+                    if rand_next >= len(order):
+                        break
+                    v = order[rand_next]["vanity"]
+                    label(vmap[v], v, "random")
+                    n_unb += 1
+                elif inf:
+                    r = inf.pop(0)
+                    label(int(r["id"]), _vanity(r["profile_url"]), "informative")
+                    n_inf += 1
+                else:
+                    break
+                taken += 1
+            if not taken:
                 break
-            for r in rows:
-                v = _vanity(r["profile_url"])
-                p = by_vanity[v]
-                engine.record_feedback(int(r["id"]), "keep" if p["label"] else "trash", "bench", "informative")
-                labelled.add(v)
-                picked_keeps += int(p["label"])
         after = one_shot(c_i, f"{c_i}-after{n}.csv")
         learn = learning_of(engine.db, c_i)
         out["informative"].append({"labels": n, "keeps": sum(p["label"] for p in order[:base]) + picked_keeps,

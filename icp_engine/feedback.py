@@ -56,6 +56,14 @@ APPLY_CHUNK = 2000
 #: The "most informative next" queue picks among at most this many unlabelled leads (a seeded
 #: random sample of the scope, so the page stays fast on 100k leads).
 INFORMATIVE_POOL = 5000
+#: The "most informative next" order keeps the client's labels at least half unbiased: while the
+#: client has fewer than ``LearningConfig.min_labels`` random / imported labels, or no more of them
+#: than informative ones, the next lead it serves is the reviewer's next *random-order* lead (its
+#: label stored with queue ``random``). Informative labels only train; without this, a client who
+#: switched to that order after 50 random reviews was never measured again and the gate applied
+#: the model in 33 % of the bench's fits at 200 labels instead of 58 % (``bench_learning_cli.py
+#: --queue-compare``; docs/learning.md part 4).
+BALANCE_UNBIASED = True
 #: Lowest learned score of a lead that is not excluded (the scorer's floor, 2-decimal scores).
 MIN_LEARNED_SCORE = 0.01
 _PROFILE_STATUSES = (LeadStatus.ENRICHED, LeadStatus.QUALIFIED, LeadStatus.EXPORTED)
@@ -460,8 +468,10 @@ class FeedbackService:
         :data:`INFORMATIVE_POOL`, a seeded sample of) the scope's scored leads nobody labelled yet,
         those whose label would teach the model most (BALD, :func:`icp_engine.learning.informative_order`),
         best first. The model is refitted on every label (no validation: it only orders the
-        queue). Rows as :meth:`icp_engine.engine.Engine.review_queue`. Labels given from this queue
-        must be stored with queue ``informative``."""
+        queue). Rows as :meth:`icp_engine.engine.Engine.review_queue` plus ``review_queue``: the
+        queue to store the row's label with - ``informative``, or ``random`` for the reviewer's
+        next random-order lead, served first while the client's unbiased labels are fewer than
+        ``min_labels`` or no more than its informative ones (:data:`BALANCE_UNBIASED`)."""
         from .learning import informative_order
 
         with self.db.connect() as conn:
@@ -470,8 +480,18 @@ class FeedbackService:
                 return []
             fp = learning_sql.labels_fingerprint(conn, client_id)
             cand = learning_sql.unlabelled_scored_ids(conn, client_id, batch_id, ver)
+            first: list[dict[str, Any]] = []
+            if BALANCE_UNBIASED and cand:
+                queues = [str(r.get("queue") or "random") for r in learning_sql.current_labels(conn, client_id)]
+                n_inf = sum(1 for q in queues if q == ReviewQueue.INFORMATIVE.value)
+                n_unb = len(queues) - n_inf
+                if n_unb < self.config.min_labels or n_unb <= n_inf:
+                    first = [{**r, "review_queue": ReviewQueue.RANDOM.value} for r in review_sql.review_queue(
+                        conn, client_id, reviewer, batch_id=batch_id, limit=1, icp_version_id=ver)]
         if not cand:
             return []
+        if first and limit <= 1:
+            return first
         pool_key = (client_id, batch_id, ver, len(cand))
         with self._lock:
             cached = self._pools.get(pool_key)
@@ -504,14 +524,16 @@ class FeedbackService:
                     self._models.popitem(last=False)
         still = set(cand)
         exclude = [int(x) for x in pool.lead_ids if int(x) not in still]
-        order = informative_order(model if model.gp is not None else None, pool, exclude=exclude, k=limit,
-                                  method=method)
+        skip = {int(r["id"]) for r in first}
+        order = [x for x in informative_order(model if model.gp is not None else None, pool,
+                                              exclude=exclude + sorted(skip), k=limit, method=method)][: limit - len(first)]
         if not order:
-            return []
+            return first
         with self.db.connect() as conn:
             rows = review_sql.leads_with_scores(conn, order, ver)
         pos = {lid: i for i, lid in enumerate(order)}
-        return sorted(rows, key=lambda r: pos[int(r["id"])])
+        return first + [{**r, "review_queue": ReviewQueue.INFORMATIVE.value}
+                        for r in sorted(rows, key=lambda r: pos[int(r["id"])])]
 
     def _icp(self, client_id: int) -> ICP | None:
         with self.db.connect() as conn:

@@ -93,8 +93,8 @@ def queue_choice(cid: int) -> str:
         "Order", list(QUEUE_CHOICES), format_func=QUEUE_CHOICES.__getitem__, horizontal=True,
         key=f"review_order_{cid}",
         help="Random: an unbiased sample; these reviews also measure how much the learned model helps. "
-             "Most informative next: the leads the model is least sure about; they teach it faster, are marked "
-             "as such and are never used to measure it.")
+             "Most informative next: the leads the model is least sure about, marked as such and never used to "
+             "measure it; every other lead (and the first 30) is a random pick, so your reviews keep measuring it.")
 
 
 def review_queue_for(eng: Engine, cid: int, reviewer: str, batch_id: int | None, order: str,
@@ -210,16 +210,22 @@ def main() -> None:
         st.page_link(_ui.PAGE_FILES["export"], label="Go to Export", icon=":material/download:")
         return
     lead = queue[0]
+    # the queue this label is stored with: the "most informative next" order serves a random-order
+    # lead every other review (and for the first ones), so the reviews keep measuring the model
+    source = str(lead.get("review_queue") or order)
     name = lead.get("name") or lead.get("profile_key")
     b = st.columns(3)
     b[0].button("Keep", icon=":material/thumb_up:", type="primary", width="stretch", key=f"keep_{lead['id']}", shortcut="K",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.KEEP, reviewer, name, version_id, order))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.KEEP, reviewer, name, version_id, source))
     b[1].button("Trash", icon=":material/delete:", width="stretch", key=f"trash_{lead['id']}", shortcut="T",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.TRASH, reviewer, name, version_id, order))
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.TRASH, reviewer, name, version_id, source))
     b[2].button("Skip", icon=":material/skip_next:", width="stretch", key=f"skip_{lead['id']}", shortcut="S",
-                on_click=_label, args=(eng, lead["id"], FeedbackLabel.SKIP, reviewer, name, version_id, order))
-    if order == "informative":
+                on_click=_label, args=(eng, lead["id"], FeedbackLabel.SKIP, reviewer, name, version_id, source))
+    if source == "informative":
         st.caption("Most informative next: this review is marked as such and trains the model without measuring it.")
+    elif order == "informative":
+        st.caption("Most informative next, random pick: every other review (and the first 30) comes from the random "
+                   "order, so your reviews keep measuring the model.")
     profile_card(lead, show_scores)
 
     if st.toggle("Show similar leads", key="review_similar", help="Nearest leads of this client by cosine similarity "

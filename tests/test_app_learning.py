@@ -66,7 +66,7 @@ def test_review_page_measures_the_learned_model_on_held_out_reviews(app_env, eng
 def test_review_queue_choice_marks_informative_labels(app_env, eng, db):  # noqa: F811
     s = seed_scored(eng, db, n=40)
     cid = s["client"]["id"]
-    _seed_reviews(eng, s, 20, reviewer="Dana")  # Dana's queues skip these
+    _seed_reviews(eng, s, 28, reviewer="Dana")  # Dana's queues skip these
     before = len(_queue_rows(db))
     at = open_page(new_app(reviewer="Dana"), "pages/4_review.py")
     radio = at.radio(key=f"review_order_{cid}")
@@ -75,15 +75,26 @@ def test_review_queue_choice_marks_informative_labels(app_env, eng, db):  # noqa
     at.button(key=f"keep_{random_first['id']}").click().run()
     assert _queue_rows(db)[-1] == (random_first["id"], "keep", "random")
 
+    # 29 unbiased reviews (< 30): the informative order serves the next random-order lead, stored as random
     at.radio(key=f"review_order_{cid}").set_value("informative").run()
     assert not at.exception, at.exception
-    assert any("Most informative next" in c.value for c in at.caption)
+    pick = eng.review_queue(cid, "Dana", limit=1)[0]
+    served = eng.feedback.informative_queue(cid, "Dana", limit=1)[0]
+    assert served["id"] == pick["id"] and served["review_queue"] == "random"
+    assert any("random pick" in c.value for c in at.caption)
+    at.button(key=f"keep_{pick['id']}").click().run()
+    assert _queue_rows(db)[-1] == (pick["id"], "keep", "random")
+
+    # 30 unbiased, 0 informative: now the model's pick, marked informative
+    assert any("trains the model without measuring it" in c.value for c in at.caption)
+    assert not any("random pick" in c.value for c in at.caption)
     nxt = eng.feedback.informative_queue(cid, "Dana", limit=1)[0]
+    assert nxt["review_queue"] == "informative"
     assert at.button(key=f"trash_{nxt['id']}")
     at.button(key=f"trash_{nxt['id']}").click().run()
     assert not at.exception, at.exception
     rows = _queue_rows(db)
-    assert len(rows) == before + 2 and rows[-1] == (nxt["id"], "trash", "informative")
+    assert len(rows) == before + 3 and rows[-1] == (nxt["id"], "trash", "informative")
     # the informative label trains but does not measure
     rep = eng.feedback.measure(cid)
-    assert rep["n_validation"] == 21 and rep["n_informative"] == 1
+    assert rep["n_validation"] == 30 and rep["n_informative"] == 1
