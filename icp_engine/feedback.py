@@ -463,11 +463,12 @@ class FeedbackService:
 
     # ------------------------------------------------------------ the informative queue
     def informative_queue(self, client_id: int, reviewer: str, *, batch_id: int | None = None,
-                          limit: int = 20, method: str = "bald") -> list[dict[str, Any]]:
+                          limit: int = 20, method: str = "bald_density") -> list[dict[str, Any]]:
         """The next ``limit`` leads to review in the "most informative next" order: among (at most
         :data:`INFORMATIVE_POOL`, a seeded sample of) the scope's scored leads nobody labelled yet,
-        those whose label would teach the model most (BALD, :func:`icp_engine.learning.informative_order`),
-        best first. The model is refitted on every label (no validation: it only orders the
+        those whose label would teach the model most (BALD weighted by how many candidates share the
+        lead's title, :func:`icp_engine.learning.informative_order` ``bald_density``; plain BALD
+        taught less than random reviews on the bench), best first. The model is refitted on every label (no validation: it only orders the
         queue). Rows as :meth:`icp_engine.engine.Engine.review_queue` plus ``review_queue``: the
         queue to store the row's label with - ``informative``, or ``random`` for the reviewer's
         next random-order lead, served first while the client's unbiased labels are fewer than

@@ -432,3 +432,20 @@ def test_stack_fit_converges_on_far_from_calibrated_inputs():
     y = (rng.random(idx.size) < sigmoid(x + 2.5)).astype(float)
     a, b = platt(x, y)
     assert 1.5 < a < 3.5 and 0.6 < b < 1.4, (a, b)
+
+
+def test_bald_density_prefers_a_title_many_candidates_share(page):
+    feats, truth = page
+    labels, idx = random_labels(feats, truth, 60, seed=2)
+    model = LearnedModel()
+    model.fit(labels, feats, validate=False)
+    keys = ["head of finance" if i % 2 else f"rare title {i}" for i in range(feats.m)]
+    f2 = LeadFeatures(feats.lead_ids, feats.embeddings, feats.static_prob, feats.components, feats.texts,
+                      title_keys=keys)
+    done = feats.lead_ids[idx]
+    plain = informative_order(model, f2, exclude=done, k=10, method="bald")
+    dense = informative_order(model, f2, exclude=done, k=10, method="bald_density")
+    common = {int(x) for i, x in enumerate(f2.lead_ids) if i % 2}
+    assert set(dense) <= common  # ~700 followers share it: each of its labels corrects them all
+    assert set(plain) - common  # plain BALD does not look at that
+    assert not set(dense) & {int(x) for x in done}
