@@ -90,7 +90,6 @@ class LearningConfig:
     marginal_gain: float = 0.002
     max_suggestion: int = 2000
     scale_grid: tuple[float, ...] = (1.0,)
-    kernel_grid: tuple[tuple[tuple[str, float], ...], ...] = ()
     seed: int = 0
 
 
@@ -105,7 +104,9 @@ class FitReport:
     leads missing from the features. Metrics on the validation labels (out-of-fold for the
     learned model): ``static_auc``, ``learned_auc``, ``lift`` (= learned - static), ``lift_ci``
     and ``static_auc_ci`` (two-sided ``1 - 2 alpha`` bootstrap intervals), ``static_logloss`` /
-    ``learned_logloss`` (nats per label); ``logloss_gain_ci``: bootstrap interval of the learned
+    ``learned_logloss`` (nats per label); ``learned_auc_ci``: the learned AUC's interval (lower
+    bound at ``alpha_agree``; reported, not a gate: on coin flips over shared titles it is biased
+    upwards); ``logloss_gain_ci``: bootstrap interval of the learned
     model's log-loss gain over the static score (recalibrated to the labels when
     :attr:`LearningConfig.logloss_vs_recalibrated`).
     ``applied``: the gate's verdict; ``reason``: one
@@ -375,19 +376,7 @@ class LearnedModel:
         self.encoder = EvidenceEncoder().fit([feats.components[i] for i in idx_all])
         X_all = self._inputs(feats, idx_all)
         self.kernel = cfg.kernel
-        if cfg.kernel_grid and agg.n >= cfg.min_labels:
-            # empirical Bayes over whole kernels: the candidate with the largest Laplace log evidence
-            from dataclasses import replace as _replace
-
-            best_k = None
-            for over in ((),) + tuple(cfg.kernel_grid):
-                kern = _replace(cfg.kernel, **dict(over))
-                g = LaplaceGP(kern).fit(X_all, agg.y, agg.weight)
-                if best_k is None or g.log_marginal > best_k[0] + 1e-9:
-                    best_k = (g.log_marginal, kern, g)
-            assert best_k is not None
-            self.kernel, self.gp, self.scale = best_k[1], best_k[2], 1.0
-        elif len(cfg.scale_grid) > 1 and agg.n >= cfg.min_labels:
+        if len(cfg.scale_grid) > 1 and agg.n >= cfg.min_labels:
             # empirical Bayes: the amplitude multiplier with the largest Laplace log evidence
             best = None
             for f in cfg.scale_grid:
