@@ -493,7 +493,10 @@ class FeedbackService:
             return []
         if first and limit <= 1:
             return first
-        pool_key = (client_id, batch_id, ver, len(cand))
+        # unlabelled leads + the client's feedback rows: a new label (or skip) moves one lead from one
+        # to the other, so the pool's features are not rebuilt after every review (a new upload, an
+        # undo or a relabel rebuilds them)
+        pool_key = (client_id, batch_id, ver, len(cand) + fp[0])
         with self._lock:
             cached = self._pools.get(pool_key)
         if cached is None:

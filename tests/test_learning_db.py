@@ -368,6 +368,7 @@ def test_labels_of_other_batches_count_and_informative_labels_only_train(cli, db
         eng.record_feedback(lid, "keep" if truth[by_id[lid]["vanity"]] else "trash", "ana", queue="informative")
     q3 = [r["id"] for r in eng.feedback.informative_queue(c["id"], "ana", limit=10)]
     assert not set(q3) & set(q1[:5])
+    assert len(eng.feedback._pools) == 1  # the pool's features were not rebuilt after the labels
     assert {r["queue"] for r in feedback_of(db)} == {"informative"}
     with pytest.raises(InvalidInput):
         eng.record_feedback(q1[6], "keep", "ana", queue="hand-picked")
