@@ -258,3 +258,42 @@ def test_token_overlap_orders_same_cosine_neighbours(scorer):
     f0, f1 = rs[0].components["title_features"], rs[1].components["title_features"]
     assert f0["tok"] == 1.0 and f1["tok"] == 0.0
     assert rs[0].icp_score > rs[1].icp_score
+
+
+# ----------------------------------------------------------------------------- title cross-encoder
+
+
+class _PairLogits:
+    """A title cross-encoder stand-in: a fixed logit per (ICP title, lead title), counting calls."""
+
+    name = "fake-title-cross-encoder"
+
+    def __init__(self, logits: dict[tuple[str, str], float], default: float = -8.0):
+        self.logits = logits
+        self.default = default
+        self.pairs: list[tuple[str, str]] = []
+
+    def rerank(self, query, documents):
+        self.pairs += [(query, d) for d in documents]
+        return [self.logits.get((query, d), self.default) for d in documents]
+
+
+def test_title_cross_encoder_lifts_the_band_batch_independently(scorer):
+    from icp_engine.scoring.titles import normalize_title
+
+    icp = ICP(target_titles=["Mechanical Engineer"])
+    titles = ["Mechanical Design Engineer", "Mechanical Development Engineer", "Accountant"]
+    fake = _PairLogits({(normalize_title("Mechanical Engineer"), normalize_title("Mechanical Development Engineer")): 8.0})
+    with_ce = Scorer(scorer.embedder, backbone=scorer.backbone, title_reranker=fake)
+    base = {t: one(scorer, icp, titles=[t]).icp_score for t in titles}
+    got = [r.icp_score for r in with_ce.score(icp, [Profile(titles=[t]) for t in titles])]
+    # the title the cross-encoder rates high gains on the one it rates low, the far title is not asked
+    gain_hi = got[1] - base["Mechanical Development Engineer"]
+    gain_lo = got[0] - base["Mechanical Design Engineer"]
+    assert gain_hi > gain_lo + 5, (base, got)
+    assert not any(d == normalize_title("Accountant") for _, d in fake.pairs)
+    assert got[2] <= base["Accountant"]
+    # alone or in any batch: the same scores; and the version says the scores differ
+    alone = [one(with_ce, icp, titles=[t]).icp_score for t in reversed(titles)][::-1]
+    assert alone == got
+    assert with_ce.version != scorer.version and with_ce.version.startswith(scorer.version)
