@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_matching.py [--split test|dev] [--bench DIR]
         [--tracks onet,esco_jobbert,industry,groups] [--per-query] [--root CHECKOUT]
-        [--via-cli] [--rerank local --top-n 50] [--title-rerank] [--json OUT]
+        [--via-cli] [--rerank local --top-n 50] [--json OUT]
 
 Each query becomes an ICP (titles, industries, company sizes, keywords) and ranks the candidates
 of its track and split. Candidates are given exactly as a user gives leads to ``rank``: title
@@ -99,13 +99,7 @@ def run(args) -> list[dict]:
             from icp_engine.rerank import get_reranker
 
             rr = get_reranker(args.rerank, settings)
-        trr = None
-        if getattr(args, "title_rerank", False):
-            from icp_engine.rerank.local import LocalCrossEncoderReranker
-
-            trr = LocalCrossEncoderReranker()
-        scorer = Scorer(MemoEmbedder(get_embedder(settings, db=None)), reranker=rr, rerank_top_n=args.top_n,
-                        title_reranker=trr)
+        scorer = Scorer(MemoEmbedder(get_embedder(settings, db=None)), reranker=rr, rerank_top_n=args.top_n)
     rows = []
     for track in want:
         data = tracks[track]
@@ -177,8 +171,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--via-cli", action="store_true", help="run python -m icp_engine rank per query")
     ap.add_argument("--rerank", default="", help="reranker for rank --reranker (local)")
     ap.add_argument("--top-n", type=int, default=50)
-    ap.add_argument("--title-rerank", action="store_true",
-                    help="score with the optional title cross-encoder (Scorer(title_reranker=...)), in-process only")
     ap.add_argument("--per-query", action="store_true")
     ap.add_argument("--json", default="", help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
@@ -192,7 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     rows = run(args)
     print(f"# Matching benchmark via rank, split={args.split}, scorer {SCORER_VERSION}"
-          + (" + title cross-encoder" if args.title_rerank else "")
           + (f" (from {args.root})" if args.root else ""))
     print()
     print("| track | queries | nDCG@10 | P@10 | AUC | >=80: n (rel 2) | <40: n (rel 2) | target | seconds |")

@@ -107,7 +107,7 @@ def evaluate(data, track, split, cols, coef, b):
     return float(np.mean(n)), float(np.nanmean(a))
 
 
-def pipeline_loto(bench: Path, data, cols, title_rerank: bool = False) -> None:
+def pipeline_loto(bench: Path, data, cols) -> None:
     """Per title track: test nDCG@10 / AUC of the whole scorer with the title model fitted on the
     other two tracks' dev split (the shipped weights are restored after)."""
     import argparse as ap_
@@ -123,8 +123,7 @@ def pipeline_loto(bench: Path, data, cols, title_rerank: bool = False) -> None:
             full = np.zeros(len(tm.FEATURES))
             full[cols] = coef
             tm.WEIGHTS, tm.INTERCEPT = tuple(float(v) for v in full), float(b)
-            ns = ap_.Namespace(bench=str(bench), split="test", tracks=t, via_cli=False, rerank="", top_n=50, root="",
-                               title_rerank=title_rerank)
+            ns = ap_.Namespace(bench=str(bench), split="test", tracks=t, via_cli=False, rerank="", top_n=50, root="")
             for r in bench_matching.run(ns):
                 print(f"| {t} | {r['ndcg10']:.3f} / {r['p10']:.3f} / {r['auc']:.3f} |", flush=True)
     finally:
@@ -137,7 +136,6 @@ def main(argv=None) -> int:
     ap.add_argument("--features", default="cvar,ccen,fun,lv,tok")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--pipeline", action="store_true", help="LOTO through the whole scorer too (slow)")
-    ap.add_argument("--title-rerank", action="store_true", help="with --pipeline: title cross-encoder on")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
     if not (bench / "queries.jsonl").is_file():
@@ -166,7 +164,7 @@ def main(argv=None) -> int:
     for t in TRACKS:  # single-feature baseline: plain cosine
         print(f"  cosine only ({t}, test): nDCG@10 / AUC = %.3f / %.3f" % evaluate(data, t, "test", [0], np.array([1.0]), 0.0))
     if args.pipeline:
-        pipeline_loto(bench, data, cols, args.title_rerank)
+        pipeline_loto(bench, data, cols)
     if args.write:
         full = np.zeros(len(tm.FEATURES))
         full[cols] = coef

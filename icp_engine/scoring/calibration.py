@@ -84,16 +84,6 @@ ADJACENT_MIN_TIER = 4
 #: chosen on dev among b in {-0.8, -1.0, -1.2} (best dev nDCG@10, 87.8 % rel 2 at >= 80 on dev).
 TITLE_RECALIBRATION: tuple[float, float] = (1.3, -1.0)
 
-#: Optional title cross-encoder (``Scorer(title_reranker=...)``): lead titles whose title-model
-#: log-odds are at least ``TITLE_RERANK_BAND`` (P >= 0.12, about the top 3-5 % of a benchmark
-#: query's candidates) get ``+ TITLE_RERANK_WEIGHT x sigmoid(cross-encoder logit)`` log-odds,
-#: before the recalibration. Chosen on the dev split (see README "Score", title reranker).
-TITLE_RERANK_BAND = -2.0
-TITLE_RERANK_WEIGHT = 2.0
-#: ... and every title's log-odds drop by this much (monotone: the order is kept) so that the
-#: lifted band stays calibrated (>= 85 % rel 2 among scores >= 80 on dev).
-TITLE_RERANK_SHIFT = 0.0
-
 #: Cap of a lead title made only of role and seniority words ("Consultant", "Senior Manager") when
 #: every ICP title names what the role is about ("Legal Consultant", "Marketing Manager").
 BARE_ROLE_CAP = 0.3

@@ -52,8 +52,6 @@ from .titles import detect_status, normalize_title, parse_headline, split_roles,
 
 #: Version of the scoring logic and constants; stored with every qualification.
 SCORER_VERSION = "3.2.0"
-#: Suffix of :attr:`Scorer.version` when the optional title cross-encoder is on (scores differ).
-TITLE_RERANK_TAG = "title-rerank"
 
 #: Reranking nudges the probability of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
 #: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most
@@ -168,14 +166,11 @@ class Scorer:
     """
 
     def __init__(self, embedder: Any, reranker: Any = None, rerank_top_n: int = 200, *,
-                 backbone: Any = None, judge: Any = None, title_reranker: Any = None):
+                 backbone: Any = None, judge: Any = None):
         self.embedder = embedder
         self.reranker = reranker
         self.rerank_top_n = int(rerank_top_n)
-        self.title_reranker = title_reranker
-        self.version = SCORER_VERSION if title_reranker is None else f"{SCORER_VERSION}+{TITLE_RERANK_TAG}"
-        self._pair_logits: dict[tuple[str, str], float] = {}
-        self._pair_lock = threading.Lock()
+        self.version = SCORER_VERSION
         self.judge = judge
         self._backbone = backbone
         if backbone is None:  # load the title backbone in the background while earlier stages run
@@ -354,8 +349,6 @@ class Scorer:
             C = vecs[[pos[s] for s in norms]]
             X = tm.features(C, texts, ts)
             P = tm.probabilities(X)
-            if self.title_reranker is not None:
-                P = self._title_pair_rerank(prep, norms, P)
             a, b = cal.TITLE_RECALIBRATION
             P = np.array([cal.sigmoid(a * cal.logit(v) + b) for v in P])
             cos_t = C @ ts.T.T
@@ -426,42 +419,6 @@ class Scorer:
                 ev["target"] = prep.targets[int(best_j[k])]
                 ev["cos"] = round(float(X[k, 0]), 4)
             out[i] = ev
-        return out
-
-    def _title_pair_rerank(self, prep: _Prepared, norms: Sequence[str], P: np.ndarray) -> np.ndarray:
-        """Optional cross-encoder second look at the title (``title_reranker``): for each lead
-        title whose title-model log-odds are at least :data:`calibration.TITLE_RERANK_BAND`, the
-        log-odds rise by ``TITLE_RERANK_WEIGHT x sigmoid(best logit)``, the best cross-encoder logit
-        of (ICP title or expansion, lead title), all abbreviation-expanded. The band is a fixed
-        threshold on the lead's own value, and each pair is scored alone (the local cross-encoder
-        runs one pair per call), so a score never depends on the batch. Pair logits are memoised
-        per scorer. ``norms``: normalised lead titles (same order as ``P``); returns new ``P``."""
-        tnorm = list(dict.fromkeys([normalize_title(t) for t in prep.targets]
-                                   + [normalize_title(v) for v in prep.variants]))
-        tnorm = [t for t in tnorm if t]
-        if not tnorm:
-            return P
-        out = np.array(P, dtype=np.float64)
-        band = [k for k, v in enumerate(out) if cal.logit(float(v)) >= cal.TITLE_RERANK_BAND]
-        need = list(dict.fromkeys(norms[k] for k in band))
-        for t in tnorm:
-            with self._pair_lock:
-                miss = [c for c in need if (t, c) not in self._pair_logits]
-            if miss:
-                vals = [float(x) for x in self.title_reranker.rerank(t, miss)]
-                if len(vals) != len(miss):
-                    raise ValueError(f"title reranker returned {len(vals)} values for {len(miss)} titles")
-                with self._pair_lock:
-                    for c, v in zip(miss, vals):
-                        self._pair_logits[(t, c)] = v
-        inband = set(band)
-        with self._pair_lock:
-            for k in range(len(out)):
-                z = cal.logit(float(out[k])) - cal.TITLE_RERANK_SHIFT
-                if k in inband:
-                    best = max(self._pair_logits[(t, norms[k])] for t in tnorm)
-                    z += cal.TITLE_RERANK_WEIGHT * cal.sigmoid(best)
-                out[k] = cal.sigmoid(z)
         return out
 
     def _industry_cosines(self, prep: _Prepared, profiles: Sequence[Profile]) -> dict[int, np.ndarray]:
