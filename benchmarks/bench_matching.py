@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_matching.py [--split test|dev] [--bench DIR]
         [--tracks onet,esco_jobbert,industry,groups] [--per-query] [--root CHECKOUT]
-        [--via-cli] [--rerank local --top-n 50] [--json OUT]
+        [--via-cli] [--rerank local --top-n 50] [--worst N] [--json OUT]
 
 Each query becomes an ICP (titles, industries, company sizes, keywords) and ranks the candidates
 of its track and split. Candidates are given exactly as a user gives leads to ``rank``: title
@@ -18,7 +18,9 @@ Tracks: ``onet``, ``esco_jobbert``, ``industry`` (``../shared/bench``) and ``gro
 held-out-like track of :mod:`occupation_groups` (US SOC 2018 / ISCO-08 group titles over the
 onet / esco pools). Metrics per track, macro-averaged over queries: nDCG@10 (gain 2^rel - 1),
 P@10 (share rel 2), AUC (rel 2 vs rel 0), and the calibration of title-only ICPs: share of
-rel 2 among candidates scoring >= 80 and < 40 (pooled over the track's queries).
+rel 2 among candidates scoring >= 80 and < 40 (pooled over the track's queries). ``--worst N``
+prints, per track, the N worst-nDCG queries' top 10 as scored (label, score, title features) and
+where their first rel-2 candidates rank (in-process only).
 Exits 0 with a message when the benchmark folder is absent.
 """
 
@@ -126,6 +128,8 @@ def run(args) -> list[dict]:
             rels = np.array([qr.get(c["pid"], 0) for c in cands])
             n, p, a = metrics(s, rels)
             per_q[q["qid"]] = {"ndcg10": n, "p10": p, "auc": a, "name": q.get("name", "")}
+            if getattr(args, "worst", 0) and not args.via_cli:
+                per_q[q["qid"]]["top"] = _top_rows(q, cands, res, s, rels)
             if not (q.get("industries") or q.get("company_sizes") or q.get("keywords")):
                 h, lw = s >= 80, s < 40
                 hi[0] += int(h.sum())
@@ -141,6 +145,39 @@ def run(args) -> list[dict]:
                      "p10": mean("p10"), "auc": mean("auc"), "hi_n": hi[0], "hi_rel2": hi[1], "lo_n": lo[0],
                      "lo_rel2": lo[1], "seconds": time.perf_counter() - t0, "per_query": per_q})
     return rows
+
+
+def _top_rows(q: dict, cands: list[dict], res: list, s, rels, k: int = 10) -> dict:
+    """The query's top ``k`` as printed (score, rel, lead title, title features) and the ranks of
+    its first three rel-2 candidates, for ``--worst``."""
+    import numpy as np
+
+    order = np.argsort(-s, kind="stable")
+
+    def row(i: int) -> dict:
+        c = res[i].components or {}
+        return {"rank": int(np.nonzero(order == i)[0][0]) + 1, "rel": int(rels[i]), "score": float(s[i]),
+                "title": str(cands[i].get("title") or cands[i].get("industry") or ""),
+                "features": c.get("title_features") or {}}
+
+    first2 = [int(i) for i in order if rels[i] == 2][:3]
+    return {"icp": list(q.get("titles") or []) + list(q.get("industries") or []),
+            "n_rel2": int((rels == 2).sum()), "n_rel1": int((rels == 1).sum()),
+            "top": [row(int(i)) for i in order[:k]], "first_rel2": [row(i) for i in first2]}
+
+
+def print_worst(rows: list[dict], n: int) -> None:
+    """Per track, the ``n`` queries with the lowest nDCG@10: their top 10 with labels and title
+    features (rel 0 / 1 above rel 2 are the errors nDCG@10 counts)."""
+    for r in rows:
+        worst = sorted(((m["ndcg10"], qid, m) for qid, m in r["per_query"].items() if "top" in m), key=lambda x: x[0])[:n]
+        print(f"\n## worst {len(worst)} queries, {r['track']} ({r['split']})")
+        for nd, qid, m in worst:
+            t = m["top"]
+            print(f"\n{qid} nDCG@10 {nd:.3f}  ICP {t['icp']}  rel 2: {t['n_rel2']}, rel 1: {t['n_rel1']}")
+            for x in t["top"] + [dict(y, title="[first rel 2] " + y["title"]) for y in t["first_rel2"]]:
+                f = " ".join(f"{k}={v:.2f}" for k, v in x["features"].items() if isinstance(v, (int, float)))
+                print(f"  {x['rank']:>5} rel {x['rel']} {x['score']:6.2f}  {x['title'][:48]:48s} {f}")
 
 
 def _rank_cli(icp_d: dict, leads: list[dict], args) -> list[float]:
@@ -172,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rerank", default="", help="reranker for rank --reranker (local)")
     ap.add_argument("--top-n", type=int, default=50)
     ap.add_argument("--per-query", action="store_true")
+    ap.add_argument("--worst", type=int, default=0,
+                    help="print the N worst-nDCG queries' top 10 per track with labels and title features")
     ap.add_argument("--json", default="", help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
@@ -206,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             for qid, m in r["per_query"].items():
                 print(f"  {r['track']:13s} {qid:10s} nDCG@10={m['ndcg10']:.3f} P@10={m['p10']:.2f} "
                       f"AUC={m['auc']:.3f}  {m['name']}")
+    if args.worst:
+        print_worst(rows, args.worst)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=float), encoding="utf-8")
     print(f"\ntotal wall time {time.perf_counter() - t0:.1f} s")

