@@ -42,8 +42,21 @@ def has_fresh_score(icp_version_id: int) -> sa.Exists:
 
 def unscored(icp_version_id: int) -> sa.ColumnElement[bool]:
     """Scorable leads without a score for this ICP version, or with a score older than their data
-    (enriched again since): the score stage's work."""
-    return sa.and_(L.status.in_(SCORABLE), ~has_fresh_score(icp_version_id))
+    (enriched again since): the score stage's work.
+
+    The same leads as ``NOT`` :func:`has_fresh_score`, written as a correlated scalar subquery on
+    ``lead_scores``' primary key (at most one row per lead and version), so Postgres probes that
+    index once per lead instead of planning an anti join. Why: right after the enrich stage scored
+    a fresh upload, the planner's statistics still say the new version has no scores; it then
+    materialised the version's 10,000 scores and compared each lead with every one of them
+    (50 million join-filter rows, 2-5 s for a 10,000-lead run that had nothing left to score).
+    """
+    fresh = (
+        sa.select(sa.or_(L.enriched_at.is_(None), S.scored_at >= L.enriched_at))
+        .where(S.lead_id == L.id, S.icp_version_id == icp_version_id)
+        .scalar_subquery()
+    )
+    return sa.and_(L.status.in_(SCORABLE), fresh.is_not(sa.true()))
 
 
 def previous_scores(conn: Connection, icp_version_id: int, lead_ids: Sequence[int]) -> dict[int, tuple[float, str]]:
