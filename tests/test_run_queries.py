@@ -96,3 +96,24 @@ def test_an_upload_refreshes_the_scope_statistics_however_large_the_table(db, se
     eng.ingest_followers(few["id"], _people(5), batch_name="f")  # under the minimum: no ANALYZE
     with db.connect() as conn:
         assert conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'leads'::regclass").scalar_one() == 320
+
+
+def test_a_run_that_wrote_many_scores_refreshes_their_statistics(db, settings, monkeypatch):
+    from icp_engine import pipeline
+    from icp_engine.pipeline import RunOptions
+
+    monkeypatch.setattr(leads_sql, "ANALYZE_MIN_ROWS", 10)
+    calls: list[int] = []
+    real = pipeline.scores_sql.analyze_scores
+    monkeypatch.setattr(pipeline.scores_sql, "analyze_scores", lambda conn: (calls.append(1), real(conn)))
+    eng = Engine(settings, db=db)
+    client_id, batch_id, version = _scope(db, settings, 30)
+    run_id = eng.create_run(client_id, batch_id=batch_id, options=RunOptions(chunk_size=10, classify=False))
+    with db.connect() as conn:
+        t0 = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+    assert eng.execute_run(run_id)["counts"]["scored"] == 30
+    assert calls == [1]  # once, after the enrich stage scored the 30 leads; the score stage wrote none
+    with db.connect() as conn:
+        analysed_after = conn.exec_driver_sql(
+            "SELECT last_analyze >= %(t)s FROM pg_stat_user_tables WHERE relname = 'lead_scores'", {"t": t0}).scalar()
+    assert analysed_after is True

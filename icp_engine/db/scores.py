@@ -61,6 +61,14 @@ def unscored(icp_version_id: int) -> sa.ColumnElement[bool]:
     return sa.and_(L.status.in_(SCORABLE), fresh.is_not(sa.true()))
 
 
+def analyze_scores(conn: Connection) -> None:
+    """``ANALYZE lead_scores (lead_id, icp_version_id)``: the statistics the joins of a version's
+    scores are planned with (0.1 s at 160,000 scores: ``ANALYZE`` samples at most 30,000 rows, and
+    these two columns alone skip the reasoning texts and components). See
+    :meth:`icp_engine.pipeline.RunStages._refresh_score_statistics`."""
+    conn.exec_driver_sql("ANALYZE lead_scores (lead_id, icp_version_id)")
+
+
 def previous_scores(conn: Connection, icp_version_id: int, lead_ids: Sequence[int]) -> dict[int, tuple[float, str]]:
     """``{lead_id: (icp_score, bucket)}`` of the leads already scored under this version (before a
     score stage replaces stale scores, to report what changed)."""
