@@ -701,9 +701,51 @@ def db_stop() -> None:
 
 
 def main(prog_name: str | None = None) -> None:  # pragma: no cover - entry point
-    """Run the CLI; at the end, the embedded Postgres a command started is stopped unless in use."""
+    """Run the CLI; at the end, the embedded Postgres a command started is stopped unless in use.
+
+    Then the process ends without tearing its modules down (:func:`_exit_now`): everything a
+    command does is committed and its files are closed before this point."""
+    code: int | str | None = 0
     try:
         app(prog_name=prog_name)
+    except SystemExit as exc:  # typer's standalone mode always ends with one
+        code = exc.code
     finally:
         for eng in _engines:
             _release_embedded(eng)
+    _exit_now(code)
+
+
+def _exit_now(code: int | str | None) -> None:  # pragma: no cover - ends the process
+    """End the process as Python's own shutdown would, minus the teardown of every module and object.
+
+    Python's shutdown first joins the non-daemon threads (``threading._shutdown``), then runs the
+    ``atexit`` handlers, then frees every module and object; this does the first two, flushes the
+    standard streams and calls ``os._exit``. The last step cost 0.6-0.9 s of a 10,000-follower
+    ``run`` (freeing the models' and the run's heaps) and changes nothing outside the process:
+    the run was committed, the CSV written and closed, the embedded server released. Where the
+    private hooks are missing, this falls back to the normal exit.
+    """
+    import atexit
+    import logging
+    import os
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if shutdown is None or run_exitfuncs is None:
+        raise SystemExit(code)
+    if isinstance(code, str):  # SystemExit("message"): printed, exit status 1
+        err.print(code, highlight=False, markup=False)
+        status = 1
+    else:
+        status = int(code or 0)
+    shutdown()
+    logging.shutdown()
+    run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
