@@ -36,6 +36,7 @@ from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
 from .export import for_display, write_csv
 from .feedback import FeedbackService
+from .overlap import BackgroundTransaction
 from .ingest.upload import ParsedUpload
 from .db.reports import LeadFilters
 from .pipeline import RunOptions, profile_from_row
@@ -366,11 +367,19 @@ class Engine:
             return reports_sql.export_rows(conn, client_id, **filters)
 
     def export_csv(self, client_id: int, *, mark_exported: bool = True, **filters: Any) -> bytes:
-        """The ranked CSV (UTF-8 with BOM) of a scope, read in chunks; exported leads get status ``exported``."""
-        with self.db.connect() as conn:
-            ids = write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf := io.BytesIO())
-        if mark_exported and ids:
-            self.mark_exported(ids)
+        """The ranked CSV (UTF-8 with BOM) of a scope, read in chunks; exported leads get status ``exported``.
+
+        Each chunk's leads are marked in a background thread while the next chunk is read and
+        written, all in one transaction committed once the whole CSV is written (an export that
+        fails half-way marks none)."""
+        buf = io.BytesIO()
+        if not mark_exported:
+            with self.db.connect() as conn:
+                write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf)
+            return buf.getvalue()
+        with self.db.connect() as conn, BackgroundTransaction(self.db, name="icp-export") as marks:
+            write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf,
+                      on_chunk=lambda ids: marks.submit(lambda c: leads_sql.mark_exported(c, ids)))
         return buf.getvalue()
 
     def mark_exported(self, lead_ids: Sequence[int]) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where a DataFrame is built (0.4 s to import)
@@ -175,11 +175,13 @@ def _csv_text(frame: pd.DataFrame, *, header: bool) -> str:
     return safe.to_csv(index=False, header=header)
 
 
-def write_csv(chunks: Iterable[Sequence[dict[str, Any]]], out: BinaryIO) -> list[int]:
+def write_csv(chunks: Iterable[Sequence[dict[str, Any]]], out: BinaryIO,
+              on_chunk: Callable[[list[int]], None] | None = None) -> list[int]:
     """Write export rows that arrive in chunks, already best first (``icp_engine.db.reports.
     export_row_chunks``), as the ranked CSV to ``out``: the same bytes as
     ``to_csv_bytes(to_frame(all_rows))`` (BOM, header once), one chunk in memory at a time.
-    Returns the lead ids written (``id`` of each row), in order."""
+    Returns the lead ids written (``id`` of each row), in order; ``on_chunk(ids)`` is called with
+    each chunk's ids once the chunk is written."""
     out.write(codecs.BOM_UTF8)
     ids: list[int] = []
     header = True
@@ -188,7 +190,10 @@ def write_csv(chunks: Iterable[Sequence[dict[str, Any]]], out: BinaryIO) -> list
             continue
         out.write(_chunk_csv(rows, header=header).encode("utf-8"))
         header = False
-        ids.extend(int(r["id"]) for r in rows)
+        chunk_ids = [int(r["id"]) for r in rows]
+        ids.extend(chunk_ids)
+        if on_chunk is not None:
+            on_chunk(chunk_ids)
     if header:  # no row: the header alone
         out.write(_chunk_csv([], header=True).encode("utf-8"))
     return ids
