@@ -367,19 +367,10 @@ class Engine:
             return reports_sql.export_rows(conn, client_id, **filters)
 
     def export_csv(self, client_id: int, *, mark_exported: bool = True, **filters: Any) -> bytes:
-        """The ranked CSV (UTF-8 with BOM) of a scope, read in chunks; exported leads get status ``exported``.
-
-        Each chunk's leads are marked in a background thread while the next chunk is read and
-        written, all in one transaction committed once the whole CSV is written (an export that
-        fails half-way marks none)."""
-        buf = io.BytesIO()
-        if not mark_exported:
-            with self.db.connect() as conn:
-                write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf)
-            return buf.getvalue()
+        """The ranked CSV (UTF-8, BOM) of a scope in chunks; its leads marked exported in one background transaction."""
         with self.db.connect() as conn, BackgroundTransaction(self.db, name="icp-export") as marks:
-            write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf,
-                      on_chunk=lambda ids: marks.submit(lambda c: leads_sql.mark_exported(c, ids)))
+            mark = (lambda ids: marks.submit(lambda c: leads_sql.mark_exported(c, ids))) if mark_exported else None
+            write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf := io.BytesIO(), on_chunk=mark)
         return buf.getvalue()
 
     def mark_exported(self, lead_ids: Sequence[int]) -> None:

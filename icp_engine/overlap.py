@@ -30,9 +30,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.engine import Connection
-
     from .db import Database
+
+#: a SQLAlchemy ``Connection`` (only icp_engine/db imports SQLAlchemy: tests/test_layout.py)
+Connection = Any
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
