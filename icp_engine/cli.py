@@ -58,6 +58,31 @@ _engines: list[Engine] = []
 CLI_MAX_FILE_BYTES = 1 << 30
 
 
+def _start_database_early() -> None:
+    """Start the embedded Postgres in a background thread while this process imports the engine.
+
+    Starting the server (``pg_ctl``, 0.3-0.4 s) is waiting on another process, and importing the
+    engine's modules (0.8 s) is this process's own work: side by side, a ``run`` starts sooner.
+    :class:`~icp_engine.db.Database` then finds the server started (or waits for the start under
+    :mod:`icp_engine.db.embedded`'s lock); a failure here is left for it to report.
+    """
+    settings = Settings()
+    if settings.database_url:
+        return
+
+    def start() -> None:
+        try:
+            from .db.embedded import start_embedded_postgres
+
+            start_embedded_postgres(settings.icp_data_dir, idle_stop_s=settings.embedded_idle_stop_s)
+        except Exception:  # noqa: BLE001 - Database() starts it again and reports the error
+            pass
+
+    import threading
+
+    threading.Thread(target=start, name="db-start", daemon=True).start()
+
+
 def _engine() -> Engine:
     from .engine import Engine
 
@@ -114,9 +139,6 @@ def run(
                                                        "(its cost is printed before the run starts)."),
 ) -> None:
     """One shot: ingest INPUT for CLIENT, qualify it against the ICP, write the ranked CSV."""
-    from .ingest.upload import UploadError, release_free_memory
-    from .pipeline import RunOptions
-
     icp_obj = _load_icp(icp)
     if judge and not Settings().openai_api_key:
         err.print("[red]--judge needs OPENAI_API_KEY[/red]")
@@ -129,6 +151,10 @@ def run(
         data = input.read_bytes()
     except FileNotFoundError:
         raise typer.BadParameter(f"input file not found: {input}") from None
+    _start_database_early()  # the checks above passed: this command will use the database
+    from .ingest.upload import UploadError, release_free_memory
+    from .pipeline import RunOptions
+
     eng = _engine()
     eng.wiring.prefetch_models()  # the run's models load while the page is parsed and stored
     try:
@@ -701,9 +727,51 @@ def db_stop() -> None:
 
 
 def main(prog_name: str | None = None) -> None:  # pragma: no cover - entry point
-    """Run the CLI; at the end, the embedded Postgres a command started is stopped unless in use."""
+    """Run the CLI; at the end, the embedded Postgres a command started is stopped unless in use.
+
+    Then the process ends without tearing its modules down (:func:`_exit_now`): everything a
+    command does is committed and its files are closed before this point."""
+    code: int | str | None = 0
     try:
         app(prog_name=prog_name)
+    except SystemExit as exc:  # typer's standalone mode always ends with one
+        code = exc.code
     finally:
         for eng in _engines:
             _release_embedded(eng)
+    _exit_now(code)
+
+
+def _exit_now(code: int | str | None) -> None:  # pragma: no cover - ends the process
+    """End the process as Python's own shutdown would, minus the teardown of every module and object.
+
+    Python's shutdown first joins the non-daemon threads (``threading._shutdown``), then runs the
+    ``atexit`` handlers, then frees every module and object; this does the first two, flushes the
+    standard streams and calls ``os._exit``. The last step cost 0.6-0.9 s of a 10,000-follower
+    ``run`` (freeing the models' and the run's heaps) and changes nothing outside the process:
+    the run was committed, the CSV written and closed, the embedded server released. Where the
+    private hooks are missing, this falls back to the normal exit.
+    """
+    import atexit
+    import logging
+    import os
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if shutdown is None or run_exitfuncs is None:
+        raise SystemExit(code)
+    if isinstance(code, str):  # SystemExit("message"): printed, exit status 1
+        err.print(code, highlight=False, markup=False)
+        status = 1
+    else:
+        status = int(code or 0)
+    shutdown()
+    logging.shutdown()
+    run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)

@@ -36,6 +36,7 @@ from .erasure import ClientDeletion, Erasure, ForgetReport
 from .errors import InvalidInput, NotFound
 from .export import for_display, write_csv
 from .feedback import FeedbackService
+from .overlap import BackgroundTransaction
 from .ingest.upload import ParsedUpload
 from .db.reports import LeadFilters
 from .pipeline import RunOptions, profile_from_row
@@ -366,11 +367,10 @@ class Engine:
             return reports_sql.export_rows(conn, client_id, **filters)
 
     def export_csv(self, client_id: int, *, mark_exported: bool = True, **filters: Any) -> bytes:
-        """The ranked CSV (UTF-8 with BOM) of a scope, read in chunks; exported leads get status ``exported``."""
-        with self.db.connect() as conn:
-            ids = write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf := io.BytesIO())
-        if mark_exported and ids:
-            self.mark_exported(ids)
+        """The ranked CSV (UTF-8, BOM) of a scope in chunks; its leads marked exported in one background transaction."""
+        with self.db.connect() as conn, BackgroundTransaction(self.db, name="icp-export") as marks:
+            mark = (lambda ids: marks.submit(lambda c: leads_sql.mark_exported(c, ids))) if mark_exported else None
+            write_csv(reports_sql.export_row_chunks(conn, client_id, **filters), buf := io.BytesIO(), on_chunk=mark)
         return buf.getvalue()
 
     def mark_exported(self, lead_ids: Sequence[int]) -> None:

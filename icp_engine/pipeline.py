@@ -218,11 +218,14 @@ class RunStages:
             elif k in self.changes:
                 self.changes[k] = v
         self._actual: dict[str, Any] = actual
+        #: scores written by this execution since the last :meth:`_refresh_score_statistics`
+        self._scores_written = 0
 
     def run(self) -> None:
         """enrich, classify (if a classifier and ``options.classify``), embed (if an embedder), score."""
         self._report(RunStage.ENRICH)
         self._stage_enrich()
+        self._refresh_score_statistics()
         if self._classifying:
             self._report(RunStage.CLASSIFY)
             self._stage_classify()
@@ -231,9 +234,26 @@ class RunStages:
             self._stage_embed()
         self._report(RunStage.SCORE)
         self._stage_score()
+        self._refresh_score_statistics()
         if self.options.learn and self.ctx.embedder is not None:
             self._report(RunStage.LEARN)
             self._stage_learn()
+
+    def _refresh_score_statistics(self) -> None:
+        """After a stage wrote many scores (:data:`icp_engine.db.leads.ANALYZE_MIN_ROWS`), refresh the
+        planner's statistics of ``lead_scores`` (:func:`icp_engine.db.scores.analyze_scores`).
+
+        Why: until autovacuum gets to it (a minute or more), the statistics say the run's ICP
+        version has no scores, and every later query joining the version's scores (the progress
+        counts, the learn stage, the export, the dashboard's lists) was planned for a handful of
+        rows: 3 s each for the classify, score and learn stages' reports of a 10,000-lead run that
+        had nothing left for them to do.
+        """
+        if self._scores_written < leads_sql.ANALYZE_MIN_ROWS:
+            return
+        with self.db.begin() as conn:
+            scores_sql.analyze_scores(conn)
+        self._scores_written = 0
 
     @property
     def _classifying(self) -> bool:
@@ -391,6 +411,8 @@ class RunStages:
 
         def then(result: tuple[int, dict[int, tuple[float, str]]]) -> None:
             failed, previous = result
+            if carried is not None:
+                self._scores_written += len(carried.scores)
             if previous and carried is not None:
                 self._count_rescored(previous, carried.scores)
             if not report:
@@ -554,6 +576,7 @@ class RunStages:
             with self.db.begin() as conn:
                 before = scores_sql.previous_scores(conn, self.icp_version_id, [v["lead_id"] for v in values])
                 scores_sql.write_scores(conn, self.icp_version_id, self.run_id, values)
+            self._scores_written += len(values)
             if before:
                 self._count_rescored(before, values)
             self._report(RunStage.SCORE, {"scored": len(rows)})
