@@ -63,6 +63,23 @@ def test_classify_title(title, function, seniority):
     assert c.seniority in SENIORITIES
 
 
+@pytest.mark.parametrize("title, seniority", [
+    # "partner" naming a role, not an owner: the rest of the title decides the level
+    ("HR Business Partner", "Entry Level"),
+    ("Senior Talent Acquisition Partner", "Senior"),
+    ("Channel Partner Manager", "Experienced Manager"),
+    ("Partner Marketing Lead", "Experienced Manager"),
+    ("Director, Partner Sales", "Director"),
+    # "partner" as the owner-level title stays Owner / Partner
+    ("Partner", "Owner / Partner"),
+    ("Managing Partner", "Owner / Partner"),
+    ("Audit Partner", "Owner / Partner"),
+    ("Founding Partner at Brindle Ventures", "Owner / Partner"),
+])
+def test_partner_is_owner_level_only_when_it_is_the_title(title, seniority):
+    assert classify_title(title).seniority == seniority
+
+
 def test_classify_empty_and_canonical_labels():
     assert classify_title("") .seniority is None and classify_title("").functions == ()
     assert canonical_function("finance") == "Finance" and canonical_function("IT") == "Information Technology"

@@ -173,6 +173,21 @@ _SENIORITY_PATTERNS: list[tuple[int, re.Pattern[str]]] = [
 ]
 
 
+#: "partner" naming a role rather than an owner: a qualifier before it ("HR Business Partner",
+#: "Talent Acquisition Partner", "Channel Partner") or a role noun after it ("Partner Manager",
+#: "Partner Marketing Lead"). Such a "partner" does not make the title Owner / Partner level; the
+#: rest of the title decides ("Senior HR Business Partner" -> senior, "Channel Partner Manager" ->
+#: manager). "Partner", "Managing Partner", "Audit Partner", "Partner at X" stay owner level.
+_ROLE_PARTNER = re.compile(
+    r"\b(business|talent|acquisition|people|hr|human resources|channel|account|alliance|alliances|"
+    r"client|customer|success|learning|recruitment|recruiting|implementation|delivery|reseller|referral|"
+    r"integration|technology|solutions?) partner\b"
+    r"|\bpartner(?= (manager|management|marketing|success|development|sales|account|accounts|"
+    r"program|programs|operations|engineer|engineering|enablement|director|executive|specialist|associate|"
+    r"relations|ecosystem|lead|coordinator|solutions|support|onboarding|integrations?|network|channel)\b)"
+)
+
+
 def seniority_level(norm_title: str) -> int | None:
     """Seniority level 0-7 of a *normalised* title (see :data:`SENIORITY_LEVELS`), or None.
 
@@ -182,6 +197,8 @@ def seniority_level(norm_title: str) -> int | None:
     t = norm_title
     if not t:
         return None
+    if "partner" in t:
+        t = _ROLE_PARTNER.sub(lambda m: m.group(0) + "role", t)
     if re.search(r"\b(vice president|vice-president)\b", t):
         if re.search(r"\b(senior|executive) vice president\b", t):
             return 6
