@@ -143,8 +143,8 @@ def evaluate(data, track, split, cols, coef, b):
     return float(np.mean(n)), float(np.nanmean(a))
 
 
-def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0) -> None:
-    """Per title track: test nDCG@10 / AUC of the whole scorer with the title model fitted on the
+def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0, split: str = "test") -> None:
+    """Per title track: ``split`` (test) nDCG@10 / AUC of the whole scorer with the title model fitted on the
     other two tracks' dev split (the shipped weights are restored after)."""
     import argparse as ap_
 
@@ -159,7 +159,7 @@ def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0) 
             full = np.zeros(len(tm.FEATURES))
             full[cols] = coef
             tm.WEIGHTS, tm.INTERCEPT = tuple(float(v) for v in full), float(b)
-            ns = ap_.Namespace(bench=str(bench), split="test", tracks=t, via_cli=False, rerank="", top_n=50, root="")
+            ns = ap_.Namespace(bench=str(bench), split=split, tracks=t, via_cli=False, rerank="", top_n=50, root="")
             for r in bench_matching.run(ns):
                 print(f"| {t} | {r['ndcg10']:.3f} / {r['p10']:.3f} / {r['auc']:.3f} |", flush=True)
     finally:
@@ -177,6 +177,8 @@ def main(argv=None) -> int:
     ap.add_argument("--graded", type=float, default=0.0,
                     help="fit target of rel 1 candidates (graded fit; 0 = rel 2 vs not, what ships)")
     ap.add_argument("--pipeline", action="store_true", help="LOTO through the whole scorer too (slow)")
+    ap.add_argument("--pipeline-split", default="test", choices=("test", "dev"),
+                    help="split of the left-out track scored by --pipeline (the fit always uses dev)")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
     if not (bench / "queries.jsonl").is_file():
@@ -205,7 +207,7 @@ def main(argv=None) -> int:
     for t in TRACKS:  # single-feature baseline: plain cosine
         print(f"  cosine only ({t}, test): nDCG@10 / AUC = %.3f / %.3f" % evaluate(data, t, "test", [0], np.array([1.0]), 0.0))
     if args.pipeline:
-        pipeline_loto(bench, data, cols, args.graded, args.top_k)
+        pipeline_loto(bench, data, cols, args.graded, args.top_k, args.pipeline_split)
     if args.write:
         full = np.zeros(len(tm.FEATURES))
         full[cols] = coef

@@ -42,13 +42,14 @@ import numpy as np
 
 from .calibration import sigmoid
 from .functions import IcpTargets, classify_title, lead_fine_functions
+from .lexical import generic_cosine
 from .title_match import title_info
 
-FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok")
+FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub")
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 9.060, 3.288, 1.763, -2.517, 1.447)
+WEIGHTS: tuple[float, ...] = (0.000, 9.060, 3.288, 1.763, -2.517, 1.447, 0.000)
 INTERCEPT: float = -12.022
 # END FITTED TITLE MODEL
 
@@ -141,6 +142,7 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
     X[:, 0] = (C @ ts.T.T).max(axis=1)
     X[:, 1] = (C @ ts.V.T).max(axis=1)
     X[:, 2] = C @ ts.cen
+    X[:, 6] = generic_cosine(C)  # hub: lexical.py
     for i, t in enumerate(titles):
         fs = function_share(t, ts.targets)
         X[i, 3] = UNKNOWN_FUN if fs is None else fs

@@ -1,0 +1,180 @@
+"""Screen candidate lexical / hubness features for the title model, raw model leave-one-track-out.
+
+Usage::
+
+    python benchmarks/explore_lexical.py [--bench DIR] [--only NAME,NAME]
+
+Computes the title model's own features (:func:`title_model.features`) plus candidate columns
+from :mod:`icp_engine.scoring.lexical` for every (query, candidate) of the three title tracks,
+then, per candidate column, the table of ``fit_title_model.py`` (test nDCG@10 / AUC of the raw
+model fitted on the two other tracks' dev split, top-1000 two-stage fit) and the left-out
+track's dev split with the same fits. Exits 0 when the benchmark is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from fit_title_model import TRACKS, evaluate, fit_logistic, stack  # noqa: E402
+
+BASE = ("cvar", "ccen", "fun", "lv", "tok")
+
+
+def collect(bench: Path):
+    """``{(track, split): [dict(X, rels, titles, C, prep), ...]}``."""
+    from bench_matching import lead_of, load_tracks
+    from icp_engine.cli import _profile_from_json
+    from icp_engine.domain import ICP
+    from icp_engine.embeddings.local import WordLlamaEmbedder
+    from icp_engine.scoring import title_model as tm
+    from icp_engine.scoring.scorer import Scorer
+    from icp_engine.scoring.titles import normalize_title
+
+    tracks = load_tracks(bench)
+    pool = tracks.pop("_pool")["pool"]
+    scorer = Scorer(WordLlamaEmbedder())
+    out = {}
+    for track in TRACKS:
+        for split in ("dev", "test"):
+            rows = []
+            for q in tracks[track]["queries"]:
+                cands = [c for c in pool if c["track"] == q["pool_track"] and c.get("split") == split]
+                prep = scorer._prepare(ICP(target_titles=q["titles"]))
+                titles = [_profile_from_json(lead_of(c)).titles[0] for c in cands]
+                C = np.asarray(scorer.backbone.embed([normalize_title(t) for t in titles]))
+                X = tm.features(C, titles, prep.tset)
+                qr = tracks[track]["qrels"].get(q["qid"], {})
+                rows.append({"X": X[:, [tm.FEATURES.index(f) for f in BASE]],
+                             "rels": np.array([qr.get(c["pid"], 0) for c in cands]),
+                             "titles": titles, "C": C, "prep": prep})
+            out[(track, split)] = rows
+    return out, scorer
+
+
+def table(data, extra: dict, name: str) -> str:
+    """One line: LOTO test and dev nDCG@10 / AUC per track with base + ``extra`` columns."""
+    d2 = {}
+    for key, rows in data.items():
+        d2[key] = [(np.hstack([r["X"]] + [e[key][i][:, None] for e in extra.values()]), r["rels"])
+                   for i, r in enumerate(rows)]
+    cols = list(range(len(BASE) + len(extra)))
+    cells = []
+    fits = {t: fit_logistic(*stack(d2, [x for x in TRACKS if x != t], "dev", cols, 0.0, 1000)) for t in TRACKS}
+    for split in ("test", "dev"):
+        for t in TRACKS:
+            n, a = evaluate(d2, t, split, cols, *fits[t])
+            cells.append(f"{n:.3f}/{a:.3f}")
+    c2, b2 = fit_logistic(*stack(d2, list(TRACKS), "dev", cols, 0.0, 1000))
+    return f"| {name} | " + " | ".join(cells) + f" | {np.round(c2[len(BASE):], 2).tolist()} |"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
+    ap.add_argument("--only", default="")
+    args = ap.parse_args(argv)
+    bench = Path(args.bench)
+    if not (bench / "queries.jsonl").is_file():
+        print(f"benchmark folder {bench} not found: skipping")
+        return 0
+    from icp_engine.scoring import lexical as lx
+    from icp_engine.scoring.titles import normalize_title
+
+    import pickle
+
+    cache = Path("/tmp/explore_lexical.pkl")
+    if cache.is_file():
+        data, Bv = pickle.loads(cache.read_bytes())
+    else:
+        data, scorer = collect(bench)
+        for rows in data.values():
+            for r in rows:
+                p = r.pop("prep")
+                r["targets"], r["variants"], r["V"], r["T"] = p.targets, p.variants, p.tset.V, p.tset.T
+        Bv = lx.background_vectors(scorer.backbone)
+        from icp_engine.scoring.lexical import _BG_ROLES
+        extra = np.asarray(scorer.backbone.embed([normalize_title(r) for r in _BG_ROLES]))
+        Bv = (Bv, extra)
+        cache.write_bytes(pickle.dumps((data, Bv)))
+    Bv, role_vecs = Bv
+
+    def scorer_embed(_texts):
+        return role_vecs
+
+    print("background titles:", len(Bv))
+
+    def per_row(fn):
+        return {key: [fn(r) for r in rows] for key, rows in data.items()}
+
+    def grams(r, sizes):
+        return [lx.char_ngrams(t, sizes) for t in dict.fromkeys(r["targets"] + r["variants"])]
+
+    cands = {}
+    cands["chr34"] = lambda: per_row(lambda r: np.array([lx.ngram_similarity(t, g, (3, 4)) for g in [grams(r, (3, 4))] for t in r["titles"]]))
+    cands["chr3"] = lambda: per_row(lambda r: np.array([lx.ngram_similarity(t, g, (3,)) for g in [grams(r, (3,))] for t in r["titles"]]))
+    cands["chr4"] = lambda: per_row(lambda r: np.array([lx.ngram_similarity(t, g, (4,)) for g in [grams(r, (4,))] for t in r["titles"]]))
+    for k in (5, 10, 30):
+        cands[f"hub{k}"] = (lambda k=k: per_row(lambda r: lx.hubness(r["C"], Bv, k)))
+        cands[f"cvar-hub{k}"] = (lambda k=k: per_row(lambda r: r["X"][:, 0] - lx.hubness(r["C"], Bv, k)))
+
+    def csls(r, k):
+        V = r["V"]
+        rv = lx.hubness(V, Bv, k)
+        return (2 * (r["C"] @ V.T) - rv[None, :]).max(axis=1) - lx.hubness(r["C"], Bv, k)
+
+    cands["csls10"] = lambda: per_row(lambda r: csls(r, 10))
+    gmean = Bv.mean(axis=0)
+    gmean = gmean / np.linalg.norm(gmean)
+    cands["cosmean"] = lambda: per_row(lambda r: r["C"] @ gmean)
+    roles = np.asarray(scorer_embed([normalize_title(r) for r in lx._BG_ROLES]))
+    rmean = roles.mean(axis=0)
+    rmean = rmean / np.linalg.norm(rmean)
+    cands["cosrole"] = lambda: per_row(lambda r: r["C"] @ rmean)
+
+    def centered(r, mu):
+        Cc = r["C"] - mu
+        Cc = Cc / np.linalg.norm(Cc, axis=1, keepdims=True)
+        Vc = r["V"] - mu
+        Vc = Vc / np.linalg.norm(Vc, axis=1, keepdims=True)
+        return (Cc @ Vc.T).max(axis=1)
+
+    mu = Bv.mean(axis=0)
+    from icp_engine.scoring.titles import ROLE_KINDS
+
+    nr = len(lx._BG_ROLES)
+    heads = [lx._BG_ROLES.index(ws[0]) for ws in ROLE_KINDS.values() if ws[0] in lx._BG_ROLES]
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
+    sub_heads = unit(Bv[[f * nr + r for f in range(len(Bv) // nr) for r in heads]].mean(axis=0))
+    sub_mgr = unit(Bv[[f * nr + lx._BG_ROLES.index(w) for f in range(len(Bv) // nr)
+                       for w in ("manager", "director", "specialist", "analyst", "assistant", "engineer", "consultant", "coordinator")]].mean(axis=0))
+    cands["cosmean_heads"] = lambda: per_row(lambda r: r["C"] @ sub_heads)
+    cands["cosmean_8"] = lambda: per_row(lambda r: r["C"] @ sub_mgr)
+    cands["cvarXcosmean"] = lambda: per_row(lambda r: r["X"][:, 0] * (r["C"] @ gmean))
+    cands["ccvar"] = lambda: per_row(lambda r: centered(r, mu))
+    cands["ccvar_half"] = lambda: per_row(lambda r: centered(r, 0.5 * mu))
+    only = [x for x in args.only.split(",") if x]
+    hdr = " | ".join(f"{s} {t}" for s in ("test", "dev") for t in TRACKS)
+    print(f"| feature | {hdr} | weight (all dev) |\n|---" * 1 + "|---" * 7 + "|")
+    print(table(data, {}, "base"), flush=True)
+    for name, fn in cands.items():
+        if only and name not in only:
+            continue
+        print(table(data, {name: fn()}, name), flush=True)
+    for combo in [x for x in only if "+" in x]:
+        print(table(data, {n: cands[n]() for n in combo.split("+")}, combo), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
