@@ -5,6 +5,8 @@
   and the ICP's targets and expansions, max over targets, in [0, 1]. It sees what word overlap and
   the embedding miss on noisy job-board strings: inflections ("accountant" / "accounting"),
   typos, glued words.
+* :func:`generic_cosine` - the title model's ``hub`` feature: the cosine of the lead title to the
+  centroid of the background titles below (shipped as :data:`CENTROID_FILE`).
 * :func:`background_titles` / :func:`hubness` - a CSLS-style hubness term (Conneau et al. 2018,
   "Word translation without parallel data", ICLR): ``r(c)`` = mean of the ``k`` largest cosines of
   the lead title's vector to a FIXED background set of diverse titles. Generic titles
@@ -130,25 +132,32 @@ def generic_centroid() -> np.ndarray:
 
 def generic_cosine(C: np.ndarray) -> np.ndarray:
     """``hub`` feature: cosine of each row of ``C`` (``(n, 384)`` unit title vectors of the title
-    backbone) to :func:`generic_centroid`, shape ``(n,)``, in [-1, 1].
+    backbone) to :func:`generic_centroid`, shape ``(n,)`` float64, in [-1, 1].
 
     The first-order hubness of a vector: points near the data mean are the nearest neighbours of
-    many points (Radovanovic, Nanopoulos & Ivanovic 2010, "Hubs in space", JMLR 11), so a generic
-    title ("Manager", "Business Specialist") has a high value and a specific one ("Electronic
-    Sales Representative") a lower one. Per row, from a fixed vector: batch-invariant."""
+    many points (Radovanovic, Nanopoulos & Ivanovic 2010, "Hubs in space", JMLR 11). A title near
+    the centroid of office job titles ("Business Specialist" 0.81, "Consultant" 0.81, "Technical
+    Sales Representative" 0.79) has a high cosine to many targets, so its raw cosine overstates
+    the fit; titles outside that vocabulary sit further away ("Barista" 0.68, "Founder" 0.68).
+    The title model gives it a negative weight. Computed row by row in float64 (no BLAS
+    blocking), so a lead's value never depends on the batch."""
     if len(C) == 0:
         return np.zeros(0)
-    return (np.asarray(C, dtype=np.float32) @ generic_centroid()).astype(np.float64)
+    m = generic_centroid().astype(np.float64)
+    return (np.asarray(C, dtype=np.float64) * m[None, :]).sum(axis=1)
 
 
 def hubness(C: np.ndarray, B: np.ndarray, k: int = 10) -> np.ndarray:
     """CSLS hubness ``r(c)``: mean of the ``k`` largest cosines of each row of ``C`` (``(n, dim)``
     unit vectors) to the background vectors ``B`` (``(m, dim)``), shape ``(n,)``, in [-1, 1].
 
-    Computed row by row from fixed ``B``: the value of a lead never depends on the batch."""
+    Not used by the shipped model (it lifted onet and esco_jobbert but lowered the occupation-group
+    track left out; ``benchmarks/explore_lexical.py``). Computed one row at a time from fixed
+    ``B``: the value of a lead never depends on the batch."""
     if len(C) == 0 or len(B) == 0:
         return np.zeros(len(C))
-    S = C @ B.T
+    B64 = np.asarray(B, dtype=np.float64)
+    S = np.stack([B64 @ np.asarray(c, dtype=np.float64) for c in C])  # one row at a time
     k = min(k, S.shape[1])
     top = np.partition(S, S.shape[1] - k, axis=1)[:, S.shape[1] - k:]
     return top.mean(axis=1).astype(np.float64)

@@ -20,6 +20,11 @@ fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model
   Analyst" vs "Economic Research Analyst"). Added in scorer 3.2: leave-one-track-out through the
   whole scorer, test nDCG@10 onet 0.794 -> 0.806, esco_jobbert 0.880 -> 0.884, occupation groups
   0.652 -> 0.665 (``benchmarks/fit_title_model.py`` for the raw model).
+* ``hub`` - cosine of ``c`` to a fixed centroid of generic titles (:func:`lexical.generic_cosine`):
+  how close the title sits to the middle of title space, where hubs ("Manager", "Specialist") that
+  are near every ICP live; its weight is negative. Added in scorer 3.4: leave-one-track-out through
+  the whole scorer, test nDCG@10 onet 0.810 -> 0.810, esco_jobbert 0.889 -> 0.889, occupation
+  groups 0.666 -> 0.677; dev 0.778 -> 0.791, 0.876 -> 0.883, 0.622 -> 0.623.
 
 ``P = sigmoid(w . x + b)`` with :data:`WEIGHTS`, fitted by logistic regression of "rel 2" on the
 dev split of the three title tracks (onet, esco_jobbert, and the occupation-group track of
@@ -49,8 +54,8 @@ FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub")
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 9.060, 3.288, 1.763, -2.517, 1.447, 0.000)
-INTERCEPT: float = -12.022
+WEIGHTS: tuple[float, ...] = (0.000, 9.012, 4.434, 1.621, -2.261, 1.390, -7.063)
+INTERCEPT: float = -7.428
 # END FITTED TITLE MODEL
 
 UNKNOWN_FUN = 0.5
