@@ -59,13 +59,14 @@ def collect(bench: Path):
     return out, scorer
 
 
-def table(data, extra: dict, name: str) -> str:
-    """One line: LOTO test and dev nDCG@10 / AUC per track with base + ``extra`` columns."""
+def table(data, extra: dict, name: str, drop: tuple[str, ...] = ()) -> str:
+    """One line: LOTO test and dev nDCG@10 / AUC per track with base (minus ``drop``) + ``extra``
+    columns."""
     d2 = {}
     for key, rows in data.items():
         d2[key] = [(np.hstack([r["X"]] + [e[key][i][:, None] for e in extra.values()]), r["rels"])
                    for i, r in enumerate(rows)]
-    cols = list(range(len(BASE) + len(extra)))
+    cols = [i for i, f in enumerate(BASE) if f not in drop] + list(range(len(BASE), len(BASE) + len(extra)))
     cells = []
     fits = {t: fit_logistic(*stack(d2, [x for x in TRACKS if x != t], "dev", cols, 0.0, 1000)) for t in TRACKS}
     for split in ("test", "dev"):
@@ -73,7 +74,7 @@ def table(data, extra: dict, name: str) -> str:
             n, a = evaluate(d2, t, split, cols, *fits[t])
             cells.append(f"{n:.3f}/{a:.3f}")
     c2, b2 = fit_logistic(*stack(d2, list(TRACKS), "dev", cols, 0.0, 1000))
-    return f"| {name} | " + " | ".join(cells) + f" | {np.round(c2[len(BASE):], 2).tolist()} |"
+    return f"| {name} | " + " | ".join(cells) + f" | {np.round(c2[len(BASE) - len(drop):], 2).tolist()} |"
 
 
 def main(argv=None) -> int:
@@ -160,6 +161,56 @@ def main(argv=None) -> int:
                        for w in ("manager", "director", "specialist", "analyst", "assistant", "engineer", "consultant", "coordinator")]].mean(axis=0))
     cands["cosmean_heads"] = lambda: per_row(lambda r: r["C"] @ sub_heads)
     cands["cosmean_8"] = lambda: per_row(lambda r: r["C"] @ sub_mgr)
+    def tcorr(r, a):
+        vh = r["V"] @ gmean
+        return (r["C"] @ r["V"].T - a * vh[None, :]).max(axis=1)
+
+    cands["tcorr0.5"] = lambda: per_row(lambda r: tcorr(r, 0.5))
+    cands["tcorr1"] = lambda: per_row(lambda r: tcorr(r, 1.0))
+    from icp_engine.scoring.title_model import content_words
+
+    def asym(r, which):
+        cs = [content_words(t) for t in dict.fromkeys(r["targets"] + r["variants"])]
+        cs = [c for c in cs if c]
+        out = np.zeros(len(r["titles"]))
+        if not cs:
+            return out + 0.5
+        for i, t in enumerate(r["titles"]):
+            m = content_words(t)
+            if which == "extra":
+                out[i] = min(len(m - c) / len(m) for c in cs) if m else 0.0
+            else:
+                out[i] = min(len(c - m) / len(c) for c in cs)
+        return out
+
+    cands["extra"] = lambda: per_row(lambda r: asym(r, "extra"))
+    cands["missing"] = lambda: per_row(lambda r: asym(r, "missing"))
+    import math
+    from collections import Counter
+
+    df = Counter(g for t in lx.background_titles() for g in lx.char_ngrams(t, (3,)))
+    nb = len(lx.background_titles())
+
+    def idf(g):
+        return math.log((nb + 1) / (df.get(g, 0) + 1)) + 1.0
+
+    def tfidf_sim(r):
+        tg = []
+        for t in dict.fromkeys(r["targets"] + r["variants"]):
+            g = lx.char_ngrams(t, (3,))
+            w = {x: idf(x) for x in g}
+            tg.append((w, math.sqrt(sum(v * v for v in w.values())) or 1.0))
+        out = np.zeros(len(r["titles"]))
+        for i, t in enumerate(r["titles"]):
+            g = lx.char_ngrams(t, (3,))
+            if not g:
+                continue
+            w = {x: idf(x) for x in g}
+            nrm = math.sqrt(sum(v * v for v in w.values()))
+            out[i] = max((sum(w[x] * tw[x] for x in g if x in tw) / (nrm * tn) for tw, tn in tg), default=0.0)
+        return out
+
+    cands["chr3idf"] = lambda: per_row(tfidf_sim)
     cands["cvarXcosmean"] = lambda: per_row(lambda r: r["X"][:, 0] * (r["C"] @ gmean))
     cands["ccvar"] = lambda: per_row(lambda r: centered(r, mu))
     cands["ccvar_half"] = lambda: per_row(lambda r: centered(r, 0.5 * mu))
@@ -171,8 +222,10 @@ def main(argv=None) -> int:
         if only and name not in only:
             continue
         print(table(data, {name: fn()}, name), flush=True)
-    for combo in [x for x in only if "+" in x]:
-        print(table(data, {n: cands[n]() for n in combo.split("+")}, combo), flush=True)
+    for combo in [x for x in only if "+" in x or x.startswith("-")]:
+        names = [n for n in combo.split("+") if n and not n.startswith("-")]
+        drop = tuple(n[1:] for n in combo.split("+") if n.startswith("-"))
+        print(table(data, {n: cands[n]() for n in names}, combo, drop), flush=True)
     return 0
 
 
