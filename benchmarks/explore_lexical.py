@@ -77,10 +77,38 @@ def table(data, extra: dict, name: str, drop: tuple[str, ...] = ()) -> str:
     return f"| {name} | " + " | ".join(cells) + f" | {np.round(c2[len(BASE) - len(drop):], 2).tolist()} |"
 
 
+def paired(data, extra: dict, name: str, boots: int = 2000) -> str:
+    """Per left-out track and split: mean per-query nDCG@10 difference (base + ``extra`` minus
+    base), queries up / down, and a 95 % paired bootstrap interval over queries (seed 0)."""
+    from icp_engine.evals import ndcg_at_k
+
+    def per_query(ex):
+        d2 = {key: [(np.hstack([r["X"]] + [e[key][i][:, None] for e in ex.values()]), r["rels"])
+                    for i, r in enumerate(rows)] for key, rows in data.items()}
+        cols = list(range(len(BASE) + len(ex)))
+        out = {}
+        for t in TRACKS:
+            c, b = fit_logistic(*stack(d2, [x for x in TRACKS if x != t], "dev", cols, 0.0, 1000))
+            for split in ("test", "dev"):
+                out[(t, split)] = np.array([ndcg_at_k(X[:, cols] @ c + b, r, 10) for X, r in d2[(t, split)]])
+        return out
+
+    a, b = per_query({}), per_query(extra)
+    rng = np.random.default_rng(0)
+    cells = []
+    for key in a:
+        d = b[key] - a[key]
+        bs = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(boots)]
+        cells.append(f"{key[0]} {key[1]}: {d.mean():+.3f} [{np.percentile(bs, 2.5):+.3f}, {np.percentile(bs, 97.5):+.3f}] "
+                     f"up {int((d > 1e-9).sum())} / down {int((d < -1e-9).sum())}")
+    return f"{name}: " + "; ".join(cells)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
     ap.add_argument("--only", default="")
+    ap.add_argument("--paired", action="store_true", help="per-query paired bootstrap vs base for --only")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
     if not (bench / "queries.jsonl").is_file():
@@ -218,6 +246,10 @@ def main(argv=None) -> int:
     hdr = " | ".join(f"{s} {t}" for s in ("test", "dev") for t in TRACKS)
     print(f"| feature | {hdr} | weight (all dev) |\n|---" * 1 + "|---" * 7 + "|")
     print(table(data, {}, "base"), flush=True)
+    if args.paired:
+        for name in only:
+            print(paired(data, {n: cands[n]() for n in name.split("+")}, name), flush=True)
+        return 0
     for name, fn in cands.items():
         if only and name not in only:
             continue
