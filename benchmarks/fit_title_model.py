@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/fit_title_model.py [--bench DIR] [--write] [--features cvar,ccen,fun,lv,tok]
-        [--pipeline] [--graded 0.3] [--top-k 1000]
+    python benchmarks/fit_title_model.py [--bench DIR] [--write] [--features cvar,ccen,fun,lv,tok,hub]
+        [--pipeline] [--pipeline-split dev] [--graded 0.3] [--top-k 1000]
 
 Features are computed by the scorer's own code (:func:`title_model.features` on the title
 backbone's vectors, ICP prepared by :meth:`Scorer._prepare`) for every (query, candidate) of the
@@ -169,7 +169,7 @@ def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0, 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
-    ap.add_argument("--features", default="cvar,ccen,fun,lv,tok")
+    ap.add_argument("--features", default="cvar,ccen,fun,lv,tok,hub")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--top-k", type=int, default=1000,
                     help="fit on each query's top K candidates of a first-stage fit (0 = all candidates; "
