@@ -147,7 +147,7 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
     X[:, 0] = (C @ ts.T.T).max(axis=1)
     X[:, 1] = (C @ ts.V.T).max(axis=1)
     X[:, 2] = C @ ts.cen
-    X[:, 6] = generic_cosine(C)  # hub: lexical.py
+    X[:, FEATURES.index("hub")] = generic_cosine(C)  # lexical.py
     for i, t in enumerate(titles):
         fs = function_share(t, ts.targets)
         X[i, 3] = UNKNOWN_FUN if fs is None else fs
