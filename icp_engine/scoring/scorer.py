@@ -46,12 +46,13 @@ from .backbone import title_backbone
 from .functions import classify_title, icp_targets
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
+from .icp_side import implied_tiers
 from .targets import expand_target, singular_roles
 from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_info
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
 #: Version of the scoring logic and constants; stored with every qualification.
-SCORER_VERSION = "3.3.1"
+SCORER_VERSION = "3.4.0"
 
 #: Reranking nudges the probability of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
 #: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most
@@ -246,7 +247,7 @@ class Scorer:
             pos = {s: k for k, s in enumerate(dict.fromkeys(t_norm + v_norm))}
             T = vecs[[pos[s] for s in t_norm]]
             V = vecs[[pos[s] for s in v_norm]]
-            vt = [c.tier for c in (classify_title(singular_roles(v)) for v in variants) if c.tier is not None]
+            vt = sorted({x for t in targets for x in implied_tiers(t)})
             tset = tm.make_target_set(T, V, it, vt, targets + variants)
         elif fs_criterion:
             tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])
