@@ -152,6 +152,12 @@ _TOP = re.compile(r"\btop(?:[\s-]+level)?\s+(?:[a-z]+\s+)?(?:management|leadersh
     sorted(ROLE_NOUNS)) + r")s?\b", re.I)
 
 
+def names_top_level(title: str) -> bool:
+    """True when "top" qualifies the role or management of ``title`` ("Top executives", "top
+    management"): the phrase means the C-suite as a group, whatever its role noun."""
+    return bool(_TOP.search(clean_group(title)))
+
+
 def implied_tiers(title: str) -> set[int]:
     """Seniority tiers (0-7, :data:`titles.SENIORITY_LEVELS`) the jobs of an ICP title read as.
 
@@ -164,6 +170,6 @@ def implied_tiers(title: str) -> set[int]:
 
     out = {c.tier for c in (classify_title(singular_roles(v)) for v in expand_group(title))
            if c.tier is not None}
-    if _TOP.search(clean_group(title)):
+    if names_top_level(title):
         out.add(7)
     return out

@@ -44,9 +44,9 @@ from . import calibration as cal
 from . import title_model as tm
 from .backbone import title_backbone
 from .functions import classify_title, icp_targets
+from .icp_side import implied_tiers, names_top_level
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
-from .icp_side import implied_tiers
 from .targets import expand_target, singular_roles
 from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_info
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
@@ -356,7 +356,8 @@ class Scorer:
             best_j = cos_t.argmax(axis=1)
             implied = not ts.targets.explicit_functions
             t_infos = [title_info(t) for t in prep.targets]
-            csuite = is_csuite_icp(t_infos)
+            # two C-level roles, or "Top executives" / "top management": the C-suite as a group
+            csuite = is_csuite_icp(t_infos) or any(names_top_level(t) for t in prep.targets)
             floors = np.zeros(len(texts))
             for k, t in enumerate(texts):
                 ci = title_info(t)
