@@ -44,6 +44,7 @@ from . import calibration as cal
 from . import title_model as tm
 from .backbone import title_backbone
 from .functions import classify_title, icp_targets
+from .icp_side import implied_tiers, names_top_level
 from .industry import industry_fit
 from .sizes import lead_band, size_fit, target_bands
 from .targets import expand_target, singular_roles
@@ -246,7 +247,7 @@ class Scorer:
             pos = {s: k for k, s in enumerate(dict.fromkeys(t_norm + v_norm))}
             T = vecs[[pos[s] for s in t_norm]]
             V = vecs[[pos[s] for s in v_norm]]
-            vt = [c.tier for c in (classify_title(singular_roles(v)) for v in variants) if c.tier is not None]
+            vt = sorted({x for t in targets for x in implied_tiers(t)})
             tset = tm.make_target_set(T, V, it, vt, targets + variants)
         elif fs_criterion:
             tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])
@@ -355,7 +356,8 @@ class Scorer:
             best_j = cos_t.argmax(axis=1)
             implied = not ts.targets.explicit_functions
             t_infos = [title_info(t) for t in prep.targets]
-            csuite = is_csuite_icp(t_infos)
+            # two C-level roles, or "Top executives" / "top management": the C-suite as a group
+            csuite = is_csuite_icp(t_infos) or any(names_top_level(t) for t in prep.targets)
             floors = np.zeros(len(texts))
             for k, t in enumerate(texts):
                 ci = title_info(t)
