@@ -22,9 +22,10 @@ fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model
   0.652 -> 0.665 (``benchmarks/fit_title_model.py`` for the raw model).
 * ``hub`` - cosine of ``c`` to a fixed centroid of generic titles (:func:`lexical.generic_cosine`):
   how close the title sits to the middle of title space, where hubs ("Manager", "Specialist") that
-  are near every ICP live; its weight is negative. Added in scorer 3.4: leave-one-track-out through
-  the whole scorer, test nDCG@10 onet 0.810 -> 0.810, esco_jobbert 0.889 -> 0.889, occupation
-  groups 0.666 -> 0.677; dev 0.778 -> 0.791, 0.876 -> 0.883, 0.622 -> 0.623.
+  are near every ICP live; its weight is negative. Added in scorer 3.4 (with the ICP side's group-phrase
+  grammar, :mod:`icp_side`): leave-one-track-out through the whole scorer, test nDCG@10 onet
+  0.810 -> 0.811, esco_jobbert 0.889 -> 0.889, occupation groups 0.666 -> 0.680; dev 0.778 ->
+  0.786, 0.876 -> 0.879, 0.622 -> 0.624.
 
 ``P = sigmoid(w . x + b)`` with :data:`WEIGHTS`, fitted by logistic regression of "rel 2" on the
 dev split of the three title tracks (onet, esco_jobbert, and the occupation-group track of
