@@ -41,6 +41,7 @@ import numpy as np
 from ..domain import ICP, Profile, ScoreResult, bucket_for
 from ..taxonomy import canonical_company_type, canonical_industry
 from . import calibration as cal
+from . import tail
 from . import title_model as tm
 from .backbone import title_backbone
 from .functions import classify_title, icp_targets
@@ -350,8 +351,7 @@ class Scorer:
             C = vecs[[pos[s] for s in norms]]
             X = tm.features(C, texts, ts)
             P = tm.probabilities(X)
-            a, b = cal.TITLE_RECALIBRATION
-            P = np.array([cal.sigmoid(a * cal.logit(v) + b) for v in P])
+            P = np.array([tail.recalibrate(float(v)) for v in P])  # TITLE_RECALIBRATION, gentler tail
             cos_t = C @ ts.T.T
             best_j = cos_t.argmax(axis=1)
             implied = not ts.targets.explicit_functions
@@ -579,6 +579,8 @@ class Scorer:
         roles = [t for t, src in cands if src != "headline-text"]
         status = set(detect_status(p.headline, *(p.titles or [])[:2])) - {"recruiter"}
         status |= detect_status(*roles[:3]) & {"recruiter"}
+        if "student" in status and not tail.is_student(p.headline, *(p.titles or [])[:2]):
+            status.discard("student")  # "Student Recruiter": works with students
         # recruiters: only when the role itself is recruiting (not "hiring for my team")
         for s in sorted(status):
             if s in prep.exclusion_status:
