@@ -87,9 +87,9 @@ def cause(r: dict, ref: dict[str, float]) -> str:
         return "excluded:" + str(r["excluded"])
     if not r["features"]:
         return "no-title-evidence"
-    p_raw = cal.sigmoid(r["z"])
-    a, b = cal.TITLE_RECALIBRATION
-    p_rec = cal.sigmoid(a * cal.logit(p_raw) + b)
+    from icp_engine.scoring.tail import recalibrate
+
+    p_rec = recalibrate(cal.sigmoid(r["z"]))
     if r["p_title"] is not None and r["p_title"] < p_rec - 1e-3:
         return "capped (bare role / headline)"
     gaps = {n: r["features"][n] * w - ref[n] for n, w in zip(tm.FEATURES, tm.WEIGHTS) if w}
