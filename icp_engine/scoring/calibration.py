@@ -82,6 +82,8 @@ ADJACENT_MIN_TIER = 4
 #: over-confident (84 % rel 2 among P >= 0.8 on dev); (1.3, -0.8) was chosen on the dev split of
 #: onet + esco_jobbert for >= 85 % there. Scorer 3.2 (title model with ``tok``): (1.3, -1.0),
 #: chosen on dev among b in {-0.8, -1.0, -1.2} (best dev nDCG@10, 87.8 % rel 2 at >= 80 on dev).
+#: Since scorer 3.5 it applies above model log-odds -2 only; below, the slope is gentler
+#: (:func:`icp_engine.scoring.tail.recalibrate`).
 TITLE_RECALIBRATION: tuple[float, float] = (1.3, -1.0)
 
 #: Cap of a lead title made only of role and seniority words ("Consultant", "Senior Manager") when
