@@ -77,3 +77,11 @@ def test_clear_mismatches_keep_their_order_and_do_not_depend_on_the_batch(scorer
     alone = [scorer.score(icp, [p])[0].icp_score for p in leads]
     assert together == alone
     assert all(0.01 <= s < 5 for s in together)
+
+
+def test_vectorised_recalibration_equals_the_scalar_one():
+    import numpy as np
+
+    p = np.r_[np.linspace(0.0, 1.0, 201), 1e-9, 3e-4, cal.sigmoid(tail.TAIL_KNEE)]
+    np.testing.assert_allclose(tail.recalibrate_many(p), [tail.recalibrate(float(v)) for v in p], rtol=1e-12, atol=1e-15)
+    assert tail.recalibrate_many(p.reshape(3, -1)).shape == (3, len(p) // 3)

@@ -351,7 +351,7 @@ class Scorer:
             C = vecs[[pos[s] for s in norms]]
             X = tm.features(C, texts, ts)
             P = tm.probabilities(X)
-            P = np.array([tail.recalibrate(float(v)) for v in P])  # TITLE_RECALIBRATION, gentler tail
+            P = tail.recalibrate_many(P)  # TITLE_RECALIBRATION with a gentler tail
             cos_t = C @ ts.T.T
             best_j = cos_t.argmax(axis=1)
             implied = not ts.targets.explicit_functions

@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from . import calibration as cal
 
 #: Model log-odds below which the tail slope applies (P_recalibrated = sigmoid(1.3 * -2 - 1) = 2.7 %).
@@ -45,6 +47,16 @@ def recalibrate(p: float) -> float:
     if z >= TAIL_KNEE:
         return cal.sigmoid(a * z + b)
     return cal.sigmoid(a * TAIL_KNEE + b + TAIL_SLOPE * (z - TAIL_KNEE))
+
+
+def recalibrate_many(p: np.ndarray) -> np.ndarray:
+    """:func:`recalibrate` of every value of ``p`` (any shape, values in [0, 1]), vectorised; the
+    result has ``p``'s shape, each value depending only on its own input."""
+    a, b = cal.TITLE_RECALIBRATION
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1.0 - 1e-6)
+    z = np.log(q / (1.0 - q))
+    y = np.where(z >= TAIL_KNEE, a * z + b, a * TAIL_KNEE + b + TAIL_SLOPE * (z - TAIL_KNEE))
+    return 1.0 / (1.0 + np.exp(-y))
 
 
 _STUDENT_ROLE = re.compile(r"\bstudents?\s+(?P<rest>[A-Za-z][^|,;/()\u00b7\u2022\u2013\u2014-]*)", re.I)
