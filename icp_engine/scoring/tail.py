@@ -19,6 +19,29 @@ changes, so the buckets and the calibration at >= 80 and < 40 are exactly as bef
 "Student Recruiter" is a person who works with students, not a student. The status flag
 "student" is dropped when the word is directly followed by a role title of its own (the rest of
 the title has a role noun of the package's lexicon, :func:`title_match.title_info`).
+
+Diagnosis (``benchmarks/diagnose_tail.py``, scorer 3.4, test split): AUC is lost to inversions
+by the title model itself (onet 0.037, esco_jobbert 0.068, groups 0.097 of the pairs), not to
+the floors and caps (the whole scorer's AUC equals the raw model's within 0.002; the floors lift
+AUC slightly). The rel-2 candidates under most rel-0 ones have low cosines (0.5-0.65: ESCO /
+O*NET neighbours such as "Growth Lead" for a business consultant) and a function of the lexicon
+that is not the ICP's (``fun`` 0); exclusions (students, recruiters the ICP does not target) are
+1-7 % of the lost AUC; ties at two decimals 0.0007 / 0.0018 / 0.0056.
+
+Tried and not kept (raw model, leave-one-track-out test nDCG@10 / AUC onet / esco_jobbert /
+groups; base 0.811 / 0.962, 0.874 / 0.934, 0.675 / 0.899): ``fun`` unknown (not 0) when the
+ICP's titles imply no function (5 group queries): 0.807 / 0.961, 0.873 / 0.934, 0.675 / 0.900
+(with the shipped weights groups 0.681 -> 0.679: a lead the lexicon cannot classify either often
+shares the ICP's unclassifiable words); a pairwise (RankNet) term added to the top-k logistic fit,
+lambda 0.1 / 0.3 / 1: esco_jobbert 0.862 / 0.861 / 0.859 and AUC 0.933-0.932; a model of its own
+for the candidates under the first stage's top 1,000 (its ``tok`` weight turns negative; esco
+AUC inside that tail 0.51 vs 0.69); the first-stage (all candidates) logits blended in below a
+first-stage cut (top 300 / 1,000, weight 0.5 / 1): AUC onet +0.0004, esco_jobbert -0.0004 to
+-0.0009, groups +0.0005 to +0.0013, nDCG unchanged; shapes of the features: seniority distance
+as a hinge (0.805 / 0.875 / 0.676, esco AUC 0.927), capped at 2 tiers, square root; an
+indicator of a function mismatch (0.809 / 0.874 / 0.680, AUC 0.962 / 0.933 / 0.897); ``fun``
+floored at 0.25; ``hub`` clipped from below at 0.6-0.75 (0.810-0.815 / 0.870-0.874 / 0.675-0.681,
+which track gains changes with the clip).
 """
 
 from __future__ import annotations
