@@ -251,7 +251,8 @@ class Scorer:
             vt = sorted({x for t in targets for x in implied_tiers(t)})
             tset = tm.make_target_set(T, V, it, vt, targets + variants)
         elif fs_criterion:
-            tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])
+            empty = np.zeros((0, int(self.backbone.dim)), np.float32)
+            tset = tm.make_target_set(empty, empty, it, [])
         bands = target_bands(icp.company_sizes)
         kws = [(k, _norm_text(k)) for k in icp.keywords if _norm_text(k)]
         locs = []
