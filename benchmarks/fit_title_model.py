@@ -195,7 +195,7 @@ def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0, 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
-    ap.add_argument("--features", default="cvar,ccen,fun,lv,tok,hub")
+    ap.add_argument("--features", default="lvar,lcen,fun,lv,tok,hub")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--top-k", type=int, default=1000,
                     help="fit on each query's top K candidates of a first-stage fit (0 = all candidates; "
@@ -205,7 +205,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pipeline", action="store_true", help="LOTO through the whole scorer too (slow)")
     ap.add_argument("--pipeline-split", default="test", choices=("test", "dev"),
                     help="split of the left-out track scored by --pipeline (the fit always uses dev)")
-    ap.add_argument("--tie", default="cvar,ccen",
+    ap.add_argument("--tie", default="lvar,lcen",
                     help="features fitted as one (their mean) and given equal weights, e.g. cvar,ccen "
                          "(what ships since scorer 3.4; --tie '': every feature its own weight)")
     args = ap.parse_args(argv)

@@ -48,21 +48,23 @@ title.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .calibration import sigmoid
 from .functions import IcpTargets, classify_title, lead_fine_functions
+from .layers import view_columns
 from .lexical import generic_cosine
 from .title_match import title_info
+from .titles import normalize_title
 
-FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub")
+FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", "lvar", "lcen")
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 6.792, 6.792, 1.597, -2.393, 1.455, -7.266)
-INTERCEPT: float = -7.358
+WEIGHTS: tuple[float, ...] = (0.000, 0.000, 0.000, 1.587, -2.579, 1.176, -7.075, 6.268, 6.268)
+INTERCEPT: float = -6.226
 # END FITTED TITLE MODEL
 
 UNKNOWN_FUN = 0.5
@@ -81,6 +83,7 @@ class TargetSet:
     targets: IcpTargets
     tiers: tuple[int, ...]
     contents: tuple[frozenset[str], ...] = ()
+    view: Any = None  # layers.ViewTargets: the ICP side under the mean-pooled view (lvar, lcen)
 
 
 def make_target_set(T: np.ndarray, V: np.ndarray, targets: IcpTargets, variant_tiers: Sequence[int],
@@ -155,6 +158,8 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
     X[:, 1] = (C @ ts.V.T).max(axis=1)
     X[:, 2] = C @ ts.cen
     X[:, FEATURES.index("hub")] = generic_cosine(C)  # lexical.py
+    j = FEATURES.index("lvar")  # lvar, lcen: layers.py
+    X[:, j:j + 2] = view_columns(C, [normalize_title(t) for t in titles], ts)
     for i, t in enumerate(titles):
         fs = function_share(t, ts.targets)
         X[i, 3] = UNKNOWN_FUN if fs is None else fs
