@@ -27,6 +27,14 @@ fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model
   0.810 -> 0.811, esco_jobbert 0.889 -> 0.889, occupation groups 0.666 -> 0.680; dev 0.778 ->
   0.786, 0.876 -> 0.879, 0.622 -> 0.624.
 
+* ``lvar``, ``lcen`` - ``cvar`` and ``ccen`` on two views of the same bge-small forward pass
+  (:mod:`layers`): each cosine is the mean of the ``[CLS]`` cosine and the cosine of the
+  mean-pooled last layer (word-piece rows without ``[CLS]`` / ``[SEP]``). Added in scorer 3.6,
+  tied, **replacing** ``cvar`` / ``ccen`` (weight 0 since, kept as evidence): leave-one-track-out
+  test nDCG@10 onet / esco_jobbert / groups, raw model 0.811 / 0.874 / 0.675 -> 0.814 / 0.875 /
+  0.680; whole scorer 0.810 / 0.891 / 0.685 -> 0.816 / 0.899 / 0.692, dev 0.792 / 0.888 / 0.624
+  -> 0.794 / 0.896 / 0.629 (``benchmarks/bench_layers.py`` for the views screened).
+
 Since scorer 3.4 ``cvar`` and ``ccen`` are fitted as one feature (their mean), so their weights
 are equal (``fit_title_model.py --tie cvar,ccen``): fitted apart, the two collinear weights swung
 between leave-one-track-out folds and every change moved every track; tied, leave-one-track-out
