@@ -76,6 +76,10 @@ def test_one_forward_pass_serves_both_views(monkeypatch):
     b = bp.view.embed(["CFO", "VP Finance"])
     assert calls == [["VP Finance", "CFO"]]
     assert np.array_equal(a[0], a[2]) and b.shape == (2, 384)
+    assert not bp._memo  # handed over: nothing is held twice
+    again = bp.view.embed(["CFO"])  # asked again (its memo evicted it): computed again, same vector
+    assert calls[-1] == ["CFO"] and np.array_equal(again[0], b[0])
+    assert np.array_equal(bp.embed_both(["CFO"])[1][0], b[0])
     assert bp.cls.name == "bge-small-en-int8s-384" and bp.view.name == layers.VIEW_NAME
 
 

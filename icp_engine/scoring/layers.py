@@ -53,7 +53,7 @@ class _View:
         self._owner, self._which, self.name, self.dim = owner, which, name, owner.dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self._owner.embed_both(texts)[self._which]
+        return self._owner.take(texts, self._which)
 
     def __repr__(self) -> str:
         return f"BackbonePass view {self.name!r}"
@@ -66,19 +66,22 @@ class BackbonePass:
     for blank texts: ``cls`` is bit-equal to :class:`BgeSmallInt8Embedder`'s vectors (same graph,
     same session, same batching); ``meanx`` is :func:`mean_pool` of the same output. ``cls`` and
     ``view`` are embedder facades (``cls.name`` ``"bge-small-en-int8s-384"``, ``view.name``
-    :data:`VIEW_NAME`). Vectors computed for one view are kept (``max_items`` texts, LRU) so the
-    other view's first request for them costs no second pass. Thread-safe.
+    :data:`VIEW_NAME`), each normally behind its own memo / Postgres cache. A forward pass
+    requested by one facade keeps the *other* view's vectors until that facade takes them (at
+    most ``max_items`` texts, oldest dropped first; a dropped or already taken vector is computed
+    again on request, with the same value), so the scorer runs each text through the network
+    once and no vector is held twice for long. Thread-safe.
     Raises :class:`icp_engine.embeddings.local.ModelNotAvailableError` when the model files are missing.
     """
 
     dim = 384
 
-    def __init__(self, max_items: int = 100_000, batch_size: int = 64):
+    def __init__(self, max_items: int = 50_000, batch_size: int = 64):
         from ..embeddings.local import BgeSmallInt8Embedder
 
         self._model = BgeSmallInt8Embedder(batch_size=batch_size)
         self.max_items = max_items
-        self._memo: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._memo: OrderedDict[str, list[Any]] = OrderedDict()  # pending [cls, view] (None = taken)
         self._mlock = threading.Lock()
         self.cls = _View(self, 0, self._model.name)
         self.view = _View(self, 1, VIEW_NAME)
@@ -106,23 +109,47 @@ class BackbonePass:
         return {t: (cls[i], mx[i]) for i, t in enumerate(texts)}
 
     def embed_both(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Both views of ``texts``, computed now (the pending vectors are neither read nor changed)."""
         texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        uniq = [t for t in dict.fromkeys(texts) if t.strip()]
+        got = self._forward(uniq) if uniq else {}
+        return self._rows(texts, got, 0), self._rows(texts, got, 1)
+
+    def take(self, texts: Sequence[str], which: int) -> np.ndarray:
+        """One view (0 = [CLS], 1 = mean-pooled) of ``texts``, ``(n, 384)``: pending vectors of that
+        view are handed over (and dropped here); the rest are computed, and their *other* view is
+        kept pending for the other facade."""
+        texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        uniq = [t for t in dict.fromkeys(texts) if t.strip()]
+        other = 1 - which
+        got: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         with self._mlock:
-            miss = [t for t in dict.fromkeys(texts) if t.strip() and t not in self._memo]
-        got = self._forward(miss) if miss else {}
+            for t in uniq:
+                e = self._memo.get(t)
+                if e is not None and e[which] is not None:
+                    v = e[which]
+                    got[t] = (v, v)  # only index ``which`` is read
+                    e[which] = None
+                    if e[other] is None:
+                        del self._memo[t]
+        miss = [t for t in uniq if t not in got]
+        fresh = self._forward(miss) if miss else {}
         with self._mlock:
-            for t, v in got.items():
-                self._memo[t] = v
+            for t, v in fresh.items():
+                e = self._memo.setdefault(t, [None, None])
+                e[other] = v[other]
             while len(self._memo) > self.max_items:
                 self._memo.popitem(last=False)
-            rows = [got.get(t) or self._memo.get(t) for t in texts]
-        if any(r is None and t.strip() for r, t in zip(rows, texts)):  # evicted meanwhile
-            again = self._forward([t for r, t in zip(rows, texts) if r is None and t.strip()])
-            rows = [r if r is not None else again.get(t) for r, t in zip(rows, texts)]
-        z = np.zeros(self.dim, np.float32)
-        a = np.stack([r[0] if r is not None else z for r in rows]) if rows else np.zeros((0, self.dim), np.float32)
-        b = np.stack([r[1] if r is not None else z for r in rows]) if rows else np.zeros((0, self.dim), np.float32)
-        return a, b
+        got.update(fresh)
+        return self._rows(texts, got, which)
+
+    def _rows(self, texts: list[str], got: dict[str, tuple[np.ndarray, np.ndarray]], which: int) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, t in enumerate(texts):
+            r = got.get(t)
+            if r is not None:
+                out[i] = r[which]
+        return out
 
 
 def shared_pass() -> BackbonePass:
