@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             for v in list(backbone._shared.values()):
                 if isinstance(v, backbone.MemoEmbedder):
                     v._memo.clear()
+            from icp_engine.scoring import layers  # scorer 3.6: the pass shared by both views
+
+            for v in list(layers._shared.values()):
+                if isinstance(v, (backbone.MemoEmbedder, layers.BackbonePass)):
+                    v._memo.clear()
         except ImportError:
             pass
         t = time.perf_counter()

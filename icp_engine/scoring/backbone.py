@@ -72,11 +72,11 @@ def title_backbone(db: Any = None) -> MemoEmbedder:
     with _lock:
         got = _shared.get(key)
         if got is None:
-            from ..embeddings.local import BgeSmallInt8Embedder
+            from .layers import shared_pass
 
             inner: Any = _shared.get("_model")
-            if inner is None:
-                inner = BgeSmallInt8Embedder()
+            if inner is None:  # the [CLS] view of the pass that also gives layers.py's view
+                inner = shared_pass().cls
                 _shared["_model"] = inner
             if db is not None:
                 from ..embeddings.cache import CachedEmbedder

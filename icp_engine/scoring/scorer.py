@@ -44,6 +44,7 @@ from . import calibration as cal
 from . import tail
 from . import title_model as tm
 from .backbone import title_backbone
+from .layers import attach_view
 from .functions import classify_title, icp_targets
 from .icp_side import implied_tiers, names_top_level
 from .industry import industry_fit
@@ -53,7 +54,7 @@ from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_i
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
 #: Version of the scoring logic and constants; stored with every qualification.
-SCORER_VERSION = "3.5.0"
+SCORER_VERSION = "3.6.0"
 
 #: Reranking nudges the probability of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
 #: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most
@@ -250,6 +251,7 @@ class Scorer:
             V = vecs[[pos[s] for s in v_norm]]
             vt = sorted({x for t in targets for x in implied_tiers(t)})
             tset = tm.make_target_set(T, V, it, vt, targets + variants)
+            attach_view(tset, t_norm, v_norm, getattr(self.embedder, "db", None))  # layers.py: lvar, lcen
         elif fs_criterion:
             empty = np.zeros((0, int(self.backbone.dim)), np.float32)
             tset = tm.make_target_set(empty, empty, it, [])

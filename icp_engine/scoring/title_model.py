@@ -27,6 +27,14 @@ fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model
   0.810 -> 0.811, esco_jobbert 0.889 -> 0.889, occupation groups 0.666 -> 0.680; dev 0.778 ->
   0.786, 0.876 -> 0.879, 0.622 -> 0.624.
 
+* ``lvar``, ``lcen`` - ``cvar`` and ``ccen`` on two views of the same bge-small forward pass
+  (:mod:`layers`): each cosine is the mean of the ``[CLS]`` cosine and the cosine of the
+  mean-pooled last layer (word-piece rows without ``[CLS]`` / ``[SEP]``). Added in scorer 3.6,
+  tied, **replacing** ``cvar`` / ``ccen`` (weight 0 since, kept as evidence): leave-one-track-out
+  test nDCG@10 onet / esco_jobbert / groups, raw model 0.811 / 0.874 / 0.675 -> 0.814 / 0.875 /
+  0.680; whole scorer 0.810 / 0.891 / 0.685 -> 0.816 / 0.899 / 0.692, dev 0.792 / 0.888 / 0.624
+  -> 0.794 / 0.896 / 0.629 (``benchmarks/bench_layers.py`` for the views screened).
+
 Since scorer 3.4 ``cvar`` and ``ccen`` are fitted as one feature (their mean), so their weights
 are equal (``fit_title_model.py --tie cvar,ccen``): fitted apart, the two collinear weights swung
 between leave-one-track-out folds and every change moved every track; tied, leave-one-track-out
@@ -48,21 +56,23 @@ title.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .calibration import sigmoid
 from .functions import IcpTargets, classify_title, lead_fine_functions
+from .layers import view_columns
 from .lexical import generic_cosine
 from .title_match import title_info
+from .titles import normalize_title
 
-FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub")
+FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", "lvar", "lcen")
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 6.792, 6.792, 1.597, -2.393, 1.455, -7.266)
-INTERCEPT: float = -7.358
+WEIGHTS: tuple[float, ...] = (0.000, 0.000, 0.000, 1.587, -2.579, 1.176, -7.075, 6.268, 6.268)
+INTERCEPT: float = -6.226
 # END FITTED TITLE MODEL
 
 UNKNOWN_FUN = 0.5
@@ -81,6 +91,7 @@ class TargetSet:
     targets: IcpTargets
     tiers: tuple[int, ...]
     contents: tuple[frozenset[str], ...] = ()
+    view: Any = None  # layers.ViewTargets: the ICP side under the mean-pooled view (lvar, lcen)
 
 
 def make_target_set(T: np.ndarray, V: np.ndarray, targets: IcpTargets, variant_tiers: Sequence[int],
@@ -155,6 +166,8 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
     X[:, 1] = (C @ ts.V.T).max(axis=1)
     X[:, 2] = C @ ts.cen
     X[:, FEATURES.index("hub")] = generic_cosine(C)  # lexical.py
+    j = FEATURES.index("lvar")  # lvar, lcen: layers.py
+    X[:, j:j + 2] = view_columns(C, [normalize_title(t) for t in titles], ts)
     for i, t in enumerate(titles):
         fs = function_share(t, ts.targets)
         X[i, 3] = UNKNOWN_FUN if fs is None else fs
