@@ -70,6 +70,7 @@ def feature_sets(bench: Path):
     from icp_engine.cli import _profile_from_json
     from icp_engine.domain import ICP
     from icp_engine.embeddings.local import WordLlamaEmbedder
+    from icp_engine.scoring import core_view
     from icp_engine.scoring import title_model as tm
     from icp_engine.scoring.scorer import Scorer
     from icp_engine.scoring.titles import normalize_title
@@ -85,8 +86,8 @@ def feature_sets(bench: Path):
                 cands = [c for c in pool if c["track"] == q["pool_track"] and c.get("split") == split]
                 prep = scorer._prepare(ICP(target_titles=q["titles"]))
                 titles = [_profile_from_json(lead_of(c)).titles[0] for c in cands]
-                C = scorer.backbone.embed([normalize_title(t) for t in titles])
-                X = tm.features(np.asarray(C), titles, prep.tset)
+                C = np.asarray(scorer.backbone.embed([normalize_title(t) for t in titles]))
+                X = tm.features(C, titles, prep.tset, core_view.view_vectors(scorer.backbone, titles, C))
                 qr = tracks[track]["qrels"].get(q["qid"], {})
                 rows.append((X, np.array([qr.get(c["pid"], 0) for c in cands])))
             out[(track, split)] = rows

@@ -52,16 +52,17 @@ from typing import Sequence
 
 import numpy as np
 
+from . import core_view
 from .calibration import sigmoid
 from .functions import IcpTargets, classify_title, lead_fine_functions
 from .lexical import generic_cosine
 from .title_match import title_info
 
-FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub")
+FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub") + core_view.CORE_FEATURES
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 6.792, 6.792, 1.597, -2.393, 1.455, -7.266)
+WEIGHTS: tuple[float, ...] = (0.000, 6.792, 6.792, 1.597, -2.393, 1.455, -7.266, 0.000, 0.000, 0.000, 0.000, 0.000)
 INTERCEPT: float = -7.358
 # END FITTED TITLE MODEL
 
@@ -81,6 +82,7 @@ class TargetSet:
     targets: IcpTargets
     tiers: tuple[int, ...]
     contents: tuple[frozenset[str], ...] = ()
+    core: core_view.CoreTargets | None = None  # the ICP side of the core view (core_view.py)
 
 
 def make_target_set(T: np.ndarray, V: np.ndarray, targets: IcpTargets, variant_tiers: Sequence[int],
@@ -145,8 +147,11 @@ def tier_distance(title: str, tiers: Sequence[int]) -> int | None:
     return min(abs(t - x) for x in tiers)
 
 
-def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
-    """Feature matrix ``(n, len(FEATURES))`` for lead titles ``titles`` with unit vectors ``C``."""
+def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet,
+             views: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Feature matrix ``(n, len(FEATURES))`` for lead titles ``titles`` with unit vectors ``C``;
+    ``views``: the titles' core-view vectors (:func:`core_view.view_vectors`; absent: the core
+    features are 0)."""
     n = len(titles)
     X = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
@@ -155,6 +160,9 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
     X[:, 1] = (C @ ts.V.T).max(axis=1)
     X[:, 2] = C @ ts.cen
     X[:, FEATURES.index("hub")] = generic_cosine(C)  # lexical.py
+    if views is not None and ts.core is not None:
+        k0 = FEATURES.index(core_view.CORE_FEATURES[0])
+        X[:, k0:k0 + len(core_view.CORE_FEATURES)] = core_view.core_features(views, ts.core)
     for i, t in enumerate(titles):
         fs = function_share(t, ts.targets)
         X[i, 3] = UNKNOWN_FUN if fs is None else fs
