@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/fit_title_model.py [--bench DIR] [--write] [--features cvar,ccen,fun,lv,tok,hub]
+    python benchmarks/fit_title_model.py [--bench DIR] [--write] [--features cvar,ccen,fun,lv,tok,hub,kvar,kcen]
         [--pipeline] [--pipeline-split dev] [--graded 0.3] [--top-k 1000]
 
 Features are computed by the scorer's own code (:func:`title_model.features` on the title
@@ -87,7 +87,7 @@ def feature_sets(bench: Path):
                 prep = scorer._prepare(ICP(target_titles=q["titles"]))
                 titles = [_profile_from_json(lead_of(c)).titles[0] for c in cands]
                 C = np.asarray(scorer.backbone.embed([normalize_title(t) for t in titles]))
-                X = tm.features(C, titles, prep.tset, core_view.view_vectors(scorer.backbone, titles, C))
+                X = tm.features(C, titles, prep.tset, core_view.lead_views(scorer.backbone, titles, C, prep.tset.V))
                 qr = tracks[track]["qrels"].get(q["qid"], {})
                 rows.append((X, np.array([qr.get(c["pid"], 0) for c in cands])))
             out[(track, split)] = rows
@@ -196,7 +196,7 @@ def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0, 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
-    ap.add_argument("--features", default="cvar,ccen,fun,lv,tok,hub")
+    ap.add_argument("--features", default="cvar,ccen,fun,lv,tok,hub,kvar,kcen")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--top-k", type=int, default=1000,
                     help="fit on each query's top K candidates of a first-stage fit (0 = all candidates; "
@@ -206,9 +206,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pipeline", action="store_true", help="LOTO through the whole scorer too (slow)")
     ap.add_argument("--pipeline-split", default="test", choices=("test", "dev"),
                     help="split of the left-out track scored by --pipeline (the fit always uses dev)")
-    ap.add_argument("--tie", default="cvar,ccen",
-                    help="features fitted as one (their mean) and given equal weights, e.g. cvar,ccen "
-                         "(what ships since scorer 3.4; --tie '': every feature its own weight)")
+    ap.add_argument("--tie", default="cvar,ccen,kvar,kcen",
+                    help="features fitted as one (their mean) and given equal weights: cvar,ccen,kvar,kcen "
+                         "ships since scorer 3.6 (cvar,ccen since 3.4; --tie '': every feature its own weight)")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
     if not (bench / "queries.jsonl").is_file():

@@ -11,8 +11,17 @@ nothing here names a benchmark title.
   finance"`` -> ``"finance"``, ``"chief financial officer"`` unchanged,
   ``"vice president of sales"`` -> ``"sales"``, ``"software engineer ii"`` -> ``"software
   engineer"``. A title whose core would be empty keeps its normalised text.
-* :func:`specialism_text` - the core without its role nouns when a specialism remains
-  (``"treasury analyst"`` -> ``"treasury"``), else the core.
+* :func:`prepare_targets` / :func:`lead_views` / :func:`core_features` - the view's features
+  for the title model (:data:`CORE_FEATURES`, ``kvar`` and ``kcen``: the whole-title ``cvar`` and
+  ``ccen`` with the core texts of both sides), fitted tied with ``cvar`` / ``ccen`` (one weight
+  for the four, ``benchmarks/fit_title_model.py --tie cvar,ccen,kvar,kcen``).
+
+Only titles whose whole-title ``cvar`` reaches :data:`CORE_GATE` get the view (below it the
+whole-title cosines stand in, ``kvar = cvar``, ``kcen = ccen``), and of those only titles whose
+core differs from their normalised text need a second forward pass: the top of a ranking is
+decided above the gate (raw leave-one-track-out nDCG@10 the same with the gate at 0.55 - 0.70),
+and ~18 % of the titles whose core differs reach it on the benchmark pool. Per text and ICP, so
+batch-invariant.
 """
 
 from __future__ import annotations
@@ -24,10 +33,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .title_match import ROLE_WORDS
 from .titles import normalize_title
 
-__all__ = ["CORE_FEATURES", "CoreTargets", "LEVEL_WORDS", "core_features", "core_text", "prepare_targets",
-           "specialism_text", "view_vectors"]
+__all__ = ["CORE_FEATURES", "CORE_GATE", "CoreTargets", "LEVEL_WORDS", "core_features", "core_text", "lead_views",
+           "prepare_targets"]
 
 #: Words that say how senior or how wide a role is, not what it is about (the seniority
 #: vocabulary of :data:`titles._SENIORITY_PATTERNS` and the qualifiers of
@@ -42,7 +52,7 @@ KEEP_LAST_WORDS = frozenset("lead principal staff group trainee graduate apprent
 FIRST_ONLY_WORDS = frozenset("assistant associate".split())
 LEVEL_WORDS = DROP_WORDS | KEEP_LAST_WORDS | FIRST_ONLY_WORDS
 
-#: Role nouns (what kind of job; the specialism is what is left without them).
+#: Role nouns: a core made only of these (and :data:`title_match.ROLE_WORDS`) has no specialism.
 ROLE_NOUNS = frozenset(
     "manager director head chief officer president supervisor lead leader specialist analyst "
     "assistant associate executive coordinator representative administrator consultant engineer "
@@ -63,117 +73,106 @@ def core_text(title: str) -> str:
     Steps on :func:`titles.normalize_title`: ``"head of X"`` -> ``"X"``, ``"vice president X"``
     -> ``"X"`` (a ``"chief X officer"`` stays whole); level words (:data:`LEVEL_WORDS`)
     dropped as :data:`LEVEL_WORDS` says; numerals / grades (``"ii"``, ``"3"``, ``"level"``) and filler words
-    dropped. When nothing is left the normalised title is returned (``"Senior Associate"`` ->
-    ``"associate"``, ``"Head"`` -> ``"head"``)."""
+    dropped. When no specialism is left (only role nouns, :data:`ROLE_NOUNS` and
+    :data:`title_match.ROLE_WORDS`) the normalised title is returned (``"Principal Consultant"``
+    -> ``"principal consultant"``, ``"Head"`` -> ``"head"``)."""
     norm = normalize_title(title)
     if not norm:
         return ""
-    import os
-    var = os.environ.get("CORE_VARIANT", "")
-    t = norm if "novp" in var else _VP.sub(" ", norm)
-    t = t if "nohead" in var else _HEAD_OF.sub(" ", t)
+    t = _HEAD_OF.sub(" ", _VP.sub(" ", norm))
     words = [w for w in t.split() if w not in _FILLER and not _NUMERAL.match(w) and re.search(r"[a-z0-9]", w)
              and w not in DROP_WORDS]
     last = len(words) - 1
     keep = [w for i, w in enumerate(words)
             if not ((w in KEEP_LAST_WORDS and i != last) or (w in FIRST_ONLY_WORDS and i == 0 and last > 0))]
-    # a last level word left alone after modifiers ("senior associate" -> "associate") is fine;
-    # an empty result falls back to the normalised title
-    core = " ".join(keep).strip()
-    return core or norm
-
-
-@lru_cache(maxsize=200_000)
-def specialism_text(title: str) -> str:
-    """The core text without role nouns (:data:`ROLE_NOUNS`) when any other word remains
-    (``"Senior Treasury Analyst"`` -> ``"treasury"``), else :func:`core_text`."""
-    core = core_text(title)
-    rest = [w for w in core.split() if w not in ROLE_NOUNS and w not in LEVEL_WORDS]
-    return " ".join(rest) if rest else core
+    # a core without a specialism ("principal consultant" -> "consultant") has lost what set the
+    # title apart: the normalised title stays (so does an empty core)
+    if not any(w not in ROLE_NOUNS and w not in ROLE_WORDS and w not in LEVEL_WORDS for w in keep):
+        return norm
+    return " ".join(keep)
 
 
 # ------------------------------------------------------------------------------------------
 # Features of the core view for the title model (:mod:`title_model`)
 # ------------------------------------------------------------------------------------------
-#: Feature names, appended to :data:`title_model.FEATURES`:
-#: ``kvar`` max cosine of core(lead) to core(target titles and expansions); ``kcen`` cosine of
-#: core(lead) to the normalised mean of core(targets); ``kvf`` max cosine of core(lead) to the
-#: full (normalised) targets and expansions; ``svar`` max cosine of specialism(lead) to
-#: specialism(targets and expansions).
-CORE_FEATURES: tuple[str, ...] = ("kvar", "kcen", "kvf", "svar", "kcf")
+#: Feature names, appended to :data:`title_model.FEATURES`: ``kvar`` max cosine of core(lead) to
+#: core(target titles and their expansions); ``kcen`` cosine of core(lead) to the normalised mean
+#: of core(target titles). Each in [-1, 1].
+CORE_FEATURES: tuple[str, ...] = ("kvar", "kcen")
+
+#: Whole-title ``cvar`` from which a lead title gets the core view (below: ``kvar = cvar``,
+#: ``kcen = ccen``). Raw leave-one-track-out test nDCG@10 onet / esco_jobbert / groups with the
+#: four cosines tied: no gate 0.812 / 0.878 / 0.682, gate 0.60 0.812 / 0.878 / 0.682, 0.65 0.812 /
+#: 0.878 / 0.682, 0.70 0.811 / 0.878 / 0.683; share of the pool's titles whose core differs that
+#: need a second pass: 1.00 / 0.40 / 0.18 / 0.07.
+CORE_GATE = 0.65
 
 
 @dataclass
 class CoreTargets:
-    """ICP side of the core view: unit vectors ``(n, d)`` of core(targets) ``T``, core(targets
-    and expansions) ``V``, their centroid ``cen`` ``(d,)``, specialism(targets and expansions)
-    ``S``, and the full-text expansions ``Vfull`` (the title model's ``V``)."""
+    """ICP side of the core view: unit vectors ``(n, d)`` of core(targets and expansions) ``V``
+    and the normalised mean ``cen`` ``(d,)`` of core(targets)."""
 
-    T: np.ndarray
     V: np.ndarray
     cen: np.ndarray
-    S: np.ndarray
-    Vfull: np.ndarray
-    cenfull: np.ndarray | None = None
 
 
 def _unit_mean(M: np.ndarray) -> np.ndarray:
-    if not len(M):
-        return np.zeros(M.shape[1], dtype=np.float32)
     c = M.mean(axis=0)
     n = float(np.linalg.norm(c))
     return (c / n if n > 0 else c).astype(np.float32)
 
 
-def view_vectors(backbone: Any, titles: Sequence[str], full: np.ndarray | None = None,
-                 which: Sequence[str] = ("core", "spec")) -> dict[str, np.ndarray]:
-    """Unit vectors ``(len(titles), d)`` float32 of each view in ``which`` (``"core"``:
-    :func:`core_text`, ``"spec"``: :func:`specialism_text`) of raw ``titles``, embedded by
-    ``backbone`` (an object with ``embed(texts) -> (n, d)``; the title backbone and its cache).
-    ``full``: the vectors of the normalised titles, reused where a view's text equals the
-    normalised title (no second forward pass for those). Per text, so batch-invariant."""
-    fn = {"core": core_text, "spec": specialism_text}
-    norms = [normalize_title(t) for t in titles]
-    out: dict[str, np.ndarray] = {}
-    for name in which:
-        texts = [fn[name](t) for t in titles]
-        need = [k for k, (v, n) in enumerate(zip(texts, norms)) if full is None or v != n]
-        d = int(full.shape[1]) if full is not None else int(getattr(backbone, "dim", 384))
-        M = np.array(full, dtype=np.float32, copy=True) if full is not None else np.zeros((len(titles), d), np.float32)
-        if need:
-            order = list(dict.fromkeys(texts[k] for k in need))
-            vecs = np.asarray(backbone.embed(order), dtype=np.float32)
-            pos = {s: i for i, s in enumerate(order)}
-            M[need] = vecs[[pos[texts[k]] for k in need]]
-        out[name] = M
-    return out
+def _embed_cores(backbone: Any, titles: Sequence[str], full: np.ndarray) -> np.ndarray:
+    """``(len(titles), d)`` unit vectors of core(titles): rows of ``full`` (the vectors of the
+    normalised titles) where the core is the normalised title, else embedded by ``backbone``."""
+    M = np.array(full, dtype=np.float32, copy=True)
+    cores = [core_text(t) for t in titles]
+    need = [k for k, t in enumerate(titles) if cores[k] != normalize_title(t)]
+    if need:
+        order = list(dict.fromkeys(cores[k] for k in need))
+        vecs = np.asarray(backbone.embed(order), dtype=np.float32)
+        pos = {s: i for i, s in enumerate(order)}
+        M[need] = vecs[[pos[cores[k]] for k in need]]
+    return M
 
 
 def prepare_targets(backbone: Any, targets: Sequence[str], variants: Sequence[str],
-                    Vfull: np.ndarray, cenfull: np.ndarray | None = None) -> CoreTargets:
-    """:class:`CoreTargets` of an ICP's raw target titles and their expansions (``variants``;
-    the title model's ``V`` rows are ``Vfull``, ``(n_variant_texts, d)``)."""
-    allv = list(dict.fromkeys(list(targets) + list(variants)))
-    if not targets:
-        z = np.zeros((0, Vfull.shape[1] if Vfull.ndim == 2 else 384), np.float32)
-        return CoreTargets(z, z, np.zeros(z.shape[1], np.float32), z, Vfull)
-    tv = view_vectors(backbone, list(targets), which=("core",))["core"]
-    vv = view_vectors(backbone, allv, which=("core", "spec"))
-    return CoreTargets(tv, vv["core"], _unit_mean(tv), vv["spec"], Vfull, cenfull)
+                    T: np.ndarray, V: np.ndarray) -> CoreTargets:
+    """:class:`CoreTargets` of an ICP: raw ``targets`` with their vectors ``T`` ``(n_t, d)`` and
+    expansions ``variants`` (targets included) with ``V`` ``(n_v, d)`` (the title model's rows,
+    vectors of the normalised texts). ``backbone``: ``embed(texts) -> (n, d)`` unit vectors."""
+    if not len(targets):
+        d = T.shape[1] if T.ndim == 2 else 384
+        return CoreTargets(np.zeros((0, d), np.float32), np.zeros(d, np.float32))
+    Tk = _embed_cores(backbone, targets, T)
+    Vk = _embed_cores(backbone, variants, V) if len(variants) else Tk
+    return CoreTargets(Vk, _unit_mean(Tk))
 
 
-def core_features(views: dict[str, np.ndarray], ct: CoreTargets) -> np.ndarray:
-    """``(n, len(CORE_FEATURES))`` cosines of the lead views (:func:`view_vectors`) to the ICP
-    side ``ct``, each in [-1, 1]."""
-    K, S = views["core"], views.get("spec", views["core"])
-    n = len(K)
-    X = np.zeros((n, len(CORE_FEATURES)), dtype=np.float64)
-    if n == 0 or not len(ct.V):
-        return X
-    X[:, 0] = (K @ ct.V.T).max(axis=1)
-    X[:, 1] = K @ ct.cen
-    X[:, 2] = (K @ ct.Vfull.T).max(axis=1) if len(ct.Vfull) else 0.0
-    X[:, 3] = (S @ ct.S.T).max(axis=1)
-    if ct.cenfull is not None:
-        X[:, 4] = K @ ct.cenfull
+def lead_views(backbone: Any, titles: Sequence[str], C: np.ndarray, V: np.ndarray) -> dict[str, np.ndarray]:
+    """The lead side: ``{"K": (n, d) core vectors, "mask": (n,) bool}`` for raw ``titles`` with
+    whole-title unit vectors ``C`` ``(n, d)``, against the ICP's expansion vectors ``V``
+    ``(n_v, d)``. ``mask``: whole-title ``cvar >= CORE_GATE``; only those rows whose core differs
+    are embedded (the others keep their ``C`` row). Per text, so batch-invariant."""
+    n = len(titles)
+    if n == 0 or not len(V):
+        return {"K": np.array(C, dtype=np.float32), "mask": np.zeros(n, dtype=bool)}
+    mask = (C @ V.T).max(axis=1) >= CORE_GATE
+    K = np.array(C, dtype=np.float32, copy=True)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        K[idx] = _embed_cores(backbone, [titles[int(k)] for k in idx], C[idx])
+    return {"K": K, "mask": mask}
+
+
+def core_features(views: dict[str, np.ndarray], ct: CoreTargets, cvar: np.ndarray,
+                  ccen: np.ndarray) -> np.ndarray:
+    """``(n, 2)`` float64: ``kvar``, ``kcen`` of the lead views (:func:`lead_views`) against the
+    ICP side ``ct``; rows outside the gate get the whole-title ``cvar`` / ``ccen`` ``(n,)``."""
+    K, mask = views["K"], views["mask"]
+    X = np.column_stack([np.asarray(cvar, np.float64), np.asarray(ccen, np.float64)])
+    if len(K) and len(ct.V) and mask.any():
+        X[mask, 0] = (K[mask] @ ct.V.T).max(axis=1)
+        X[mask, 1] = K[mask] @ ct.cen
     return X

@@ -41,8 +41,8 @@ import numpy as np
 from ..domain import ICP, Profile, ScoreResult, bucket_for
 from ..taxonomy import canonical_company_type, canonical_industry
 from . import calibration as cal
-from . import tail
 from . import core_view
+from . import tail
 from . import title_model as tm
 from .backbone import title_backbone
 from .functions import classify_title, icp_targets
@@ -251,7 +251,10 @@ class Scorer:
             V = vecs[[pos[s] for s in v_norm]]
             vt = sorted({x for t in targets for x in implied_tiers(t)})
             tset = tm.make_target_set(T, V, it, vt, targets + variants)
-            tset.core = core_view.prepare_targets(self.backbone, targets, variants, V, tset.cen)
+            v_raw: dict[str, str] = {}
+            for v in variants:
+                v_raw.setdefault(normalize_title(v), v)
+            tset.core = core_view.prepare_targets(self.backbone, targets, [v_raw[s] for s in v_norm], T, V)
         elif fs_criterion:
             tset = tm.make_target_set(np.zeros((0, 384), np.float32), np.zeros((0, 384), np.float32), it, [])
         bands = target_bands(icp.company_sizes)
@@ -351,7 +354,7 @@ class Scorer:
             vecs = np.asarray(self.backbone.embed(order), dtype=np.float32)
             pos = {s: k for k, s in enumerate(order)}
             C = vecs[[pos[s] for s in norms]]
-            X = tm.features(C, texts, ts, core_view.view_vectors(self.backbone, texts, C, which=("core",)))
+            X = tm.features(C, texts, ts, core_view.lead_views(self.backbone, texts, C, ts.V))
             P = tm.probabilities(X)
             P = tail.recalibrate_many(P)  # TITLE_RECALIBRATION with a gentler tail
             cos_t = C @ ts.T.T

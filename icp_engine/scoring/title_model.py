@@ -62,7 +62,7 @@ FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub") 
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 6.792, 6.792, 1.597, -2.393, 1.455, -7.266, 0.000, 0.000, 0.000, 0.000, 0.000)
+WEIGHTS: tuple[float, ...] = (0.000, 6.792, 6.792, 1.597, -2.393, 1.455, -7.266, 0.000, 0.000)
 INTERCEPT: float = -7.358
 # END FITTED TITLE MODEL
 
@@ -150,8 +150,8 @@ def tier_distance(title: str, tiers: Sequence[int]) -> int | None:
 def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet,
              views: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Feature matrix ``(n, len(FEATURES))`` for lead titles ``titles`` with unit vectors ``C``;
-    ``views``: the titles' core-view vectors (:func:`core_view.view_vectors`; absent: the core
-    features are 0)."""
+    ``views``: the titles' core view (:func:`core_view.lead_views`; absent: the core features
+    are the whole-title ``cvar`` / ``ccen``)."""
     n = len(titles)
     X = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
@@ -160,9 +160,10 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet,
     X[:, 1] = (C @ ts.V.T).max(axis=1)
     X[:, 2] = C @ ts.cen
     X[:, FEATURES.index("hub")] = generic_cosine(C)  # lexical.py
+    k0 = FEATURES.index(core_view.CORE_FEATURES[0])
+    X[:, k0:k0 + 2] = X[:, 1:3]
     if views is not None and ts.core is not None:
-        k0 = FEATURES.index(core_view.CORE_FEATURES[0])
-        X[:, k0:k0 + len(core_view.CORE_FEATURES)] = core_view.core_features(views, ts.core)
+        X[:, k0:k0 + 2] = core_view.core_features(views, ts.core, X[:, 1], X[:, 2])
     for i, t in enumerate(titles):
         fs = function_share(t, ts.targets)
         X[i, 3] = UNKNOWN_FUN if fs is None else fs
