@@ -22,7 +22,8 @@ the user. ``--pipeline`` also runs the leave-one-track-out check through the *wh
 (floors, caps, recalibration: ``bench_matching.run`` on the test split of the track left out, with
 the weights fitted on the two others), the table that decides whether a feature lands. Exits 0
 when the benchmark is absent. ``--graded G`` fits rel 1 as a partial positive (target ``G``).
-``--tie cvar,ccen`` (the default since scorer 3.4; ``--tie ''`` fits every feature its own
+``--tie cvar,ccen,kvar,kcen`` (the default since scorer 3.6, with the core-role view of
+:mod:`icp_engine.scoring.core_view`; ``cvar,ccen`` since 3.4; ``--tie ''`` fits every feature its own
 weight): the tied features enter the fit as one column, their mean, and share its weight equally;
 the collinear cvar / ccen pair otherwise swings between folds (raw LOTO test nDCG@10 onet / esco /
 groups 0.810 / 0.869 / 0.669 untied -> 0.811 / 0.874 / 0.675 tied; whole scorer 0.811 / 0.889 /

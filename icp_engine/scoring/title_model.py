@@ -27,8 +27,18 @@ fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model
   0.810 -> 0.811, esco_jobbert 0.889 -> 0.889, occupation groups 0.666 -> 0.680; dev 0.778 ->
   0.786, 0.876 -> 0.879, 0.622 -> 0.624.
 
+* ``kvar`` / ``kcen`` - ``cvar`` / ``ccen`` on the core role texts of both sides
+  (:mod:`core_view`: seniority and level words, numerals and "head of" / "vice president" taken
+  out, ``"Senior Treasury Analyst"`` -> ``"treasury analyst"``), for lead titles whose ``cvar``
+  reaches :data:`core_view.CORE_GATE` (below it they equal ``cvar`` / ``ccen``). Seniority has its
+  own feature (``lv``); the whole-title cosine mixes it with the job. Added in scorer 3.6, fitted
+  tied with ``cvar`` / ``ccen`` (one weight for the four): leave-one-track-out, raw model test
+  nDCG@10 onet 0.811 -> 0.812, esco_jobbert 0.874 -> 0.878, occupation groups 0.675 -> 0.682;
+  through the whole scorer test 0.810 -> 0.811, 0.891 -> 0.895, 0.685 -> 0.688, dev 0.792 ->
+  0.795, 0.888 -> 0.888, 0.624 -> 0.631 (AUC within 0.001).
+
 Since scorer 3.4 ``cvar`` and ``ccen`` are fitted as one feature (their mean), so their weights
-are equal (``fit_title_model.py --tie cvar,ccen``): fitted apart, the two collinear weights swung
+are equal (``fit_title_model.py --tie cvar,ccen``; since 3.6 with ``kvar`` and ``kcen``): fitted apart, the two collinear weights swung
 between leave-one-track-out folds and every change moved every track; tied, leave-one-track-out
 through the whole scorer, test nDCG@10 onet 0.811 -> 0.810, esco_jobbert 0.889 -> 0.891,
 occupation groups 0.680 -> 0.685; dev 0.786 -> 0.792, 0.879 -> 0.888, 0.624 -> 0.624.
@@ -62,8 +72,8 @@ FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub") 
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 6.792, 6.792, 1.597, -2.393, 1.455, -7.266, 0.000, 0.000)
-INTERCEPT: float = -7.358
+WEIGHTS: tuple[float, ...] = (0.000, 3.385, 3.385, 1.590, -2.399, 1.388, -7.157, 3.385, 3.385)
+INTERCEPT: float = -7.406
 # END FITTED TITLE MODEL
 
 UNKNOWN_FUN = 0.5
