@@ -22,6 +22,17 @@ core differs from their normalised text need a second forward pass: the top of a
 decided above the gate (raw leave-one-track-out nDCG@10 the same with the gate at 0.55 - 0.70),
 and ~18 % of the titles whose core differs reach it on the benchmark pool. Per text and ICP, so
 batch-invariant.
+
+Tried (raw leave-one-track-out test nDCG@10 onet / esco_jobbert / groups, base 0.811 / 0.874 /
+0.675, dev 0.790 / 0.868 / 0.622; whole scorer base test 0.810 / 0.891 / 0.685, dev 0.792 / 0.888 /
+0.624): core(lead) vs the full targets tied with ``ccen`` in place of ``cvar`` - raw 0.812 / 0.884 /
+0.677, dev 0.793 / 0.871 / 0.626, but whole scorer dev 0.801 / 0.888 / 0.627 and test 0.811 / 0.895
+/ 0.685 (groups flat); the same added to the cvar / ccen mean: whole scorer dev esco 0.884; core
+features as separate (untied) weights: esco down (e.g. ``kvar`` alone 0.862); the specialism
+only (role noun dropped too): raw 0.806 / 0.881 / 0.669. Before "assistant" / "associate" were
+kept after a specialism and a core without a specialism fell back to the whole title, every
+variant lost esco_jobbert on dev ("HR Assistant / Officer" read as "HR Officer", "Principal
+Consultant" as "Consultant").
 """
 
 from __future__ import annotations
