@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/fit_title_model.py [--bench DIR] [--write] [--features lvar,lcen,fun,lv,tok,hub]
-        [--pipeline] [--pipeline-split dev] [--graded 0.3] [--top-k 1000] [--tie lvar,lcen]
+    python benchmarks/fit_title_model.py [--bench DIR] [--write] [--features lvar,lcen,fun,lv,tok,hub,kvar,kcen]
+        [--pipeline] [--pipeline-split dev] [--graded 0.3] [--top-k 1000] [--tie lvar,lcen,kvar,kcen]
 
 Features are computed by the scorer's own code (:func:`title_model.features` on the title
 backbone's vectors, ICP prepared by :meth:`Scorer._prepare`) for every (query, candidate) of the
@@ -23,8 +23,9 @@ the user. ``--pipeline`` also runs the leave-one-track-out check through the *wh
 the weights fitted on the two others), the table that decides whether a feature lands. Exits 0
 when the benchmark is absent. ``--graded G`` fits rel 1 as a partial positive (target ``G``).
 ``--tie cvar,ccen`` (the default in scorer 3.4-3.5; since 3.6 the default is ``--features
-lvar,lcen,fun,lv,tok,hub --tie lvar,lcen``, the two-view cosine of ``layers.py``; ``--tie ''`` fits
-every feature its own weight): the tied features enter the fit as one column, their mean, and share its weight equally;
+lvar,lcen,fun,lv,tok,hub,kvar,kcen --tie lvar,lcen,kvar,kcen``: the two-view cosine of ``layers.py``
+and the core-role cosines of ``core_view.py``; ``--tie ''`` fits every feature its own weight): the
+tied features enter the fit as one column, their mean, and share its weight equally;
 the collinear cvar / ccen pair otherwise swings between folds (raw LOTO test nDCG@10 onet / esco /
 groups 0.810 / 0.869 / 0.669 untied -> 0.811 / 0.874 / 0.675 tied; whole scorer 0.811 / 0.889 /
 0.680 -> 0.810 / 0.891 / 0.685, dev 0.786 / 0.879 / 0.624 -> 0.792 / 0.888 / 0.624; a fixed mix
@@ -71,6 +72,7 @@ def feature_sets(bench: Path):
     from icp_engine.cli import _profile_from_json
     from icp_engine.domain import ICP
     from icp_engine.embeddings.local import WordLlamaEmbedder
+    from icp_engine.scoring import core_view
     from icp_engine.scoring import title_model as tm
     from icp_engine.scoring.scorer import Scorer
     from icp_engine.scoring.titles import normalize_title
@@ -86,8 +88,8 @@ def feature_sets(bench: Path):
                 cands = [c for c in pool if c["track"] == q["pool_track"] and c.get("split") == split]
                 prep = scorer._prepare(ICP(target_titles=q["titles"]))
                 titles = [_profile_from_json(lead_of(c)).titles[0] for c in cands]
-                C = scorer.backbone.embed([normalize_title(t) for t in titles])
-                X = tm.features(np.asarray(C), titles, prep.tset)
+                C = np.asarray(scorer.backbone.embed([normalize_title(t) for t in titles]))
+                X = tm.features(C, titles, prep.tset, core_view.lead_views_for(scorer.backbone, titles, C, prep.tset))
                 qr = tracks[track]["qrels"].get(q["qid"], {})
                 rows.append((X, np.array([qr.get(c["pid"], 0) for c in cands])))
             out[(track, split)] = rows
@@ -196,7 +198,7 @@ def pipeline_loto(bench: Path, data, cols, graded: float = 0.0, top_k: int = 0, 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", default=str(ROOT.parent / "shared" / "bench"))
-    ap.add_argument("--features", default="lvar,lcen,fun,lv,tok,hub")
+    ap.add_argument("--features", default="lvar,lcen,fun,lv,tok,hub,kvar,kcen")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--top-k", type=int, default=1000,
                     help="fit on each query's top K candidates of a first-stage fit (0 = all candidates; "
@@ -206,9 +208,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pipeline", action="store_true", help="LOTO through the whole scorer too (slow)")
     ap.add_argument("--pipeline-split", default="test", choices=("test", "dev"),
                     help="split of the left-out track scored by --pipeline (the fit always uses dev)")
-    ap.add_argument("--tie", default="lvar,lcen",
-                    help="features fitted as one (their mean) and given equal weights, e.g. cvar,ccen "
-                         "(what ships since scorer 3.4; --tie '': every feature its own weight)")
+    ap.add_argument("--tie", default="lvar,lcen,kvar,kcen",
+                    help="features fitted as one (their mean) and given equal weights: lvar,lcen,kvar,kcen "
+                         "ships since scorer 3.6 (cvar,ccen in 3.4-3.5; --tie '': every feature its own weight)")
     args = ap.parse_args(argv)
     bench = Path(args.bench)
     if not (bench / "queries.jsonl").is_file():

@@ -203,7 +203,7 @@ def test_components_are_json_and_documented(scorer):
               "size", "company_type", "keywords", "keywords_found", "location", "factors", "probability",
               "stage1", "excluded"):
         assert k in c, k
-    assert set(c["title_features"]) == {"cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", "lvar", "lcen"}
+    assert set(c["title_features"]) == {"cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", "lvar", "lcen", "kvar", "kcen"}
     assert r.icp_score == pytest.approx(100 * c["probability"], abs=0.01)
 
 

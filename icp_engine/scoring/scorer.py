@@ -41,6 +41,7 @@ import numpy as np
 from ..domain import ICP, Profile, ScoreResult, bucket_for
 from ..taxonomy import canonical_company_type, canonical_industry
 from . import calibration as cal
+from . import core_view
 from . import tail
 from . import title_model as tm
 from .backbone import title_backbone
@@ -252,6 +253,11 @@ class Scorer:
             vt = sorted({x for t in targets for x in implied_tiers(t)})
             tset = tm.make_target_set(T, V, it, vt, targets + variants)
             attach_view(tset, t_norm, v_norm, getattr(self.embedder, "db", None))  # layers.py: lvar, lcen
+            v_raw: dict[str, str] = {}
+            for v in variants:
+                v_raw.setdefault(normalize_title(v), v)
+            # core_view.py: kvar, kcen on the core role texts, in the two-view space of layers.py
+            tset.core = core_view.prepare_fused(self.backbone, tset.view.embedder, targets, [v_raw[s] for s in v_norm])
         elif fs_criterion:
             empty = np.zeros((0, int(self.backbone.dim)), np.float32)
             tset = tm.make_target_set(empty, empty, it, [])
@@ -352,7 +358,7 @@ class Scorer:
             vecs = np.asarray(self.backbone.embed(order), dtype=np.float32)
             pos = {s: k for k, s in enumerate(order)}
             C = vecs[[pos[s] for s in norms]]
-            X = tm.features(C, texts, ts)
+            X = tm.features(C, texts, ts, core_view.lead_views_for(self.backbone, texts, C, ts))
             P = tm.probabilities(X)
             P = tail.recalibrate_many(P)  # TITLE_RECALIBRATION with a gentler tail
             cos_t = C @ ts.T.T

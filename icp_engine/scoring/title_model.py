@@ -34,9 +34,18 @@ fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model
   test nDCG@10 onet / esco_jobbert / groups, raw model 0.811 / 0.874 / 0.675 -> 0.814 / 0.875 /
   0.680; whole scorer 0.810 / 0.891 / 0.685 -> 0.816 / 0.899 / 0.692, dev 0.792 / 0.888 / 0.624
   -> 0.794 / 0.896 / 0.629 (``benchmarks/bench_layers.py`` for the views screened).
+* ``kvar`` / ``kcen`` - ``cvar`` / ``ccen`` on the core role texts of both sides
+  (:mod:`core_view`: seniority and level words, numerals and "head of" / "vice president" taken
+  out, ``"Senior Treasury Analyst"`` -> ``"treasury analyst"``), for lead titles whose ``cvar``
+  reaches :data:`core_view.CORE_GATE` (below it they equal ``cvar`` / ``ccen``). Seniority has its
+  own feature (``lv``); the whole-title cosine mixes it with the job. Added in scorer 3.6, fitted
+  tied with ``cvar`` / ``ccen`` (one weight for the four): leave-one-track-out, raw model test
+  nDCG@10 onet 0.811 -> 0.812, esco_jobbert 0.874 -> 0.878, occupation groups 0.675 -> 0.682;
+  through the whole scorer test 0.810 -> 0.811, 0.891 -> 0.895, 0.685 -> 0.688, dev 0.792 ->
+  0.795, 0.888 -> 0.888, 0.624 -> 0.631 (AUC within 0.001).
 
 Since scorer 3.4 ``cvar`` and ``ccen`` are fitted as one feature (their mean), so their weights
-are equal (``fit_title_model.py --tie cvar,ccen``): fitted apart, the two collinear weights swung
+are equal (``fit_title_model.py --tie cvar,ccen``; since 3.6 with ``kvar`` and ``kcen``): fitted apart, the two collinear weights swung
 between leave-one-track-out folds and every change moved every track; tied, leave-one-track-out
 through the whole scorer, test nDCG@10 onet 0.811 -> 0.810, esco_jobbert 0.889 -> 0.891,
 occupation groups 0.680 -> 0.685; dev 0.786 -> 0.792, 0.879 -> 0.888, 0.624 -> 0.624.
@@ -60,6 +69,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import core_view
 from .calibration import sigmoid
 from .functions import IcpTargets, classify_title, lead_fine_functions
 from .layers import view_columns
@@ -67,12 +77,12 @@ from .lexical import generic_cosine
 from .title_match import title_info
 from .titles import normalize_title
 
-FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", "lvar", "lcen")
+FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", "lvar", "lcen") + core_view.CORE_FEATURES
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 0.000, 0.000, 1.587, -2.579, 1.176, -7.075, 6.268, 6.268)
-INTERCEPT: float = -6.226
+WEIGHTS: tuple[float, ...] = (0.000, 0.000, 0.000, 1.575, -2.584, 1.108, -6.994, 3.126, 3.126, 3.126, 3.126)
+INTERCEPT: float = -6.260
 # END FITTED TITLE MODEL
 
 UNKNOWN_FUN = 0.5
@@ -92,6 +102,7 @@ class TargetSet:
     tiers: tuple[int, ...]
     contents: tuple[frozenset[str], ...] = ()
     view: Any = None  # layers.ViewTargets: the ICP side under the mean-pooled view (lvar, lcen)
+    core: core_view.CoreTargets | None = None  # the ICP side of the core view (core_view.py)
 
 
 def make_target_set(T: np.ndarray, V: np.ndarray, targets: IcpTargets, variant_tiers: Sequence[int],
@@ -156,8 +167,11 @@ def tier_distance(title: str, tiers: Sequence[int]) -> int | None:
     return min(abs(t - x) for x in tiers)
 
 
-def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
-    """Feature matrix ``(n, len(FEATURES))`` for lead titles ``titles`` with unit vectors ``C``."""
+def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet,
+             views: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Feature matrix ``(n, len(FEATURES))`` for lead titles ``titles`` with unit vectors ``C``;
+    ``views``: the titles' core view (:func:`core_view.lead_views`; absent: the core features
+    are the whole-title ``cvar`` / ``ccen``)."""
     n = len(titles)
     X = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
@@ -168,6 +182,11 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet) -> np.ndarray:
     X[:, FEATURES.index("hub")] = generic_cosine(C)  # lexical.py
     j = FEATURES.index("lvar")  # lvar, lcen: layers.py
     X[:, j:j + 2] = view_columns(C, [normalize_title(t) for t in titles], ts)
+    k0 = FEATURES.index(core_view.CORE_FEATURES[0])
+    fused = views is not None and "fused" in views
+    X[:, k0:k0 + 2] = X[:, j:j + 2] if fused else X[:, 1:3]
+    if views is not None and ts.core is not None:
+        X[:, k0:k0 + 2] = core_view.core_features(views, ts.core, X[:, k0], X[:, k0 + 1])
     for i, t in enumerate(titles):
         fs = function_share(t, ts.targets)
         X[i, 3] = UNKNOWN_FUN if fs is None else fs
