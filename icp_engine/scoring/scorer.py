@@ -358,7 +358,7 @@ class Scorer:
             vecs = np.asarray(self.backbone.embed(order), dtype=np.float32)
             pos = {s: k for k, s in enumerate(order)}
             C = vecs[[pos[s] for s in norms]]
-            X = tm.features(C, texts, ts, core_view.lead_views_for(self.backbone, texts, C, ts))
+            X = tm.features(C, texts, ts, core_view.lead_views_for(self.backbone, texts, C, ts), fshare, tdist)
             P = tm.probabilities(X)
             P = tail.recalibrate_many(P)  # TITLE_RECALIBRATION with a gentler tail
             cos_t = C @ ts.T.T

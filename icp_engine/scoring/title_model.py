@@ -34,15 +34,17 @@ fp32 graph's vectors and hold on the INT8 ones, see ``benchmarks/fit_title_model
   test nDCG@10 onet / esco_jobbert / groups, raw model 0.811 / 0.874 / 0.675 -> 0.814 / 0.875 /
   0.680; whole scorer 0.810 / 0.891 / 0.685 -> 0.816 / 0.899 / 0.692, dev 0.792 / 0.888 / 0.624
   -> 0.794 / 0.896 / 0.629 (``benchmarks/bench_layers.py`` for the views screened).
-* ``kvar`` / ``kcen`` - ``cvar`` / ``ccen`` on the core role texts of both sides
+* ``kvar`` / ``kcen`` - ``lvar`` / ``lcen`` on the core role texts of both sides
   (:mod:`core_view`: seniority and level words, numerals and "head of" / "vice president" taken
-  out, ``"Senior Treasury Analyst"`` -> ``"treasury analyst"``), for lead titles whose ``cvar``
-  reaches :data:`core_view.CORE_GATE` (below it they equal ``cvar`` / ``ccen``). Seniority has its
-  own feature (``lv``); the whole-title cosine mixes it with the job. Added in scorer 3.6, fitted
-  tied with ``cvar`` / ``ccen`` (one weight for the four): leave-one-track-out, raw model test
-  nDCG@10 onet 0.811 -> 0.812, esco_jobbert 0.874 -> 0.878, occupation groups 0.675 -> 0.682;
-  through the whole scorer test 0.810 -> 0.811, 0.891 -> 0.895, 0.685 -> 0.688, dev 0.792 ->
-  0.795, 0.888 -> 0.888, 0.624 -> 0.631 (AUC within 0.001).
+  out, ``"Senior Treasury Analyst"`` -> ``"treasury analyst"``), in the same two-view space
+  (:class:`core_view.FusedViews`), for lead titles whose two-view ``lvar`` reaches
+  :data:`core_view.CORE_GATE` (below it they equal ``lvar`` / ``lcen``). Seniority has its own
+  feature (``lv``); the whole-title cosine mixes it with the job. Added in scorer 3.6, tied with
+  ``lvar`` / ``lcen`` (one weight for the four). Leave-one-track-out through the whole scorer,
+  test nDCG@10 onet / esco_jobbert / groups, 3.5.0 -> the two-view cosine alone -> with the core
+  view: 0.810 / 0.891 / 0.685 -> 0.816 / 0.899 / 0.692 -> 0.813 / 0.904 / 0.690; dev 0.792 / 0.888
+  / 0.624 -> 0.794 / 0.896 / 0.629 -> 0.802 / 0.897 / 0.631 (AUC within 0.002; the core view alone,
+  tied with the [CLS] ``cvar`` / ``ccen``: test 0.811 / 0.895 / 0.688, dev 0.795 / 0.888 / 0.631).
 
 Since scorer 3.4 ``cvar`` and ``ccen`` are fitted as one feature (their mean), so their weights
 are equal (``fit_title_model.py --tie cvar,ccen``; since 3.6 with ``kvar`` and ``kcen``): fitted apart, the two collinear weights swung
@@ -168,10 +170,14 @@ def tier_distance(title: str, tiers: Sequence[int]) -> int | None:
 
 
 def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet,
-             views: dict[str, np.ndarray] | None = None) -> np.ndarray:
+             views: dict[str, np.ndarray] | None = None,
+             fshare: Sequence[float | None] | None = None,
+             tdist: Sequence[int | None] | None = None) -> np.ndarray:
     """Feature matrix ``(n, len(FEATURES))`` for lead titles ``titles`` with unit vectors ``C``;
-    ``views``: the titles' core view (:func:`core_view.lead_views`; absent: the core features
-    are the whole-title ``cvar`` / ``ccen``)."""
+    ``views``: the titles' core view (:func:`core_view.lead_views_for`; absent: the core features
+    are the whole-title ``cvar`` / ``ccen``). ``fshare`` / ``tdist``: the titles'
+    :func:`function_share` / :func:`tier_distance` when the caller has them already (computed
+    here otherwise)."""
     n = len(titles)
     X = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
@@ -188,9 +194,9 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet,
     if views is not None and ts.core is not None:
         X[:, k0:k0 + 2] = core_view.core_features(views, ts.core, X[:, k0], X[:, k0 + 1])
     for i, t in enumerate(titles):
-        fs = function_share(t, ts.targets)
+        fs = function_share(t, ts.targets) if fshare is None else fshare[i]
         X[i, 3] = UNKNOWN_FUN if fs is None else fs
-        d = tier_distance(t, ts.tiers)
+        d = tier_distance(t, ts.tiers) if tdist is None else tdist[i]
         X[i, 4] = UNKNOWN_LV if d is None else d / 7.0
         X[i, 5] = token_overlap(t, ts.contents)
     return X

@@ -497,29 +497,51 @@ class TitleFeatures:
     roles: frozenset[str] = field(default_factory=frozenset)
 
 
-_LEXICON_CACHE: dict[int, list[tuple[str, re.Pattern[str] | None, tuple[str, ...]]]] = {}
+_LEXICON_CACHE: dict[int, tuple[dict[str, frozenset[str]], list[tuple[str, tuple[str, ...]]], int]] = {}
 
 
-def _compiled(lex: dict[str, tuple[str, ...]]) -> list[tuple[str, re.Pattern[str] | None, tuple[str, ...]]]:
-    """Per entry: one regex for its plain words (prefix match at a word start) and its phrases."""
+def _compiled(lex: dict[str, tuple[str, ...]]) -> tuple[dict[str, frozenset[str]], list[tuple[str, tuple[str, ...]]], int]:
+    """A lexicon as ``(prefixes, phrases, longest)``: ``prefixes`` maps each plain (one alphabetic
+    word) entry word to the entry names that list it - such a word matches a title when a word of
+    the title starts with it; ``phrases``: per entry with other words, those words with a leading
+    space, matched as substrings of the space-padded title; ``longest``: the longest plain word."""
     key = id(lex)
     got = _LEXICON_CACHE.get(key)
     if got is None:
-        got = []
+        index: dict[str, set[str]] = {}
+        phrases: list[tuple[str, tuple[str, ...]]] = []
         for name, words in lex.items():
-            plain = [w for w in words if " " not in w and w.isalpha()]
-            phrases = tuple(" " + w for w in words if not (" " not in w and w.isalpha()))
-            pat = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in plain) + ")") if plain else None
-            got.append((name, pat, phrases))
+            for w in words:
+                if " " not in w and w.isalpha():
+                    index.setdefault(w, set()).add(name)
+            ph = tuple(" " + w for w in words if not (" " not in w and w.isalpha()))
+            if ph:
+                phrases.append((name, ph))
+        longest = max((len(w) for w in index), default=0)
+        got = ({w: frozenset(n) for w, n in index.items()}, phrases, longest)
         _LEXICON_CACHE[key] = got
     return got
 
 
+_WORD_RUN = re.compile(r"\w+")
+
+
 def _match_lexicon(norm: str, lex: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """Names of the ``lex`` entries found in the normalised title ``norm``: a plain entry word
+    that starts a word of the title (what ``\\b(?:w1|w2...)`` finds: the words are alphabetic, so a
+    match lies inside one run of word characters and begins at its start), or a phrase found as a
+    substring of the space-padded title. One dictionary probe per prefix of each title word
+    instead of one regex search per entry."""
+    prefixes, phrases, longest = _compiled(lex)
+    out: set[str] = set()
+    for run in _WORD_RUN.findall(norm):
+        for k in range(1, min(len(run), longest) + 1):
+            hit = prefixes.get(run[:k])
+            if hit:
+                out.update(hit)
     padded = " " + norm + " "
-    out = set()
-    for name, pat, phrases in _compiled(lex):
-        if (pat is not None and pat.search(padded)) or any(ph in padded for ph in phrases):
+    for name, ph in phrases:
+        if name not in out and any(p in padded for p in ph):
             out.add(name)
     return frozenset(out)
 
@@ -665,10 +687,13 @@ def detect_status(*texts: str | None) -> frozenset[str]:
     """
     out: set[str] = set()
     for text in texts:
-        if not text:
-            continue
-        t = strip_accents(str(text))
-        for name, pat in _STATUS_PATTERNS.items():
-            if pat.search(t):
-                out.add(name)
+        if text:
+            out.update(_text_status(str(text)))
     return frozenset(out)
+
+
+@lru_cache(maxsize=200_000)
+def _text_status(text: str) -> frozenset[str]:
+    """:func:`detect_status` of one text (cached: a page repeats its titles)."""
+    t = strip_accents(text)
+    return frozenset(name for name, pat in _STATUS_PATTERNS.items() if pat.search(t))
