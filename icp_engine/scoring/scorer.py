@@ -257,7 +257,10 @@ class Scorer:
             for v in variants:
                 v_raw.setdefault(normalize_title(v), v)
             # core_view.py: kvar, kcen on the core role texts, in the two-view space of layers.py
-            tset.core = core_view.prepare_fused(self.backbone, tset.view.embedder, targets, [v_raw[s] for s in v_norm])
+            if tset.view is not None:
+                tset.core = core_view.prepare_fused(self.backbone, tset.view.embedder, targets, [v_raw[s] for s in v_norm])
+            else:  # no second view: the core view on the backbone's vectors alone
+                tset.core = core_view.prepare_targets(self.backbone, targets, [v_raw[s] for s in v_norm], T, V)
         elif fs_criterion:
             empty = np.zeros((0, int(self.backbone.dim)), np.float32)
             tset = tm.make_target_set(empty, empty, it, [])
