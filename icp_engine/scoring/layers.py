@@ -76,21 +76,27 @@ class BackbonePass:
 
     dim = 384
 
-    def __init__(self, max_items: int = 50_000, batch_size: int = 64):
+    def __init__(self, max_items: int = 50_000, batch_size: int = 64, template: Any = None):
         from ..embeddings.local import BgeSmallInt8Embedder
+        from .prompts import active
 
         self._model = BgeSmallInt8Embedder(batch_size=batch_size)
         self.max_items = max_items
         self._memo: OrderedDict[str, list[Any]] = OrderedDict()  # pending [cls, view] (None = taken)
         self._mlock = threading.Lock()
-        self.cls = _View(self, 0, self._model.name)
-        self.view = _View(self, 1, VIEW_NAME)
+        self.template = active() if template is None else template  # prompts.TitleTemplate
+        self._span = self.template.span(self._model._tok)
+        sfx = self.template.suffix()
+        self.cls = _View(self, 0, self._model.name + sfx)
+        self.view = _View(self, 1, VIEW_NAME + sfx)
 
     def _forward(self, texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         from ..embeddings.local import l2_normalise
 
         m = self._model
-        encs = m._tok.encode_batch(texts)
+        tpl = self.template
+        encs = m._tok.encode_batch(texts if tpl.bare else [tpl.apply(t) for t in texts])
+        p, s = self._span if tpl.pool == "title" else (0, 0)
         by_len: dict[int, list[int]] = {}
         for k, e in enumerate(encs):
             by_len.setdefault(len(e.ids), []).append(k)
@@ -104,7 +110,7 @@ class BackbonePass:
                 feeds = {k: v for k, v in feeds.items() if k in m._input_names}
                 hidden = m._session.run(None, feeds)[0]
                 cls[chunk] = hidden[:, 0, :]
-                mx[chunk] = mean_pool(hidden)
+                mx[chunk] = mean_pool(hidden[:, p:hidden.shape[1] - s, :] if (p or s) else hidden)
         cls, mx = l2_normalise(cls), l2_normalise(mx)
         return {t: (cls[i], mx[i]) for i, t in enumerate(texts)}
 

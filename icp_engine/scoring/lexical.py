@@ -126,8 +126,23 @@ def generic_centroid() -> np.ndarray:
 
     Raises FileNotFoundError when the file is missing (a broken install)."""
     if not _centroid:
-        _centroid.append(np.load(CENTROID_FILE, allow_pickle=False).astype(np.float32))
+        _centroid.append(_load_centroid())
     return _centroid[0]
+
+
+def _load_centroid() -> np.ndarray:
+    """The centroid of the active title template (:func:`prompts.active`): :data:`CENTROID_FILE`
+    for bare titles, ``generic_centroid+t-<name>.npy`` beside it for a template; a template
+    without a shipped file gets it computed from the backbone (~2 s, once per process)."""
+    from .prompts import active
+
+    sfx = active().suffix()
+    path = CENTROID_FILE if not sfx else CENTROID_FILE.with_name(f"generic_centroid{sfx}.npy")
+    if sfx and not path.is_file():
+        from .backbone import title_backbone
+
+        return compute_generic_centroid(title_backbone())
+    return np.load(path, allow_pickle=False).astype(np.float32)
 
 
 def generic_cosine(C: np.ndarray) -> np.ndarray:

@@ -1,0 +1,93 @@
+"""Text templates around job titles before the title backbone embeds them (issue 9).
+
+bge-small embeds a bare job title ("treasury analyst") as a fragment; a short frame ("a
+treasury analyst") reads as a noun phrase about a person. A template is applied to *every* text
+the title backbone embeds - target titles and their expansions, lead titles, core-role texts
+(:mod:`core_view`) and the background titles of the ``hub`` centroid (:mod:`lexical`) - so both
+sides of each cosine live in the same space (an ICP-side-only template lowered onet left out on
+every variant tried, see ``benchmarks/bench_prompts.py``).
+
+:class:`TitleTemplate` holds the template text (``{}`` = the normalised title) and the pooling of
+the second view (:mod:`layers`): ``"all"`` mean-pools every word piece of the templated text,
+``"title"`` only the title's own word pieces (the template tokens give context, the pooled view
+stays the title's). ``[CLS]`` is always the templated text's.
+
+:func:`active` is the template in use: ``ICP_TITLE_TEMPLATE`` (``name`` or ``name/title``, a key
+of :data:`TEMPLATES`), default :data:`DEFAULT` (bare titles). Vectors are cached in Postgres
+under model names that carry :meth:`TitleTemplate.suffix`, so bare and templated vectors never mix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["DEFAULT", "TEMPLATES", "TitleTemplate", "active", "parse"]
+
+#: name -> template text (``{}`` = the normalised title), cheapest first (extra word pieces per
+#: text: 1, 1, 1, 2, 2, 4).
+TEMPLATES: dict[str, str] = {
+    "bare": "{}",
+    "a": "a {}",
+    "dot": "{}.",
+    "the": "the {}",
+    "asa": "as a {}",
+    "job": "job: {}",
+    "iwork": "i work as a {}",
+}
+
+#: The shipped default (``ICP_TITLE_TEMPLATE`` unset).
+DEFAULT = "bare"
+
+
+@dataclass(frozen=True)
+class TitleTemplate:
+    """A template ``text`` (one ``{}``) named ``name``, with the mean-pooled view's ``pool``
+    (``"all"`` or ``"title"``)."""
+
+    name: str
+    text: str
+    pool: str = "all"
+
+    @property
+    def bare(self) -> bool:
+        """True for the identity template (``"{}"``, pooling irrelevant)."""
+        return self.text == "{}"
+
+    def apply(self, title: str) -> str:
+        """``title`` inside the template (blank stays blank)."""
+        return self.text.format(title) if title and title.strip() and not self.bare else title
+
+    def suffix(self) -> str:
+        """Model-name suffix for caches: ``""`` for bare, else ``"+t-<name>"`` (``"-tp"`` added with
+        title pooling)."""
+        if self.bare:
+            return ""
+        return f"+t-{self.name}" + ("-tp" if self.pool == "title" else "")
+
+    def span(self, tokenizer: Any) -> tuple[int, int]:
+        """``(p, s)``: word pieces the template adds before / after the title (special tokens
+        excluded), for a ``tokenizers.Tokenizer`` that wraps a text in ``[CLS] ... [SEP]``. The
+        BERT pre-tokenizer splits on whitespace and punctuation, so the counts do not depend on
+        the title."""
+        pre, _, post = self.text.partition("{}")
+        p = len(tokenizer.encode(pre.strip()).ids) - 2 if pre.strip() else 0
+        s = len(tokenizer.encode(post.strip()).ids) - 2 if post.strip() else 0
+        return p, s
+
+
+def parse(spec: str) -> TitleTemplate:
+    """``"a"`` / ``"a/title"`` -> :class:`TitleTemplate`. Raises ValueError for an unknown name or pooling."""
+    name, _, pool = (spec or DEFAULT).strip().partition("/")
+    if name not in TEMPLATES:
+        raise ValueError(f"unknown title template {name!r} (known: {', '.join(TEMPLATES)})")
+    pool = pool or "all"
+    if pool not in ("all", "title"):
+        raise ValueError(f"unknown pooling {pool!r} (all or title)")
+    return TitleTemplate(name, TEMPLATES[name], pool)
+
+
+def active() -> TitleTemplate:
+    """The template in use: ``ICP_TITLE_TEMPLATE`` or :data:`DEFAULT`."""
+    return parse(os.environ.get("ICP_TITLE_TEMPLATE", "") or DEFAULT)
