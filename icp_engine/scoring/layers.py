@@ -46,6 +46,13 @@ def mean_pool(hidden: np.ndarray) -> np.ndarray:
     return h.mean(axis=1).astype(np.float32)
 
 
+class _Ids:
+    """Token ids of one text (the ``.ids`` of a ``tokenizers.Encoding``)."""
+
+    def __init__(self, ids: list[int]):
+        self.ids = ids
+
+
 class _View:
     """One view of a :class:`BackbonePass` as an embedder (``name``, ``dim``, ``embed``)."""
 
@@ -97,6 +104,9 @@ class BackbonePass:
         tpl = self.template
         encs = m._tok.encode_batch(texts if tpl.bare else [tpl.apply(t) for t in texts])
         p, s = self._span if tpl.pool == "title" else (0, 0)
+        s += 0 if tpl.drop_sep else 1  # rows after the pooled ones: template suffix (title pooling), [SEP]
+        if tpl.drop_sep:  # the template's token takes the closing [SEP]'s place (bare length)
+            encs = [_Ids(e.ids[:-1]) for e in encs]
         by_len: dict[int, list[int]] = {}
         for k, e in enumerate(encs):
             by_len.setdefault(len(e.ids), []).append(k)
@@ -110,7 +120,10 @@ class BackbonePass:
                 feeds = {k: v for k, v in feeds.items() if k in m._input_names}
                 hidden = m._session.run(None, feeds)[0]
                 cls[chunk] = hidden[:, 0, :]
-                mx[chunk] = mean_pool(hidden[:, p:hidden.shape[1] - s, :] if (p or s) else hidden)
+                if tpl.bare:
+                    mx[chunk] = mean_pool(hidden)
+                else:  # rows 1 + p .. n - s: the title's word pieces (title pooling) or all but the specials
+                    mx[chunk] = hidden[:, 1 + p:hidden.shape[1] - s, :].mean(axis=1)
         cls, mx = l2_normalise(cls), l2_normalise(mx)
         return {t: (cls[i], mx[i]) for i, t in enumerate(texts)}
 

@@ -49,6 +49,7 @@ class TitleTemplate:
     name: str
     text: str
     pool: str = "all"
+    drop_sep: bool = False  # the closing [SEP] left out: a one-token template at bare length
 
     @property
     def bare(self) -> bool:
@@ -64,7 +65,7 @@ class TitleTemplate:
         title pooling)."""
         if self.bare:
             return ""
-        return f"+t-{self.name}" + ("-tp" if self.pool == "title" else "")
+        return f"+t-{self.name}" + ("0" if self.drop_sep else "") + ("-tp" if self.pool == "title" else "")
 
     def span(self, tokenizer: Any) -> tuple[int, int]:
         """``(p, s)``: word pieces the template adds before / after the title (special tokens
@@ -78,14 +79,16 @@ class TitleTemplate:
 
 
 def parse(spec: str) -> TitleTemplate:
-    """``"a"`` / ``"a/title"`` -> :class:`TitleTemplate`. Raises ValueError for an unknown name or pooling."""
+    """``"a"`` / ``"a/title"`` / ``"a0"`` (``[SEP]`` dropped) -> :class:`TitleTemplate`. Raises ValueError for an unknown name or pooling."""
     name, _, pool = (spec or DEFAULT).strip().partition("/")
+    drop = name.endswith("0") and name[:-1] in TEMPLATES
+    name = name[:-1] if drop else name
     if name not in TEMPLATES:
         raise ValueError(f"unknown title template {name!r} (known: {', '.join(TEMPLATES)})")
     pool = pool or "all"
     if pool not in ("all", "title"):
         raise ValueError(f"unknown pooling {pool!r} (all or title)")
-    return TitleTemplate(name, TEMPLATES[name], pool)
+    return TitleTemplate(name, TEMPLATES[name], pool, drop)
 
 
 def active() -> TitleTemplate:
