@@ -114,15 +114,27 @@ def compute_generic_centroid(backbone: Any) -> np.ndarray:
     return (m / np.linalg.norm(m)).astype(np.float32)
 
 
-def write_generic_centroid(backbone: Any, path: Path = CENTROID_FILE) -> np.ndarray:
-    """Compute :func:`compute_generic_centroid` and save it to ``path`` (``.npy``); returns it."""
+def centroid_path() -> Path:
+    """The centroid file of the active title template (:func:`prompts.active`):
+    :data:`CENTROID_FILE` for bare titles, ``generic_centroid+t-<name>.npy`` beside it otherwise."""
+    from .prompts import active
+
+    sfx = active().suffix()
+    return CENTROID_FILE if not sfx else CENTROID_FILE.with_name(f"generic_centroid{sfx}.npy")
+
+
+def write_generic_centroid(backbone: Any, path: Path | None = None) -> np.ndarray:
+    """Compute :func:`compute_generic_centroid` and save it to ``path`` (``.npy``; default
+    :func:`centroid_path`); returns it."""
+    path = centroid_path() if path is None else path
     m = compute_generic_centroid(backbone)
     np.save(path, m, allow_pickle=False)
     return m
 
 
 def generic_centroid() -> np.ndarray:
-    """The shipped centroid (:data:`CENTROID_FILE`), ``(384,)`` float32 unit vector, loaded once.
+    """The shipped centroid of the active title template (:func:`centroid_path`), ``(384,)``
+    float32 unit vector, loaded once.
 
     Raises FileNotFoundError when the file is missing (a broken install)."""
     if not _centroid:
@@ -131,14 +143,10 @@ def generic_centroid() -> np.ndarray:
 
 
 def _load_centroid() -> np.ndarray:
-    """The centroid of the active title template (:func:`prompts.active`): :data:`CENTROID_FILE`
-    for bare titles, ``generic_centroid+t-<name>.npy`` beside it for a template; a template
-    without a shipped file gets it computed from the backbone (~2 s, once per process)."""
-    from .prompts import active
-
-    sfx = active().suffix()
-    path = CENTROID_FILE if not sfx else CENTROID_FILE.with_name(f"generic_centroid{sfx}.npy")
-    if sfx and not path.is_file():
+    """The centroid of the active title template (:func:`centroid_path`); a template without a
+    shipped file gets it computed from the backbone (~2 s, once per process)."""
+    path = centroid_path()
+    if path != CENTROID_FILE and not path.is_file():
         from .backbone import title_backbone
 
         return compute_generic_centroid(title_backbone())
