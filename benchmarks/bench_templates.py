@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_templates.py --count [--templates bare,a,dot,...]
     python benchmarks/bench_templates.py --int8 [--bench DIR] [--templates a,a/title,...]
+    python benchmarks/bench_templates.py --onnx 3 --templates bare,a/title,a0/title
 
 ``--count`` scores the 10,000 synthetic leads of ``bench_scoring_speed.py`` once (bare titles),
 records every distinct text the title backbone's forward pass receives, and prints per template
@@ -74,6 +75,27 @@ def count(specs: Sequence[str]) -> None:
         print(f"| {s} ({t.text!r}) | {n} | {n - base} | {n / base:.3f} |", flush=True)
 
 
+def onnx_time(specs: Sequence[str], reps: int) -> None:
+    """Process CPU and wall seconds of one fresh :class:`layers.BackbonePass` embedding the
+    distinct texts of a 10k page, per template, ``reps`` interleaved rounds (load printed)."""
+    import os
+    import time
+
+    from icp_engine.scoring.layers import BackbonePass
+    from icp_engine.scoring.prompts import parse
+
+    texts = page_texts()
+    print("\n| round | template | load | CPU s | wall s |\n|---|---|---|---|---|")
+    for r in range(reps):
+        for s in specs:
+            bp = BackbonePass(template=parse(s))
+            bp.embed_both(texts[:8])  # warm the session
+            c, w = time.process_time(), time.perf_counter()
+            bp.embed_both(texts)
+            print(f"| {r + 1} | {s} | {os.getloadavg()[0]:.2f} | {time.process_time() - c:.2f} | "
+                  f"{time.perf_counter() - w:.2f} |", flush=True)
+
+
 def int8(bench: Path, specs: Sequence[str]) -> int:
     if not (bench / "queries.jsonl").is_file():
         print(f"benchmark folder {bench} not found: skipping")
@@ -110,10 +132,14 @@ def main(argv=None) -> int:
     ap.add_argument("--templates", default="bare,a,dot,the,asa,job,iwork")
     ap.add_argument("--count", action="store_true")
     ap.add_argument("--int8", action="store_true")
+    ap.add_argument("--onnx", type=int, default=0, metavar="REPS",
+                    help="time the forward pass over a 10k page's texts per template, REPS interleaved rounds")
     args = ap.parse_args(argv)
     specs = [s for s in args.templates.split(",") if s]
     if args.count:
         count(specs)
+    if args.onnx:
+        onnx_time(specs, args.onnx)
     if args.int8:
         return int8(Path(args.bench), specs)
     return 0

@@ -251,6 +251,20 @@ def main(argv=None) -> int:
         pipeline_loto(bench, data, cols, args.graded, args.top_k, args.pipeline_split, expand)
     if args.write:
         full = expand(coef)
+        from icp_engine.scoring import prompts
+
+        if prompts.version_tag():  # fitted under a non-default title template: prompts.FITTED
+            p = ROOT / "icp_engine" / "scoring" / "prompts.py"
+            spec = prompts.active().spec
+            fitted = dict(prompts.FITTED, **{spec: (tuple(round(float(v), 3) for v in full), round(float(b), 3))})
+            block = ("# BEGIN FITTED TEMPLATE WEIGHTS\nFITTED: dict[str, tuple[tuple[float, ...], float]] = {\n"
+                     + "".join(f"    {k!r}: (({', '.join(f'{v:.3f}' for v in w)}), {c:.3f}),\n" for k, (w, c) in fitted.items())
+                     + "}\n# END FITTED TEMPLATE WEIGHTS")
+            s = re.sub(r"# BEGIN FITTED TEMPLATE WEIGHTS.*?# END FITTED TEMPLATE WEIGHTS", block,
+                       p.read_text(encoding="utf-8"), flags=re.S)
+            p.write_text(s, encoding="utf-8")
+            print("written to", p, "for template", spec)
+            return 0
         p = ROOT / "icp_engine" / "scoring" / "title_model.py"
         s = p.read_text(encoding="utf-8")
         block = ("# BEGIN FITTED TITLE MODEL\n"

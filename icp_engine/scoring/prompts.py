@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT", "TEMPLATES", "TitleTemplate", "active", "parse"]
+__all__ = ["DEFAULT", "FITTED", "TEMPLATES", "TitleTemplate", "active", "fitted_weights", "parse", "version_tag"]
 
 #: name -> template text (``{}`` = the normalised title), cheapest first (extra word pieces per
 #: text: 1, 1, 1, 2, 2, 4).
@@ -50,6 +50,11 @@ class TitleTemplate:
     text: str
     pool: str = "all"
     drop_sep: bool = False  # the closing [SEP] left out: a one-token template at bare length
+
+    @property
+    def spec(self) -> str:
+        """The :func:`parse` form: ``"a/title"``, ``"a0"``, ``"bare"``."""
+        return self.name + ("0" if self.drop_sep else "") + ("/title" if self.pool == "title" else "")
 
     @property
     def bare(self) -> bool:
@@ -94,3 +99,28 @@ def parse(spec: str) -> TitleTemplate:
 def active() -> TitleTemplate:
     """The template in use: ``ICP_TITLE_TEMPLATE`` or :data:`DEFAULT`."""
     return parse(os.environ.get("ICP_TITLE_TEMPLATE", "") or DEFAULT)
+
+
+#: Title-model weights fitted under a template other than :data:`DEFAULT` (``spec`` ->
+#: ``(WEIGHTS, INTERCEPT)`` in :data:`title_model.FEATURES` order), written by
+#: ``benchmarks/fit_title_model.py --write`` run with ``ICP_TITLE_TEMPLATE`` set; the scorer uses
+#: them when that template is active (:func:`fitted_weights`).
+# BEGIN FITTED TEMPLATE WEIGHTS
+FITTED: dict[str, tuple[tuple[float, ...], float]] = {}
+# END FITTED TEMPLATE WEIGHTS
+
+
+def fitted_weights(weights: tuple[float, ...], intercept: float) -> tuple[tuple[float, ...], float]:
+    """The title model's ``(weights, intercept)`` for the active template: :data:`FITTED` when it
+    has the active template's entry, else the shipped ``weights`` / ``intercept`` (fitted under
+    :data:`DEFAULT`)."""
+    got = FITTED.get(active().spec)
+    return (tuple(got[0]), float(got[1])) if got is not None and active().spec != parse(DEFAULT).spec else (weights, intercept)
+
+
+def version_tag() -> str:
+    """Suffix of the scorer version for the active template: ``""`` under :data:`DEFAULT`, else
+    ``"+t-<spec>"`` (``"+t-bare"`` for bare titles when the default is a template), so scores
+    made under different templates never share a version."""
+    t = active()
+    return "" if t.spec == parse(DEFAULT).spec else f"+t-{t.spec}"

@@ -45,6 +45,7 @@ from . import core_view
 from . import tail
 from . import title_model as tm
 from .backbone import title_backbone
+from .prompts import version_tag
 from .layers import attach_view
 from .functions import classify_title, icp_targets
 from .icp_side import implied_tiers, names_top_level
@@ -174,7 +175,7 @@ class Scorer:
         self.embedder = embedder
         self.reranker = reranker
         self.rerank_top_n = int(rerank_top_n)
-        self.version = SCORER_VERSION
+        self.version = SCORER_VERSION + version_tag()  # prompts.py: a non-default title template
         self.judge = judge
         self._backbone = backbone
         if backbone is None:  # load the title backbone in the background while earlier stages run

@@ -71,7 +71,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import core_view
+from . import core_view, prompts
 from .calibration import sigmoid
 from .functions import IcpTargets, classify_title, lead_fine_functions
 from .layers import view_columns
@@ -86,6 +86,7 @@ FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", 
 WEIGHTS: tuple[float, ...] = (0.000, 0.000, 0.000, 1.575, -2.584, 1.108, -6.994, 3.126, 3.126, 3.126, 3.126)
 INTERCEPT: float = -6.260
 # END FITTED TITLE MODEL
+_SHIPPED = (WEIGHTS, INTERCEPT)  # fitted under prompts.DEFAULT; prompts.FITTED holds other templates'
 
 UNKNOWN_FUN = 0.5
 UNKNOWN_LV = 0.3
@@ -203,6 +204,8 @@ def features(C: np.ndarray, titles: Sequence[str], ts: TargetSet,
 
 
 def probabilities(X: np.ndarray) -> np.ndarray:
-    """P(title fits) per row of a :func:`features` matrix."""
-    z = X @ np.asarray(WEIGHTS, dtype=np.float64) + INTERCEPT
+    """P(title fits) per row of a :func:`features` matrix (weights of the active title template,
+    :func:`prompts.fitted_weights`, unless a benchmark replaced :data:`WEIGHTS`)."""
+    w, b = prompts.fitted_weights(WEIGHTS, INTERCEPT) if (WEIGHTS, INTERCEPT) == _SHIPPED else (WEIGHTS, INTERCEPT)
+    z = X @ np.asarray(w, dtype=np.float64) + b
     return np.array([sigmoid(float(v)) for v in z])
