@@ -106,7 +106,9 @@ def active() -> TitleTemplate:
 #: ``benchmarks/fit_title_model.py --write`` run with ``ICP_TITLE_TEMPLATE`` set; the scorer uses
 #: them when that template is active (:func:`fitted_weights`).
 # BEGIN FITTED TEMPLATE WEIGHTS
-FITTED: dict[str, tuple[tuple[float, ...], float]] = {}
+FITTED: dict[str, tuple[tuple[float, ...], float]] = {
+    'a/title': ((0.000, 0.000, 0.000, 1.417, -2.643, 0.900, -9.364, 3.684, 3.684, 3.684, 3.684), -6.081),
+}
 # END FITTED TEMPLATE WEIGHTS
 
 
