@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import numpy as np
@@ -122,9 +123,17 @@ def test_scorer_under_the_template_uses_templated_vectors_and_a_tagged_version(t
     # the weights fitted under the template are the ones in use
     w, b = prompts.fitted_weights(tm.WEIGHTS, tm.INTERCEPT)
     assert w == prompts.FITTED["a/title"][0] and b == prompts.FITTED["a/title"][1]
-    res = sc.score(ICP(target_titles=["Treasury Manager"]),
-                   [Profile(name="a", titles=["Treasury Analyst"]), Profile(name="b", titles=["Barista"])])
-    assert res[0].score > res[1].score
+    icp = ICP(target_titles=["Treasury Manager"])
+    leads = [Profile(name="a", titles=["Treasury Analyst"]), Profile(name="b", titles=["Barista"])]
+    res = sc.score(icp, leads)
+    assert res[0].icp_score > res[1].icp_score
+    # the same leads on bare titles score differently (the template reached the scorer)
+    layers._shared.clear()
+    bb._shared.clear()
+    lexical._centroid.clear()
+    os.environ["ICP_TITLE_TEMPLATE"] = "bare"
+    bare = Scorer(WordLlamaEmbedder()).score(icp, leads)
+    assert bare[0].icp_score != res[0].icp_score or bare[0].components != res[0].components
 
 
 def test_templated_and_bare_vectors_never_share_a_cache_row(db, templated):
@@ -132,9 +141,7 @@ def test_templated_and_bare_vectors_never_share_a_cache_row(db, templated):
     tv = bb.title_backbone(db).embed([text])[0]
     layers._shared.clear()
     bb._shared.clear()
-    import os
-
-    os.environ["ICP_TITLE_TEMPLATE"] = "bare"
+    os.environ["ICP_TITLE_TEMPLATE"] = "bare"  # monkeypatch (the fixture) restores it
     bv = bb.title_backbone(db).embed([text])[0]
     assert float(tv @ bv) < 0.99  # the bare backbone did not read the templated row
     T = schema.text_embeddings
