@@ -26,7 +26,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
