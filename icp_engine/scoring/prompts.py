@@ -36,7 +36,10 @@ nDCG / P@10 / AUC: onet 0.823 / 0.725 / 0.966, esco_jobbert 0.908 / 0.881 / 0.93
 shared-sample finance checks pass. Cost: a 10k page sends 3,846 texts (25,004 word pieces) to
 the model bare, 3,874 (29,013, +16 %: one token per text plus 28 more core texts passing the gate)
 under ``a/title``; ``bench_scoring_speed.py --sizes 10000`` process CPU +0.5-0.6 s (~+10 %),
-in-process 10k +0.5-0.65 s wall. Hence switchable, default bare (the lead decides).
+in-process 10k +0.5-0.65 s wall (8 interleaved pairs against main, load 2.8-4.7: CPU 5.38 vs 6.02 s
+mean in the quietest three); CLI first run (``bench_e2e.py --cli 10000 --repeat 1``, new data
+folder, 3 pairs, load 4.5-7) CPU user+sys 12.18 vs 13.05 s mean (+0.9 s; wall unusable at that
+load). About +20 % of the model's time: switchable, default bare (the lead decides).
 """
 
 from __future__ import annotations
