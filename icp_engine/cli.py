@@ -104,6 +104,10 @@ class _PendingEngine:
 
     def _build(self) -> None:
         try:
+            from .engine import Engine  # noqa: F401 - imported here first: the threads below import parts of it
+            from .wiring import Wiring
+
+            Wiring(Settings()).prefetch_models()  # the run's models load while Postgres starts
             self._engine = _engine()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread by result()
             self._error = exc
@@ -126,7 +130,10 @@ def _engine_in_background() -> _PendingEngine:
 
     A first ``run`` in a new data folder waits ~1-2 s for ``initdb``, the server's start and the
     migrations; the page's parse (1-2 s for 10,000 followers) needs none of them, so the CLI
-    parses while the engine gets ready. Nothing is written before both are done.
+    parses while the engine gets ready. Nothing is written before both are done. The thread
+    imports the engine's modules before it starts the models' prefetch
+    (:meth:`~icp_engine.wiring.Wiring.prefetch_models`, which needs no database), so the two
+    threads do not import the same modules at once.
     """
     return _PendingEngine()
 
@@ -193,13 +200,9 @@ def run(
         raise typer.BadParameter(f"input file not found: {input}") from None
     _start_database_early()  # the checks above passed: this command will use the database
     settings = Settings()
-    from .wiring import Wiring
-
-    Wiring(settings).prefetch_models()  # the run's models load while Postgres starts and the page is parsed
-    pending = _engine_in_background()  # the engine (Postgres start, migrations) gets ready meanwhile
     from .ingest.upload import UploadError, parse_upload, release_free_memory
-    from .pipeline import RunOptions
 
+    pending = _engine_in_background()  # the engine (Postgres start, migrations) and the models get ready meanwhile
     try:
         parsed = parse_upload(input.name, data, max_bytes=max(CLI_MAX_FILE_BYTES, settings.max_upload_bytes))
     except UploadError as exc:
@@ -207,6 +210,8 @@ def run(
         pending.wait()  # an engine that started is released by main()
         raise typer.Exit(2) from None
     eng = pending.result()
+    from .pipeline import RunOptions
+
     del data  # the page's bytes are not needed any more (281 MB for 100,000 followers)
     c = eng.get_or_create_client(client, author="cli")
     ver = eng.save_icp(c["id"], icp_obj, author="cli", note=f"from {icp.name}")
