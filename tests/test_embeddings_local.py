@@ -245,4 +245,4 @@ def test_static_graph_cache(tmp_path, monkeypatch):
 def test_title_backbone_is_the_static_int8_model():
     from icp_engine.scoring.backbone import title_backbone
 
-    assert title_backbone().name == "bge-small-en-int8s-384"
+    assert title_backbone().name == "bge-small-en-int8s-384+t-a-tp"  # the shipped title template (prompts.py)

@@ -12,7 +12,7 @@ from icp_engine.db import schema
 from icp_engine.domain import ICP, Profile
 from icp_engine.embeddings.cache import CachedEmbedder
 from icp_engine.embeddings.local import BgeSmallInt8Embedder, WordLlamaEmbedder
-from icp_engine.scoring import layers
+from icp_engine.scoring import layers, prompts
 from icp_engine.scoring import title_model as tm
 from icp_engine.scoring.scorer import Scorer
 from icp_engine.scoring.titles import normalize_title
@@ -20,11 +20,13 @@ from icp_engine.scoring.titles import normalize_title
 TITLES = ["Head of Finance", "VP Finance", "Chief Financial Officer", "Software Engineer", "",
           "Market Research Analyst", "Economic Research Analyst", "Registered Nurse", "CFO",
           "Senior Manager, Financial Planning & Analysis (EMEA)"]
+BARE = prompts.parse("bare")  # the pass on bare titles (the shipped default templates them: test_prompts.py)
+VIEW = layers.VIEW_NAME + prompts.active().suffix()  # the view's cache name under the shipped template
 
 
 @pytest.fixture(scope="module")
 def bp():
-    return layers.BackbonePass()
+    return layers.BackbonePass(template=BARE)
 
 
 def test_cls_view_is_bit_equal_to_the_backbone(bp):
@@ -46,7 +48,7 @@ def test_view_is_the_mean_of_the_word_piece_rows(bp):
                                    "token_type_ids": np.zeros_like(ids)})[0]
     want = hidden[0, 1:-1].mean(axis=0)
     want /= np.linalg.norm(want)
-    got = layers.BackbonePass().embed_both(["Head of Finance"])[1][0]
+    got = layers.BackbonePass(template=BARE).embed_both(["Head of Finance"])[1][0]
     assert np.allclose(got, want, atol=1e-6)
     assert not np.allclose(got, hidden[0].mean(axis=0) / np.linalg.norm(hidden[0].mean(axis=0)), atol=1e-3)
 
@@ -63,7 +65,7 @@ def test_view_is_batch_invariant():
 
 
 def test_one_forward_pass_serves_both_views(monkeypatch):
-    bp = layers.BackbonePass()
+    bp = layers.BackbonePass(template=BARE)
     calls: list[list[str]] = []
     fwd = bp._forward
 
@@ -81,6 +83,7 @@ def test_one_forward_pass_serves_both_views(monkeypatch):
     assert calls[-1] == ["CFO"] and np.array_equal(again[0], b[0])
     assert np.array_equal(bp.embed_both(["CFO"])[1][0], b[0])
     assert bp.cls.name == "bge-small-en-int8s-384" and bp.view.name == layers.VIEW_NAME
+    assert layers.BackbonePass().view.name == VIEW == layers.VIEW_NAME + "+t-a-tp"  # shipped: templated
 
 
 def test_view_cache_round_trip(db):
@@ -90,12 +93,12 @@ def test_view_cache_round_trip(db):
     assert np.array_equal(got, want)
     T = schema.text_embeddings
     with db.connect() as conn:
-        rows = conn.execute(sa.select(T.c.text, T.c.dim).where(T.c.model == layers.VIEW_NAME)
+        rows = conn.execute(sa.select(T.c.text, T.c.dim).where(T.c.model == VIEW)
                             .where(T.c.text.in_(texts))).all()
     assert sorted(r.text for r in rows) == sorted(texts) and {r.dim for r in rows} == {384}
 
     class Refuse:  # a fresh cache reading them back must not run the model
-        name, dim = layers.VIEW_NAME, 384
+        name, dim = VIEW, 384
 
         def embed(self, texts):
             raise AssertionError(f"not cached: {texts}")

@@ -106,33 +106,38 @@ def templated(monkeypatch):
     lexical._centroid[:] = saved_c
 
 
-def test_scorer_under_the_template_uses_templated_vectors_and_a_tagged_version(templated):
+def test_scorer_uses_templated_vectors_by_default_and_tags_bare_titles(templated, monkeypatch):
     from icp_engine.scoring.scorer import SCORER_VERSION, Scorer
 
-    assert templated.spec == "a/title"
+    monkeypatch.delenv("ICP_TITLE_TEMPLATE")
+    assert prompts.active().spec == "a/title" == templated.spec  # the shipped default (scorer 3.7)
     m = BgeSmallInt8Embedder()
     h = _hidden(m, "a treasury analyst")
     got = bb.title_backbone().embed(["treasury analyst"])[0]
     assert np.allclose(got, h[0] / np.linalg.norm(h[0]), atol=1e-6)
     sc = Scorer(WordLlamaEmbedder())
-    assert sc.version == SCORER_VERSION + "+t-a/title"
+    assert sc.version == SCORER_VERSION
     # the hub centroid is the templated one (shipped file next to the bare one)
     assert lexical.centroid_path().name == "generic_centroid+t-a-tp.npy" and lexical.centroid_path().is_file()
     fresh = lexical.compute_generic_centroid(bb.title_backbone())
     assert float(fresh @ lexical.generic_centroid()) > 0.9999
-    # the weights fitted under the template are the ones in use
-    w, b = prompts.fitted_weights(tm.WEIGHTS, tm.INTERCEPT)
-    assert w == prompts.FITTED["a/title"][0] and b == prompts.FITTED["a/title"][1]
+    # the shipped weights are the template's; bare titles have their own fitted weights
+    assert prompts.fitted_weights(tm.WEIGHTS, tm.INTERCEPT) == (tm.WEIGHTS, tm.INTERCEPT)
+    assert prompts.FITTED["bare"][0] != tm.WEIGHTS
     icp = ICP(target_titles=["Treasury Manager"])
     leads = [Profile(name="a", titles=["Treasury Analyst"]), Profile(name="b", titles=["Barista"])]
     res = sc.score(icp, leads)
     assert res[0].icp_score > res[1].icp_score
-    # the same leads on bare titles score differently (the template reached the scorer)
+    # bare titles: a tagged version, their own weights, different scores (the template reached the scorer)
     layers._shared.clear()
     bb._shared.clear()
     lexical._centroid.clear()
-    os.environ["ICP_TITLE_TEMPLATE"] = "bare"
-    bare = Scorer(WordLlamaEmbedder()).score(icp, leads)
+    monkeypatch.setenv("ICP_TITLE_TEMPLATE", "bare")
+    assert prompts.fitted_weights(tm.WEIGHTS, tm.INTERCEPT) == prompts.FITTED["bare"]
+    assert lexical.centroid_path() == lexical.CENTROID_FILE
+    sb = Scorer(WordLlamaEmbedder())
+    assert sb.version == SCORER_VERSION + "+t-bare"
+    bare = sb.score(icp, leads)
     assert bare[0].icp_score != res[0].icp_score or bare[0].components != res[0].components
 
 

@@ -5,7 +5,7 @@
 activation scales fixed by calibration, so batching never changes a vector) behind a per-process
 memo, and - when the scorer was given a database-backed embedder - behind
 :class:`icp_engine.embeddings.cache.CachedEmbedder`, so each title is embedded once per database
-(table ``text_embeddings``, model name ``bge-small-en-int8s-384``). The backbone is independent
+(table ``text_embeddings``, model name ``bge-small-en-int8s-384`` plus the title template's suffix, ``+t-a-tp`` by default: :mod:`prompts`). The backbone is independent
 of ``EMBEDDING_PROVIDER``: the title model's weights were fitted on bge-small vectors, so it is
 used with or without an OpenAI key (the configured embedder still serves whole-profile vectors
 and industry labels).

@@ -13,7 +13,8 @@ the second view (:mod:`layers`): ``"all"`` mean-pools every word piece of the te
 stays the title's). ``[CLS]`` is always the templated text's.
 
 :func:`active` is the template in use: ``ICP_TITLE_TEMPLATE`` (``name`` or ``name/title``, a key
-of :data:`TEMPLATES`), default :data:`DEFAULT` (bare titles). Vectors are cached in Postgres
+of :data:`TEMPLATES`), default :data:`DEFAULT` (``"a/title"`` since scorer 3.7.0; ``ICP_TITLE_TEMPLATE=bare`` gives
+3.6's bare titles, with their own weights in :data:`FITTED` and a tagged version). Vectors are cached in Postgres
 under model names that carry :meth:`TitleTemplate.suffix`, so bare and templated vectors never mix;
 the ``hub`` centroid has a file per template (:func:`lexical.centroid_path`), the title model's
 weights per template are in :data:`FITTED`, and the scorer's version carries :func:`version_tag`.
@@ -39,7 +40,9 @@ under ``a/title``; ``bench_scoring_speed.py --sizes 10000`` process CPU +0.5-0.6
 in-process 10k +0.5-0.65 s wall (8 interleaved pairs against main, load 2.8-4.7: CPU 5.38 vs 6.02 s
 mean in the quietest three); CLI first run (``bench_e2e.py --cli 10000 --repeat 1``, new data
 folder, 3 pairs, load 4.5-7) CPU user+sys 12.18 vs 13.05 s mean (+0.9 s; wall unusable at that
-load). About +20 % of the model's time: switchable, default bare (the lead decides).
+load). About +20 % of the model's time. Shipped as the default in scorer 3.7.0 (the lead, Dec 2: CLI
+first run on a 10k page, ``farm-bench -n 6`` paired, load ~1: 13.14 vs 12.81 s bare, wall ratio
+1.033, still 0.75-0.78 x scorer 2.1's first run).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ TEMPLATES: dict[str, str] = {
 }
 
 #: The shipped default (``ICP_TITLE_TEMPLATE`` unset).
-DEFAULT = "bare"
+DEFAULT = "a/title"
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,13 @@ def active() -> TitleTemplate:
     return parse(os.environ.get("ICP_TITLE_TEMPLATE", "") or DEFAULT)
 
 
-#: Title-model weights fitted under a template other than :data:`DEFAULT` (``spec`` ->
+#: Title-model weights fitted under a template other than :data:`DEFAULT` (``"bare"``: scorer 3.6.0's) (``spec`` ->
 #: ``(WEIGHTS, INTERCEPT)`` in :data:`title_model.FEATURES` order), written by
 #: ``benchmarks/fit_title_model.py --write`` run with ``ICP_TITLE_TEMPLATE`` set; the scorer uses
 #: them when that template is active (:func:`fitted_weights`).
 # BEGIN FITTED TEMPLATE WEIGHTS
 FITTED: dict[str, tuple[tuple[float, ...], float]] = {
-    'a/title': ((0.000, 0.000, 0.000, 1.417, -2.643, 0.900, -9.364, 3.684, 3.684, 3.684, 3.684), -6.081),
+    'bare': ((0.000, 0.000, 0.000, 1.575, -2.584, 1.108, -6.994, 3.126, 3.126, 3.126, 3.126), -6.260),
 }
 # END FITTED TEMPLATE WEIGHTS
 

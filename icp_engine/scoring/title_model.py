@@ -83,8 +83,8 @@ FEATURES: tuple[str, ...] = ("cmax", "cvar", "ccen", "fun", "lv", "tok", "hub", 
 
 #: Logistic weights (FEATURES order) and intercept; written by benchmarks/fit_title_model.py.
 # BEGIN FITTED TITLE MODEL
-WEIGHTS: tuple[float, ...] = (0.000, 0.000, 0.000, 1.575, -2.584, 1.108, -6.994, 3.126, 3.126, 3.126, 3.126)
-INTERCEPT: float = -6.260
+WEIGHTS: tuple[float, ...] = (0.000, 0.000, 0.000, 1.417, -2.643, 0.900, -9.364, 3.684, 3.684, 3.684, 3.684)
+INTERCEPT: float = -6.081
 # END FITTED TITLE MODEL
 _SHIPPED = (WEIGHTS, INTERCEPT)  # fitted under prompts.DEFAULT; prompts.FITTED holds other templates'
 
