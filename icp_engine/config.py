@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     fathom_min_interval_s: float = 1.0
 
     embedding_provider: str = "auto"  # auto | local | bge | openai
+    # how titles are phrased for the title backbone (icp_engine.scoring.prompts): "" = the shipped
+    # default ("a/title"); "bare" gives scorer 3.6's bare titles with their own fitted weights
+    icp_title_template: str = ""
     reranker: str = "none"  # none | local | jina | cohere
     rerank_top_n: int = 200
 

@@ -196,6 +196,10 @@ def test_same_labels_same_model_same_scores(page):
     sub = feats.subset(np.arange(0, feats.m, 3))
     p_sub, _ = apply(m1, sub)
     np.testing.assert_allclose(p_sub, p1[::3], rtol=1e-9, atol=1e-12)
+    # ... nor when it is scored alone (a one-row product takes a different BLAS path)
+    for i in range(0, feats.m, max(1, feats.m // 7)):
+        p_one, _ = apply(m1, feats.subset(np.array([i])))
+        np.testing.assert_allclose(p_one, p1[i:i + 1], rtol=1e-9, atol=1e-12)
 
 
 def test_too_few_labels_suggest_how_many_more(page):

@@ -153,3 +153,17 @@ def test_templated_and_bare_vectors_never_share_a_cache_row(db, templated):
     with db.connect() as conn:
         models = sorted(r.model for r in conn.execute(sa.select(T.c.model).where(T.c.text == text)))
     assert models == ["bge-small-en-int8s-384", "bge-small-en-int8s-384+t-a-tp"]
+
+
+def test_template_comes_from_the_settings_sources(monkeypatch, tmp_path):
+    """ICP_TITLE_TEMPLATE is read through Settings: the environment, or a .env file when unset."""
+    monkeypatch.delenv("ICP_TITLE_TEMPLATE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert prompts.active().spec == prompts.parse(prompts.DEFAULT).spec
+    (tmp_path / ".env").write_text("ICP_TITLE_TEMPLATE=bare\n")
+    assert prompts.active().spec == prompts.parse("bare").spec
+    monkeypatch.setenv("ICP_TITLE_TEMPLATE", "a/title")
+    assert prompts.active().spec == "a/title"
+    monkeypatch.setenv("ICP_TITLE_TEMPLATE", "no-such-template")
+    with pytest.raises(ValueError, match="unknown title template"):
+        prompts.active()

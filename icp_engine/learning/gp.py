@@ -52,6 +52,11 @@ _JITTER = 1e-6
 _BALD_C = math.sqrt(math.pi * math.log(2.0) / 2.0)
 
 
+def _f64(x: np.ndarray) -> np.ndarray:
+    """``x`` as float64 (no copy when it already is)."""
+    return np.asarray(x, dtype=np.float64)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Elementwise logistic function, numerically safe (float64 array in, same shape out)."""
     x = np.asarray(x, dtype=np.float64)
@@ -140,7 +145,9 @@ class KernelSpec:
         if self.evidence and a.z.shape[1]:
             K += (self.evidence ** 2 / a.z.shape[1]) * (a.z @ b.z.T)
         if self.similarity or self.linear:
-            cos = (a.e @ b.e.T).astype(np.float64)
+            # float64 before the product: a float32 GEMM's rounding depends on the batch shape
+            # (BLAS blocking), which would make a lead's score depend on what else is scored.
+            cos = _f64(a.e) @ _f64(b.e).T
             if self.similarity:
                 K += self.similarity ** 2 * np.exp((np.clip(cos, -1.0, 1.0) - 1.0) / self.length ** 2)
             if self.linear:
@@ -149,7 +156,7 @@ class KernelSpec:
             K += self.words ** 2 * np.asarray((a.w @ b.w.T).todense() if hasattr(a.w, "todense") else a.w @ b.w.T,
                                               dtype=np.float64)
         if self.title and a.t is not None and b.t is not None:
-            tcos = np.clip((a.t @ b.t.T).astype(np.float64), -1.0, 1.0)
+            tcos = np.clip(_f64(a.t) @ _f64(b.t).T, -1.0, 1.0)
             has = np.outer(np.any(a.t != 0, axis=1), np.any(b.t != 0, axis=1))
             K += self.title ** 2 * np.where(has, np.exp((tcos - 1.0) / self.title_length ** 2), 0.0)
         if self.same_title and a.tid is not None and b.tid is not None:

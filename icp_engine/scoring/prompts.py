@@ -47,7 +47,6 @@ first run on a 10k page, ``farm-bench -n 6`` paired, load ~1: 13.14 vs 12.81 s b
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,8 +124,11 @@ def parse(spec: str) -> TitleTemplate:
 
 
 def active() -> TitleTemplate:
-    """The template in use: ``ICP_TITLE_TEMPLATE`` or :data:`DEFAULT`."""
-    return parse(os.environ.get("ICP_TITLE_TEMPLATE", "") or DEFAULT)
+    """The template in use: ``Settings.icp_title_template`` (``ICP_TITLE_TEMPLATE`` in the
+    environment, ``.env`` or secrets) or :data:`DEFAULT`. Raises ``ValueError`` for an unknown one."""
+    from ..config import Settings
+
+    return parse(Settings().icp_title_template or DEFAULT)
 
 
 #: Title-model weights fitted under a template other than :data:`DEFAULT` (``"bare"``: scorer 3.6.0's) (``spec`` ->
