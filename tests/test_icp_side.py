@@ -48,6 +48,14 @@ def test_person_plurals_inverted_and_prepositional_qualifiers():
     assert "directors in manufacturing" in got and "directors" not in got  # a bare role keeps its setting
 
 
+def test_each_person_noun_of_a_list_is_a_job_of_its_own():
+    # "officials" names a person: it does not borrow "legislators" as its head
+    got = expand_group("Chief executives, senior officials and legislators")
+    assert {"Chief executives", "senior officials", "legislators"} <= set(got)
+    assert "senior officials legislators" not in got
+    assert expand_group("Couriers and messengers")[1:] == ("Couriers", "messengers")
+
+
 def test_single_titles_are_left_alone():
     for t in ("CFO", "Director of Finance", "Chief Executive Officer", "Head of Sales"):
         assert expand_group(t) == (t,)

@@ -56,7 +56,7 @@ from .title_match import csuite_floor, equivalence_floor, is_csuite_icp, title_i
 from .titles import detect_status, normalize_title, parse_headline, split_roles, strip_accents
 
 #: Version of the scoring logic and constants; stored with every qualification.
-SCORER_VERSION = "3.7.0"
+SCORER_VERSION = "3.7.1"
 
 #: Reranking nudges the probability of each top-N lead by ``RERANK_WEIGHT * (rank - 0.5)``,
 #: ``rank`` in [0, 1] being the lead's place in the reranker's order (1 = first): at most

@@ -24,7 +24,17 @@ ROLE_NOUNS = frozenset(
     "cashier labourer laborer driver mechanic installer inspector investigator economist "
     "statistician actuary underwriter officer entrepreneur practitioner instructor trainer "
     "vp ceo cfo coo cto cio cmo cro cso cpo ciso chro gm md dean principal superintendent "
-    "foreman chair chairman member staff team crew aide helper".split()
+    "foreman chair chairman member staff team crew aide helper "
+    # more person nouns of occupation titles (ISCO-08 / US SOC phrasing: "senior officials and
+    # legislators", "shop sales assistants", "couriers and messengers", ...)
+    "official legislator proprietor attendant dealer collector courier messenger handler sorter "
+    "estimator appraiser assessor adjuster examiner surveyor translator interpreter librarian "
+    "archivist curator paralegal journalist reporter photographer artist musician chef cook baker "
+    "waiter bartender cleaner janitor guard firefighter pilot dispatcher scheduler teller steward "
+    "carer caregiver midwife dentist surgeon paramedic optician psychologist counsellor counselor "
+    "chemist physicist biologist geologist mathematician researcher intern apprentice trainee "
+    "educator tutor coach mentor author copywriter producer promoter merchandiser organiser "
+    "organizer facilitator".split()
 )
 
 def _singular(w: str) -> str:
